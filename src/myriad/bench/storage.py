@@ -1,0 +1,191 @@
+"""``myriad bench storage``: the storage backends measured side by side under one workload.
+
+Each backend named in :attr:`BenchConfig.backends` runs in turn on fresh state (see
+:mod:`myriad.bench.backends`) in one of three modes:
+
+``put``
+    ``puts`` random puts (see :mod:`myriad.bench.workload`); completion time, puts/s and
+    latency percentiles.
+``range``
+    ``range_keys`` keys are written under one prefix, then the put workload runs while one
+    reader repeatedly ranges over those keys; range latency and reads/s beside the put figures
+    show whether reads wait for writes.
+``soak``
+    puts at ``rate`` for ``duration`` seconds, sampled every ``sample_interval`` seconds
+    (interval puts/s and p99, data file sizes, compaction lag). The embedded store compacts
+    itself keeping ``retention`` seconds of history; for etcd the bench compacts alike.
+
+A backend that fails is reported and the others still run. Results go to the terminal and,
+with the config and soak samples, to the JSON file at :attr:`BenchConfig.json_path`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+import uvloop
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
+
+from myriad.bench.backends import BACKENDS, BackendSpec, BenchBackend, open_backend
+from myriad.bench.report import BackendResult, print_report, write_json
+from myriad.bench.soak import SoakSample, compact_periodically, sample_periodically
+from myriad.bench.workload import (
+    PUT_PREFIX,
+    RANGE_PREFIX,
+    PutWorkload,
+    populate_range_keys,
+    read_ranges,
+)
+
+MODES = ("put", "range", "soak")
+
+
+@dataclass(frozen=True, kw_only=True)
+class BenchConfig:
+    backends: tuple[str, ...] = ("embedded", "etcd")
+    mode: str = "put"
+    clients: int = 100
+    value_size: int = 1024
+    keys: int = 1_000_000
+    puts: int = 1_000_000
+    #: Target aggregate puts/s; 0 puts as fast as the clients can.
+    rate: float = 5000.0
+    range_keys: int = 10_000
+    duration: float = 600.0
+    sample_interval: float = 5.0
+    retention: float = 300.0
+    etcd_endpoints: tuple[str, ...] = ()
+    json_path: Path = Path("bench-storage.json")
+    #: Parent of the temp data dirs; None for the system temp dir.
+    data_dir: Path | None = None
+
+    def validate(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"unknown mode {self.mode!r}; choose from {', '.join(MODES)}")
+        if not self.backends:
+            raise ValueError("no backend given")
+        unknown = [name for name in self.backends if name not in BACKENDS]
+        if unknown:
+            raise ValueError(f"unknown backend {', '.join(unknown)}; choose from {', '.join(BACKENDS)}")
+        positive = {"clients": self.clients, "value-size": self.value_size, "keys": self.keys,
+                    "puts": self.puts, "range-keys": self.range_keys, "duration": self.duration,
+                    "sample-interval": self.sample_interval}
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValueError(f"--{name} must be positive, got {value}")
+        if self.rate < 0 or self.retention < 0:
+            raise ValueError("--rate and --retention must not be negative")
+        if self.mode == "soak" and self.rate == 0:
+            raise ValueError("soak mode needs a target rate (--rate > 0)")
+
+    def to_json(self) -> dict[str, object]:
+        return {"backends": list(self.backends), "mode": self.mode, "clients": self.clients,
+                "value_size": self.value_size, "keys": self.keys, "puts": self.puts, "rate": self.rate,
+                "range_keys": self.range_keys, "duration_s": self.duration,
+                "sample_interval_s": self.sample_interval, "retention_s": self.retention,
+                "etcd_endpoints": list(self.etcd_endpoints)}
+
+
+def run(config: BenchConfig) -> int:
+    """Runs the benchmark (``config`` must pass :meth:`BenchConfig.validate`) and reports it;
+    the exit status is 1 if any backend failed."""
+    results = uvloop.run(_run_all(config))
+    console = Console()
+    if not console.is_terminal:  # a file or pipe: let the table be as wide as it needs
+        console = Console(width=200)
+    print_report(config, results, console)
+    write_json(config, results)
+    return 1 if any(r.error for r in results) else 0
+
+
+async def _run_all(config: BenchConfig) -> list[BackendResult]:
+    value = os.urandom(config.value_size)
+    progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                        TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    results = []
+    with progress:
+        for name in config.backends:
+            spec = BackendSpec(name=name, parent_dir=config.data_dir, compaction_retention=config.retention,
+                               etcd_endpoints=config.etcd_endpoints, prefixes=(PUT_PREFIX, RANGE_PREFIX))
+            result = BackendResult(backend=name)
+            try:
+                async with open_backend(spec) as backend:
+                    await _run_one(config, backend, value, progress, result)
+            except Exception as exc:  # reported per backend; the other backends still run
+                result.error = _describe(exc)
+                progress.console.print(f"[red]{name} failed:[/red] {result.error}")
+            results.append(result)
+    return results
+
+
+async def _run_one(config: BenchConfig, backend: BenchBackend, value: bytes, progress: Progress,
+                   result: BackendResult) -> None:
+    store = backend.store
+    soak = config.mode == "soak"
+    workload = PutWorkload(store, clients=config.clients, keys=config.keys, value=value, rate=config.rate,
+                           total=None if soak else config.puts)
+    if config.mode == "range":
+        await populate_range_keys(store, count=config.range_keys, value=value)
+    task = progress.add_task(f"{backend.name} {config.mode}", total=config.duration if soak else config.puts)
+    background = [asyncio.create_task(_track(progress, task, workload, by_time=soak))]
+    if soak:
+        background.append(asyncio.create_task(sample_periodically(
+            backend, workload, interval=config.sample_interval,
+            on_sample=lambda s: _on_sample(progress, backend.name, s, result))))
+        if backend.name == "etcd":
+            background.append(asyncio.create_task(compact_periodically(
+                store, retention=config.retention)))
+    try:
+        if soak:
+            asyncio.get_running_loop().call_later(config.duration, workload.stop)
+            result.put = await workload.run()
+        elif config.mode == "range":
+            puts_done = asyncio.Event()
+            reads = asyncio.create_task(read_ranges(store, limit=config.range_keys, until=puts_done))
+            try:
+                result.put = await workload.run()
+            finally:
+                puts_done.set()
+            result.range = await reads
+        else:
+            result.put = await workload.run()
+    finally:
+        for job in background:
+            job.cancel()
+        for job in background:
+            with suppress(asyncio.CancelledError):
+                await job
+        progress.remove_task(task)
+    result.revision = await store.current_revision()
+    result.compacted_revision = await store.compacted_revision()
+    result.disk = backend.disk_usage()
+
+
+async def _track(progress: Progress, task: TaskID, workload: PutWorkload, *, by_time: bool) -> None:
+    """Moves the bar by seconds elapsed (``by_time``) or by puts completed, until cancelled."""
+    started = time.perf_counter()
+    while True:
+        progress.update(task, completed=time.perf_counter() - started if by_time else workload.completed)
+        await asyncio.sleep(0.2)
+
+
+def _on_sample(progress: Progress, backend: str, sample: SoakSample, result: BackendResult) -> None:
+    result.soak.append(sample)
+    disk = " ".join(f"{k}={v:,}" for k, v in sample.disk.items())
+    progress.console.print(
+        f"{backend} t={sample.elapsed:6.0f}s puts/s={sample.puts_per_s:8.0f} "
+        f"p99={sample.put_p99_ms:8.2f}ms lag={sample.compaction_lag:,} {disk}"
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    """The leaf causes of an exception group, or the exception itself."""
+    if isinstance(exc, BaseExceptionGroup):
+        return "; ".join(dict.fromkeys(_describe(e) for e in exc.exceptions))
+    return f"{type(exc).__name__}: {exc}"

@@ -1,0 +1,34 @@
+"""Tunables of the embedded backend. Defaults suit the 10k-node target; tests shrink them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from myriad.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbeddedOptions:
+    data_dir: Path
+    clock: Clock = field(default_factory=SystemClock)
+    #: Most transactions applied in one group commit (one fsync).
+    max_batch: int = 4096
+    #: Automatic compaction keeps about this many seconds of history; 0 turns it off.
+    compaction_retention: float = 300.0
+    #: How often the automatic compactor samples the revision and compacts.
+    compaction_interval: float = 10.0
+    #: Log rows examined per compaction step; a step shares the writer's next commit.
+    compaction_chunk: int = 2000
+    #: The writer checkpoints the WAL into the database once it grows past this.
+    wal_checkpoint_bytes: int = 8 * 1024 * 1024
+    #: A quiet watch that asked for progress notifications gets one this often.
+    progress_notify_interval: float = 5.0
+    #: How often expired leases are looked for.
+    lease_check_interval: float = 0.5
+    #: Threads serving reads (value fetches, history, watch catch-up).
+    reader_threads: int = 2
+    #: Rows read per step when a watch replays history.
+    replay_chunk: int = 2000
+    #: Batches a live watcher may hold unread before it falls back to catching up from disk.
+    watch_buffer: int = 4096

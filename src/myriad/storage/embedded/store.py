@@ -1,0 +1,306 @@
+"""The embedded backend: etcd v3 semantics over one SQLite file, with no server process.
+
+Layout (see ARCHITECTURE.md for the reasoning and figures):
+
+* the **log** table on disk holds every change, keyed by revision (:mod:`.records`);
+* the **writer thread** applies transactions against its own key index and commits in groups
+  (:mod:`.writer`);
+* the **published index** lives on the event loop: key → metadata of the newest committed
+  state, updated only after a commit is durable. Current reads take a slice of it synchronously
+  and fetch values by row id on a reader thread (:mod:`.reader`);
+* the **watch hub** fans committed events out to watchers (:mod:`.watch`).
+
+Concurrency rules: every public method must be called from the event loop the store was opened
+on. The published index, the hub, ``published_revision`` and ``compacted`` are touched only on
+that loop; ``_on_commit`` runs there (scheduled by the writer) and must not await.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sqlite3
+from collections import deque
+from collections.abc import Sequence
+from itertools import islice
+
+from sortedcontainers import SortedDict
+
+from myriad.storage.embedded.apply import count_keys
+from myriad.storage.embedded.leases import LeaseTable
+from myriad.storage.embedded.options import EmbeddedOptions
+from myriad.storage.embedded.reader import ReaderPool, RowsMoved, fetch_values, history
+from myriad.storage.embedded.records import Meta, kv_from_meta, kv_from_row
+from myriad.storage.embedded.schema import db_path, open_writer, read_meta
+from myriad.storage.embedded.watch import EmbeddedWatch, WatchHub
+from myriad.storage.embedded.writer import Commit, Request, Writer
+from myriad.storage.errors import (
+    CompactedError,
+    CorruptStoreError,
+    FutureRevisionError,
+    KeyTooLargeError,
+    StorageError,
+    StoreClosedError,
+)
+from myriad.storage.interfaces import (
+    MAX_KEY_BYTES,
+    Compare,
+    KeyValue,
+    LeaseGrant,
+    LeaseInfo,
+    Op,
+    RangeResult,
+    TxnResult,
+    check_ops,
+)
+from myriad.storage.kvops import KVOps
+
+_RETRIES = 8  # a read retries when compaction removed a row it was about to fetch
+
+
+class EmbeddedStore(KVOps):
+    def __init__(self, options: EmbeddedOptions) -> None:
+        self.options = options
+        self.hub = WatchHub()
+        self.published_revision = 1
+        self.compacted = 0
+        self.reads: ReaderPool
+        self._index: SortedDict
+        self._writer: Writer
+        self._conn: sqlite3.Connection
+        self._loop: asyncio.AbstractEventLoop
+        self._tasks: list[asyncio.Task] = []
+        self._closed = False
+
+    @classmethod
+    async def open(cls, options: EmbeddedOptions) -> EmbeddedStore:
+        """Opens or creates the store in ``options.data_dir``; rebuilds in-memory state from disk."""
+        store = cls(options)
+        store._loop = asyncio.get_running_loop()
+        await store._loop.run_in_executor(None, store._load)
+        store._writer.start()
+        store._tasks.append(asyncio.create_task(store._expire_leases(), name="myriad-lease-expiry"))
+        if options.compaction_retention > 0:
+            store._tasks.append(asyncio.create_task(store._auto_compact(), name="myriad-auto-compact"))
+        return store
+
+    def _load(self) -> None:
+        data_dir = self.options.data_dir
+        conn = open_writer(data_dir)
+        try:
+            meta = read_meta(conn)
+            latest: dict[bytes, Meta] = {}
+            for row_id, key, deleted, create, version, lease in conn.execute(
+                "SELECT id, key, deleted, create_rev, version, lease FROM log ORDER BY id"
+            ):
+                if deleted:
+                    latest.pop(key, None)
+                else:
+                    latest[key] = (create, row_id, version, lease)
+            leases = LeaseTable()
+            for lease_id, ttl, expiry in conn.execute("SELECT id, ttl, expiry FROM leases"):
+                leases.grant(lease_id, ttl, expiry)
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise CorruptStoreError(str(db_path(data_dir)), f"unreadable database: {e}") from e
+        for key, m in latest.items():
+            if m[3] in leases:
+                leases.attach(m[3], key)
+        self._conn = conn
+        self._index = SortedDict(latest)
+        self.published_revision = meta["revision"]
+        self.compacted = meta["compact_rev"]
+        self.reads = ReaderPool(data_dir, self.options.reader_threads)
+        self._writer = Writer(
+            conn=conn,
+            wal_path=str(db_path(data_dir)) + "-wal",
+            index=SortedDict(latest),
+            leases=leases,
+            meta=meta,
+            options=self.options,
+            deliver=lambda commit: self._loop.call_soon_threadsafe(self._on_commit, commit),
+        )
+
+    # -- the writer's results, on the loop (must not await) ------------------------------------
+
+    def _on_commit(self, commit: Commit) -> None:
+        index = self._index
+        for key, meta in commit.changes:
+            if meta is None:
+                index.pop(key, None)
+            else:
+                index[key] = meta
+        self.published_revision = commit.revision
+        self.compacted = commit.compacted
+        if commit.events:
+            self.hub.publish(commit.events)
+        for future, value, error in commit.outcomes:
+            if future.done():
+                continue
+            if error is not None:
+                future.set_exception(error)
+            else:
+                future.set_result(value)
+
+    async def _submit(self, kind: str, *args):
+        if self._closed:
+            raise StoreClosedError("store is closed")
+        future = self._loop.create_future()
+        self._writer.submit(Request(kind, args, future))
+        return await future
+
+    # -- KV ------------------------------------------------------------------------------------
+
+    async def txn(
+        self, compares: Sequence[Compare], on_success: Sequence[Op], on_failure: Sequence[Op] = ()
+    ) -> TxnResult:
+        check_ops(compares, on_success, on_failure)
+        return await self._submit("txn", tuple(compares), tuple(on_success), tuple(on_failure))
+
+    async def range(
+        self,
+        key: bytes,
+        range_end: bytes | None = None,
+        *,
+        revision: int | None = None,
+        limit: int = 0,
+        keys_only: bool = False,
+        count_only: bool = False,
+    ) -> RangeResult:
+        if self._closed:
+            raise StoreClosedError("store is closed")
+        if len(key) > MAX_KEY_BYTES:
+            raise KeyTooLargeError(len(key), MAX_KEY_BYTES)
+        for _ in range(_RETRIES):
+            try:
+                published = self.published_revision
+                if revision and revision != published:
+                    return await self._range_at(key, range_end, revision, published, limit, keys_only, count_only)
+                return await self._range_now(key, range_end, published, limit, keys_only, count_only)
+            except RowsMoved:
+                continue
+        raise StorageError("range kept racing compaction; retry")
+
+    def _slice(self, key: bytes, end: bytes | None, limit: int) -> list[tuple[bytes, Meta]]:
+        index = self._index
+        if end is None:
+            meta = index.get(key)
+            return [] if meta is None else [(key, meta)]
+        keys = index.irange(key) if end == b"\x00" else index.irange(key, end, inclusive=(True, False))
+        if limit:
+            keys = islice(keys, limit)
+        return [(k, index[k]) for k in keys]
+
+    async def _range_now(self, key, end, published, limit, keys_only, count_only) -> RangeResult:
+        count = count_keys(self._index, key, end)
+        if count_only:
+            return RangeResult((), published, False, count)
+        items = self._slice(key, end, limit)
+        more = bool(limit) and count > limit
+        if keys_only:
+            return RangeResult(tuple(kv_from_meta(k, m, b"") for k, m in items), published, more, count)
+        if not items:
+            return RangeResult((), published, False, count)
+        values = await self.reads.run(fetch_values, [m[1] for _, m in items])
+        kvs = tuple(kv_from_meta(k, m, values[m[1]]) for k, m in items)
+        return RangeResult(kvs, published, more, count)
+
+    async def _range_at(self, key, end, revision, published, limit, keys_only, count_only) -> RangeResult:
+        if revision > published:
+            raise FutureRevisionError(revision, published)
+        if revision < self.compacted:
+            raise CompactedError(self.compacted, revision)
+        rows = await self.reads.run(history, key, end, revision, published, self._slice(key, end, 0))
+        count = len(rows)
+        if count_only:
+            return RangeResult((), published, False, count)
+        more = bool(limit) and count > limit
+        if more:
+            rows = rows[:limit]
+        kvs = tuple(kv_from_row(r) for r in rows)
+        if keys_only:
+            kvs = tuple(KeyValue(kv.key, b"", kv.create_revision, kv.mod_revision, kv.version, kv.lease) for kv in kvs)
+        return RangeResult(kvs, published, more, count)
+
+    def watch(
+        self,
+        key: bytes,
+        range_end: bytes | None = None,
+        *,
+        start_revision: int,
+        prev_kv: bool = False,
+        progress_notify: bool = False,
+    ) -> EmbeddedWatch:
+        if self._closed:
+            raise StoreClosedError("store is closed")
+        return EmbeddedWatch(
+            self, key, range_end, start_revision=start_revision, prev_kv=prev_kv, progress_notify=progress_notify
+        )
+
+    # -- revisions and compaction --------------------------------------------------------------
+
+    async def current_revision(self) -> int:
+        return self.published_revision
+
+    async def compacted_revision(self) -> int:
+        return self.compacted
+
+    async def compact(self, revision: int) -> None:
+        await self._submit("compact", revision)
+
+    async def _auto_compact(self) -> None:
+        """Keeps about ``compaction_retention`` seconds of history, like etcd's periodic mode."""
+        opts = self.options
+        samples: deque[tuple[float, int]] = deque()
+        while True:
+            await asyncio.sleep(opts.compaction_interval)
+            now = opts.clock.monotonic()
+            samples.append((now, self.published_revision))
+            target = 0
+            while samples and samples[0][0] <= now - opts.compaction_retention:
+                target = samples.popleft()[1]
+            if target > self.compacted:
+                with contextlib.suppress(CompactedError):
+                    await self.compact(target)
+
+    # -- leases --------------------------------------------------------------------------------
+
+    async def grant(self, ttl: int) -> LeaseGrant:
+        return await self._submit("grant", ttl)
+
+    async def keepalive(self, lease_id: int) -> int:
+        return await self._submit("keepalive", lease_id)
+
+    async def revoke(self, lease_id: int) -> None:
+        await self._submit("revoke", lease_id)
+
+    async def lease_info(self, lease_id: int) -> LeaseInfo:
+        return await self._submit("lease_info", lease_id)
+
+    async def _expire_leases(self) -> None:
+        while True:
+            await asyncio.sleep(self.options.lease_check_interval)
+            with contextlib.suppress(StoreClosedError):
+                await self._submit("expire")
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, StorageError):
+                await task
+        self.hub.close_all()
+        await self._loop.run_in_executor(None, self._shutdown)
+
+    def _shutdown(self) -> None:
+        self._writer.close()
+        self.reads.close()
+        if self._writer.failed is None:
+            with contextlib.suppress(sqlite3.Error):
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self._conn.close()

@@ -1,0 +1,266 @@
+"""The writer thread: the only code that writes the database.
+
+Concurrency rules:
+
+* One thread owns the writer connection, the writer's key index (a ``SortedDict`` of key →
+  :data:`Meta`, the authority for compare-and-swap), the :class:`LeaseTable` and the revision.
+* Requests arrive through :meth:`Writer.submit` from the event loop. Each turn the thread takes
+  everything queued (up to ``max_batch``), applies it, inserts the rows, runs one bounded
+  compaction step, and commits once: concurrent writers share one fsync (group commit).
+* Only after the commit is durable does it hand the outcome to the event loop, with one
+  ``call_soon_threadsafe`` per batch; the loop then publishes index changes and events and
+  resolves the callers' futures. An acknowledged write is therefore always on disk.
+* Between commits, when the WAL has grown past ``wal_checkpoint_bytes``, the thread runs a
+  TRUNCATE checkpoint. Nothing else writes, so the checkpoint always completes and the WAL
+  stays bounded (SQLite's own auto-checkpoint is off; it can starve under continuous writes).
+* A failed commit (disk full, I/O error) fails the whole batch and stops the writer: every
+  later request raises :class:`StoreClosedError`. In-memory state may be ahead of disk then,
+  so the store must be reopened, which rebuilds it from the file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sortedcontainers import SortedDict
+
+from myriad.clock import Clock
+from myriad.storage.embedded.apply import BatchApplier
+from myriad.storage.embedded.leases import LeaseTable
+from myriad.storage.embedded.options import EmbeddedOptions
+from myriad.storage.embedded.records import Meta, first_id
+from myriad.storage.errors import (
+    CompactedError,
+    FutureRevisionError,
+    StorageError,
+    StoreClosedError,
+)
+from myriad.storage.interfaces import Compare, Event, Op
+
+log = logging.getLogger(__name__)
+
+#: A compaction step stops after this long, so it never holds a commit back for more.
+COMPACTION_STEP_SECONDS = 0.003
+#: Incremental vacuum runs once free pages exceed this share of the file.
+VACUUM_FREE_RATIO = 0.25
+VACUUM_PAGES_PER_STEP = 512
+
+
+@dataclass(slots=True)
+class Request:
+    kind: str  # txn | grant | keepalive | revoke | lease_info | compact | expire
+    args: tuple
+    token: Any  # opaque to the writer; handed back with the outcome
+
+
+@dataclass(slots=True)
+class Commit:
+    """What one durable commit changed, for the event loop to publish."""
+
+    revision: int
+    compacted: int
+    changes: list[tuple[bytes, Meta | None]]
+    events: list[tuple[int, tuple[Event, ...]]]
+    outcomes: list[tuple[Any, Any, BaseException | None]] = field(default_factory=list)
+
+
+class Writer:
+    def __init__(
+        self,
+        *,
+        conn: sqlite3.Connection,
+        wal_path: str,
+        index: SortedDict,
+        leases: LeaseTable,
+        meta: dict[str, int],
+        options: EmbeddedOptions,
+        deliver: Callable[[Commit], None],
+    ) -> None:
+        self._conn = conn
+        self._wal_path = wal_path
+        self._index = index
+        self._leases = leases
+        self._revision = meta["revision"]
+        self._compact_rev = meta["compact_rev"]
+        self._compact_done = meta["compact_done"]  # log ids <= this have been compacted
+        self._options = options
+        self._clock: Clock = options.clock
+        self._deliver = deliver
+        self._queue: deque[Request] = deque()
+        self._cond = threading.Condition()
+        self._closing = False
+        self._vacuum_pending = False
+        self.failed: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, name="myriad-writer", daemon=True)
+
+    # -- called from the event loop ------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, request: Request) -> None:
+        if self.failed is not None or self._closing:
+            raise StoreClosedError("store is closed" if self.failed is None else f"store failed: {self.failed}")
+        with self._cond:
+            self._queue.append(request)
+            self._cond.notify()
+
+    def close(self) -> None:
+        """Finishes the queued work, then stops the thread (blocking; call via an executor)."""
+        with self._cond:
+            self._closing = True
+            self._cond.notify()
+        self._thread.join()
+
+    # -- the thread ----------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        try:
+            while True:
+                batch = self._take()
+                if batch is None:
+                    return
+                self._turn(batch)
+                self._maintain()
+        except BaseException as e:  # the store cannot continue safely; surface to every caller
+            log.exception("embedded store writer failed")
+            self.failed = e
+            self._fail_queued(e)
+
+    def _take(self) -> list[Request] | None:
+        busy = self._compaction_pending() or self._vacuum_pending
+        with self._cond:
+            while not self._queue and not busy:
+                if self._closing:
+                    return None
+                self._cond.wait()
+            n = min(len(self._queue), self._options.max_batch)
+            return [self._queue.popleft() for _ in range(n)]
+
+    def _turn(self, batch: list[Request]) -> None:
+        conn = self._conn
+        applier = BatchApplier(conn, self._index, self._leases, self._revision)
+        outcomes: list[tuple[Any, Any, BaseException | None]] = []
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for req in batch:
+                try:
+                    outcomes.append((req.token, self._apply(applier, req), None))
+                except StorageError as e:
+                    outcomes.append((req.token, None, e))
+            applier.flush()
+            if self._compaction_pending():
+                self._compaction_step(applier.revision)
+            conn.execute("COMMIT")
+        except BaseException as e:
+            try:
+                conn.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            self.failed = e
+            error = StoreClosedError(f"commit failed, store stopped: {e}")
+            error.__cause__ = e
+            self._deliver(Commit(self._revision, self._compact_rev, [], [], [(r.token, None, error) for r in batch]))
+            raise
+        self._revision = applier.revision
+        self._deliver(Commit(self._revision, self._compact_rev, applier.changes, applier.events, outcomes))
+
+    def _apply(self, applier: BatchApplier, req: Request) -> Any:
+        kind, args = req.kind, req.args
+        if kind == "txn":
+            compares: tuple[Compare, ...]
+            success: tuple[Op, ...]
+            failure: tuple[Op, ...]
+            compares, success, failure = args
+            return applier.txn(compares, success, failure)
+        now = self._clock.now()
+        if kind == "grant":
+            return applier.grant(args[0], now)
+        if kind == "keepalive":
+            return applier.keepalive(args[0], now)
+        if kind == "revoke":
+            return applier.revoke(args[0])
+        if kind == "lease_info":
+            return applier.lease_info(args[0], now)
+        if kind == "expire":
+            for lease_id in self._leases.expired(now):
+                applier.revoke(lease_id)
+            return applier.revision
+        if kind == "compact":
+            return self._schedule_compaction(args[0], applier.revision)
+        raise ValueError(f"unknown request {kind!r}")
+
+    # -- compaction ----------------------------------------------------------------------------
+
+    def _schedule_compaction(self, revision: int, current: int) -> int:
+        if revision <= self._compact_rev:
+            raise CompactedError(self._compact_rev, revision)
+        if revision > current:
+            raise FutureRevisionError(revision, current)
+        self._compact_rev = revision
+        self._conn.execute("UPDATE meta SET value = ? WHERE name = 'compact_rev'", (revision,))
+        return revision
+
+    def _compaction_pending(self) -> bool:
+        return self._compact_done < first_id(self._compact_rev + 1) - 1
+
+    def _compaction_step(self, revision: int) -> None:
+        """Removes, from rows at or below the compacted revision, those no read can reach:
+        versions superseded at or below it, and tombstones. Bounded by time and row count."""
+        conn = self._conn
+        limit_id = first_id(self._compact_rev + 1) - 1
+        deadline = time.monotonic() + COMPACTION_STEP_SECONDS
+        budget = self._options.compaction_chunk
+        done = self._compact_done
+        while budget > 0 and done < limit_id:
+            rows = conn.execute(
+                "SELECT id, deleted, prev_id FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT 256",
+                (done, limit_id),
+            ).fetchall()
+            if not rows:
+                done = limit_id
+                break
+            doomed = [(prev,) for _, _, prev in rows if prev]
+            doomed.extend((row_id,) for row_id, deleted, _ in rows if deleted)
+            if doomed:
+                conn.executemany("DELETE FROM log WHERE id = ?", doomed)
+            done = rows[-1][0]
+            budget -= len(rows)
+            if time.monotonic() >= deadline:
+                break
+        self._compact_done = done
+        conn.execute("UPDATE meta SET value = ? WHERE name = 'compact_done'", (done,))
+
+    # -- disk upkeep ---------------------------------------------------------------------------
+
+    def _maintain(self) -> None:
+        try:
+            wal = os.path.getsize(self._wal_path)
+        except FileNotFoundError:
+            wal = 0
+        if wal > self._options.wal_checkpoint_bytes:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        self._vacuum_pending = False
+        if not self._compaction_pending():
+            free = self._conn.execute("PRAGMA freelist_count").fetchone()[0]
+            if free > VACUUM_PAGES_PER_STEP:
+                pages = self._conn.execute("PRAGMA page_count").fetchone()[0]
+                if free > pages * VACUUM_FREE_RATIO:
+                    self._conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})").fetchall()
+                    self._vacuum_pending = True
+
+    def _fail_queued(self, error: BaseException) -> None:
+        with self._cond:
+            queued = list(self._queue)
+            self._queue.clear()
+        if queued:
+            closed = StoreClosedError(f"store failed: {error}")
+            self._deliver(Commit(self._revision, self._compact_rev, [], [], [(r.token, None, closed) for r in queued]))
