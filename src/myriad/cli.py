@@ -15,6 +15,8 @@ from myriad.bench import storage
 from myriad.bench.backends import BACKENDS
 from myriad.bench.storage import MODES, BenchConfig
 
+_DEFAULT = " (default: %(default)s)"
+
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
@@ -25,48 +27,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config.validate()
     except ValueError as exc:
-        parser.error(str(exc))
+        args.command_parser.error(str(exc))
     return storage.run(config)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="myriad", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="myriad", description="A Kubernetes-compatible control plane.")
     parser.add_argument("--version", action="version", version=f"myriad {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     up_command = commands.add_parser("up", help="open the embedded store and show its state")
     up_command.add_argument("--data-dir", type=Path, default=Path(".myriad/data"),
-                    help="the embedded store's data dir (default: %(default)s)")
+                            help=f"the embedded store's data dir{_DEFAULT}")
 
     bench = commands.add_parser("bench", help="benchmarks")
     targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")
-    bench_storage = targets.add_parser(
-        "storage", help="storage backends side by side under random puts",
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
-    )
+    bench_storage = targets.add_parser("storage", help="storage backends side by side under random puts")
+    bench_storage.set_defaults(command_parser=bench_storage)
+    add = bench_storage.add_argument
     defaults = BenchConfig()
-    bench_storage.add_argument("--backend", type=_names, default=",".join(defaults.backends),
-                         help=f"comma-separated backends to run in turn, of: {', '.join(BACKENDS)}")
-    bench_storage.add_argument("--mode", choices=MODES, default=defaults.mode,
-                         help="put: N puts; range: range reads beside puts; soak: puts for --duration")
-    bench_storage.add_argument("--clients", type=int, default=defaults.clients, help="concurrent clients")
-    bench_storage.add_argument("--value-size", type=int, default=defaults.value_size, help="bytes per value")
-    bench_storage.add_argument("--keys", type=int, default=defaults.keys, help="distinct keys to put to")
-    bench_storage.add_argument("--puts", type=int, default=defaults.puts, help="puts in total (put, range)")
-    bench_storage.add_argument("--rate", type=float, default=defaults.rate,
-                         help="target puts/s over all clients; 0 for as fast as possible")
-    bench_storage.add_argument("--range-keys", type=int, default=defaults.range_keys,
-                         help="keys per range read (range)")
-    bench_storage.add_argument("--duration", type=float, default=defaults.duration, help="seconds (soak)")
-    bench_storage.add_argument("--sample-interval", type=float, default=defaults.sample_interval,
-                         help="seconds between samples (soak)")
-    bench_storage.add_argument("--retention", type=float, default=defaults.retention,
-                         help="seconds of history kept by compaction")
-    bench_storage.add_argument("--etcd-endpoints", type=_names, default="",
-                         help="host:port,... of an existing etcd to use instead of starting one")
-    bench_storage.add_argument("--json", type=Path, default=defaults.json_path, help="results file")
-    bench_storage.add_argument("--data-dir", type=Path, default=None,
-                         help="parent of the temp data dirs (default: the system temp dir)")
+    add("--backend", type=_names, default=",".join(defaults.backends), metavar="NAMES",
+        help=f"comma-separated, run in turn, of: {', '.join(BACKENDS)}{_DEFAULT}")
+    add("--mode", choices=MODES, default=defaults.mode,
+        help=f"put: --puts puts; range: range reads beside puts; soak: puts for --duration{_DEFAULT}")
+    add("--clients", type=int, default=defaults.clients, help=f"concurrent clients{_DEFAULT}")
+    add("--value-size", type=int, default=defaults.value_size, help=f"bytes per value{_DEFAULT}")
+    add("--keys", type=int, default=defaults.keys, help=f"distinct keys to put to{_DEFAULT}")
+    add("--puts", type=int, default=defaults.puts, help=f"puts in total, modes put and range{_DEFAULT}")
+    add("--rate", type=float, default=defaults.rate,
+        help=f"target puts/s over all clients, 0 for as fast as possible{_DEFAULT}")
+    add("--range-keys", type=int, default=defaults.range_keys, help=f"keys per read, mode range{_DEFAULT}")
+    add("--duration", type=float, default=defaults.duration, help=f"seconds, mode soak{_DEFAULT}")
+    add("--sample-interval", type=float, default=defaults.sample_interval,
+        help=f"seconds between samples, mode soak{_DEFAULT}")
+    add("--retention", type=float, default=defaults.retention, help=f"seconds of history kept{_DEFAULT}")
+    add("--etcd-endpoints", type=_names, default="", metavar="HOST:PORT,...",
+        help="an existing etcd to use instead of starting one")
+    add("--json", type=Path, default=defaults.json_path, help=f"results file{_DEFAULT}")
+    add("--data-dir", type=Path, default=None, help="parent of the temp data dirs (default: system temp dir)")
     return parser
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from myriad.storage import EmbeddedOptions, EtcdOptions, Store, open_store
+from myriad.storage.etcd.launcher import LocalEtcd
 from myriad.storage.interfaces import DeleteRange, prefix_end
 
 BACKENDS = ("embedded", "etcd")
@@ -42,7 +43,7 @@ class BenchBackend:
 
     def disk_usage(self) -> dict[str, int]:
         """Bytes on disk: for embedded the SQLite files by kind (``*.db``, ``*.db-wal``), for
-        etcd its whole data dir; empty when the data dir is not ours to see."""
+        etcd its data dir without logs; empty when the data dir is not ours to see."""
         if self.data_dir is None:
             return {}
         files = [p for p in self.data_dir.rglob("*") if p.is_file()]
@@ -51,7 +52,7 @@ class BenchBackend:
                 "db_bytes": sum(_size(p) for p in files if p.name.endswith(".db")),
                 "wal_bytes": sum(_size(p) for p in files if p.name.endswith(".db-wal")),
             }
-        return {"data_dir_bytes": sum(_size(p) for p in files)}
+        return {"data_dir_bytes": sum(_size(p) for p in files if p.suffix != ".log")}
 
 
 def _size(path: Path) -> int:
@@ -85,26 +86,14 @@ async def open_backend(spec: BackendSpec) -> AsyncIterator[BenchBackend]:
             finally:
                 await store.close()
         else:
-            async with _local_etcd(data_dir) as endpoint:
-                store = await open_store(EtcdOptions(endpoints=(endpoint,)))
+            async with LocalEtcd(data_dir=data_dir) as etcd:
+                store = await open_store(EtcdOptions(endpoints=(etcd.endpoint,)))
                 try:
                     yield BenchBackend(name=spec.name, store=store, data_dir=data_dir)
                 finally:
                     await store.close()
     finally:
         shutil.rmtree(data_dir, ignore_errors=True)
-
-
-@asynccontextmanager
-async def _local_etcd(data_dir: Path) -> AsyncIterator[str]:
-    from myriad.storage.etcd.launcher import LocalEtcd
-
-    etcd = LocalEtcd(data_dir=data_dir)
-    await etcd.start()
-    try:
-        yield etcd.endpoint
-    finally:
-        await etcd.stop()
 
 
 async def _delete_prefixes(store: Store, prefixes: tuple[bytes, ...]) -> None:

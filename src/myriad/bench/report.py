@@ -89,7 +89,8 @@ def print_report(config: BenchConfig, results: list[BackendResult], console: Con
 def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
     rate = f"{config.rate:,.0f}/s" if config.rate else "max rate"
     table = Table(title=f"storage bench, mode {config.mode}: {config.clients} clients, "
-                        f"{config.value_size} B values, {config.keys:,} keys, {rate}; latencies in ms")
+                        f"{config.value_size} B values, {config.keys:,} keys, {rate}",
+                  caption="latencies in ms")
     for column in ("backend", "puts", "time s", "puts/s", *_latency_headers("put")):
         table.add_column(column, justify="left" if column == "backend" else "right")
     if config.mode == "range":
@@ -109,7 +110,7 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
             row += [f"{reads.count:,}", f"{reads.per_second:,.1f}", *_latency_cells(reads.latency)]
         if config.mode == "soak":
             lags = [s.compaction_lag for s in result.soak]
-            row += [_disk(result.disk), f"{max(lags, default=0):,}",
+            row += [format_disk(result.disk), f"{max(lags, default=0):,}",
                     f"{result.revision - result.compacted_revision:,}"]
         table.add_row(*row)
     return table
@@ -120,7 +121,7 @@ def _soak_table(result: BackendResult) -> Table:
     for column in ("elapsed s", "puts/s", "put p99 ms", "disk", "revision", "compacted", "lag"):
         table.add_column(column, justify="right")
     for s in result.soak:
-        table.add_row(f"{s.elapsed:.0f}", f"{s.puts_per_s:,.0f}", f"{s.put_p99_ms:.2f}", _disk(s.disk),
+        table.add_row(f"{s.elapsed:.0f}", f"{s.puts_per_s:,.0f}", f"{s.put_p99_ms:.2f}", format_disk(s.disk),
                       f"{s.revision:,}", f"{s.compacted_revision:,}", f"{s.compaction_lag:,}")
     return table
 
@@ -133,11 +134,12 @@ def _latency_cells(latency: Percentiles) -> list[str]:
     return [f"{v:.2f}" for v in (latency.p50, latency.p99, latency.p999, latency.max)]
 
 
-def _disk(disk: dict[str, int]) -> str:
+def format_disk(disk: dict[str, int]) -> str:
+    """``{"db_bytes": 3e6, "wal_bytes": 4e3}`` as ``db 2.9M wal 4K``; ``-`` when unknown."""
     if not disk:
         return "-"
-    return " ".join(f"{name.removesuffix('_bytes')} {_mib(size)}" for name, size in disk.items())
+    return " ".join(f"{name.removesuffix('_bytes')} {_size(size)}" for name, size in disk.items())
 
 
-def _mib(size: int) -> str:
-    return f"{size / 2**20:.1f}M"
+def _size(size: int) -> str:
+    return f"{size / 2**20:.1f}M" if size >= 2**20 else f"{size / 2**10:.0f}K"

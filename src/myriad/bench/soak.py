@@ -35,28 +35,43 @@ class SoakSample:
                 "compaction_lag": self.compaction_lag}
 
 
-async def sample_periodically(backend: BenchBackend, workload: PutWorkload, *, interval: float,
-                              on_sample: Callable[[SoakSample], None]) -> None:
-    """Every ``interval`` seconds, until cancelled, reports one sample of the interval just past."""
-    started = previous = time.perf_counter()
-    completed = workload.completed
-    while True:
-        await asyncio.sleep(interval)
+class SoakSampler:
+    """Takes :class:`SoakSample` rows, each covering the time since the previous one (or since
+    construction), and hands each to ``on_sample``."""
+
+    def __init__(self, backend: BenchBackend, workload: PutWorkload, *,
+                 on_sample: Callable[[SoakSample], None]) -> None:
+        self._backend = backend
+        self._workload = workload
+        self._on_sample = on_sample
+        self._started = self._previous = time.perf_counter()
+        self._completed = workload.completed
+
+    async def run(self, *, interval: float, duration: float) -> None:
+        """Samples every ``interval`` seconds and at ``duration`` seconds, then returns."""
+        due = self._started
+        end = self._started + duration
+        while due < end:
+            due = min(due + interval, end)
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            await self._sample()
+
+    async def _sample(self) -> None:
+        revision = await self._backend.store.current_revision()
+        compacted = await self._backend.store.compacted_revision()
         now = time.perf_counter()
-        latencies = workload.take_interval()
-        done = workload.completed - completed
-        completed = workload.completed
-        revision = await backend.store.current_revision()
-        compacted = await backend.store.compacted_revision()
-        on_sample(SoakSample(
-            elapsed=now - started,
-            puts_per_s=done / (now - previous),
+        latencies = self._workload.take_interval()
+        done = self._workload.completed - self._completed
+        self._completed += done
+        self._on_sample(SoakSample(
+            elapsed=now - self._started,
+            puts_per_s=done / (now - self._previous),
             put_p99_ms=latencies.percentiles().p99,
-            disk=backend.disk_usage(),
+            disk=self._backend.disk_usage(),
             revision=revision,
             compacted_revision=compacted,
         ))
-        previous = now
+        self._previous = now
 
 
 async def compact_periodically(store: Store, *, retention: float, interval: float = 10.0) -> None:

@@ -24,8 +24,10 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from contextlib import suppress
+from collections.abc import AsyncIterator, Coroutine
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import uvloop
@@ -33,15 +35,17 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from myriad.bench.backends import BACKENDS, BackendSpec, BenchBackend, open_backend
-from myriad.bench.report import BackendResult, print_report, write_json
-from myriad.bench.soak import SoakSample, compact_periodically, sample_periodically
+from myriad.bench.report import BackendResult, format_disk, print_report, write_json
+from myriad.bench.soak import SoakSample, SoakSampler, compact_periodically
 from myriad.bench.workload import (
     PUT_PREFIX,
     RANGE_PREFIX,
     PutWorkload,
+    RateFigures,
     populate_range_keys,
     read_ranges,
 )
+from myriad.storage import Store
 
 MODES = ("put", "range", "soak")
 
@@ -89,7 +93,8 @@ class BenchConfig:
                 "value_size": self.value_size, "keys": self.keys, "puts": self.puts, "rate": self.rate,
                 "range_keys": self.range_keys, "duration_s": self.duration,
                 "sample_interval_s": self.sample_interval, "retention_s": self.retention,
-                "etcd_endpoints": list(self.etcd_endpoints)}
+                "etcd_endpoints": list(self.etcd_endpoints),
+                "data_dir": str(self.data_dir) if self.data_dir else None}
 
 
 def run(config: BenchConfig) -> int:
@@ -108,7 +113,7 @@ async def _run_all(config: BenchConfig) -> list[BackendResult]:
     value = os.urandom(config.value_size)
     progress = Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
                         TimeElapsedColumn(), console=Console(stderr=True), transient=True)
-    results = []
+    results: list[BackendResult] = []
     with progress:
         for name in config.backends:
             spec = BackendSpec(name=name, parent_dir=config.data_dir, compaction_retention=config.retention,
@@ -119,7 +124,6 @@ async def _run_all(config: BenchConfig) -> list[BackendResult]:
                     await _run_one(config, backend, value, progress, result)
             except Exception as exc:  # reported per backend; the other backends still run
                 result.error = _describe(exc)
-                progress.console.print(f"[red]{name} failed:[/red] {result.error}")
             results.append(result)
     return results
 
@@ -133,38 +137,56 @@ async def _run_one(config: BenchConfig, backend: BenchBackend, value: bytes, pro
     if config.mode == "range":
         await populate_range_keys(store, count=config.range_keys, value=value)
     task = progress.add_task(f"{backend.name} {config.mode}", total=config.duration if soak else config.puts)
-    background = [asyncio.create_task(_track(progress, task, workload, by_time=soak))]
-    if soak:
-        background.append(asyncio.create_task(sample_periodically(
-            backend, workload, interval=config.sample_interval,
-            on_sample=lambda s: _on_sample(progress, backend.name, s, result))))
-        if backend.name == "etcd":
-            background.append(asyncio.create_task(compact_periodically(
-                store, retention=config.retention)))
     try:
-        if soak:
-            asyncio.get_running_loop().call_later(config.duration, workload.stop)
-            result.put = await workload.run()
-        elif config.mode == "range":
-            puts_done = asyncio.Event()
-            reads = asyncio.create_task(read_ranges(store, limit=config.range_keys, until=puts_done))
-            try:
+        async with _background(_track(progress, task, workload, by_time=soak)):
+            if config.mode == "put":
                 result.put = await workload.run()
-            finally:
-                puts_done.set()
-            result.range = await reads
-        else:
-            result.put = await workload.run()
+            elif config.mode == "range":
+                result.put, result.range = await _beside_range_reads(config, store, workload)
+            else:
+                await _soak(config, backend, workload, progress, result)
     finally:
-        for job in background:
-            job.cancel()
-        for job in background:
-            with suppress(asyncio.CancelledError):
-                await job
         progress.remove_task(task)
     result.revision = await store.current_revision()
     result.compacted_revision = await store.compacted_revision()
     result.disk = backend.disk_usage()
+
+
+async def _beside_range_reads(config: BenchConfig, store: Store,
+                              workload: PutWorkload) -> tuple[RateFigures, RateFigures]:
+    puts_done = asyncio.Event()
+    async with asyncio.TaskGroup() as group:  # a failing reader stops the puts, and vice versa
+        reads = group.create_task(read_ranges(store, limit=config.range_keys, until=puts_done))
+        puts = await workload.run()
+        puts_done.set()
+    return puts, reads.result()
+
+
+async def _soak(config: BenchConfig, backend: BenchBackend, workload: PutWorkload, progress: Progress,
+                result: BackendResult) -> None:
+    sampler = SoakSampler(backend, workload, on_sample=partial(_on_sample, progress, backend.name, result))
+    jobs = []
+    if backend.name == "etcd":  # the embedded store compacts itself
+        jobs.append(compact_periodically(backend.store, retention=config.retention))
+    async with _background(*jobs), asyncio.TaskGroup() as group:
+        puts = group.create_task(workload.run())
+        await sampler.run(interval=config.sample_interval, duration=config.duration)
+        workload.stop()
+    result.put = puts.result()
+
+
+@asynccontextmanager
+async def _background(*jobs: Coroutine[object, object, None]) -> AsyncIterator[None]:
+    """Runs ``jobs`` as tasks for the duration of the block; cancels them at its end."""
+    tasks = [asyncio.create_task(job) for job in jobs]
+    try:
+        yield
+    finally:
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with suppress(asyncio.CancelledError):
+                await task
 
 
 async def _track(progress: Progress, task: TaskID, workload: PutWorkload, *, by_time: bool) -> None:
@@ -175,12 +197,11 @@ async def _track(progress: Progress, task: TaskID, workload: PutWorkload, *, by_
         await asyncio.sleep(0.2)
 
 
-def _on_sample(progress: Progress, backend: str, sample: SoakSample, result: BackendResult) -> None:
+def _on_sample(progress: Progress, backend: str, result: BackendResult, sample: SoakSample) -> None:
     result.soak.append(sample)
-    disk = " ".join(f"{k}={v:,}" for k, v in sample.disk.items())
     progress.console.print(
-        f"{backend} t={sample.elapsed:6.0f}s puts/s={sample.puts_per_s:8.0f} "
-        f"p99={sample.put_p99_ms:8.2f}ms lag={sample.compaction_lag:,} {disk}"
+        f"{backend} {sample.elapsed:.0f}s: {sample.puts_per_s:.0f} puts/s, p99 {sample.put_p99_ms:.2f} ms, "
+        f"lag {sample.compaction_lag:,}, {format_disk(sample.disk)}", highlight=False
     )
 
 

@@ -35,7 +35,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from myriad.storage.errors import KeyTooLargeError, TooManyOpsError, ValueTooLargeError
+from myriad.storage.errors import InvalidRequestError, KeyTooLargeError, TooManyOpsError, ValueTooLargeError
 
 MAX_KEY_BYTES = 8 * 1024
 MAX_VALUE_BYTES = 1536 * 1024  # 1.5 MiB, etcd's default request limit
@@ -305,3 +305,15 @@ def check_ops(compares: Sequence[Compare], ops: Sequence[Op], other: Sequence[Op
     for c in compares:
         if len(c.key) > MAX_KEY_BYTES:
             raise KeyTooLargeError(len(c.key), MAX_KEY_BYTES)
+    _check_duplicates(ops)
+    _check_duplicates(other)
+
+
+def _check_duplicates(ops: Sequence[Op]) -> None:
+    """etcd's rule: one branch may not put a key twice, nor put a key it also deletes."""
+    puts = [op.key for op in ops if isinstance(op, Put)]
+    if len(set(puts)) != len(puts):
+        raise InvalidRequestError("duplicate key given in txn request")
+    for op in ops:
+        if isinstance(op, DeleteRange) and any(in_range(k, op.key, op.range_end) for k in puts):
+            raise InvalidRequestError("duplicate key given in txn request")

@@ -94,6 +94,7 @@ class BatchApplier:
         self.changes: list[tuple[bytes, Meta | None]] = []
         self.lease_upserts: dict[int, tuple[int, float]] = {}
         self.lease_deletes: set[int] = set()
+        self.bytes_written = 0
 
     # -- reads of current state, including this batch's writes --------------------------------
 
@@ -258,6 +259,7 @@ class BatchApplier:
         conn = self.conn
         if self.rows:
             conn.executemany(_INSERT, self.rows)
+            self.bytes_written = sum(len(r[1]) + len(r[7]) + 64 for r in self.rows)
         if self.lease_upserts:
             conn.executemany(
                 "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",

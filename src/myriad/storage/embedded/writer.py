@@ -98,6 +98,8 @@ class Writer:
         self._cond = threading.Condition()
         self._closing = False
         self._vacuum_pending = False
+        self._dirty_bytes = 0  # written since the WAL size was last looked at
+        self._compacted_since_vacuum = False
         self.failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="myriad-writer", daemon=True)
 
@@ -159,6 +161,7 @@ class Writer:
             applier.flush()
             if self._compaction_pending():
                 self._compaction_step(applier.revision)
+                self._compacted_since_vacuum = True
             conn.execute("COMMIT")
         except BaseException as e:
             try:
@@ -171,6 +174,7 @@ class Writer:
             self._deliver(Commit(self._revision, self._compact_rev, [], [], [(r.token, None, error) for r in batch]))
             raise
         self._revision = applier.revision
+        self._dirty_bytes += applier.bytes_written
         self._deliver(Commit(self._revision, self._compact_rev, applier.changes, applier.events, outcomes))
 
     def _apply(self, applier: BatchApplier, req: Request) -> Any:
@@ -242,20 +246,27 @@ class Writer:
     # -- disk upkeep ---------------------------------------------------------------------------
 
     def _maintain(self) -> None:
-        try:
-            wal = os.path.getsize(self._wal_path)
-        except FileNotFoundError:
-            wal = 0
-        if wal > self._options.wal_checkpoint_bytes:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        """Checkpoints a WAL grown past its limit; shrinks the file after compaction freed pages.
+        Looks at the disk only when enough was written, or compaction ran, to make it worth it."""
+        conn = self._conn
+        if self._dirty_bytes >= self._options.wal_checkpoint_bytes // 8:
+            self._dirty_bytes = 0
+            try:
+                wal = os.path.getsize(self._wal_path)
+            except FileNotFoundError:
+                wal = 0
+            if wal > self._options.wal_checkpoint_bytes:
+                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        if self._compaction_pending() or not (self._compacted_since_vacuum or self._vacuum_pending):
+            return
+        self._compacted_since_vacuum = False
         self._vacuum_pending = False
-        if not self._compaction_pending():
-            free = self._conn.execute("PRAGMA freelist_count").fetchone()[0]
-            if free > VACUUM_PAGES_PER_STEP:
-                pages = self._conn.execute("PRAGMA page_count").fetchone()[0]
-                if free > pages * VACUUM_FREE_RATIO:
-                    self._conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})").fetchall()
-                    self._vacuum_pending = True
+        free = conn.execute("PRAGMA freelist_count").fetchone()[0]
+        if free > VACUUM_PAGES_PER_STEP:
+            pages = conn.execute("PRAGMA page_count").fetchone()[0]
+            if free > pages * VACUUM_FREE_RATIO:
+                conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})").fetchall()
+                self._vacuum_pending = True
 
     def _fail_queued(self, error: BaseException) -> None:
         with self._cond:

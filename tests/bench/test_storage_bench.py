@@ -1,0 +1,119 @@
+"""``myriad bench storage`` and ``myriad up`` run as real commands, tiny; etcd only where installed."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+import pytest
+
+from myriad.bench.histogram import LatencyHistogram
+
+MYRIAD = Path(sys.executable).with_name("myriad")
+
+
+def myriad(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(MYRIAD), *args], cwd=cwd, capture_output=True, text=True, timeout=60)
+
+
+def bench(tmp_path: Path, *args: str, backend: str = "embedded") -> dict:
+    """Runs the command; returns the JSON document, its results checked to be error-free."""
+    out = tmp_path / "bench.json"
+    done = myriad("bench", "storage", "--backend", backend, "--keys", "1000", "--clients", "10",
+                  "--json", str(out), "--data-dir", str(tmp_path), *args, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"], "temp data dir left behind"
+    document = orjson.loads(out.read_bytes())
+    assert [r["backend"] for r in document["results"]] == backend.split(",")
+    assert [r["error"] for r in document["results"]] == [None] * len(document["results"])
+    return document
+
+
+def only_result(document: dict) -> dict:
+    [result] = document["results"]
+    return result
+
+
+def assert_sensible(figures: dict, *, completed: int | None = None) -> None:
+    if completed is not None:
+        assert figures["completed"] == completed
+    assert figures["completed"] > 0 and figures["per_s"] > 0 and figures["elapsed_s"] > 0
+    latency = figures["latency"]
+    assert latency["count"] == figures["completed"]
+    assert 0 < latency["p50_ms"] <= latency["p99_ms"] <= latency["p99_9_ms"] <= latency["max_ms"]
+
+
+def test_histogram_percentiles_of_known_values() -> None:
+    histogram = LatencyHistogram()
+    for ms in range(1, 1001):  # 1 ms .. 1 s, one sample each
+        histogram.record_seconds(ms / 1000)
+    p = histogram.percentiles()
+    assert p.count == 1000
+    # 3 significant digits: each figure within 0.1% of the exact order statistic
+    assert p.p50 == pytest.approx(500, rel=1e-3)
+    assert p.p99 == pytest.approx(990, rel=1e-3)
+    assert p.p999 == pytest.approx(999, rel=1e-3)
+    assert p.max == pytest.approx(1000, rel=1e-3)
+
+
+def test_histogram_clamps_out_of_range_values() -> None:
+    histogram = LatencyHistogram()
+    histogram.record_us(0)
+    histogram.record_seconds(3600)
+    p = histogram.percentiles()
+    assert p.count == 2
+    assert p.p50 == pytest.approx(0.001, rel=1e-3)
+    assert p.max == pytest.approx(60_000, rel=1e-3)
+
+
+def test_bench_put_mode(tmp_path: Path) -> None:
+    result = only_result(bench(tmp_path, "--puts", "2000", "--rate", "0"))
+    assert_sensible(result["put"], completed=2000)
+    assert result["revision"] == 2001
+    assert result["disk"]["db_bytes"] > 0
+
+
+def test_bench_range_mode(tmp_path: Path) -> None:
+    result = only_result(bench(tmp_path, "--mode", "range", "--range-keys", "200", "--puts", "1000",
+                               "--rate", "1000"))
+    assert_sensible(result["put"], completed=1000)
+    assert_sensible(result["range"])
+
+
+def test_bench_soak_mode(tmp_path: Path) -> None:
+    result = only_result(bench(tmp_path, "--mode", "soak", "--rate", "500", "--duration", "2",
+                               "--sample-interval", "0.5", "--retention", "1"))
+    assert_sensible(result["put"])
+    samples = result["soak"]
+    assert len(samples) >= 3
+    for sample in samples:
+        assert sample["puts_per_s"] > 0
+        assert sample["compaction_lag"] == sample["revision"] - sample["compacted_revision"] >= 0
+        assert set(sample["disk"]) == {"db_bytes", "wal_bytes"}
+
+
+@pytest.mark.skipif(shutil.which("etcd") is None, reason="etcd is not installed (make etcd)")
+def test_bench_runs_both_backends_side_by_side(tmp_path: Path) -> None:
+    document = bench(tmp_path, "--puts", "1000", "--rate", "0", backend="embedded,etcd")
+    for result in document["results"]:
+        assert_sensible(result["put"], completed=1000)
+    assert document["embedded_over_etcd_puts_per_s"] > 0
+
+
+def test_bench_refuses_unknown_backend(tmp_path: Path) -> None:
+    done = myriad("bench", "storage", "--backend", "embedded,zookeeper", cwd=tmp_path)
+    assert done.returncode == 2
+    assert "unknown backend zookeeper" in done.stderr
+
+
+def test_up_opens_the_store_and_prints_its_revision(tmp_path: Path) -> None:
+    data_dir = tmp_path / "data"
+    done = myriad("up", "--data-dir", str(data_dir), cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "current revision:   1" in done.stdout
+    assert "compacted revision:" in done.stdout
+    assert "kubectl cannot be pointed at Myriad yet" in done.stdout
+    assert any(data_dir.iterdir())
