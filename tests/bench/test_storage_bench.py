@@ -67,6 +67,7 @@ def test_histogram_clamps_out_of_range_values() -> None:
     assert p.count == 2
     assert p.p50 == pytest.approx(0.001, rel=1e-3)
     assert p.max == pytest.approx(60_000, rel=1e-3)
+    assert p.over_range == 1
 
 
 def test_bench_put_mode(tmp_path: Path) -> None:

@@ -4,7 +4,8 @@ JSON layout::
 
     {"config": {...BenchConfig...},
      "results": [{"backend": "embedded", "error": null,
-                  "put": {"completed", "elapsed_s", "per_s", "latency": {"count", "p50_ms", ...}},
+                  "put": {"completed", "elapsed_s", "per_s",
+                          "latency": {"count", "p50_ms", "p99_ms", "p99_9_ms", "max_ms", "over_range"}},
                   "range": {...same shape, reads...} | null,
                   "soak": [{"elapsed_s", "puts_per_s", "put_p99_ms", "disk", "revision",
                             "compacted_revision", "compaction_lag"}, ...],
@@ -21,7 +22,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from myriad.bench.histogram import Percentiles
+from myriad.bench.histogram import HIGHEST_US, Percentiles
 from myriad.bench.soak import SoakSample
 from myriad.bench.workload import RateFigures
 
@@ -131,7 +132,10 @@ def _latency_headers(what: str) -> tuple[str, ...]:
 
 
 def _latency_cells(latency: Percentiles) -> list[str]:
-    return [f"{v:.2f}" for v in (latency.p50, latency.p99, latency.p999, latency.max)]
+    """Figures at the histogram's 60 s ceiling read ``>=60000`` when samples went beyond it."""
+    ceiling = HIGHEST_US / 1000
+    return [f">={ceiling:.0f}" if latency.over_range and v >= ceiling else f"{v:.2f}"
+            for v in (latency.p50, latency.p99, latency.p999, latency.max)]
 
 
 def format_disk(disk: dict[str, int]) -> str:

@@ -248,7 +248,6 @@ class Writer:
     def _maintain(self) -> None:
         """Checkpoints a WAL grown past its limit; shrinks the file after compaction freed pages.
         Looks at the disk only when enough was written, or compaction ran, to make it worth it."""
-        conn = self._conn
         if self._dirty_bytes >= self._options.wal_checkpoint_bytes // 8:
             self._dirty_bytes = 0
             try:
@@ -256,17 +255,30 @@ class Writer:
             except FileNotFoundError:
                 wal = 0
             if wal > self._options.wal_checkpoint_bytes:
-                conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                self._checkpoint()
         if self._compaction_pending() or not (self._compacted_since_vacuum or self._vacuum_pending):
             return
         self._compacted_since_vacuum = False
-        self._vacuum_pending = False
+        vacuumed = self._vacuum_pending
+        self._vacuum_pending = self._vacuum_step()
+        if vacuumed and not self._vacuum_pending:
+            self._checkpoint()  # the file shrinks only when the vacuumed pages are checkpointed
+
+    def _vacuum_step(self) -> bool:
+        """Frees up to VACUUM_PAGES_PER_STEP pages at the end of the file; True if more remain."""
+        conn = self._conn
         free = conn.execute("PRAGMA freelist_count").fetchone()[0]
-        if free > VACUUM_PAGES_PER_STEP:
-            pages = conn.execute("PRAGMA page_count").fetchone()[0]
-            if free > pages * VACUUM_FREE_RATIO:
-                conn.execute(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})").fetchall()
-                self._vacuum_pending = True
+        if free <= VACUUM_PAGES_PER_STEP:
+            return False
+        pages = conn.execute("PRAGMA page_count").fetchone()[0]
+        if free <= pages * VACUUM_FREE_RATIO:
+            return False
+        # executescript steps the pragma to completion; execute() would free a single page.
+        conn.executescript(f"PRAGMA incremental_vacuum({VACUUM_PAGES_PER_STEP})")
+        return True
+
+    def _checkpoint(self) -> None:
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def _fail_queued(self, error: BaseException) -> None:
         with self._cond:

@@ -121,7 +121,7 @@ class EtcdWatch:
         return await self._call.read()
 
     def _create_request(self) -> rpc.WatchCreateRequest:
-        start = 0 if self._next is None else self._next + 1
+        start = 0 if self._next is None else max(self._next - 1, 1)
         return rpc.WatchCreateRequest(
             key=self._key,
             range_end=self._range_end,
