@@ -2,37 +2,33 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
+import asyncio
 import sys
 from pathlib import Path
 
 from myriad.storage import EmbeddedOptions, open_store
 
 WRITER = Path(__file__).with_name("kill9_writer.py")
+ACKS = 3000
 
 
 async def test_every_acknowledged_write_survives_kill_9(tmp_path):
     data = tmp_path / "data"
-    proc = subprocess.Popen(
-        [sys.executable, str(WRITER), str(data), "16"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(WRITER), str(data), "16", stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
     )
     acked: list[tuple[str, int, int]] = []
     try:
-        for line in proc.stdout:
-            key, revision, size = line.split()
-            acked.append((key, int(revision), int(size)))
-            if len(acked) == 3000:
-                os.kill(proc.pid, signal.SIGKILL)
+        while len(acked) < ACKS:
+            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            if not line:
                 break
+            key, revision, size = line.split()
+            acked.append((key.decode(), int(revision), int(size)))
     finally:
-        proc.kill()
-        proc.wait()
-    assert len(acked) == 3000, proc.stderr.read()
+        proc.kill()  # SIGKILL: no chance to flush or close anything
+        _, stderr = await proc.communicate()
+    assert len(acked) == ACKS, stderr.decode()
 
     store = await open_store(EmbeddedOptions(data_dir=data, compaction_retention=0))
     try:

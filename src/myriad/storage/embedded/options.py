@@ -20,8 +20,10 @@ class EmbeddedOptions:
     compaction_interval: float = 10.0
     #: Log rows examined per compaction step; a step shares the writer's next commit.
     compaction_chunk: int = 2000
-    #: The writer checkpoints the WAL into the database once it grows past this.
+    #: The writer completes a checkpoint, restarting the WAL, once it grows past this.
     wal_checkpoint_bytes: int = 8 * 1024 * 1024
+    #: How often the background thread copies WAL frames into the database.
+    checkpoint_interval: float = 0.05
     #: A quiet watch that asked for progress notifications gets one this often.
     progress_notify_interval: float = 5.0
     #: How often expired leases are looked for.

@@ -49,7 +49,7 @@ def _check_header(path: Path) -> None:
         raise CorruptStoreError(str(path), "not a Myriad database (not an SQLite file); refusing to start")
 
 
-def open_writer(data_dir: Path) -> sqlite3.Connection:
+def open_writer(data_dir: Path, *, wal_limit: int) -> sqlite3.Connection:
     """Opens (creating if needed) the database for the single writer and verifies it is ours."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = db_path(data_dir)
@@ -66,7 +66,7 @@ def open_writer(data_dir: Path) -> sqlite3.Connection:
             raise CorruptStoreError(str(path), f"cannot switch to WAL mode (got {mode})")
         _configure(conn)
         conn.execute("PRAGMA wal_autocheckpoint=0")
-        conn.execute("PRAGMA journal_size_limit=0")
+        conn.execute(f"PRAGMA journal_size_limit={wal_limit}")
         if existed:
             _verify(conn, path)
         else:

@@ -27,6 +27,7 @@ from itertools import islice
 from sortedcontainers import SortedDict
 
 from myriad.storage.embedded.apply import count_keys
+from myriad.storage.embedded.checkpointer import Checkpointer
 from myriad.storage.embedded.leases import LeaseTable
 from myriad.storage.embedded.options import EmbeddedOptions
 from myriad.storage.embedded.reader import ReaderPool, RowsMoved, fetch_values, history
@@ -79,6 +80,7 @@ class EmbeddedStore(KVOps):
         store._loop = asyncio.get_running_loop()
         await store._loop.run_in_executor(None, store._load)
         store._writer.start()
+        store._checkpointer.start()
         store._tasks.append(asyncio.create_task(store._expire_leases(), name="myriad-lease-expiry"))
         if options.compaction_retention > 0:
             store._tasks.append(asyncio.create_task(store._auto_compact(), name="myriad-auto-compact"))
@@ -86,7 +88,7 @@ class EmbeddedStore(KVOps):
 
     def _load(self) -> None:
         data_dir = self.options.data_dir
-        conn = open_writer(data_dir)
+        conn = open_writer(data_dir, wal_limit=self.options.wal_checkpoint_bytes)
         try:
             meta = read_meta(conn)
             latest: dict[bytes, Meta] = {}
@@ -111,6 +113,7 @@ class EmbeddedStore(KVOps):
         self.published_revision = meta["revision"]
         self.compacted = meta["compact_rev"]
         self.reads = ReaderPool(data_dir, self.options.reader_threads)
+        self._checkpointer = Checkpointer(data_dir, interval=self.options.checkpoint_interval)
         self._writer = Writer(
             conn=conn,
             wal_path=str(db_path(data_dir)) + "-wal",
@@ -298,6 +301,7 @@ class EmbeddedStore(KVOps):
         await self._loop.run_in_executor(None, self._shutdown)
 
     def _shutdown(self) -> None:
+        self._checkpointer.close()
         self._writer.close()
         self.reads.close()
         if self._writer.failed is None:

@@ -10,9 +10,13 @@ Concurrency rules:
 * Only after the commit is durable does it hand the outcome to the event loop, with one
   ``call_soon_threadsafe`` per batch; the loop then publishes index changes and events and
   resolves the callers' futures. An acknowledged write is therefore always on disk.
-* Between commits, when the WAL has grown past ``wal_checkpoint_bytes``, the thread runs a
-  TRUNCATE checkpoint. Nothing else writes, so the checkpoint always completes and the WAL
-  stays bounded (SQLite's own auto-checkpoint is off; it can starve under continuous writes).
+* The WAL is kept bounded in three tiers (SQLite's own auto-checkpoint is off: it runs inside
+  a commit and can starve under continuous writes). A background thread copies frames with
+  PASSIVE checkpoints (:mod:`.checkpointer`). Between commits, once the WAL has grown past
+  ``wal_checkpoint_bytes``, the writer completes that work with its own PASSIVE checkpoint;
+  no write can slip in meanwhile, so it finishes, and the next commit restarts the WAL from its
+  beginning. Should the WAL still reach four times the limit, the writer runs a blocking
+  TRUNCATE checkpoint, which always succeeds.
 * A failed commit (disk full, I/O error) fails the whole batch and stops the writer: every
   later request raises :class:`StoreClosedError`. In-memory state may be ahead of disk then,
   so the store must be reopened, which rebuilds it from the file.
@@ -254,8 +258,10 @@ class Writer:
                 wal = os.path.getsize(self._wal_path)
             except FileNotFoundError:
                 wal = 0
-            if wal > self._options.wal_checkpoint_bytes:
+            if wal > 4 * self._options.wal_checkpoint_bytes:
                 self._checkpoint()
+            elif wal > self._options.wal_checkpoint_bytes:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         if self._compaction_pending() or not (self._compacted_since_vacuum or self._vacuum_pending):
             return
         self._compacted_since_vacuum = False
