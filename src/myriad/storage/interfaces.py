@@ -305,8 +305,10 @@ def check_ops(compares: Sequence[Compare], ops: Sequence[Op], other: Sequence[Op
     for c in compares:
         if len(c.key) > MAX_KEY_BYTES:
             raise KeyTooLargeError(len(c.key), MAX_KEY_BYTES)
-    _check_duplicates(ops)
-    _check_duplicates(other)
+    if len(ops) > 1:
+        _check_duplicates(ops)
+    if len(other) > 1:
+        _check_duplicates(other)
 
 
 def _check_duplicates(ops: Sequence[Op]) -> None:

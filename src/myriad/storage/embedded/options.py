@@ -28,6 +28,8 @@ class EmbeddedOptions:
     progress_notify_interval: float = 5.0
     #: How often expired leases are looked for.
     lease_check_interval: float = 0.5
+    #: Bytes of recently written values the writer keeps to answer previous-value lookups.
+    value_cache_bytes: int = 64 * 1024 * 1024
     #: Threads serving reads (value fetches, history, watch catch-up).
     reader_threads: int = 2
     #: Rows read per step when a watch replays history.

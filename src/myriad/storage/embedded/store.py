@@ -50,9 +50,12 @@ from myriad.storage.interfaces import (
     LeaseGrant,
     LeaseInfo,
     Op,
+    Put,
+    PutResult,
     RangeResult,
     TxnResult,
     check_ops,
+    check_put,
 )
 from myriad.storage.kvops import KVOps
 
@@ -159,6 +162,11 @@ class EmbeddedStore(KVOps):
     ) -> TxnResult:
         check_ops(compares, on_success, on_failure)
         return await self._submit("txn", tuple(compares), tuple(on_success), tuple(on_failure))
+
+    async def put(self, key: bytes, value: bytes, *, lease: int = 0, prev_kv: bool = False) -> PutResult:
+        check_put(key, value)
+        result = await self._submit("txn", (), (Put(key, value, lease=lease, prev_kv=prev_kv),), ())
+        return PutResult(result.revision, result.results[0].prev_kv)
 
     async def range(
         self,

@@ -41,6 +41,7 @@ from myriad.storage.embedded.apply import BatchApplier
 from myriad.storage.embedded.leases import LeaseTable
 from myriad.storage.embedded.options import EmbeddedOptions
 from myriad.storage.embedded.records import Meta, first_id
+from myriad.storage.embedded.valuecache import ValueCache
 from myriad.storage.errors import (
     CompactedError,
     FutureRevisionError,
@@ -92,6 +93,7 @@ class Writer:
         self._wal_path = wal_path
         self._index = index
         self._leases = leases
+        self._cache = ValueCache(options.value_cache_bytes)
         self._revision = meta["revision"]
         self._compact_rev = meta["compact_rev"]
         self._compact_done = meta["compact_done"]  # log ids <= this have been compacted
@@ -153,10 +155,11 @@ class Writer:
 
     def _turn(self, batch: list[Request]) -> None:
         conn = self._conn
-        applier = BatchApplier(conn, self._index, self._leases, self._revision)
+        applier = BatchApplier(conn, self._index, self._leases, self._cache, self._revision)
         outcomes: list[tuple[Any, Any, BaseException | None]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
+            applier.prefetch([req.args for req in batch if req.kind == "txn"])
             for req in batch:
                 try:
                     outcomes.append((req.token, self._apply(applier, req), None))
