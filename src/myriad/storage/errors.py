@@ -6,7 +6,7 @@ Hierarchy::
     ├── KeyExistsError            create() of a key that exists
     ├── KeyNotFoundError          update()/delete() of a key that is missing
     ├── ConflictError             update()/delete() whose expected mod_revision is stale
-    ├── CompactedError            a read or watch at/below the compacted revision
+    ├── CompactedError            a read below the compacted revision, or a watch starting at or below it
     ├── FutureRevisionError       a read at a revision the store has not reached
     ├── LeaseNotFoundError        a put/keepalive/revoke naming an unknown or expired lease
     ├── InvalidRequestError       the request itself is malformed

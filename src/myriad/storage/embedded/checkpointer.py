@@ -17,9 +17,12 @@ from myriad.storage.embedded.schema import open_reader
 
 
 class Checkpointer:
-    def __init__(self, data_dir: Path, *, interval: float) -> None:
+    def __init__(self, data_dir: Path, *, interval: float, lock: threading.Lock) -> None:
+        """``lock`` is held around every checkpoint, here and in the writer, so the two never
+        contend inside SQLite (whose busy handler would sleep in coarse steps)."""
         self._data_dir = data_dir
         self._interval = interval
+        self._lock = lock
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="myriad-checkpointer", daemon=True)
 
@@ -35,8 +38,9 @@ class Checkpointer:
         try:
             while not self._stop.wait(self._interval):
                 try:
-                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                    with self._lock:
+                        conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.OperationalError:
-                    continue  # another checkpoint is running; try again next time
+                    continue  # the database is busy; try again next time
         finally:
             conn.close()

@@ -20,6 +20,9 @@ APPLICATION_ID = 0x4D595244  # "MYRD"
 SCHEMA_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 60_000
+#: The writer's page cache: compaction deletes rows all over the file, and each page it finds
+#: in memory is a read the writer does not wait for.
+WRITER_CACHE_KIB = 512 * 1024
 
 _SCHEMA = """
 CREATE TABLE log (
@@ -65,6 +68,7 @@ def open_writer(data_dir: Path, *, wal_limit: int) -> sqlite3.Connection:
         if mode.lower() != "wal":
             raise CorruptStoreError(str(path), f"cannot switch to WAL mode (got {mode})")
         _configure(conn)
+        conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
         conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.execute(f"PRAGMA journal_size_limit={wal_limit}")
         if existed:

@@ -57,6 +57,8 @@ COMPACTION_STEP_SECONDS = 0.003
 #: Incremental vacuum runs once free pages exceed this share of the file.
 VACUUM_FREE_RATIO = 0.25
 VACUUM_PAGES_PER_STEP = 512
+#: Past this many times ``wal_checkpoint_bytes`` the writer stops and truncates the WAL itself.
+WAL_HARD_LIMIT_FACTOR = 4
 
 
 @dataclass(slots=True)
@@ -88,8 +90,10 @@ class Writer:
         meta: dict[str, int],
         options: EmbeddedOptions,
         deliver: Callable[[Commit], None],
+        checkpoint_lock: threading.Lock,
     ) -> None:
         self._conn = conn
+        self._checkpoint_lock = checkpoint_lock
         self._wal_path = wal_path
         self._index = index
         self._leases = leases
@@ -137,7 +141,10 @@ class Writer:
                 if batch is None:
                     return
                 self._turn(batch)
-                self._maintain()
+                try:
+                    self._maintain()
+                except sqlite3.OperationalError as e:  # busy or interrupted upkeep: retried next turn
+                    log.warning("embedded store upkeep skipped: %s", e)
         except BaseException as e:  # the store cannot continue safely; surface to every caller
             log.exception("embedded store writer failed")
             self.failed = e
@@ -167,7 +174,9 @@ class Writer:
                     outcomes.append((req.token, None, e))
             applier.flush()
             if self._compaction_pending():
-                self._compaction_step(applier.revision)
+                written = len(applier.rows)
+                budget = self._options.compaction_chunk if not batch else max(64, 2 * written)
+                self._compaction_step(budget)
                 self._compacted_since_vacuum = True
             conn.execute("COMMIT")
         except BaseException as e:
@@ -223,24 +232,27 @@ class Writer:
     def _compaction_pending(self) -> bool:
         return self._compact_done < first_id(self._compact_rev + 1) - 1
 
-    def _compaction_step(self, revision: int) -> None:
+    def _compaction_step(self, budget: int) -> None:
         """Removes, from rows at or below the compacted revision, those no read can reach:
-        versions superseded at or below it, and tombstones. Bounded by time and row count."""
+        versions superseded at or below it, and tombstones. Examines at most ``budget`` rows and
+        stops after COMPACTION_STEP_SECONDS. A turn that carried writes gives it twice the rows
+        it wrote, so compaction outpaces any sustained write rate while each commit pays only in
+        proportion to its own size; an idle turn gives it ``compaction_chunk`` rows."""
         conn = self._conn
         limit_id = first_id(self._compact_rev + 1) - 1
         deadline = time.monotonic() + COMPACTION_STEP_SECONDS
-        budget = self._options.compaction_chunk
         done = self._compact_done
         while budget > 0 and done < limit_id:
             rows = conn.execute(
-                "SELECT id, deleted, prev_id FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT 256",
-                (done, limit_id),
+                "SELECT id, deleted, prev_id FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
+                (done, limit_id, min(budget, 256)),
             ).fetchall()
             if not rows:
                 done = limit_id
                 break
             doomed = [(prev,) for _, _, prev in rows if prev]
             doomed.extend((row_id,) for row_id, deleted, _ in rows if deleted)
+            doomed.sort()
             if doomed:
                 conn.executemany("DELETE FROM log WHERE id = ?", doomed)
             done = rows[-1][0]
@@ -261,10 +273,11 @@ class Writer:
                 wal = os.path.getsize(self._wal_path)
             except FileNotFoundError:
                 wal = 0
-            if wal > 4 * self._options.wal_checkpoint_bytes:
+            if wal > WAL_HARD_LIMIT_FACTOR * self._options.wal_checkpoint_bytes:
                 self._checkpoint()
             elif wal > self._options.wal_checkpoint_bytes:
-                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                with self._checkpoint_lock:
+                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         if self._compaction_pending() or not (self._compacted_since_vacuum or self._vacuum_pending):
             return
         self._compacted_since_vacuum = False
@@ -287,7 +300,8 @@ class Writer:
         return True
 
     def _checkpoint(self) -> None:
-        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        with self._checkpoint_lock:
+            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def _fail_queued(self, error: BaseException) -> None:
         with self._cond:

@@ -193,6 +193,16 @@ def failure(error: grpc.aio.AioRpcError) -> Failure:
     return _BY_CODE.get(error.code(), Failure.OTHER)
 
 
+#: Codes with which grpc reports a stream that broke in transit (besides UNAVAILABLE), e.g. a
+#: request written just as the server ended the stream.
+_STREAM_BROKEN = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN, grpc.StatusCode.CANCELLED}
+
+
+def stream_broken(error: grpc.aio.AioRpcError) -> bool:
+    """Whether a stream failed in a way that resuming it elsewhere may cure."""
+    return failure(error) is Failure.UNAVAILABLE or error.code() in _STREAM_BROKEN
+
+
 def unsent(error: grpc.aio.AioRpcError) -> bool:
     """Whether a failed call certainly did not take effect, so that even a write may be retried."""
     details = error.details() or ""

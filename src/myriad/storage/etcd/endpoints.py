@@ -61,6 +61,12 @@ FIRST_BACKOFF = 0.05
 MAX_BACKOFF = 1.0
 
 
+def describe(error: BaseException | None) -> str:
+    if isinstance(error, grpc.aio.AioRpcError):
+        return f"{error.code().name}: {error.details()}"
+    return "stream ended" if error is None else repr(error)
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     address: str
@@ -84,7 +90,9 @@ class Retry:
         ``error``) once the budget is spent."""
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
-            raise UnavailableError(f"no etcd endpoint answered within {self._budget:g}s: {error}") from error
+            raise UnavailableError(
+                f"no etcd endpoint answered within {self._budget:g}s; last error: {describe(error)}"
+            ) from error
         self._failures += 1
         rounds, position = divmod(self._failures, self._endpoints)
         if position:
@@ -128,7 +136,7 @@ class Endpoints:
             log.warning(
                 "etcd endpoint %s failed (%s); switching to %s",
                 self._endpoints[index].address,
-                error.details() if isinstance(error, grpc.aio.AioRpcError) else error,
+                describe(error),
                 self.current,
             )
 

@@ -24,7 +24,7 @@ from typing import TypeVar
 import grpc
 from aetcd import rpc
 
-from myriad.storage.errors import LeaseNotFoundError, StorageError
+from myriad.storage.errors import LeaseNotFoundError, StorageError, StoreClosedError
 from myriad.storage.etcd import convert
 from myriad.storage.etcd.convert import Failure
 from myriad.storage.etcd.endpoints import REQUIRE_LEADER, Endpoint, Endpoints
@@ -158,6 +158,8 @@ class EtcdStore(KVOps):
         prev_kv: bool = False,
         progress_notify: bool = False,
     ) -> EtcdWatch:
+        if self._endpoints.closed:
+            raise StoreClosedError("etcd store is closed")
         watch = EtcdWatch(
             self._endpoints,
             key,

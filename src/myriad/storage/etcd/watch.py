@@ -32,7 +32,7 @@ import grpc
 from aetcd import rpc
 
 from myriad.storage.errors import CompactedError, StorageError
-from myriad.storage.etcd.convert import Failure, event, failure, range_key, storage_error
+from myriad.storage.etcd.convert import event, range_key, storage_error, stream_broken
 from myriad.storage.etcd.endpoints import REQUIRE_LEADER, Endpoints, Retry
 from myriad.storage.interfaces import WatchBatch
 
@@ -86,7 +86,7 @@ class EtcdWatch:
             try:
                 response = await self._receive()
             except grpc.aio.AioRpcError as error:
-                if failure(error) is not Failure.UNAVAILABLE:
+                if not stream_broken(error):
                     await self.aclose()
                     raise storage_error(error) from error
                 await self._fail_over(error)
@@ -94,12 +94,8 @@ class EtcdWatch:
             except asyncio.CancelledError:
                 if self._closed.is_set():
                     raise StopAsyncIteration from None
-                self._drop_stream()
-                task = asyncio.current_task()
-                if task is not None and task.cancelling():
-                    raise
-                await self._fail_over(None)
-                continue
+                self._drop_stream()  # a half-read stream is useless; the next call resumes at next
+                raise
             if response is grpc.aio.EOF:
                 await self._fail_over(None)
                 continue
