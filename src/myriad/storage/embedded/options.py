@@ -18,7 +18,7 @@ class EmbeddedOptions:
     compaction_retention: float = 300.0
     #: How often the automatic compactor samples the revision and compacts.
     compaction_interval: float = 10.0
-    #: Log rows examined per compaction step; a step shares the writer's next commit.
+    #: Log rows compaction may examine in a writer turn that carried no writes (see Writer).
     compaction_chunk: int = 2000
     #: The writer completes a checkpoint, restarting the WAL, once it grows past this.
     wal_checkpoint_bytes: int = 8 * 1024 * 1024
@@ -30,6 +30,8 @@ class EmbeddedOptions:
     lease_check_interval: float = 0.5
     #: Bytes of recently written values the writer keeps to answer previous-value lookups.
     value_cache_bytes: int = 64 * 1024 * 1024
+    #: How often to freeze the garbage collector's view of long-lived objects (see EmbeddedStore).
+    gc_freeze_interval: float = 10.0
     #: Threads serving reads (value fetches, history, watch catch-up).
     reader_threads: int = 2
     #: Rows read per step when a watch replays history.

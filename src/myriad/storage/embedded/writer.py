@@ -16,7 +16,8 @@ Concurrency rules:
   ``wal_checkpoint_bytes``, the writer completes that work with its own PASSIVE checkpoint;
   no write can slip in meanwhile, so it finishes, and the next commit restarts the WAL from its
   beginning. Should the WAL still reach four times the limit, the writer runs a blocking
-  TRUNCATE checkpoint, which always succeeds.
+  TRUNCATE checkpoint, which always succeeds. ``checkpoint_lock`` is held around every
+  checkpoint, here and in the checkpointer, so they never contend inside SQLite.
 * A failed commit (disk full, I/O error) fails the whole batch and stops the writer: every
   later request raises :class:`StoreClosedError`. In-memory state may be ahead of disk then,
   so the store must be reopened, which rebuilds it from the file.
