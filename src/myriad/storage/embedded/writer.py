@@ -15,7 +15,8 @@ Concurrency rules:
   PASSIVE checkpoints (:mod:`.checkpointer`). Between commits, once the WAL has grown past
   ``wal_checkpoint_bytes``, the writer completes that work with its own PASSIVE checkpoint;
   no write can slip in meanwhile, so it finishes, and the next commit restarts the WAL from its
-  beginning. Should the WAL still reach four times the limit, the writer runs a blocking
+  beginning; if a background pass holds the checkpoint lock, it tries again next turn rather
+  than wait. Should the WAL still reach four times the limit, the writer runs a blocking
   TRUNCATE checkpoint, which always succeeds. ``checkpoint_lock`` is held around every
   checkpoint, here and in the checkpointer, so they never contend inside SQLite.
 * A failed commit (disk full, I/O error) fails the whole batch and stops the writer: every
@@ -276,9 +277,12 @@ class Writer:
                 wal = 0
             if wal > WAL_HARD_LIMIT_FACTOR * self._options.wal_checkpoint_bytes:
                 self._checkpoint()
-            elif wal > self._options.wal_checkpoint_bytes:
-                with self._checkpoint_lock:
+            elif wal > self._options.wal_checkpoint_bytes and self._checkpoint_lock.acquire(blocking=False):
+                # Never wait for a background pass: it may be flushing many pages. Next turn, then.
+                try:
                     self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+                finally:
+                    self._checkpoint_lock.release()
         if self._compaction_pending() or not (self._compacted_since_vacuum or self._vacuum_pending):
             return
         self._compacted_since_vacuum = False
