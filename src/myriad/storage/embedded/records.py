@@ -27,10 +27,6 @@ def make_id(revision: int, sub: int) -> int:
     return (revision << SUB_BITS) | sub
 
 
-def revision_of(row_id: int) -> int:
-    return row_id >> SUB_BITS
-
-
 def first_id(revision: int) -> int:
     return revision << SUB_BITS
 
