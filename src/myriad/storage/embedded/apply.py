@@ -12,8 +12,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from sortedcontainers import SortedDict
-
+from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import MIN_TTL, LeaseTable
 from myriad.storage.embedded.records import MAX_SUB, Meta, Row, kv_from_meta, make_id
 from myriad.storage.embedded.valuecache import ValueCache
@@ -40,16 +39,16 @@ from myriad.storage.interfaces import (
 _INSERT = "INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
-def keys_in(index: SortedDict, key: bytes, end: bytes | None) -> list[bytes]:
+def keys_in(index: KeyIndex, key: bytes, end: bytes | None) -> list[bytes]:
     """Keys of ``index`` in etcd's ``[key, end)``."""
     if end is None:
         return [key] if key in index else []
     if end == b"\x00":
         return list(index.irange(key))
-    return list(index.irange(key, end, inclusive=(True, False)))
+    return list(index.irange(key, end))
 
 
-def count_keys(index: SortedDict, key: bytes, end: bytes | None) -> int:
+def count_keys(index: KeyIndex, key: bytes, end: bytes | None) -> int:
     if end is None:
         return int(key in index)
     hi = len(index) if end == b"\x00" else index.bisect_left(end)
@@ -84,7 +83,7 @@ class BatchApplier:
     """Accumulates one group commit. Not thread-safe: writer thread only."""
 
     def __init__(
-        self, conn: sqlite3.Connection, index: SortedDict, leases: LeaseTable, cache: ValueCache, revision: int
+        self, conn: sqlite3.Connection, index: KeyIndex, leases: LeaseTable, cache: ValueCache, revision: int
     ) -> None:
         self.conn = conn
         self.cache = cache

@@ -26,10 +26,9 @@ from collections import deque
 from collections.abc import Sequence
 from itertools import islice
 
-from sortedcontainers import SortedDict
-
 from myriad.storage.embedded.apply import count_keys
 from myriad.storage.embedded.checkpointer import Checkpointer
+from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import LeaseTable
 from myriad.storage.embedded.options import EmbeddedOptions
 from myriad.storage.embedded.reader import ReaderPool, RowsMoved, fetch_values, history
@@ -71,7 +70,7 @@ class EmbeddedStore(KVOps):
         self.published_revision = 1
         self.compacted = 0
         self.reads: ReaderPool
-        self._index: SortedDict
+        self._index: KeyIndex
         self._writer: Writer
         self._conn: sqlite3.Connection
         self._loop: asyncio.AbstractEventLoop
@@ -117,7 +116,7 @@ class EmbeddedStore(KVOps):
             if m[3] in leases:
                 leases.attach(m[3], key)
         self._conn = conn
-        self._index = SortedDict(latest)
+        self._index = KeyIndex(latest)
         self.published_revision = meta["revision"]
         self.compacted = meta["compact_rev"]
         self.reads = ReaderPool(data_dir, self.options.reader_threads)
@@ -126,7 +125,7 @@ class EmbeddedStore(KVOps):
         self._writer = Writer(
             conn=conn,
             wal_path=str(db_path(data_dir)) + "-wal",
-            index=SortedDict(latest),
+            index=KeyIndex(latest),
             leases=leases,
             meta=meta,
             options=self.options,
@@ -140,7 +139,7 @@ class EmbeddedStore(KVOps):
         index = self._index
         for key, meta in commit.changes:
             if meta is None:
-                index.pop(key, None)
+                index.pop(key)
             else:
                 index[key] = meta
         self.published_revision = commit.revision
@@ -204,7 +203,7 @@ class EmbeddedStore(KVOps):
         if end is None:
             meta = index.get(key)
             return [] if meta is None else [(key, meta)]
-        keys = index.irange(key) if end == b"\x00" else index.irange(key, end, inclusive=(True, False))
+        keys = index.irange(key, None if end == b"\x00" else end)
         if limit:
             keys = islice(keys, limit)
         return [(k, index[k]) for k in keys]

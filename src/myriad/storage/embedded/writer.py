@@ -2,7 +2,7 @@
 
 Concurrency rules:
 
-* One thread owns the writer connection, the writer's key index (a ``SortedDict`` of key →
+* One thread owns the writer connection, the writer's key index (a :class:`KeyIndex` of key →
   :data:`Meta`, the authority for compare-and-swap), the :class:`LeaseTable` and the revision.
 * Requests arrive through :meth:`Writer.submit` from the event loop. Each turn the thread takes
   everything queued (up to ``max_batch``), applies it, inserts the rows, runs one bounded
@@ -36,10 +36,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sortedcontainers import SortedDict
-
 from myriad.clock import Clock
 from myriad.storage.embedded.apply import BatchApplier
+from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import LeaseTable
 from myriad.storage.embedded.options import EmbeddedOptions
 from myriad.storage.embedded.records import Meta, first_id
@@ -87,7 +86,7 @@ class Writer:
         *,
         conn: sqlite3.Connection,
         wal_path: str,
-        index: SortedDict,
+        index: KeyIndex,
         leases: LeaseTable,
         meta: dict[str, int],
         options: EmbeddedOptions,
