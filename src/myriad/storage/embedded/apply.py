@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Sequence
+from dataclasses import replace
 
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import MIN_TTL, LeaseTable
 from myriad.storage.embedded.records import MAX_SUB, Meta, Row, kv_from_meta, make_id
+from myriad.storage.embedded.schema import select_by_ids
 from myriad.storage.embedded.valuecache import ValueCache
 from myriad.storage.errors import LeaseNotFoundError, TooManyOpsError
 from myriad.storage.interfaces import (
@@ -29,6 +31,7 @@ from myriad.storage.interfaces import (
     LeaseGrant,
     LeaseInfo,
     Op,
+    OpResult,
     Put,
     PutResult,
     Range,
@@ -127,12 +130,8 @@ class BatchApplier:
                 meta = index.get(c.key)
                 if c.target is CompareTarget.VALUE and meta is not None and cache.get(meta[1]) is None:
                     wanted.add(meta[1])
-        ids = list(wanted)
-        for i in range(0, len(ids), 500):
-            chunk = ids[i : i + 500]
-            marks = ",".join("?" * len(chunk))
-            for row_id, value in self.conn.execute(f"SELECT id, value FROM log WHERE id IN ({marks})", chunk):
-                cache.add(row_id, value)
+        for row_id, value in select_by_ids(self.conn, "id, value", list(wanted)):
+            cache.add(row_id, value)
 
     def kv(self, key: bytes, meta: Meta) -> KeyValue:
         return kv_from_meta(key, meta, self.value_of(meta[1]))
@@ -153,34 +152,25 @@ class BatchApplier:
         revision = self.revision + 1
         sub = 0
         events: list[Event] = []
-        partial: list = []  # RangeResult, or the parts of a Put/DeleteResult awaiting the revision
+        built: list[OpResult] = []  # revision 0 until the transaction's revision is known
         for op in ops:
             if isinstance(op, Put):
                 event = self._put(op.key, op.value, op.lease, index.get(op.key), make_id(revision, sub))
                 sub += 1
                 events.append(event)
-                partial.append((event.prev_kv if op.prev_kv else None,))
+                built.append(PutResult(0, event.prev_kv if op.prev_kv else None))
             elif isinstance(op, DeleteRange):
                 deleted = self._delete(keys_in(index, op.key, op.range_end), revision, sub)
                 sub += len(deleted)
                 events.extend(deleted)
-                partial.append((len(deleted), tuple(e.prev_kv for e in deleted) if op.prev_kv else ()))
+                built.append(DeleteResult(0, len(deleted), tuple(e.prev_kv for e in deleted) if op.prev_kv else ()))
             else:
-                partial.append(self._range(op, revision - 1))
+                built.append(self._range(op))
         if events:
             self.revision = revision
             self.events.append((revision, tuple(events)))
         final = self.revision
-        results = tuple(
-            p if isinstance(p, RangeResult)
-            else PutResult(final, p[0]) if len(p) == 1
-            else DeleteResult(final, p[0], p[1])
-            for p in partial
-        )
-        if any(isinstance(r, RangeResult) for r in results):
-            results = tuple(
-                RangeResult(r.kvs, final, r.more, r.count) if isinstance(r, RangeResult) else r for r in results
-            )
+        results = tuple(replace(r, revision=final) for r in built)
         return TxnResult(succeeded, final, results)
 
     def _single_put(self, succeeded: bool, op: Put) -> TxnResult:
@@ -242,11 +232,12 @@ class BatchApplier:
             events.append(Event(EventType.DELETE, KeyValue(key, b"", 0, revision, 0, 0), prev_kv))
         return events
 
-    def _range(self, op: Range, revision: int) -> RangeResult:
+    def _range(self, op: Range) -> RangeResult:
+        """The read, with revision 0: the caller stamps the transaction's revision."""
         keys = keys_in(self.index, op.key, op.range_end)
         count = len(keys)
         if op.count_only:
-            return RangeResult((), revision, False, count)
+            return RangeResult((), 0, False, count)
         more = bool(op.limit) and count > op.limit
         if more:
             keys = keys[: op.limit]
@@ -255,7 +246,7 @@ class BatchApplier:
             kvs = tuple(kv_from_meta(k, index[k], b"") for k in keys)
         else:
             kvs = tuple(self.kv(k, index[k]) for k in keys)
-        return RangeResult(kvs, revision, more, count)
+        return RangeResult(kvs, 0, more, count)
 
     # -- leases --------------------------------------------------------------------------------
 

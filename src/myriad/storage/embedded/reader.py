@@ -19,11 +19,10 @@ from pathlib import Path
 from typing import TypeVar
 
 from myriad.storage.embedded.records import ROW_COLUMNS, Meta, Row, first_id
-from myriad.storage.embedded.schema import open_reader
+from myriad.storage.embedded.schema import open_reader, select_by_ids
 from myriad.storage.errors import CompactedError
 
 T = TypeVar("T")
-_CHUNK = 500  # ids per IN (...) query
 
 
 class RowsMoved(Exception):
@@ -81,23 +80,12 @@ def _key_filter(key: bytes, end: bytes | None) -> tuple[str, tuple]:
 
 
 def _rows_by_id(conn: sqlite3.Connection, ids: Iterable[int]) -> dict[int, Row]:
-    ids = list(ids)
-    out: dict[int, Row] = {}
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i : i + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        for row in conn.execute(f"SELECT {ROW_COLUMNS} FROM log WHERE id IN ({marks})", chunk):
-            out[row[0]] = row
-    return out
+    return {row[0]: row for row in select_by_ids(conn, ROW_COLUMNS, list(ids))}
 
 
 def fetch_values(conn: sqlite3.Connection, ids: list[int]) -> dict[int, bytes]:
     """Values of the given rows; raises :class:`RowsMoved` if any is gone."""
-    out: dict[int, bytes] = {}
-    for i in range(0, len(ids), _CHUNK):
-        chunk = ids[i : i + _CHUNK]
-        marks = ",".join("?" * len(chunk))
-        out.update(conn.execute(f"SELECT id, value FROM log WHERE id IN ({marks})", chunk))
+    out = dict(select_by_ids(conn, "id, value", ids))
     if len(out) != len(set(ids)):
         raise RowsMoved
     return out

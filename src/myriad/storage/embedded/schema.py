@@ -11,6 +11,7 @@ A file that is not SQLite, or SQLite that is not ours (wrong ``application_id``)
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
 from pathlib import Path
 
 from myriad.storage.errors import CorruptStoreError
@@ -20,6 +21,7 @@ APPLICATION_ID = 0x4D595244  # "MYRD"
 SCHEMA_VERSION = 1
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 60_000
+_IDS_PER_QUERY = 500
 #: The writer's page cache: compaction deletes rows all over the file, and each page it finds
 #: in memory is a read the writer does not wait for.
 WRITER_CACHE_KIB = 512 * 1024
@@ -106,6 +108,15 @@ def _verify(conn: sqlite3.Connection, path: Path) -> None:
     missing = {"log", "meta", "leases"} - tables
     if missing:
         raise CorruptStoreError(str(path), f"missing tables {sorted(missing)}")
+
+
+def select_by_ids(conn: sqlite3.Connection, columns: str, ids: list[int]) -> Iterator[tuple]:
+    """``SELECT columns FROM log`` for the given row ids, in chunks under SQLite's variable limit;
+    ids with no row are skipped."""
+    for i in range(0, len(ids), _IDS_PER_QUERY):
+        chunk = ids[i : i + _IDS_PER_QUERY]
+        marks = ",".join("?" * len(chunk))
+        yield from conn.execute(f"SELECT {columns} FROM log WHERE id IN ({marks})", chunk)
 
 
 def read_meta(conn: sqlite3.Connection) -> dict[str, int]:
