@@ -47,7 +47,6 @@ from myriad.storage.errors import (
 from myriad.storage.interfaces import (
     MAX_KEY_BYTES,
     Compare,
-    KeyValue,
     LeaseGrant,
     LeaseInfo,
     Op,
@@ -236,7 +235,7 @@ class EmbeddedStore(KVOps):
             rows = rows[:limit]
         kvs = tuple(kv_from_row(r) for r in rows)
         if keys_only:
-            kvs = tuple(KeyValue(kv.key, b"", kv.create_revision, kv.mod_revision, kv.version, kv.lease) for kv in kvs)
+            kvs = tuple(kv._replace(value=b"") for kv in kvs)
         return RangeResult(kvs, published, more, count)
 
     def watch(
