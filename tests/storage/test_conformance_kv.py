@@ -226,6 +226,9 @@ async def test_reads_at_a_past_revision_see_the_state_of_that_revision(store):
     assert at_r2.count == 2
     assert view(await store.range(b"/h/b", revision=r2)) == [(b"/h/b", b"b1", r2)]
     assert (await store.range(b"/h/", prefix_end(b"/h/"), revision=r2, limit=1)).more is True
+    keys_only = await store.range(b"/h/", prefix_end(b"/h/"), revision=r2, keys_only=True)
+    assert [(kv.key, kv.value, kv.mod_revision) for kv in keys_only.kvs] == [(b"/h/a", b"", r1), (b"/h/b", b"", r2)]
+    assert (await store.range(b"/h/", prefix_end(b"/h/"), revision=r2, count_only=True)).count == 2
     now = await store.range(b"/h/", prefix_end(b"/h/"))
     assert [kv.value for kv in now.kvs] == [b"a2", b"c2"]
 
