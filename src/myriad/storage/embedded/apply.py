@@ -66,7 +66,7 @@ def _compare(meta: Meta | None, c: Compare, value_of) -> bool:
     elif meta is None:
         lhs = 0
     elif c.target is CompareTarget.MOD:
-        lhs = meta[1] >> 24
+        lhs = meta[4]
     elif c.target is CompareTarget.CREATE:
         lhs = meta[0]
     else:
@@ -97,6 +97,8 @@ class BatchApplier:
         self.rows: list[Row] = []
         self.events: list[tuple[int, tuple[Event, ...]]] = []
         self.changes: list[tuple[bytes, Meta | None]] = []
+        #: ``(slot, revision)``: rows this batch superseded, and the revision that did it.
+        self.superseded: list[tuple[int, int]] = []
         self.lease_upserts: dict[int, tuple[int, float]] = {}
         self.lease_deletes: set[int] = set()
         self.bytes_written = 0
@@ -200,13 +202,14 @@ class BatchApplier:
     def _put(self, key: bytes, value: bytes, lease: int, prev: Meta | None, row_id: int) -> Event:
         revision = row_id >> 24
         if prev is None:
-            meta = (revision, row_id, 1, lease)
+            meta = (revision, row_id, 1, lease, revision)
             prev_kv = None
             prev_id = 0
         else:
-            meta = (prev[0], row_id, prev[2] + 1, lease)
+            meta = (prev[0], row_id, prev[2] + 1, lease, revision)
             prev_kv = self.kv(key, prev)
             prev_id = prev[1]
+            self.superseded.append((prev_id, revision))
             if prev[3] and prev[3] != lease:
                 self.leases.detach(prev[3], key)
         if lease:
@@ -227,6 +230,7 @@ class BatchApplier:
             if meta[3]:
                 self.leases.detach(meta[3], key)
             prev_kv = self.kv(key, meta)
+            self.superseded.append((meta[1], revision))
             self.rows.append((row_id, key, 1, 0, 0, 0, meta[1], b""))
             self.changes.append((key, None))
             events.append(Event(EventType.DELETE, KeyValue(key, b"", 0, revision, 0, 0), prev_kv))

@@ -18,7 +18,7 @@ class EmbeddedOptions:
     compaction_retention: float = 300.0
     #: How often the automatic compactor samples the revision and compacts.
     compaction_interval: float = 10.0
-    #: Log rows compaction may examine in a writer turn that carried no writes (see Writer).
+    #: Log rows cleaning may look at in a writer turn that carried no writes (see Writer._clean).
     compaction_chunk: int = 2000
     #: The writer completes a checkpoint, restarting the WAL, once it grows past this.
     wal_checkpoint_bytes: int = 8 * 1024 * 1024

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from myriad.storage.embedded.records import ROW_COLUMNS, Meta, Row, first_id
+from myriad.storage.embedded.records import RELOCATED_BASE, ROW_COLUMNS, SUB_BITS, Meta, Row, first_id
 from myriad.storage.embedded.schema import open_reader, select_by_ids
 from myriad.storage.errors import CompactedError
 
@@ -137,15 +137,15 @@ def replay(
     revision, compacted = _meta(conn)
     where, params = _key_filter(key, end)
     rows = conn.execute(
-        f"SELECT {ROW_COLUMNS} FROM log WHERE id >= ? AND {where} ORDER BY id LIMIT ?",
-        (from_id, *params, limit),
+        f"SELECT {ROW_COLUMNS} FROM log WHERE id >= ? AND id < ? AND {where} ORDER BY id LIMIT ?",
+        (from_id, RELOCATED_BASE, *params, limit),
     ).fetchall()
     if len(rows) == limit:
         last = rows[-1][0]
         rows.extend(
             conn.execute(
                 f"SELECT {ROW_COLUMNS} FROM log WHERE id > ? AND id < ? AND {where} ORDER BY id",
-                (last, first_id((last >> 24) + 1), *params),
+                (last, first_id((last >> SUB_BITS) + 1), *params),
             )
         )
     prevs = _rows_by_id(conn, (r[6] for r in rows if r[6])) if with_prev else {}

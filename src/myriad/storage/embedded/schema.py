@@ -18,7 +18,7 @@ from myriad.storage.errors import CorruptStoreError
 
 DB_NAME = "myriad.db"
 APPLICATION_ID = 0x4D595244  # "MYRD"
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 60_000
 _IDS_PER_QUERY = 500
@@ -39,7 +39,7 @@ CREATE TABLE log (
 );
 CREATE TABLE meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE leases (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL, expiry REAL NOT NULL);
-INSERT INTO meta VALUES ('revision', 1), ('compact_rev', 0), ('compact_done', 0);
+INSERT INTO meta VALUES ('revision', 1), ('compact_rev', 0);
 """
 
 

@@ -28,14 +28,15 @@ from itertools import islice
 
 from myriad.storage.embedded.apply import count_keys
 from myriad.storage.embedded.checkpointer import Checkpointer
+from myriad.storage.embedded.cleaning import Cleaner
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import LeaseTable
 from myriad.storage.embedded.options import EmbeddedOptions
 from myriad.storage.embedded.reader import ReaderPool, RowsMoved, fetch_values, history
-from myriad.storage.embedded.records import Meta, kv_from_meta, kv_from_row
+from myriad.storage.embedded.records import RELOCATED_BASE, SUB_BITS, Meta, kv_from_meta, kv_from_row, original_id
 from myriad.storage.embedded.schema import db_path, open_writer, read_meta
 from myriad.storage.embedded.watch import EmbeddedWatch, WatchHub
-from myriad.storage.embedded.writer import Commit, Request, Writer
+from myriad.storage.embedded.writer import WAL_HARD_LIMIT_FACTOR, Commit, Request, Writer
 from myriad.storage.errors import (
     CompactedError,
     CorruptStoreError,
@@ -59,7 +60,35 @@ from myriad.storage.interfaces import (
 )
 from myriad.storage.kvops import KVOps
 
-_RETRIES = 8  # a read retries when compaction removed a row it was about to fetch
+_RETRIES = 8  # a read retries when cleaning moved a row it was about to fetch
+
+
+def _rebuild(conn: sqlite3.Connection, revision: int) -> tuple[dict[bytes, Meta], Cleaner]:
+    """The newest version of every key, and the cleaner's segments, from one scan of the log.
+    A relocated copy shares its original's mod revision and wins over it; a newer revision wins
+    over both."""
+    latest: dict[bytes, Meta] = {}
+    cleaner = Cleaner()
+    next_relocated = RELOCATED_BASE
+    for row_id, key, deleted, create, version, lease, prev_id in conn.execute(
+        "SELECT id, key, deleted, create_rev, version, lease, prev_id FROM log ORDER BY id"
+    ):
+        orig = original_id(row_id, prev_id)
+        cleaner.region(row_id).append(row_id, orig >> SUB_BITS, True)
+        if row_id >= RELOCATED_BASE:
+            next_relocated = row_id + 1
+        held = latest.get(key)
+        if held is None or held[4] <= orig >> SUB_BITS:
+            # a tombstone stays as version 0 until the end, so an older relocated copy can't revive its key
+            latest[key] = (0, row_id, 0, 0, orig >> SUB_BITS) if deleted else (
+                create, row_id, version, lease, orig >> SUB_BITS)
+    latest = {key: meta for key, meta in latest.items() if meta[2]}
+    for meta in latest.values():
+        segment = cleaner.region(meta[1]).find(meta[1])
+        segment.dead -= 1  # every row was counted dead above; the current ones are not
+    cleaner.start_relocating_at(next_relocated)
+    cleaner.loaded(revision)
+    return latest, cleaner
 
 
 class EmbeddedStore(KVOps):
@@ -94,17 +123,10 @@ class EmbeddedStore(KVOps):
 
     def _load(self) -> None:
         data_dir = self.options.data_dir
-        conn = open_writer(data_dir, wal_limit=self.options.wal_checkpoint_bytes)
+        conn = open_writer(data_dir, wal_limit=WAL_HARD_LIMIT_FACTOR * self.options.wal_checkpoint_bytes)
         try:
             meta = read_meta(conn)
-            latest: dict[bytes, Meta] = {}
-            for row_id, key, deleted, create, version, lease in conn.execute(
-                "SELECT id, key, deleted, create_rev, version, lease FROM log ORDER BY id"
-            ):
-                if deleted:
-                    latest.pop(key, None)
-                else:
-                    latest[key] = (create, row_id, version, lease)
+            latest, cleaner = _rebuild(conn, meta["revision"])
             leases = LeaseTable()
             for lease_id, ttl, expiry in conn.execute("SELECT id, ttl, expiry FROM leases"):
                 leases.grant(lease_id, ttl, expiry)
@@ -127,6 +149,7 @@ class EmbeddedStore(KVOps):
             index=KeyIndex(latest),
             leases=leases,
             meta=meta,
+            cleaner=cleaner,
             options=self.options,
             deliver=lambda commit: self._loop.call_soon_threadsafe(self._on_commit, commit),
             checkpoint_lock=checkpoint_lock,

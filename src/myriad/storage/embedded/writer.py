@@ -6,7 +6,7 @@ Concurrency rules:
   :data:`Meta`, the authority for compare-and-swap), the :class:`LeaseTable` and the revision.
 * Requests arrive through :meth:`Writer.submit` from the event loop. Each turn the thread takes
   everything queued (up to ``max_batch``), applies it, inserts the rows, runs one bounded
-  compaction step, and commits once: concurrent writers share one fsync (group commit).
+  cleaning step (:mod:`.cleaning`), and commits once: concurrent writers share one fsync (group commit).
 * Only after the commit is durable does it hand the outcome to the event loop, with one
   ``call_soon_threadsafe`` per batch; the loop then publishes index changes and events and
   resolves the callers' futures. An acknowledged write is therefore always on disk.
@@ -38,10 +38,11 @@ from typing import Any
 
 from myriad.clock import Clock
 from myriad.storage.embedded.apply import BatchApplier
+from myriad.storage.embedded.cleaning import Cleaner
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import LeaseTable
 from myriad.storage.embedded.options import EmbeddedOptions
-from myriad.storage.embedded.records import Meta, first_id
+from myriad.storage.embedded.records import Meta
 from myriad.storage.embedded.valuecache import ValueCache
 from myriad.storage.errors import (
     CompactedError,
@@ -53,8 +54,12 @@ from myriad.storage.interfaces import Compare, Event, Op
 
 log = logging.getLogger(__name__)
 
-#: A compaction step stops after this long, so it never holds a commit back for more.
-COMPACTION_STEP_SECONDS = 0.003
+#: A cleaning step stops after this long, so it never holds a commit back for more.
+CLEANING_STEP_SECONDS = 0.003
+#: A turn that carried writes gives cleaning this many times the rows it wrote (see _clean).
+CLEANING_BUDGET_FACTOR = 4
+#: The store counts as idle, for cleaning, once nothing was written for this long.
+IDLE_AFTER_SECONDS = 1.0
 #: Incremental vacuum runs once free pages exceed this share of the file.
 VACUUM_FREE_RATIO = 0.25
 VACUUM_PAGES_PER_STEP = 512
@@ -89,6 +94,7 @@ class Writer:
         index: KeyIndex,
         leases: LeaseTable,
         meta: dict[str, int],
+        cleaner: Cleaner,
         options: EmbeddedOptions,
         deliver: Callable[[Commit], None],
         checkpoint_lock: threading.Lock,
@@ -101,7 +107,9 @@ class Writer:
         self._cache = ValueCache(options.value_cache_bytes)
         self._revision = meta["revision"]
         self._compact_rev = meta["compact_rev"]
-        self._compact_done = meta["compact_done"]  # log ids <= this have been compacted
+        self._cleaner = cleaner
+        self._last_write = float("-inf")
+        cleaner.compacted(self._compact_rev)
         self._options = options
         self._clock: Clock = options.clock
         self._deliver = deliver
@@ -152,14 +160,21 @@ class Writer:
             self._fail_queued(e)
 
     def _take(self) -> list[Request] | None:
-        busy = self._compaction_pending() or self._vacuum_pending
-        with self._cond:
-            while not self._queue and not busy:
+        """The next batch: queued requests, or an empty batch when there is upkeep to do; None
+        once closing with nothing queued. Waits with a timeout, so cleaning that only an idle
+        store does starts after IDLE_AFTER_SECONDS without a request to wake the thread."""
+        while True:
+            busy = self._vacuum_pending or self._cleaner.pending(idle=self._idle())
+            with self._cond:
+                if self._queue or (busy and not self._closing):
+                    n = min(len(self._queue), self._options.max_batch)
+                    return [self._queue.popleft() for _ in range(n)]
                 if self._closing:
                     return None
-                self._cond.wait()
-            n = min(len(self._queue), self._options.max_batch)
-            return [self._queue.popleft() for _ in range(n)]
+                self._cond.wait(timeout=IDLE_AFTER_SECONDS)
+
+    def _idle(self) -> bool:
+        return time.monotonic() - self._last_write >= IDLE_AFTER_SECONDS
 
     def _turn(self, batch: list[Request]) -> None:
         conn = self._conn
@@ -174,11 +189,9 @@ class Writer:
                 except StorageError as e:
                     outcomes.append((req.token, None, e))
             applier.flush()
-            if self._compaction_pending():
-                written = len(applier.rows)
-                budget = self._options.compaction_chunk if not batch else max(64, 2 * written)
-                self._compaction_step(budget)
-                self._compacted_since_vacuum = True
+            if applier.rows:
+                self._last_write = time.monotonic()
+            self._clean(applier, idle=self._idle())
             conn.execute("COMMIT")
         except BaseException as e:
             try:
@@ -228,40 +241,24 @@ class Writer:
             raise FutureRevisionError(revision, current)
         self._compact_rev = revision
         self._conn.execute("UPDATE meta SET value = ? WHERE name = 'compact_rev'", (revision,))
+        self._cleaner.compacted(revision)
         return revision
 
-    def _compaction_pending(self) -> bool:
-        return self._compact_done < first_id(self._compact_rev + 1) - 1
-
-    def _compaction_step(self, budget: int) -> None:
-        """Removes, from rows at or below the compacted revision, those no read can reach:
-        versions superseded at or below it, and tombstones. Examines at most ``budget`` rows and
-        stops after COMPACTION_STEP_SECONDS. A turn that carried writes gives it twice the rows
-        it wrote, so compaction outpaces any sustained write rate while each commit pays only in
-        proportion to its own size; an idle turn gives it ``compaction_chunk`` rows."""
-        conn = self._conn
-        limit_id = first_id(self._compact_rev + 1) - 1
-        deadline = time.monotonic() + COMPACTION_STEP_SECONDS
-        done = self._compact_done
-        while budget > 0 and done < limit_id:
-            rows = conn.execute(
-                "SELECT id, deleted, prev_id FROM log WHERE id > ? AND id <= ? ORDER BY id LIMIT ?",
-                (done, limit_id, min(budget, 256)),
-            ).fetchall()
-            if not rows:
-                done = limit_id
-                break
-            doomed = [(prev,) for _, _, prev in rows if prev]
-            doomed.extend((row_id,) for row_id, deleted, _ in rows if deleted)
-            doomed.sort()
-            if doomed:
-                conn.executemany("DELETE FROM log WHERE id = ?", doomed)
-            done = rows[-1][0]
-            budget -= len(rows)
-            if time.monotonic() >= deadline:
-                break
-        self._compact_done = done
-        conn.execute("UPDATE meta SET value = ? WHERE name = 'compact_done'", (done,))
+    def _clean(self, applier: BatchApplier, *, idle: bool) -> None:
+        """Records the batch's rows with the cleaner and lets it work. While writes flow, a turn
+        gives it CLEANING_BUDGET_FACTOR times the rows it wrote (at least 64), so cleaning outpaces
+        any sustained write rate while each commit pays only in proportion to its own size; once
+        the store is idle a turn gives it ``compaction_chunk`` rows. Either way it stops after
+        CLEANING_STEP_SECONDS."""
+        cleaner = self._cleaner
+        cleaner.stored(applier.rows)
+        cleaner.superseded(applier.superseded)
+        if not cleaner.pending(idle=idle):
+            return
+        budget = self._options.compaction_chunk if idle else max(64, CLEANING_BUDGET_FACTOR * len(applier.rows))
+        if cleaner.step(self._conn, self._index, revision=applier.revision, budget=budget,
+                        deadline=time.monotonic() + CLEANING_STEP_SECONDS, idle=idle, changes=applier.changes):
+            self._compacted_since_vacuum = True
 
     # -- disk upkeep ---------------------------------------------------------------------------
 
@@ -282,7 +279,7 @@ class Writer:
                     self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 finally:
                     self._checkpoint_lock.release()
-        if self._compaction_pending() or not (self._compacted_since_vacuum or self._vacuum_pending):
+        if self._cleaner.pending(idle=True) or not (self._compacted_since_vacuum or self._vacuum_pending):
             return
         self._compacted_since_vacuum = False
         vacuumed = self._vacuum_pending
