@@ -100,7 +100,6 @@ class Cleaner:
         self._compacted = 0
         self._work: list[Segment] = []
         self._scanned_at = float("-inf")
-        self.dropped_rows = 0
 
     # -- bookkeeping ---------------------------------------------------------------------------
 
@@ -186,7 +185,6 @@ class Cleaner:
                     continue
                 conn.execute("DELETE FROM log WHERE id >= ? AND id <= ?", (segment.first, segment.last))
                 self.region(segment.first).remove(segment)
-                self.dropped_rows += segment.rows
                 budget -= segment.rows // 4  # a range delete frees pages without rewriting them
                 dropped = True
                 del work[i]

@@ -1,7 +1,7 @@
 """Reads of the embedded backend's log, on a small pool of reader threads.
 
 Each reader thread has its own read-only connection. WAL mode gives each read transaction a
-snapshot, so reads never wait for the writer, a commit, a compaction step or a checkpoint.
+snapshot, so reads never wait for the writer, a commit, a cleaning step or a checkpoint.
 Every function here runs one read transaction and reads ``meta`` inside it, so the revision and
 compacted revision it reports belong to the same snapshot as the rows it returns.
 
@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 
 class RowsMoved(Exception):
-    """A row named by the published index was compacted away meanwhile; re-snapshot and retry."""
+    """A row named by the published index was relocated or dropped by cleaning meanwhile; re-snapshot and retry."""
 
 
 class ReaderPool:

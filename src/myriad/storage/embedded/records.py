@@ -52,10 +52,6 @@ def kv_from_row(row: Row) -> KeyValue:
     return KeyValue(row[1], row[7], row[3], original_id(row[0], row[6]) >> SUB_BITS, row[4], row[5])
 
 
-def meta_from_row(row_id: int, create: int, version: int, lease: int, prev_id: int) -> Meta:
-    return (create, row_id, version, lease, original_id(row_id, prev_id) >> SUB_BITS)
-
-
 def event_from_row(row: Row, prev: KeyValue | None) -> Event:
     """The event of a revision-keyed (never a relocated) row."""
     if row[2]:

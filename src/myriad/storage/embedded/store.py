@@ -218,7 +218,7 @@ class EmbeddedStore(KVOps):
                 return await self._range_now(key, range_end, published, limit, keys_only, count_only)
             except RowsMoved:
                 continue
-        raise StorageError("range kept racing compaction; retry")
+        raise StorageError("range kept racing cleaning; retry")
 
     def _slice(self, key: bytes, end: bytes | None, limit: int) -> list[tuple[bytes, Meta]]:
         index = self._index

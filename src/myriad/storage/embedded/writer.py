@@ -118,7 +118,7 @@ class Writer:
         self._closing = False
         self._vacuum_pending = False
         self._dirty_bytes = 0  # written since the WAL size was last looked at
-        self._compacted_since_vacuum = False
+        self._cleaned_since_vacuum = False
         self.failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="myriad-writer", daemon=True)
 
@@ -258,13 +258,14 @@ class Writer:
         budget = self._options.compaction_chunk if idle else max(64, CLEANING_BUDGET_FACTOR * len(applier.rows))
         if cleaner.step(self._conn, self._index, revision=applier.revision, budget=budget,
                         deadline=time.monotonic() + CLEANING_STEP_SECONDS, idle=idle, changes=applier.changes):
-            self._compacted_since_vacuum = True
+            self._cleaned_since_vacuum = True
 
     # -- disk upkeep ---------------------------------------------------------------------------
 
     def _maintain(self) -> None:
-        """Checkpoints a WAL grown past its limit; shrinks the file after compaction freed pages.
-        Looks at the disk only when enough was written, or compaction ran, to make it worth it."""
+        """Checkpoints a WAL grown past its limit; shrinks the file after cleaning freed pages.
+        Looks at the disk only when enough was written, or cleaning dropped segments, to make it
+        worth it."""
         if self._dirty_bytes >= self._options.wal_checkpoint_bytes // 8:
             self._dirty_bytes = 0
             try:
@@ -279,9 +280,9 @@ class Writer:
                     self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 finally:
                     self._checkpoint_lock.release()
-        if self._cleaner.pending(idle=True) or not (self._compacted_since_vacuum or self._vacuum_pending):
+        if self._cleaner.pending(idle=True) or not (self._cleaned_since_vacuum or self._vacuum_pending):
             return
-        self._compacted_since_vacuum = False
+        self._cleaned_since_vacuum = False
         vacuumed = self._vacuum_pending
         self._vacuum_pending = self._vacuum_step()
         if vacuumed and not self._vacuum_pending:
