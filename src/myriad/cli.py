@@ -1,6 +1,7 @@
 """The ``myriad`` command: parses arguments and hands off to the module that does the work.
 
     myriad up [--data-dir DIR]
+    myriad apiserver [--bind ADDR] [--port N] [--data-dir DIR] [--storage embedded|etcd] [--etcd-endpoints ...]
     myriad bench storage [--backend embedded,etcd] [--mode put|range|soak] [...]
 """
 
@@ -11,6 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from myriad import __version__, up
+from myriad.apiserver.options import ServerOptions
 from myriad.bench import storage
 from myriad.bench.backends import BACKENDS
 from myriad.bench.storage import MODES, BenchConfig
@@ -23,6 +25,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "up":
         return up.run(data_dir=args.data_dir)
+    if args.command == "apiserver":
+        if args.storage == "etcd" and not args.etcd_endpoints:
+            args.command_parser.error("--storage etcd needs --etcd-endpoints")
+        return up.run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
+                                              storage=args.storage, etcd_endpoints=args.etcd_endpoints))
     config = _bench_config(args)
     try:
         config.validate()
@@ -39,6 +46,16 @@ def _parser() -> argparse.ArgumentParser:
     up_command = commands.add_parser("up", help="open the embedded store and show its state")
     up_command.add_argument("--data-dir", type=Path, default=Path(".myriad/data"),
                             help=f"the embedded store's data dir{_DEFAULT}")
+
+    api = commands.add_parser("apiserver", help="serve the Kubernetes API")
+    api.set_defaults(command_parser=api)
+    api.add_argument("--bind", default="127.0.0.1", help=f"address to listen on{_DEFAULT}")
+    api.add_argument("--port", type=int, default=8080, help=f"port to listen on, 0 for any free one{_DEFAULT}")
+    api.add_argument("--data-dir", type=Path, default=Path(".myriad"),
+                     help=f"holds the embedded store and the kubeconfig written for clients{_DEFAULT}")
+    api.add_argument("--storage", choices=("embedded", "etcd"), default="embedded", help=f"backend{_DEFAULT}")
+    api.add_argument("--etcd-endpoints", type=_names, default=(), metavar="HOST:PORT,...",
+                     help="etcd members, with --storage etcd")
 
     bench = commands.add_parser("bench", help="benchmarks")
     targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")

@@ -11,6 +11,8 @@ from pathlib import Path
 import uvloop
 
 from myriad import __version__
+from myriad.apiserver.app import APIServer
+from myriad.apiserver.options import ServerOptions
 from myriad.storage import EmbeddedOptions, open_store
 
 
@@ -34,3 +36,20 @@ async def _revisions(data_dir: Path) -> tuple[int, int]:
         return await store.current_revision(), await store.compacted_revision()
     finally:
         await store.close()
+
+
+def run_apiserver(options: ServerOptions) -> int:
+    """Serves the API until SIGINT/SIGTERM; prints where it listens and how to point kubectl at it."""
+    return uvloop.run(_serve(options))
+
+
+async def _serve(options: ServerOptions) -> int:
+    server = APIServer(options)
+    await server.start()
+    print(f"myriad {__version__}: API server on {server.url} ({options.storage} storage)", flush=True)
+    print(f"export KUBECONFIG={options.kubeconfig_path.resolve()}", flush=True)
+    try:
+        await server.serve_forever()
+    finally:
+        await server.stop()
+    return 0

@@ -1,0 +1,107 @@
+"""APIServer: storage, registry, strategies, endpoints and the HTTP edge put together, plus
+the objects every cluster starts with (the system namespaces and their default
+ServiceAccounts) and the kubeconfig for clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from myriad.api.builtin import BUILTIN
+from myriad.api.errors import AlreadyExistsError
+from myriad.api.registry import ResourceRegistry
+from myriad.apiserver.discovery import Discovery, version_document
+from myriad.apiserver.endpoints.resource import ResourceEndpoints
+from myriad.apiserver.http import HttpServer
+from myriad.apiserver.kubeconfig import write_kubeconfig
+from myriad.apiserver.metrics import ServerMetrics
+from myriad.apiserver.openapi import OpenAPI
+from myriad.apiserver.options import ServerOptions
+from myriad.apiserver.rest.readpath import StorageReadPath
+from myriad.apiserver.rest.store import ObjectStore
+from myriad.apiserver.router import Router
+from myriad.apiserver.strategies.table import StrategyTable
+from myriad.storage import EmbeddedOptions, EtcdOptions, Store, open_store
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class APIServer:
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self.port = 0
+        self.storage: Store | None = None
+        self.registry = ResourceRegistry(BUILTIN)
+        self.strategies = StrategyTable()
+        self.metrics = ServerMetrics()
+        self._http: HttpServer | None = None
+        self._router: Router | None = None
+        self.objects: ObjectStore | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.options.bind if self.options.bind not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        options = self.options
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+        if options.storage == "etcd":
+            self.storage = await open_store(EtcdOptions(endpoints=options.etcd_endpoints))
+        else:
+            self.storage = await open_store(EmbeddedOptions(data_dir=options.data_dir / "store", clock=options.clock))
+        namespaces = self.registry.get("", "v1", "namespaces")
+        assert namespaces is not None
+        self.objects = ObjectStore(self.storage, self.strategies, clock=options.clock, namespaces=namespaces)
+        reads = StorageReadPath(self.storage, self.strategies)
+        endpoints = ResourceEndpoints(self.registry, self.objects, reads, self.strategies,
+                                      after_create=self._after_create)
+        discovery = Discovery(self.registry, server_address=f"{options.bind}:{options.port}")
+        self._router = Router(resources=endpoints, discovery=discovery, openapi=OpenAPI(self.registry),
+                              metrics=self.metrics,
+                              version=version_document())
+        self._http = HttpServer(self._router, options=options.http)
+        self.port = await self._http.start(options.bind, options.port)
+        await self._bootstrap()
+        self._router.ready = True
+        write_kubeconfig(options.kubeconfig_path, server=self.url)
+
+    async def _bootstrap(self) -> None:
+        assert self.objects is not None
+        namespaces = self.registry.get("", "v1", "namespaces")
+        assert namespaces is not None
+        for name in SYSTEM_NAMESPACES:
+            with contextlib.suppress(AlreadyExistsError):
+                obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                await self.objects.create(namespaces, "", obj)
+            await self._ensure_service_account(name)
+
+    async def _after_create(self, resource_plural: str, group: str, obj: dict[str, object]) -> None:
+        """Side effects of a create that upstream's controllers perform: a new namespace gets
+        its default ServiceAccount."""
+        if resource_plural == "namespaces" and not group:
+            await self._ensure_service_account(str(obj["metadata"]["name"]))  # type: ignore[index]
+
+    async def _ensure_service_account(self, namespace: str) -> None:
+        assert self.objects is not None
+        accounts = self.registry.get("", "v1", "serviceaccounts")
+        assert accounts is not None
+        with contextlib.suppress(AlreadyExistsError):
+            obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default",
+                                                                             "namespace": namespace}}
+            await self.objects.create(accounts, namespace, obj)
+
+    async def stop(self) -> None:
+        if self._http is not None:
+            await self._http.shutdown()
+        if self.storage is not None:
+            await self.storage.close()
+
+    async def serve_forever(self) -> None:
+        """Runs until SIGINT or SIGTERM, then shuts down gracefully."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()

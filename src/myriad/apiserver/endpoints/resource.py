@@ -1,0 +1,344 @@
+"""The resource verbs: get, list, create, update, patch, delete and deletecollection on
+``/api(s)/...`` paths, and watch (handed to :mod:`.watch`). Errors are raised as
+:class:`~myriad.api.errors.StatusError` and written by the router."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+import orjson
+
+from myriad.api.errors import BadRequestError, InvalidError, MethodNotAllowedError, NotFoundError, success_status
+from myriad.api.meta import forbidden, invalid, unsupported
+from myriad.api.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_patch
+from myriad.api.registry import ResourceRegistry, ResourceType
+from myriad.api.schemas import prune_unknown
+from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from myriad.apiserver.endpoints import negotiation
+from myriad.apiserver.endpoints.watch import serve_watch
+from myriad.apiserver.http import Request, Responder
+from myriad.apiserver.requestinfo import RequestInfo
+from myriad.apiserver.rest.interfaces import ListOptions, Obj, ReadPath, Strategy
+from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
+
+_JSON = "application/json"
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    status: int
+    body: bytes
+    #: Unknown fields dropped under fieldValidation=Warn, sent as ``Warning: 299`` headers.
+    warnings: tuple[str, ...] = ()
+
+
+def _field_validation(request: Request) -> str:
+    value = request.param("fieldValidation") or "Warn"
+    if value not in ("Ignore", "Warn", "Strict"):
+        raise BadRequestError(f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", '
+                              '"Strict", "Warn"')
+    return value
+
+
+def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool) -> tuple[str, ...]:
+    """Drops fields the schema does not know; Strict refuses them, Warn reports them."""
+    mode = _field_validation(request)
+    unknown = prune_unknown(obj, resource.api_version, resource.kind)
+    if not unknown or mode == "Ignore":
+        return ()
+    if mode == "Strict":
+        detail = "strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown)
+        if patch:
+            raise InvalidError(f' "" is invalid: patch: Invalid value: "{orjson.dumps(obj).decode()}": {detail}',
+                               causes=[invalid("patch", orjson.dumps(obj).decode(), detail)])
+        raise BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+                              f"{resource.kind}: {detail}")
+    return tuple(f'unknown field "{path}"' for path in unknown)
+
+
+class ResourceEndpoints:
+    def __init__(self, registry: ResourceRegistry, store: ObjectStore, reads: ReadPath,
+                 strategy: Callable[[ResourceType], Strategy], *,
+                 after_create: Callable[[str, str, Obj], Awaitable[None]] | None = None) -> None:
+        self._after_create = after_create
+        self._registry = registry
+        self._store = store
+        self._reads = reads
+        self._strategy = strategy
+
+    def resolve(self, info: RequestInfo) -> ResourceType:
+        resource = self._registry.get(info.group, info.version, info.resource)
+        if resource is None:
+            raise NotFoundError("the server could not find the requested resource")
+        if info.subresource:
+            sub = resource.subresource(info.subresource)
+            if sub is None or (info.verb not in sub.verbs and info.verb not in ("get", "update", "patch")):
+                raise NotFoundError("the server could not find the requested resource")
+            if info.verb not in sub.verbs:
+                raise MethodNotAllowedError.of(resource.plural, resource.group, info.verb)
+        elif info.verb not in resource.verbs:
+            raise MethodNotAllowedError.of(resource.plural, resource.group, info.verb)
+        if resource.namespaced and info.verb in ("create", "update", "patch", "delete", "get") \
+                and not info.namespace:
+            raise NotFoundError("the server could not find the requested resource")
+        return resource
+
+    async def handle(self, info: RequestInfo, request: Request, responder: Responder) -> None:
+        resource = self.resolve(info)
+        negotiation.accepts_json(request.header("accept"))
+        verb = info.verb
+        if verb == "watch":
+            await serve_watch(self._reads, resource, self._list_options(info, request), request, responder)
+            return
+        if verb == "get":
+            reply = Reply(200, orjson.dumps(await self._store.get(resource, info.namespace, info.name)))
+        elif verb == "list":
+            reply = await self._list(resource, info, request)
+        elif verb == "create":
+            reply = await self._create(resource, info, request)
+        elif verb == "update":
+            reply = await self._update(resource, info, request)
+        elif verb == "patch":
+            reply = await self._patch(resource, info, request)
+        elif verb == "delete":
+            reply = await self._delete(resource, info, request)
+        elif verb == "deletecollection":
+            reply = await self._delete_collection(resource, info, request)
+        else:
+            raise MethodNotAllowedError.of(resource.plural, resource.group, verb)
+        headers = [("Warning", '299 - "' + w.replace('"', '\\"') + '"') for w in reply.warnings]
+        responder.send(reply.status, reply.body, content_type=_JSON, headers=headers)
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def _list_options(self, info: RequestInfo, request: Request) -> ListOptions:
+        try:
+            labels = parse_label_selector(request.param("labelSelector"))
+            fields = parse_field_selector(request.param("fieldSelector"))
+        except SelectorError as exc:
+            raise BadRequestError(str(exc)) from exc
+        resource = self._registry.get(info.group, info.version, info.resource)
+        if resource is not None and not fields.empty:
+            supported = self._strategy(resource).selectable_fields()
+            for field in sorted(fields.fields):
+                if field not in supported:
+                    raise BadRequestError(f"field label not supported: {field}")
+        limit_text = request.param("limit") or "0"
+        try:
+            limit = max(0, int(limit_text))
+        except ValueError:
+            raise BadRequestError(f"invalid limit: {limit_text!r}") from None
+        rv = request.param("resourceVersion") or ""
+        match = request.param("resourceVersionMatch") or ""
+        token = request.param("continue") or ""
+        causes = []
+        if match and match not in ("Exact", "NotOlderThan"):
+            causes.append(unsupported("resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]))
+        elif match and not rv:
+            causes.append(forbidden("resourceVersionMatch",
+                                    "resourceVersionMatch is forbidden unless resourceVersion is provided"))
+        elif match and token:
+            causes.append(forbidden("resourceVersionMatch", "resourceVersionMatch is forbidden when continue is "
+                                                            "provided"))
+        elif match == "Exact" and rv == "0":
+            causes.append(forbidden("resourceVersionMatch",
+                                    'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'))
+        if causes:
+            error = InvalidError.of("ListOptions", "meta.k8s.io", "", causes)
+            error.name = ""
+            raise error
+        if rv and rv != "0" and not rv.isdigit():
+            raise BadRequestError(f"invalid resource version: {rv}")
+        token = request.param("continue") or ""
+        if token and rv not in ("", "0"):
+            raise BadRequestError("specifying resource version is not allowed when using continue")
+        return ListOptions(namespace=info.namespace, labels=labels, fields=fields, limit=limit,
+                           continue_token=token, resource_version=rv, resource_version_match=match)
+
+    async def _list(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        result = await self._reads.list(resource, self._list_options(info, request))
+        metadata: dict[str, object] = {"resourceVersion": str(result.resource_version)}
+        if result.continue_token:
+            metadata["continue"] = result.continue_token
+        if result.remaining is not None:
+            metadata["remainingItemCount"] = result.remaining
+        if not resource.custom:
+            for item in result.items:
+                item.pop("kind", None)
+                item.pop("apiVersion", None)
+        body = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": metadata,
+                             "items": result.items})
+        return Reply(200, body)
+
+    # -- writes --------------------------------------------------------------------------------
+
+    def _body(self, resource: ResourceType, info: RequestInfo, request: Request) -> Obj:
+        negotiation.body_is_json(request.header("content-type"))
+        try:
+            obj = orjson.loads(request.body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequestError(f"error decoding request body: {exc}") from exc
+        if not isinstance(obj, dict):
+            raise BadRequestError(f"the body of the request must be a JSON object, not {type(obj).__name__}")
+        expected_version, expected_kind = resource.api_version, resource.kind
+        if info.subresource:
+            sub = resource.subresource(info.subresource)
+            if sub is not None and sub.group is not None:
+                expected_version = f"{sub.group}/{sub.version}" if sub.group else str(sub.version)
+                expected_kind = sub.kind
+        api_version, kind = obj.get("apiVersion"), obj.get("kind")
+        if api_version not in (None, "") and api_version != expected_version:
+            raise BadRequestError(f"the API version in the data ({api_version}) does not match the expected API "
+                                  f"version ({expected_version})")
+        if kind not in (None, "") and kind != expected_kind:
+            raise BadRequestError(f"the kind in the data ({kind}) does not match the expected kind ({expected_kind})")
+        obj["apiVersion"], obj["kind"] = expected_version, expected_kind
+        metadata = obj.get("metadata")
+        if metadata is None:
+            metadata = obj["metadata"] = {}
+        if not isinstance(metadata, dict):
+            raise BadRequestError("metadata must be a JSON object")
+        namespace = metadata.get("namespace")
+        if resource.namespaced:
+            if namespace and namespace != info.namespace:
+                raise BadRequestError("the namespace of the provided object does not match the namespace sent on "
+                                      "the request")
+            metadata["namespace"] = info.namespace
+        else:
+            metadata.pop("namespace", None)
+        return obj
+
+    @staticmethod
+    def _dry_run(request: Request) -> bool:
+        values = request.query.get("dryRun", [])
+        for value in values:
+            if value != "All":
+                raise BadRequestError(f'dryRun: Unsupported value: "{value}": supported values: "All"')
+        return bool(values)
+
+    async def _create(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        if info.subresource:
+            raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
+        obj = self._body(resource, info, request)
+        if info.name:
+            raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
+        warnings = _check_fields(obj, resource, request, patch=False)
+        dry_run = self._dry_run(request)
+        created = await self._store.create(resource, info.namespace, obj, dry_run=dry_run)
+        if self._after_create is not None and not dry_run:
+            await self._after_create(resource.plural, resource.group, created)
+        return Reply(201, orjson.dumps(created), warnings)
+
+    async def _update(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        obj = self._body(resource, info, request)
+        name = obj["metadata"].get("name")  # type: ignore[union-attr]
+        if name and name != info.name:
+            raise BadRequestError(f"the name of the object ({name}) does not match the name on the URL ({info.name})")
+        if not name:
+            obj["metadata"]["name"] = info.name  # type: ignore[index]
+        warnings = _check_fields(obj, resource, request, patch=False) if not info.subresource else ()
+        stored, created = await self._store.update(resource, info.namespace, info.name, obj,
+                                                   subresource=info.subresource, dry_run=self._dry_run(request))
+        return Reply(201 if created else 200, orjson.dumps(stored), warnings)
+
+    async def _patch(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        kind = negotiation.patch_type(request.header("content-type"))
+        if kind == negotiation.PATCH_APPLY:
+            raise negotiation.UnsupportedMediaTypeError(
+                "the body of the request was in an unknown format - accepted media types include: "
+                f"{negotiation.PATCH_JSON}, {negotiation.PATCH_MERGE}, {negotiation.PATCH_STRATEGIC}")
+        if kind == negotiation.PATCH_STRATEGIC and resource.custom:
+            raise negotiation.UnsupportedMediaTypeError(
+                "the body of the request was in an unknown format - accepted media types include: "
+                f"{negotiation.PATCH_JSON}, {negotiation.PATCH_MERGE}, {negotiation.PATCH_APPLY}")
+        try:
+            patch = orjson.loads(request.body)
+        except orjson.JSONDecodeError as exc:
+            raise BadRequestError(f"error decoding patch: {exc}") from exc
+        if kind != negotiation.PATCH_JSON and not isinstance(patch, dict):
+            raise BadRequestError("the patch must be a JSON object")
+
+        def mutate(current: Obj) -> Obj:
+            try:
+                if kind == negotiation.PATCH_JSON:
+                    patched = apply_json_patch(current, patch)
+                elif kind == negotiation.PATCH_STRATEGIC:
+                    patched = apply_strategic_patch(current, patch, resource.api_version, resource.kind)
+                else:
+                    patched = apply_merge_patch(current, patch)
+            except PatchError as exc:
+                raise InvalidError.generic() from exc
+            if not isinstance(patched, dict):
+                raise BadRequestError("the patched object must be a JSON object")
+            patched.setdefault("metadata", {})
+            patched["apiVersion"], patched["kind"] = resource.api_version, resource.kind
+            if not info.subresource:
+                warnings.extend(_check_fields(patched, resource, request, patch=True))
+            return patched
+
+        warnings: list[str] = []
+
+        stored = await self._store.patch(resource, info.namespace, info.name, mutate, subresource=info.subresource,
+                                         dry_run=self._dry_run(request))
+        return Reply(200, orjson.dumps(stored), tuple(dict.fromkeys(warnings)))
+
+    def _delete_options(self, request: Request) -> DeleteOptions:
+        body: dict[str, object] = {}
+        if request.body.strip():
+            try:
+                decoded = orjson.loads(request.body)
+            except orjson.JSONDecodeError as exc:
+                raise BadRequestError(f"error decoding DeleteOptions: {exc}") from exc
+            if not isinstance(decoded, dict):
+                raise BadRequestError("DeleteOptions must be a JSON object")
+            body = decoded
+        grace = body.get("gracePeriodSeconds", request.param("gracePeriodSeconds"))
+        propagation = body.get("propagationPolicy", request.param("propagationPolicy"))
+        if propagation not in (None, "Orphan", "Background", "Foreground"):
+            raise BadRequestError(f'propagationPolicy: Unsupported value: "{propagation}": supported values: '
+                                  '"Foreground", "Background", "Orphan", "nil"')
+        preconditions = body.get("preconditions") or {}
+        if not isinstance(preconditions, dict):
+            raise BadRequestError("preconditions must be a JSON object")
+        dry_run = body.get("dryRun") or request.query.get("dryRun") or []
+        if any(value != "All" for value in dry_run):  # type: ignore[union-attr]
+            raise BadRequestError('dryRun: Unsupported value: supported values: "All"')
+        try:
+            grace_value = None if grace is None else int(grace)  # type: ignore[call-overload]
+        except (TypeError, ValueError):
+            raise BadRequestError(f"invalid gracePeriodSeconds: {grace!r}") from None
+        return DeleteOptions(grace_period=grace_value, propagation=propagation,  # type: ignore[arg-type]
+                             uid=preconditions.get("uid"), resource_version=preconditions.get("resourceVersion"),
+                             dry_run=bool(dry_run))
+
+    async def _delete(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        outcome = await self._store.delete(resource, info.namespace, info.name, self._delete_options(request))
+        return Reply(200, self._deleted_body(resource, outcome.obj, outcome.gone))
+
+    def _deleted_body(self, resource: ResourceType, obj: Obj, gone: bool) -> bytes:
+        if not gone or self._strategy(resource).return_deleted_object:
+            return orjson.dumps(obj)
+        metadata = obj.get("metadata") or {}
+        details: dict[str, object] = {"name": metadata.get("name", "")}  # type: ignore[union-attr]
+        if resource.group:
+            details["group"] = resource.group
+        details["kind"] = resource.plural
+        details["uid"] = metadata.get("uid", "")  # type: ignore[union-attr]
+        return success_status(0, details=details).replace(b',"code":0', b"")
+
+    async def _delete_collection(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        options = self._delete_options(request)
+        listing = await self._reads.list(resource, self._list_options(info, request))
+        deleted = []
+        for item in listing.items:
+            metadata = item.get("metadata") or {}
+            try:
+                outcome = await self._store.delete(resource, str(metadata.get("namespace", "")),  # type: ignore[union-attr]
+                                                   str(metadata.get("name", "")), options)  # type: ignore[union-attr]
+            except NotFoundError:
+                continue
+            deleted.append(outcome.obj)
+        body = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version,
+                             "metadata": {"resourceVersion": str(listing.resource_version)}, "items": deleted})
+        return Reply(200, body)

@@ -1,0 +1,27 @@
+"""Flags of ``myriad apiserver`` as one options object."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from myriad.apiserver.http import HttpOptions
+from myriad.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True, kw_only=True)
+class ServerOptions:
+    #: Loopback unless told otherwise.
+    bind: str = "127.0.0.1"
+    #: 0 picks a free port.
+    port: int = 8080
+    #: Holds the embedded store (``store/``) and the ``kubeconfig`` written for clients.
+    data_dir: Path = Path(".myriad")
+    storage: str = "embedded"
+    etcd_endpoints: tuple[str, ...] = ()
+    http: HttpOptions = field(default_factory=HttpOptions)
+    clock: Clock = field(default_factory=SystemClock)
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        return self.data_dir / "kubeconfig"

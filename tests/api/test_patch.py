@@ -1,0 +1,68 @@
+"""Patch semantics, as tables."""
+
+from __future__ import annotations
+
+import pytest
+
+from myriad.api.patch import PatchError, PatchTestFailedError, apply_json_patch, apply_merge_patch
+from myriad.api.patch.strategic import apply_strategic_patch
+
+DOC = {"a": {"b": 1, "c": [1, 2]}, "d": "x"}
+
+
+@pytest.mark.parametrize(("ops", "expected"), [
+    ([{"op": "add", "path": "/a/e", "value": 3}], {"a": {"b": 1, "c": [1, 2], "e": 3}, "d": "x"}),
+    ([{"op": "add", "path": "/a/c/-", "value": 3}], {"a": {"b": 1, "c": [1, 2, 3]}, "d": "x"}),
+    ([{"op": "remove", "path": "/a/b"}], {"a": {"c": [1, 2]}, "d": "x"}),
+    ([{"op": "replace", "path": "/d", "value": "y"}], {"a": {"b": 1, "c": [1, 2]}, "d": "y"}),
+    ([{"op": "move", "from": "/d", "path": "/a/d"}], {"a": {"b": 1, "c": [1, 2], "d": "x"}}),
+    ([{"op": "copy", "from": "/a/b", "path": "/f"}], {"a": {"b": 1, "c": [1, 2]}, "d": "x", "f": 1}),
+    ([{"op": "test", "path": "/d", "value": "x"}], DOC),
+])
+def test_json_patch_operations(ops: list[dict[str, object]], expected: object) -> None:
+    assert apply_json_patch(DOC, ops) == expected
+    assert DOC == {"a": {"b": 1, "c": [1, 2]}, "d": "x"}
+
+
+@pytest.mark.parametrize(("ops", "error"), [
+    ([{"op": "test", "path": "/d", "value": "y"}], PatchTestFailedError),
+    ([{"op": "remove", "path": "/missing"}], PatchError),
+    ([{"op": "replace", "path": "/a/zz", "value": 1}], PatchError),
+    ([{"op": "add", "path": "/a/c/9", "value": 1}], PatchError),
+    ([{"op": "bogus", "path": "/d"}], PatchError),
+])
+def test_json_patch_failures_raise(ops: list[dict[str, object]], error: type[Exception]) -> None:
+    with pytest.raises(error):
+        apply_json_patch(DOC, ops)
+
+
+@pytest.mark.parametrize(("patch", "expected"), [
+    ({"a": {"b": None}}, {"a": {"c": [1, 2]}, "d": "x"}),
+    ({"a": {"c": [3]}}, {"a": {"b": 1, "c": [3]}, "d": "x"}),
+    ({"e": {"f": 1}}, {"a": {"b": 1, "c": [1, 2]}, "d": "x", "e": {"f": 1}}),
+])
+def test_merge_patch_merges_maps_replaces_lists_and_deletes_nulls(patch: dict[str, object], expected: object) -> None:
+    assert apply_merge_patch(DOC, patch) == expected
+
+
+POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "finalizers": ["a", "b"]},
+       "spec": {"containers": [{"name": "web", "image": "nginx:1", "ports": [{"containerPort": 80}]},
+                               {"name": "side", "image": "busybox"}]}}
+
+
+@pytest.mark.parametrize(("patch", "check"), [
+    ({"spec": {"containers": [{"name": "web", "image": "nginx:2"}]}},
+     lambda p: [(c["name"], c["image"]) for c in p["spec"]["containers"]] == [("web", "nginx:2"), ("side", "busybox")]),
+    ({"spec": {"containers": [{"name": "side", "$patch": "delete"}]}},
+     lambda p: [c["name"] for c in p["spec"]["containers"]] == ["web"]),
+    ({"spec": {"containers": [{"name": "new", "image": "x"}]}},
+     lambda p: [c["name"] for c in p["spec"]["containers"]] == ["web", "side", "new"]),
+    ({"spec": {"containers": [{"name": "only", "image": "x"}, {"$patch": "replace"}]}},
+     lambda p: [c["name"] for c in p["spec"]["containers"]] == ["only"]),
+    ({"metadata": {"finalizers": ["c"]}}, lambda p: p["metadata"]["finalizers"] == ["a", "b", "c"]),
+    ({"metadata": {"$deleteFromPrimitiveList/finalizers": ["a"]}}, lambda p: p["metadata"]["finalizers"] == ["b"]),
+    ({"spec": {"$setElementOrder/containers": [{"name": "side"}, {"name": "web"}]}},
+     lambda p: [c["name"] for c in p["spec"]["containers"]] == ["side", "web"]),
+])
+def test_strategic_merge_patch_uses_the_schemas_merge_keys(patch: dict[str, object], check) -> None:  # noqa: ANN001
+    assert check(apply_strategic_patch(POD, patch, "v1", "Pod"))

@@ -1,0 +1,117 @@
+"""The HTTP edge over real loopback sockets, with a small handler standing in for the API."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+
+from myriad.apiserver.http import HttpOptions, HttpServer, Request, Responder
+
+pytestmark = pytest.mark.timeout(30)
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.stream_ended = asyncio.Event()
+
+    async def __call__(self, request: Request, responder: Responder) -> None:
+        if request.path == "/stream":
+            stream = responder.stream(200, content_type="application/json")
+            try:
+                for i in range(1000):
+                    await stream.write(b'{"n":%d}\n' % i)
+                    await asyncio.sleep(0.01)
+            finally:
+                self.stream_ended.set()
+            return
+        responder.send(200, b"%s %s %d" % (request.method.encode(), request.path.encode(), len(request.body)),
+                       content_type="text/plain")
+
+
+@pytest.fixture
+async def edge() -> AsyncIterator[tuple[HttpServer, Recorder, int]]:
+    recorder = Recorder()
+    server = HttpServer(recorder, options=HttpOptions(max_body_bytes=1024, idle_timeout=0.5, shutdown_grace=1))
+    port = await server.start("127.0.0.1", 0)
+    yield server, recorder, port
+    await server.shutdown()
+
+
+async def _read_response(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    length = int(next(line.split(b":")[1] for line in lines if line.lower().startswith(b"content-length")))
+    return head, await reader.readexactly(length)
+
+
+async def test_keep_alive_serves_several_requests_on_one_connection(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    for path in (b"/a", b"/b"):
+        writer.write(b"GET " + path + b" HTTP/1.1\r\nHost: x\r\n\r\n")
+        head, body = await _read_response(reader)
+        assert head.startswith(b"HTTP/1.1 200 OK") and body == b"GET " + path + b" 0"
+    writer.close()
+
+
+async def test_chunked_request_bodies_are_reassembled(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /c HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+    writer.write(b"5\r\nhello\r\n3\r\nabc\r\n0\r\n\r\n")
+    _, body = await _read_response(reader)
+    assert body == b"POST /c 8"
+    writer.close()
+
+
+async def test_oversized_bodies_get_413_with_a_status(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /big HTTP/1.1\r\nHost: x\r\nContent-Length: 5000\r\n\r\n" + b"x" * 5000)
+    head, body = await _read_response(reader)
+    assert head.startswith(b"HTTP/1.1 413") and b'"reason":"RequestEntityTooLarge"' in body
+    writer.close()
+
+
+async def test_malformed_requests_get_400(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"NOT HTTP AT ALL\r\n\r\n")
+    head, _ = await _read_response(reader)
+    assert head.startswith(b"HTTP/1.1 400")
+    writer.close()
+
+
+async def test_idle_connections_are_closed(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.read(), timeout=5) == b""
+    writer.close()
+
+
+async def test_a_disconnecting_client_ends_its_stream(edge) -> None:  # noqa: ANN001
+    _, recorder, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    head = await reader.readuntil(b"\r\n\r\n")
+    assert b"Transfer-Encoding: chunked" in head
+    assert await reader.readuntil(b"\r\n") == b"8\r\n"
+    writer.close()
+    with contextlib.suppress(Exception):
+        await writer.wait_closed()
+    await asyncio.wait_for(recorder.stream_ended.wait(), timeout=5)
+
+
+async def test_shutdown_ends_open_streams(edge) -> None:  # noqa: ANN001
+    server, recorder, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /stream HTTP/1.1\r\nHost: x\r\n\r\n")
+    await reader.readuntil(b"\r\n\r\n")
+    await server.shutdown()
+    data = await asyncio.wait_for(reader.read(), timeout=5)
+    assert data.endswith(b"0\r\n\r\n")
+    await asyncio.wait_for(recorder.stream_ended.wait(), timeout=5)
+    writer.close()
