@@ -1,12 +1,12 @@
 """The resource registry: every served resource type, its kind, scope, verbs and subresources.
 
-Built-in types come from :mod:`myriad.api.builtin`; custom resources are added and removed as
-their CRDs come and go. Lookups are by (group, version, plural) for requests and by
+Built-in types come from :mod:`myriad.api.builtin`; custom resources will be added as their
+CRDs appear. Lookups are by (group, version, plural) for requests and by
 (apiVersion, kind) for bodies; ``generation`` changes on every add or remove so discovery
 documents can be cached between changes.
 
-Concurrency: used from the event loop only; add/remove replace whole dicts, never mutate them
-while a reader iterates.
+Concurrency: used from the event loop only; ``add`` replaces whole dicts, never mutating one a
+reader may be iterating.
 """
 
 from __future__ import annotations
@@ -50,10 +50,6 @@ class ResourceType:
         return f"{self.group}/{self.version}" if self.group else self.version
 
     @property
-    def group_version(self) -> str:
-        return self.api_version
-
-    @property
     def list_kind(self) -> str:
         return self.kind + "List"
 
@@ -81,15 +77,6 @@ class ResourceRegistry:
         by_kind = dict(self._by_kind)
         by_path[(resource.group, resource.version, resource.plural)] = resource
         by_kind[(resource.api_version, resource.kind)] = resource
-        self._by_path, self._by_kind = by_path, by_kind
-        self.generation += 1
-
-    def remove(self, group: str, version: str, plural: str) -> None:
-        resource = self._by_path.get((group, version, plural))
-        if resource is None:
-            return
-        by_path = {k: v for k, v in self._by_path.items() if v is not resource}
-        by_kind = {k: v for k, v in self._by_kind.items() if v is not resource}
         self._by_path, self._by_kind = by_path, by_kind
         self.generation += 1
 

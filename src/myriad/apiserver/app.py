@@ -23,6 +23,7 @@ from myriad.apiserver.rest.store import ObjectStore
 from myriad.apiserver.router import Router
 from myriad.apiserver.strategies.table import StrategyTable
 from myriad.storage import EmbeddedOptions, EtcdOptions, Store, open_store
+from myriad.storage.interfaces import prefix_end
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
@@ -57,12 +58,13 @@ class APIServer:
         reads = StorageReadPath(self.storage, self.strategies)
         endpoints = ResourceEndpoints(self.registry, self.objects, reads, self.strategies,
                                       after_create=self._after_create)
-        discovery = Discovery(self.registry, server_address=f"{options.bind}:{options.port}")
+        discovery = Discovery(self.registry)
         self._router = Router(resources=endpoints, discovery=discovery, openapi=OpenAPI(self.registry),
-                              metrics=self.metrics,
+                              metrics=self.metrics, count_objects=self._count_objects,
                               version=version_document())
         self._http = HttpServer(self._router, options=options.http)
         self.port = await self._http.start(options.bind, options.port)
+        discovery.server_address = f"{options.bind}:{self.port}"
         await self._bootstrap()
         self._router.ready = True
         write_kubeconfig(options.kubeconfig_path, server=self.url)
@@ -91,6 +93,16 @@ class APIServer:
             obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default",
                                                                              "namespace": namespace}}
             await self.objects.create(accounts, namespace, obj)
+
+    async def _count_objects(self) -> dict[str, int]:
+        """Stored objects per resource (``deployments.apps``), one count-only range each."""
+        assert self.storage is not None
+        counts = {}
+        for resource in self.registry.all():
+            prefix = resource.prefix().encode()
+            result = await self.storage.range(prefix, prefix_end(prefix), count_only=True)
+            counts[f"{resource.plural}.{resource.group}" if resource.group else resource.plural] = result.count
+        return counts
 
     async def stop(self) -> None:
         if self._http is not None:

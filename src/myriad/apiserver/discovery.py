@@ -53,9 +53,10 @@ def _resource_entries(resource: ResourceType) -> list[dict[str, object]]:
 
 
 class Discovery:
-    def __init__(self, registry: ResourceRegistry, *, server_address: str) -> None:
+    def __init__(self, registry: ResourceRegistry) -> None:
         self._registry = registry
-        self._server_address = server_address
+        #: ``host:port`` advertised in /api; set once the server listens.
+        self.server_address = ""
         self._cache: dict[str, bytes | None] = {}
         self._generation = -1
 
@@ -83,7 +84,7 @@ class Discovery:
     def _build(self, path: str) -> bytes | None:
         if path == "/api":
             return orjson.dumps({"kind": "APIVersions", "versions": ["v1"], "serverAddressByClientCIDRs": [
-                {"clientCIDR": "0.0.0.0/0", "serverAddress": self._server_address}]})
+                {"clientCIDR": "0.0.0.0/0", "serverAddress": self.server_address}]})
         if path == "/apis":
             return orjson.dumps({"kind": "APIGroupList", "apiVersion": "v1",
                                  "groups": [self._group(g, v) for g, v in self._groups()]})

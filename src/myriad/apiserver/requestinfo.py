@@ -30,7 +30,6 @@ class RequestInfo:
     resource: str = ""
     name: str = ""
     subresource: str = ""
-    parts: tuple[str, ...] = ()
 
 
 def _truthy(value: str | None) -> bool:
@@ -45,10 +44,10 @@ def request_info(request: Request) -> RequestInfo:
     elif len(segments) >= 3 and segments[0] == "apis":
         group, rest = segments[1], segments[2:]
     else:
-        return RequestInfo(is_resource=False, path=path, parts=tuple(segments))
+        return RequestInfo(is_resource=False, path=path)
     version, parts = rest[0], rest[1:]
     if not parts:
-        return RequestInfo(is_resource=False, path=path, group=group, version=version, parts=tuple(segments))
+        return RequestInfo(is_resource=False, path=path, group=group, version=version)
 
     legacy_watch = parts[0] == "watch"
     if legacy_watch:
@@ -76,4 +75,4 @@ def request_info(request: Request) -> RequestInfo:
     else:
         verb = _METHOD_VERBS.get(method, method.lower())
     return RequestInfo(is_resource=True, path=path, verb=verb, group=group, version=version, namespace=namespace,
-                       resource=resource, name=name, subresource=subresource, parts=tuple(parts))
+                       resource=resource, name=name, subresource=subresource)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Awaitable, Callable
 
 import orjson
 
@@ -23,7 +24,9 @@ _HEALTH = {"/healthz", "/livez", "/readyz"}
 
 class Router:
     def __init__(self, *, resources: ResourceEndpoints, discovery: Discovery, openapi: OpenAPI,
-                 metrics: ServerMetrics, version: bytes) -> None:
+                 metrics: ServerMetrics, version: bytes,
+                 count_objects: Callable[[], Awaitable[dict[str, int]]]) -> None:
+        self._count_objects = count_objects
         self._openapi = openapi
         self._resources = resources
         self._discovery = discovery
@@ -42,6 +45,11 @@ class Router:
         try:
             if info.is_resource:
                 await self._resources.handle(info, request, responder)
+            elif request.path.rstrip("/") == "/metrics":
+                for resource, count in (await self._count_objects()).items():
+                    self._metrics.storage_objects.labels(resource).set(count)
+                responder.send(200, self._metrics.exposition(),
+                               content_type="text/plain; version=0.0.4; charset=utf-8")
             else:
                 self._non_resource(request, responder)
         except StatusError as error:
@@ -74,9 +82,6 @@ class Router:
             return
         if path == "/version":
             responder.send(200, self._version)
-            return
-        if path == "/metrics":
-            responder.send(200, self._metrics.exposition(), content_type="text/plain; version=0.0.4; charset=utf-8")
             return
         if path == "/openapi/v3":
             responder.send(200, self._openapi.index())

@@ -23,6 +23,10 @@ from myriad.apiserver.rest.interfaces import ListOptions, Obj, ReadPath, Strateg
 from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 
 _JSON = "application/json"
+#: Subresources the generic store serves (the strategies split what each may change). Others
+#: listed in discovery (scale, binding, eviction) need their own handlers and answer 404 until
+#: they have them, rather than a wrong shape.
+_GENERIC_SUBRESOURCES = frozenset({"status", "finalize"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,18 +74,18 @@ class ResourceEndpoints:
     def resolve(self, info: RequestInfo) -> ResourceType:
         resource = self._registry.get(info.group, info.version, info.resource)
         if resource is None:
-            raise NotFoundError("the server could not find the requested resource")
+            raise NotFoundError("the server could not find the requested resource", empty_details=True)
         if info.subresource:
             sub = resource.subresource(info.subresource)
-            if sub is None or (info.verb not in sub.verbs and info.verb not in ("get", "update", "patch")):
-                raise NotFoundError("the server could not find the requested resource")
+            if sub is None or sub.name not in _GENERIC_SUBRESOURCES:
+                raise NotFoundError("the server could not find the requested resource", empty_details=True)
             if info.verb not in sub.verbs:
                 raise MethodNotAllowedError.of(resource.plural, resource.group, info.verb)
         elif info.verb not in resource.verbs:
             raise MethodNotAllowedError.of(resource.plural, resource.group, info.verb)
         if resource.namespaced and info.verb in ("create", "update", "patch", "delete", "get") \
                 and not info.namespace:
-            raise NotFoundError("the server could not find the requested resource")
+            raise NotFoundError("the server could not find the requested resource", empty_details=True)
         return resource
 
     async def handle(self, info: RequestInfo, request: Request, responder: Responder) -> None:

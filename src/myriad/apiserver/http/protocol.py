@@ -15,8 +15,13 @@ from typing import TYPE_CHECKING
 from urllib.parse import unquote
 
 import httptools
-import orjson
 
+from myriad.api.errors import (
+    BadRequestError,
+    InternalError,
+    RequestEntityTooLargeError,
+    StatusError,
+)
 from myriad.apiserver.http.errors import ClientGoneError
 from myriad.apiserver.http.request import Request
 from myriad.apiserver.http.response import Responder, head
@@ -32,16 +37,13 @@ _LINGER_SECONDS = 2.0
 
 
 class _Rejected(Exception):
-    def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+    """A request the edge answers itself, with ``status`` (which may differ from the Status
+    code: 408 and 431 carry a BadRequest body), before closing the connection."""
+
+    def __init__(self, status: int, error: StatusError) -> None:
+        super().__init__(error.message)
         self.status = status
-        self.message = message
-
-
-def _status_body(status: int, message: str) -> bytes:
-    reason = {400: "BadRequest", 408: "Timeout", 413: "RequestEntityTooLarge", 431: "BadRequest"}.get(status, "")
-    return orjson.dumps({"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                         "message": message, "reason": reason, "code": status}) + b"\n"
+        self.error = error
 
 
 class HttpProtocol(asyncio.Protocol):
@@ -96,11 +98,12 @@ class HttpProtocol(asyncio.Protocol):
             self._parser.feed_data(data)
         except httptools.HttpParserCallbackError as exc:
             cause = exc.__context__ or exc.__cause__
-            self._reject(cause if isinstance(cause, _Rejected) else _Rejected(400, "malformed HTTP request"))
+            self._reject(cause if isinstance(cause, _Rejected) else
+                         _Rejected(400, BadRequestError("malformed HTTP request")))
         except httptools.HttpParserUpgrade:
-            self._reject(_Rejected(400, "protocol upgrades are not supported"))
+            self._reject(_Rejected(400, BadRequestError("protocol upgrades are not supported")))
         except httptools.HttpParserError as exc:
-            self._reject(_Rejected(400, f"malformed HTTP request: {exc}"))
+            self._reject(_Rejected(400, BadRequestError(f"malformed HTTP request: {exc}")))
 
     def pause_writing(self) -> None:
         self.paused = True
@@ -135,14 +138,14 @@ class HttpProtocol(asyncio.Protocol):
     def on_headers_complete(self) -> None:
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._options.max_body_bytes:
-            raise _Rejected(413, "Request entity too large: limit is 3145728")
+            raise self._too_large()
         if self._headers.get("expect", "").lower() == "100-continue" and self._transport is not None:
             self._transport.write(b"HTTP/1.1 100 Continue\r\n\r\n")
 
     def on_body(self, body: bytes) -> None:
         self._body_len += len(body)
         if self._body_len > self._options.max_body_bytes:
-            raise _Rejected(413, "Request entity too large: limit is 3145728")
+            raise self._too_large()
         self._body.append(body)
 
     def on_message_complete(self) -> None:
@@ -166,10 +169,14 @@ class HttpProtocol(asyncio.Protocol):
             self._reading_paused = True
         self._next()
 
+    def _too_large(self) -> _Rejected:
+        limit = self._options.max_body_bytes
+        return _Rejected(413, RequestEntityTooLargeError(f"Request entity too large: limit is {limit}"))
+
     def _count_header_bytes(self, n: int) -> None:
         self._header_bytes += n
         if self._header_bytes > self._options.max_header_bytes:
-            raise _Rejected(431, "request headers too large")
+            raise _Rejected(431, BadRequestError("request headers too large"))
 
     # -- serving -------------------------------------------------------------------------------
 
@@ -222,9 +229,9 @@ class HttpProtocol(asyncio.Protocol):
         except Exception:
             log.exception("handler failed: %s %s", request.method, request.path)
             if not responder.started:
-                responder.send(500, _status_body(500, "Internal error"))
+                responder.send(500, InternalError.of("the handler failed").encode())
         if not responder.started:
-            responder.send(500, _status_body(500, "Internal error: no response"))
+            responder.send(500, InternalError.of("the handler sent no response").encode())
         self._task = None
         if self.gone.done():
             return
@@ -248,7 +255,7 @@ class HttpProtocol(asyncio.Protocol):
         self._next()
 
     def _send_rejection(self, rejection: _Rejected) -> None:
-        body = _status_body(rejection.status, rejection.message)
+        body = rejection.error.encode()
         self.write(head(rejection.status, [("Content-Type", "application/json")], close=True, length=len(body)) + body)
         transport = self._transport
         if transport is None or self.gone.done():
@@ -260,7 +267,7 @@ class HttpProtocol(asyncio.Protocol):
     def _read_timed_out(self) -> None:
         self._read_timer = None
         if self._task is None:
-            self._reject(_Rejected(408, "timed out reading the request"))
+            self._reject(_Rejected(408, BadRequestError("timed out reading the request")))
         else:
             self._close()
 

@@ -41,7 +41,7 @@ def head(status: int, headers: Iterable[tuple[str, str]], *, close: bool, length
 class Responder:
     """Answers one request exactly once, by :meth:`send` or by :meth:`stream`."""
 
-    __slots__ = ("_protocol", "_head_only", "started", "status", "body_bytes")
+    __slots__ = ("_protocol", "_head_only", "started", "status")
 
     def __init__(self, protocol: HttpProtocol, *, head_only: bool) -> None:
         self._protocol = protocol
@@ -49,7 +49,6 @@ class Responder:
         self.started = False
         #: The status sent (0 until then); handlers' metrics read it.
         self.status = 0
-        self.body_bytes = 0
 
     @property
     def gone(self) -> asyncio.Future[None]:
@@ -62,7 +61,6 @@ class Responder:
         close = self._protocol.closing_after_response
         all_headers = [("Content-Type", content_type), ("Cache-Control", "no-cache, private"), *headers]
         data = head(status, all_headers, close=close, length=len(body))
-        self.body_bytes = len(body)
         self._protocol.write(data if self._head_only else data + body)
 
     def stream(self, status: int, *, content_type: str, headers: Iterable[tuple[str, str]] = ()) -> Stream:
@@ -71,7 +69,7 @@ class Responder:
         all_headers = [("Content-Type", content_type), ("Cache-Control", "no-cache, private"), *headers]
         self._protocol.write(head(status, all_headers, close=self._protocol.closing_after_response, length=None))
         self._protocol.mark_streaming()
-        return Stream(self._protocol, self)
+        return Stream(self._protocol)
 
     def _start(self, status: int) -> None:
         if self.started:
@@ -85,11 +83,10 @@ class Stream:
     must not sit in a buffer); it waits while the client is not reading, and raises
     :class:`ClientGoneError` once the connection is gone."""
 
-    __slots__ = ("_protocol", "_responder", "ended")
+    __slots__ = ("_protocol", "ended")
 
-    def __init__(self, protocol: HttpProtocol, responder: Responder) -> None:
+    def __init__(self, protocol: HttpProtocol) -> None:
         self._protocol = protocol
-        self._responder = responder
         self.ended = False
 
     async def write(self, data: bytes) -> None:
@@ -99,7 +96,6 @@ class Stream:
         if protocol.gone.done():
             raise ClientGoneError()
         protocol.write(b"%x\r\n%s\r\n" % (len(data), data))
-        self._responder.body_bytes += len(data)
         if protocol.paused:
             await protocol.wait_writable()
 
