@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 
 from tests.apiserver.conftest import RunningServer
 
 
-def _get(server: RunningServer, path: str) -> tuple[int, bytes]:
-    try:
-        with urllib.request.urlopen(server.url + path, timeout=10) as response:
-            return response.status, response.read()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read()
-
-
-def _send(server: RunningServer, method: str, path: str, body: object) -> tuple[int, dict[str, object]]:
-    request = urllib.request.Request(server.url + path, method=method, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/merge-patch+json" if method == "PATCH"
-                                              else "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read())
-
-
 def test_health_endpoints_answer_ok(apiserver: RunningServer) -> None:
     for path in ("/healthz", "/livez", "/readyz"):
-        assert _get(apiserver, path) == (200, b"ok")
+        assert apiserver.get(path) == (200, b"ok")
 
 
 def test_metrics_count_requests_and_stored_objects(apiserver: RunningServer) -> None:
-    _get(apiserver, "/api/v1/namespaces")
-    status, body = _get(apiserver, "/metrics")
+    apiserver.get("/api/v1/namespaces")
+    status, body = apiserver.get("/metrics")
     text = body.decode()
     assert status == 200
     assert 'apiserver_request_total{code="200",group="",resource="namespaces",subresource="",verb="LIST",' \
@@ -46,7 +25,7 @@ def test_metrics_count_requests_and_stored_objects(apiserver: RunningServer) -> 
 
 
 def test_api_advertises_the_port_actually_listened_on(apiserver: RunningServer) -> None:
-    _, body = _get(apiserver, "/api")
+    _, body = apiserver.get("/api")
     address = json.loads(body)["serverAddressByClientCIDRs"][0]["serverAddress"]
     assert apiserver.url.endswith(address)
 
@@ -57,17 +36,32 @@ def test_status_subresource_changes_only_status(apiserver: RunningServer) -> Non
                            "template": {"metadata": {"labels": {"a": "b"}},
                                         "spec": {"containers": [{"name": "c", "image": "i"}]}}},
                   "status": {"replicas": 9}}
-    status, created = _send(apiserver, "POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
+    status, created = apiserver.send("POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
     assert status == 201 and "status" not in created
     path = "/apis/apps/v1/namespaces/default/deployments/st"
-    status, patched = _send(apiserver, "PATCH", path + "/status",
+    status, patched = apiserver.send("PATCH", path + "/status",
                             {"status": {"replicas": 2}, "spec": {"paused": True}})
     assert status == 200 and patched["status"] == {"replicas": 2} and "paused" not in patched["spec"]
-    status, patched = _send(apiserver, "PATCH", path, {"status": {"replicas": 5}, "spec": {"paused": True}})
+    status, patched = apiserver.send("PATCH", path, {"status": {"replicas": 5}, "spec": {"paused": True}})
     assert status == 200 and patched["status"] == {"replicas": 2} and patched["spec"]["paused"] is True
     assert patched["metadata"]["generation"] == 2
 
 
-def test_unserved_subresources_answer_404_not_a_wrong_object(apiserver: RunningServer) -> None:
-    status, body = _get(apiserver, "/apis/apps/v1/namespaces/default/deployments/st/scale")
-    assert status == 404 and json.loads(body)["reason"] == "NotFound"
+def test_scale_reads_and_writes_the_parents_replicas(apiserver: RunningServer) -> None:
+    path = "/apis/apps/v1/namespaces/default/deployments/st/scale"
+    status, body = apiserver.get(path)
+    scale = json.loads(body)
+    assert status == 200 and scale["kind"] == "Scale" and scale["apiVersion"] == "autoscaling/v1"
+    assert scale["spec"] == {"replicas": 1} and scale["status"] == {"replicas": 2, "selector": "a=b"}
+    assert set(scale["metadata"]) == {"name", "namespace", "uid", "resourceVersion", "creationTimestamp"}
+    status, error = apiserver.send("PUT", path, {**scale, "spec": {"replicas": -1}})
+    assert status == 422 and error["message"] == ('Scale.autoscaling "st" is invalid: spec.replicas: Invalid value: '
+                                                  '-1: must be greater than or equal to 0')
+    status, updated = apiserver.send("PUT", path, {**scale, "spec": {"replicas": 4}})
+    assert status == 200 and updated["spec"] == {"replicas": 4}
+    status, stale = apiserver.send("PUT", path, {**scale, "spec": {"replicas": 5}})
+    assert status == 409
+    status, patched = apiserver.send("PATCH", path, {"spec": {"replicas": 6}})
+    assert status == 200 and patched["spec"] == {"replicas": 6}
+    _, deployment = apiserver.get("/apis/apps/v1/namespaces/default/deployments/st")
+    assert json.loads(deployment)["spec"]["replicas"] == 6

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import time
+from pathlib import Path
 
 from tests.apiserver.conftest import RunningServer
 
@@ -81,3 +84,146 @@ def test_delete_waits_and_returns(apiserver: RunningServer) -> None:
     out = apiserver.kubectl("delete", "cm", "doomed").stdout
     assert 'configmap "doomed" deleted' in out
     assert "NotFound" in apiserver.kubectl("get", "cm", "doomed", check=False).stderr
+
+
+APP = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: settings, namespace: shop}
+data: {mode: COLOR}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: token, namespace: shop}
+stringData: {t: x}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: front, namespace: shop}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: front}}
+  template:
+    metadata: {labels: {app: front}}
+    spec:
+      containers: [{name: web, image: "nginx:1.25"}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: front, namespace: shop}
+spec:
+  selector: {app: front}
+  ports: [{port: 80}]
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: carts.shop.example.com}
+spec:
+  group: shop.example.com
+  scope: Namespaced
+  names: {plural: carts, kind: Cart}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    additionalPrinterColumns: [{name: Items, type: integer, jsonPath: .spec.items}]
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, properties: {items: {type: integer}}}
+---
+apiVersion: shop.example.com/v1
+kind: Cart
+metadata: {name: c1, namespace: shop}
+spec: {items: COUNT}
+"""
+
+
+def test_apply_twice_creates_then_changes_everything_including_a_custom_resource(apiserver: RunningServer) -> None:
+    first = apiserver.kubectl("apply", "-f", "-", input=APP.replace("COLOR", "red").replace("COUNT", "1"),
+                              check=False)
+    # As on any cluster, a custom resource in the same file as its CRD is mapped before the CRD
+    # exists; everything else is applied and the second apply takes the resource too.
+    assert "namespace/shop created" in first.stdout and "deployment.apps/front created" in first.stdout
+    assert "customresourcedefinition.apiextensions.k8s.io/carts.shop.example.com created" in first.stdout
+    second = apiserver.kubectl("apply", "-f", "-", input=APP.replace("COLOR", "blue").replace("COUNT", "3"))
+    assert "configmap/settings configured" in second.stdout and "deployment.apps/front unchanged" in second.stdout
+    assert apiserver.kubectl("get", "cm", "settings", "-n", "shop", "-o", "jsonpath={.data.mode}").stdout == "blue"
+    carts = apiserver.kubectl("get", "carts", "-n", "shop").stdout.splitlines()
+    assert carts[0].split() == ["NAME", "ITEMS"] and carts[1].split() == ["c1", "3"]
+    wide = apiserver.kubectl("get", "deploy", "-n", "shop", "-o", "wide").stdout.splitlines()
+    assert wide[0].split()[:5] == ["NAME", "READY", "UP-TO-DATE", "AVAILABLE", "AGE"]
+    assert wide[1].split()[-3:] == ["web", "nginx:1.25", "app=front"]
+    assert "kind: Deployment" in apiserver.kubectl("get", "deploy", "front", "-n", "shop", "-o", "yaml").stdout
+
+
+def test_scale_describe_and_edit(apiserver: RunningServer, tmp_path: Path) -> None:
+    apiserver.kubectl("apply", "-f", "-", input=APP.replace("COLOR", "red").replace("COUNT", "1"), check=False)
+    assert "scaled" in apiserver.kubectl("scale", "deploy/front", "-n", "shop", "--replicas=5").stdout
+    assert apiserver.kubectl("get", "deploy", "front", "-n", "shop", "-o", "jsonpath={.spec.replicas}").stdout == "5"
+    described = apiserver.kubectl("describe", "deploy", "front", "-n", "shop").stdout
+    assert "Name:" in described and "front" in described and "nginx:1.25" in described
+    editor = tmp_path / "editor.sh"
+    editor.write_text("#!/bin/sh\nsed -i 's/mode: .*/mode: edited/' \"$1\"\n")
+    editor.chmod(0o755)
+    out = apiserver.kubectl("edit", "cm", "settings", "-n", "shop", env={"KUBE_EDITOR": str(editor)}).stdout
+    assert "configmap/settings edited" in out
+    assert apiserver.kubectl("get", "cm", "settings", "-n", "shop", "-o", "jsonpath={.data.mode}").stdout == "edited"
+
+
+def test_get_watch_shows_a_concurrent_change(apiserver: RunningServer) -> None:
+    apiserver.kubectl("create", "-n", "default", "-f", "-", input="apiVersion: v1\nkind: ConfigMap\n"
+                      "metadata: {name: watched}\n")
+    command, env = apiserver.kubectl_command("get", "cm", "-n", "default", "-w", "--request-timeout=20s")
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as watcher:
+        try:
+            assert watcher.stdout is not None
+            header = watcher.stdout.readline()
+            assert header.split()[:3] == ["NAME", "DATA", "AGE"]
+            apiserver.kubectl("label", "cm", "watched", "-n", "default", "seen=yes")
+            apiserver.kubectl("create", "-n", "default", "-f", "-", input="apiVersion: v1\nkind: ConfigMap\n"
+                              "metadata: {name: arrived}\n")
+            lines = []
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not any(line.startswith("arrived") for line in lines):
+                lines.append(watcher.stdout.readline())
+            assert any(line.startswith("arrived") for line in lines)
+        finally:
+            watcher.kill()
+
+
+def test_wait_for_a_condition_and_for_delete(apiserver: RunningServer) -> None:
+    apiserver.kubectl("create", "-n", "default", "-f", "-", input="apiVersion: v1\nkind: Pod\n"
+                      "metadata: {name: waiter}\nspec: {containers: [{name: c, image: busybox}], nodeName: n1}\n")
+    command, env = apiserver.kubectl_command("wait", "--for=condition=Ready", "pod/waiter", "-n", "default",
+                                             "--timeout=20s")
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as waiting:
+        time.sleep(1)
+        status = {"status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}}
+        code, _ = apiserver.send("PATCH", "/api/v1/namespaces/default/pods/waiter/status", status)
+        assert code == 200
+        out, err = waiting.communicate(timeout=25)
+        assert waiting.returncode == 0 and "condition met" in out, err
+    apiserver.kubectl("delete", "pod", "waiter", "-n", "default", "--wait=false")
+    command, env = apiserver.kubectl_command("wait", "--for=delete", "pod/waiter", "-n", "default", "--timeout=20s")
+    with subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as waiting:
+        time.sleep(1)
+        apiserver.kubectl("delete", "pod", "waiter", "-n", "default", "--grace-period=0", "--force")
+        waiting.communicate(timeout=25)
+        assert waiting.returncode == 0
+
+
+def test_deleting_a_namespace_marks_it_terminating(apiserver: RunningServer) -> None:
+    apiserver.kubectl("create", "-f", "-", input="apiVersion: v1\nkind: Namespace\nmetadata: {name: scratch}\n")
+    out = apiserver.kubectl("delete", "namespace", "scratch", "--wait=false").stdout
+    assert 'namespace "scratch" deleted' in out
+    phase = apiserver.kubectl("get", "namespace", "scratch", "-o", "jsonpath={.status.phase}").stdout
+    assert phase == "Terminating"
+    refused = apiserver.kubectl("create", "-n", "scratch", "-f", "-", check=False,
+                                input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\n")
+    assert refused.returncode != 0 and "is being terminated" in refused.stderr

@@ -113,3 +113,40 @@ def test_creating_in_a_missing_namespace_is_404(core: client.CoreV1Api) -> None:
     with pytest.raises(ApiException) as missing:
         core.create_namespaced_config_map("nowhere", _cm("x"))
     assert missing.value.status == 404 and 'namespaces \\"nowhere\\" not found' in missing.value.body
+
+
+def test_pods_services_deployments_and_nodes_round_trip(core: client.CoreV1Api) -> None:
+    apps = client.AppsV1Api(core.api_client)
+    node = core.create_node(client.V1Node(metadata=client.V1ObjectMeta(name="py-node", labels={"zone": "a"})))
+    assert core.read_node("py-node").metadata.labels == {"zone": "a"} and node.metadata.uid
+    pod = core.create_namespaced_pod("default", client.V1Pod(
+        metadata=client.V1ObjectMeta(name="py-pod"),
+        spec=client.V1PodSpec(containers=[client.V1Container(name="c", image="nginx:1.25")])))
+    assert pod.spec.restart_policy == "Always" and pod.status.phase == "Pending"
+    patched = core.patch_namespaced_pod("py-pod", "default", {"spec": {"containers": [{"name": "c",
+                                                                                        "image": "nginx:1.26"}]}})
+    assert patched.spec.containers[0].image == "nginx:1.26"
+    svc = core.create_namespaced_service("default", client.V1Service(
+        metadata=client.V1ObjectMeta(name="py-svc"),
+        spec=client.V1ServiceSpec(selector={"app": "py"}, ports=[client.V1ServicePort(port=80)])))
+    assert svc.spec.cluster_ip and svc.spec.ports[0].target_port == 80
+    deployment = apps.create_namespaced_deployment("default", client.V1Deployment(
+        metadata=client.V1ObjectMeta(name="py-deploy"),
+        spec=client.V1DeploymentSpec(
+            selector=client.V1LabelSelector(match_labels={"app": "py"}),
+            template=client.V1PodTemplateSpec(metadata=client.V1ObjectMeta(labels={"app": "py"}),
+                                              spec=client.V1PodSpec(containers=[client.V1Container(
+                                                  name="c", image="nginx")])))))
+    assert deployment.spec.replicas == 1
+    moved = apps.patch_namespaced_deployment("py-deploy", "default",
+                                             [{"op": "replace", "path": "/spec/replicas", "value": 3}])
+    assert moved.spec.replicas == 3 and moved.metadata.generation == 2
+    scale = apps.read_namespaced_deployment_scale("py-deploy", "default")
+    assert scale.spec.replicas == 3
+    core.delete_namespaced_service("py-svc", "default")
+    apps.delete_namespaced_deployment("py-deploy", "default")
+    core.delete_namespaced_pod("py-pod", "default")
+    core.delete_node("py-node")
+    with pytest.raises(ApiException) as missing:
+        core.read_node("py-node")
+    assert missing.value.status == 404

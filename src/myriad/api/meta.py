@@ -106,12 +106,12 @@ def label_value_errors(value: str) -> list[str]:
     return errors
 
 
-def _quote(value: object) -> str:
+def quote(value: object) -> str:
     return orjson.dumps(value).decode()
 
 
 def invalid(field: str, value: object, detail: str) -> Cause:
-    return Cause("FieldValueInvalid", f"Invalid value: {_quote(value)}: {detail}", field)
+    return Cause("FieldValueInvalid", f"Invalid value: {quote(value)}: {detail}", field)
 
 
 def required(field: str, detail: str = "") -> Cause:
@@ -123,8 +123,8 @@ def forbidden(field: str, detail: str) -> Cause:
 
 
 def unsupported(field: str, value: object, supported: list[str]) -> Cause:
-    values = ", ".join(_quote(v) for v in supported)
-    return Cause("FieldValueNotSupported", f"Unsupported value: {_quote(value)}: supported values: {values}", field)
+    values = ", ".join(quote(v) for v in supported)
+    return Cause("FieldValueNotSupported", f"Unsupported value: {quote(value)}: supported values: {values}", field)
 
 
 def labels_errors(labels: object, field: str) -> list[Cause]:
@@ -158,3 +158,11 @@ def annotations_errors(annotations: object, field: str) -> list[Cause]:
     if total > _ANNOTATIONS_MAX_BYTES:
         causes.append(Cause("FieldValueTooLong", f"Too long: must have at most {_ANNOTATIONS_MAX_BYTES} bytes", field))
     return causes
+
+
+def duplicate(field: str, value: object) -> Cause:
+    return Cause("FieldValueDuplicate", f"Duplicate value: {quote(value)}", field)
+
+
+def immutable(field: str, value: object) -> Cause:
+    return invalid(field, value, "field is immutable")

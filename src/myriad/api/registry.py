@@ -1,7 +1,7 @@
 """The resource registry: every served resource type, its kind, scope, verbs and subresources.
 
-Built-in types come from :mod:`myriad.api.builtin`; custom resources will be added as their
-CRDs appear. Lookups are by (group, version, plural) for requests and by
+Built-in types come from :mod:`myriad.api.builtin`; custom resources are added and removed as
+their CRDs come and go. Lookups are by (group, version, plural) for requests and by
 (apiVersion, kind) for bodies; ``generation`` changes on every add or remove so discovery
 documents can be cached between changes.
 
@@ -51,7 +51,7 @@ class ResourceType:
 
     @property
     def list_kind(self) -> str:
-        return self.kind + "List"
+        return str(self.extra.get("list_kind") or self.kind + "List")
 
     def subresource(self, name: str) -> Subresource | None:
         for sub in self.subresources:
@@ -77,6 +77,16 @@ class ResourceRegistry:
         by_kind = dict(self._by_kind)
         by_path[(resource.group, resource.version, resource.plural)] = resource
         by_kind[(resource.api_version, resource.kind)] = resource
+        self._by_path, self._by_kind = by_path, by_kind
+        self.generation += 1
+
+    def remove(self, resource: ResourceType) -> None:
+        by_path = dict(self._by_path)
+        by_kind = dict(self._by_kind)
+        if by_path.get((resource.group, resource.version, resource.plural)) is resource:
+            del by_path[(resource.group, resource.version, resource.plural)]
+        if by_kind.get((resource.api_version, resource.kind)) is resource:
+            del by_kind[(resource.api_version, resource.kind)]
         self._by_path, self._by_kind = by_path, by_kind
         self.generation += 1
 

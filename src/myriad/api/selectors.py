@@ -131,6 +131,59 @@ def parse_label_selector(text: str | None) -> LabelSelector:
     return LabelSelector(tuple(requirements))
 
 
+_OPERATORS = {"In": "in", "NotIn": "notin", "Exists": "exists", "DoesNotExist": "!"}
+
+
+def selector_from_object(selector: object) -> LabelSelector:
+    """A metav1.LabelSelector (``matchLabels`` and ``matchExpressions``) as a :class:`LabelSelector`,
+    requirements sorted by key as upstream's ``LabelSelectorAsSelector``. An empty selector
+    matches everything; the caller decides what a missing one means."""
+    if selector is None:
+        return LabelSelector()
+    if not isinstance(selector, dict):
+        raise SelectorError("a label selector must be an object")
+    requirements = []
+    match_labels = selector.get("matchLabels") or {}
+    if not isinstance(match_labels, dict):
+        raise SelectorError("matchLabels must be an object")
+    for key, value in match_labels.items():
+        requirements.append(Requirement(_check_key(key), "=", (_check_value(str(value)),)))
+    expressions = selector.get("matchExpressions") or []
+    if not isinstance(expressions, list):
+        raise SelectorError("matchExpressions must be a list")
+    for expression in expressions:
+        if not isinstance(expression, dict):
+            raise SelectorError("a matchExpressions entry must be an object")
+        key, operator = str(expression.get("key", "")), expression.get("operator")
+        op = _OPERATORS.get(operator)  # type: ignore[arg-type]
+        if op is None:
+            raise SelectorError(f'"{operator}" is not a valid label selector operator')
+        values = tuple(sorted(_check_value(str(v)) for v in expression.get("values") or []))
+        if op in ("in", "notin") and not values:
+            raise SelectorError("for 'in', 'notin' operators, values set can't be empty")
+        if op in ("exists", "!") and values:
+            raise SelectorError("values set must be empty for exists and does not exist")
+        requirements.append(Requirement(_check_key(key), op, values))
+    requirements.sort(key=lambda r: r.key)
+    return LabelSelector(tuple(requirements))
+
+
+def label_selector_string(selector: object) -> str:
+    """The query-string form of a metav1.LabelSelector (``app=web,tier in (a,b)``), as the scale
+    subresource's ``status.selector`` and the printers show it; raises SelectorError."""
+    parts = []
+    for r in selector_from_object(selector).requirements:
+        if r.op == "=":
+            parts.append(f"{r.key}={r.values[0]}")
+        elif r.op in ("in", "notin"):
+            parts.append(f"{r.key} {r.op} ({','.join(r.values)})")
+        elif r.op == "exists":
+            parts.append(r.key)
+        else:
+            parts.append(f"!{r.key}")
+    return ",".join(parts)
+
+
 def _tokenize(text: str) -> list[str]:
     tokens = []
     position = 0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from myriad.api.errors import NotAcceptableError, UnsupportedMediaTypeError
+from myriad.api.errors import BadRequestError, NotAcceptableError, UnsupportedMediaTypeError
+from myriad.apiserver.tables.convert import INCLUDE_VALUES, PARTIAL, TABLE, View
 
 JSON = "application/json"
 PATCH_JSON = "application/json-patch+json"
@@ -22,16 +23,29 @@ def media_type(header: str) -> tuple[str, dict[str, str]]:
     return base.strip().lower(), parsed
 
 
-def accepts_json(accept: str) -> None:
-    """Raises 406 unless JSON is acceptable (protobuf-only clients are refused)."""
+def view(accept: str, include_object: str | None = None) -> View | None:
+    """What the response should be: None for the object itself as JSON, or a :class:`View`
+    (Table, PartialObjectMetadata) from the first acceptable ``Accept`` entry. Raises 406 when
+    nothing offered can be served, 400 for a bad ``includeObject``."""
+    include = include_object or ""
+    if include not in INCLUDE_VALUES:
+        raise BadRequestError(f'Unable to convert to Table as requested: includeObject: Invalid value: "{include}": '
+                              "must be 'Metadata', 'Object', 'None', or empty")
     if not accept:
-        return
+        return None
     for part in accept.split(","):
         base, params = media_type(part)
-        if base in (JSON, "*/*", "application/*") and "as" not in params:
-            return
-        if base == JSON and params.get("as") in ("Table", "PartialObjectMetadata", "PartialObjectMetadataList"):
-            return
+        if base not in (JSON, "*/*", "application/*"):
+            continue
+        shape = params.get("as")
+        if shape is None:
+            return None
+        if base != JSON or params.get("g") != "meta.k8s.io" or params.get("v") not in ("v1", "v1beta1"):
+            continue
+        if shape == TABLE:
+            return View(TABLE, params["v"], include or "Metadata")
+        if shape in (PARTIAL, PARTIAL + "List"):
+            return View(PARTIAL, params["v"])
     raise NotAcceptableError(f"only the following media types are accepted: {JSON}")
 
 

@@ -9,30 +9,35 @@ from dataclasses import dataclass
 
 import orjson
 
+from myriad.api import structural
 from myriad.api.errors import BadRequestError, InvalidError, MethodNotAllowedError, NotFoundError, success_status
 from myriad.api.meta import forbidden, invalid, unsupported
-from myriad.api.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_patch
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.schemas import prune_unknown
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
 from myriad.apiserver.endpoints import negotiation
+from myriad.apiserver.endpoints.patching import Patch
+from myriad.apiserver.endpoints.subresources import Subresources
 from myriad.apiserver.endpoints.watch import serve_watch
 from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.interfaces import ListOptions, Obj, ReadPath, Strategy
 from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
+from myriad.apiserver.tables.convert import TableConverter
 
 _JSON = "application/json"
-#: Subresources the generic store serves (the strategies split what each may change). Others
-#: listed in discovery (scale, binding, eviction) need their own handlers and answer 404 until
-#: they have them, rather than a wrong shape.
-_GENERIC_SUBRESOURCES = frozenset({"status", "finalize"})
+#: Subresources served: ``status`` and ``finalize`` by the generic store (the strategies split
+#: what each may change), the others by :mod:`.subresources`.
+_SERVED_SUBRESOURCES = frozenset({"status", "finalize", "scale", "binding", "eviction"})
 
 
 @dataclass(frozen=True, slots=True)
 class Reply:
     status: int
-    body: bytes
+    #: An object (or a list with ``is_list``) the client's Accept may turn into a Table; bytes
+    #: (a Status) go out as they are.
+    body: Obj | bytes
+    is_list: bool = False
     #: Unknown fields dropped under fieldValidation=Warn, sent as ``Warning: 299`` headers.
     warnings: tuple[str, ...] = ()
 
@@ -48,7 +53,10 @@ def _field_validation(request: Request) -> str:
 def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool) -> tuple[str, ...]:
     """Drops fields the schema does not know; Strict refuses them, Warn reports them."""
     mode = _field_validation(request)
-    unknown = prune_unknown(obj, resource.api_version, resource.kind)
+    if resource.custom:
+        unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
+    else:
+        unknown = prune_unknown(obj, resource.api_version, resource.kind)
     if not unknown or mode == "Ignore":
         return ()
     if mode == "Strict":
@@ -61,11 +69,19 @@ def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: 
     return tuple(f'unknown field "{path}"' for path in unknown)
 
 
+#: Called after a write is stored: ``(verb, resource, object)``; verb is create, update or delete
+#: (marked for deletion or gone). Side effects upstream's controllers own (default
+#: ServiceAccounts, serving a CRD's resources) hang off it.
+AfterWrite = Callable[[str, ResourceType, Obj], Awaitable[None]]
+
+
 class ResourceEndpoints:
     def __init__(self, registry: ResourceRegistry, store: ObjectStore, reads: ReadPath,
                  strategy: Callable[[ResourceType], Strategy], *,
-                 after_create: Callable[[str, str, Obj], Awaitable[None]] | None = None) -> None:
-        self._after_create = after_create
+                 tables: TableConverter, subresources: Subresources, after_write: AfterWrite | None = None) -> None:
+        self._tables = tables
+        self._subresources = subresources
+        self._after_write = after_write
         self._registry = registry
         self._store = store
         self._reads = reads
@@ -77,7 +93,7 @@ class ResourceEndpoints:
             raise NotFoundError("the server could not find the requested resource", empty_details=True)
         if info.subresource:
             sub = resource.subresource(info.subresource)
-            if sub is None or sub.name not in _GENERIC_SUBRESOURCES:
+            if sub is None or sub.name not in _SERVED_SUBRESOURCES:
                 raise NotFoundError("the server could not find the requested resource", empty_details=True)
             if info.verb not in sub.verbs:
                 raise MethodNotAllowedError.of(resource.plural, resource.group, info.verb)
@@ -90,13 +106,19 @@ class ResourceEndpoints:
 
     async def handle(self, info: RequestInfo, request: Request, responder: Responder) -> None:
         resource = self.resolve(info)
-        negotiation.accepts_json(request.header("accept"))
+        view = negotiation.view(request.header("accept"), request.param("includeObject"))
+        if info.subresource not in ("", "status"):
+            view = None
         verb = info.verb
         if verb == "watch":
-            await serve_watch(self._reads, resource, self._list_options(info, request), request, responder)
+            tables = None if view is None else self._tables
+            await serve_watch(self._reads, resource, self._list_options(info, request), request, responder,
+                              view=view, tables=tables)
             return
-        if verb == "get":
-            reply = Reply(200, orjson.dumps(await self._store.get(resource, info.namespace, info.name)))
+        if info.subresource in ("scale", "binding", "eviction"):
+            reply = await self._subresource(resource, info, request)
+        elif verb == "get":
+            reply = Reply(200, await self._store.get(resource, info.namespace, info.name))
         elif verb == "list":
             reply = await self._list(resource, info, request)
         elif verb == "create":
@@ -111,8 +133,40 @@ class ResourceEndpoints:
             reply = await self._delete_collection(resource, info, request)
         else:
             raise MethodNotAllowedError.of(resource.plural, resource.group, verb)
+        body = reply.body
+        if isinstance(body, dict):
+            if view is not None and reply.is_list:
+                body = self._tables.list_body(resource, view, body["items"], body["metadata"])  # type: ignore[arg-type]
+            elif view is not None:
+                body = self._tables.object_body(resource, view, body)
+            body = orjson.dumps(body)
         headers = [("Warning", '299 - "' + w.replace('"', '\\"') + '"') for w in reply.warnings]
-        responder.send(reply.status, reply.body, content_type=_JSON, headers=headers)
+        responder.send(reply.status, body, content_type=_JSON, headers=headers)
+
+    async def _subresource(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        subs, namespace, name = self._subresources, info.namespace, info.name
+        if info.subresource == "scale":
+            if info.verb == "get":
+                return Reply(200, await subs.get_scale(resource, namespace, name))
+            if info.verb == "patch":
+                patch = Patch.read(request, custom=False)
+                return Reply(200, await subs.patch_scale(resource, namespace, name, patch,
+                                                         dry_run=self._dry_run(request)))
+            scale = self._body(resource, info, request)
+            return Reply(200, await subs.update_scale(resource, namespace, name, scale, dry_run=self._dry_run(request)))
+        body = self._body(resource, info, request)
+        body_name = body["metadata"].get("name")  # type: ignore[union-attr]
+        if body_name and body_name != name:
+            raise BadRequestError(f"name in URL does not match name in {body['kind']} object")
+        if info.subresource == "binding":
+            await subs.bind(resource, namespace, name, body, dry_run=self._dry_run(request))
+        else:
+            await subs.evict(resource, namespace, name, body)
+        return Reply(201, success_status(201))
+
+    async def _notify(self, verb: str, resource: ResourceType, obj: Obj) -> None:
+        if self._after_write is not None:
+            await self._after_write(verb, resource, obj)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -124,10 +178,11 @@ class ResourceEndpoints:
             raise BadRequestError(str(exc)) from exc
         resource = self._registry.get(info.group, info.version, info.resource)
         if resource is not None and not fields.empty:
-            supported = self._strategy(resource).selectable_fields()
+            strategy = self._strategy(resource)
+            supported = strategy.selectable_fields()
             for field in sorted(fields.fields):
                 if field not in supported:
-                    raise BadRequestError(f"field label not supported: {field}")
+                    raise BadRequestError(strategy.field_label_error(field))
         limit_text = request.param("limit") or "0"
         try:
             limit = max(0, int(limit_text))
@@ -171,9 +226,8 @@ class ResourceEndpoints:
             for item in result.items:
                 item.pop("kind", None)
                 item.pop("apiVersion", None)
-        body = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": metadata,
-                             "items": result.items})
-        return Reply(200, body)
+        return Reply(200, {"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": metadata,
+                           "items": result.items}, is_list=True)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -188,8 +242,9 @@ class ResourceEndpoints:
         expected_version, expected_kind = resource.api_version, resource.kind
         if info.subresource:
             sub = resource.subresource(info.subresource)
-            if sub is not None and sub.group is not None:
-                expected_version = f"{sub.group}/{sub.version}" if sub.group else str(sub.version)
+            if sub is not None:
+                if sub.group is not None:
+                    expected_version = f"{sub.group}/{sub.version}" if sub.group else str(sub.version)
                 expected_kind = sub.kind
         api_version, kind = obj.get("apiVersion"), obj.get("kind")
         if api_version not in (None, "") and api_version != expected_version:
@@ -230,9 +285,9 @@ class ResourceEndpoints:
         warnings = _check_fields(obj, resource, request, patch=False)
         dry_run = self._dry_run(request)
         created = await self._store.create(resource, info.namespace, obj, dry_run=dry_run)
-        if self._after_create is not None and not dry_run:
-            await self._after_create(resource.plural, resource.group, created)
-        return Reply(201, orjson.dumps(created), warnings)
+        if not dry_run:
+            await self._notify("create", resource, created)
+        return Reply(201, created, warnings)
 
     async def _update(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         obj = self._body(resource, info, request)
@@ -242,50 +297,30 @@ class ResourceEndpoints:
         if not name:
             obj["metadata"]["name"] = info.name  # type: ignore[index]
         warnings = _check_fields(obj, resource, request, patch=False) if not info.subresource else ()
+        dry_run = self._dry_run(request)
         stored, created = await self._store.update(resource, info.namespace, info.name, obj,
-                                                   subresource=info.subresource, dry_run=self._dry_run(request))
-        return Reply(201 if created else 200, orjson.dumps(stored), warnings)
+                                                   subresource=info.subresource, dry_run=dry_run)
+        if not dry_run:
+            await self._notify("create" if created else "update", resource, stored)
+        return Reply(201 if created else 200, stored, warnings)
 
     async def _patch(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
-        kind = negotiation.patch_type(request.header("content-type"))
-        if kind == negotiation.PATCH_APPLY:
-            raise negotiation.UnsupportedMediaTypeError(
-                "the body of the request was in an unknown format - accepted media types include: "
-                f"{negotiation.PATCH_JSON}, {negotiation.PATCH_MERGE}, {negotiation.PATCH_STRATEGIC}")
-        if kind == negotiation.PATCH_STRATEGIC and resource.custom:
-            raise negotiation.UnsupportedMediaTypeError(
-                "the body of the request was in an unknown format - accepted media types include: "
-                f"{negotiation.PATCH_JSON}, {negotiation.PATCH_MERGE}, {negotiation.PATCH_APPLY}")
-        try:
-            patch = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequestError(f"error decoding patch: {exc}") from exc
-        if kind != negotiation.PATCH_JSON and not isinstance(patch, dict):
-            raise BadRequestError("the patch must be a JSON object")
+        patch = Patch.read(request, custom=resource.custom)
 
         def mutate(current: Obj) -> Obj:
-            try:
-                if kind == negotiation.PATCH_JSON:
-                    patched = apply_json_patch(current, patch)
-                elif kind == negotiation.PATCH_STRATEGIC:
-                    patched = apply_strategic_patch(current, patch, resource.api_version, resource.kind)
-                else:
-                    patched = apply_merge_patch(current, patch)
-            except PatchError as exc:
-                raise InvalidError.generic() from exc
-            if not isinstance(patched, dict):
-                raise BadRequestError("the patched object must be a JSON object")
-            patched.setdefault("metadata", {})
-            patched["apiVersion"], patched["kind"] = resource.api_version, resource.kind
+            patched = patch.apply(current, resource.api_version, resource.kind)
             if not info.subresource:
                 warnings.extend(_check_fields(patched, resource, request, patch=True))
             return patched
 
         warnings: list[str] = []
 
+        dry_run = self._dry_run(request)
         stored = await self._store.patch(resource, info.namespace, info.name, mutate, subresource=info.subresource,
-                                         dry_run=self._dry_run(request))
-        return Reply(200, orjson.dumps(stored), tuple(dict.fromkeys(warnings)))
+                                         dry_run=dry_run)
+        if not dry_run:
+            await self._notify("update", resource, stored)
+        return Reply(200, stored, tuple(dict.fromkeys(warnings)))
 
     def _delete_options(self, request: Request) -> DeleteOptions:
         body: dict[str, object] = {}
@@ -317,12 +352,15 @@ class ResourceEndpoints:
                              dry_run=bool(dry_run))
 
     async def _delete(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
-        outcome = await self._store.delete(resource, info.namespace, info.name, self._delete_options(request))
+        options = self._delete_options(request)
+        outcome = await self._store.delete(resource, info.namespace, info.name, options)
+        if not options.dry_run:
+            await self._notify("delete", resource, outcome.obj)
         return Reply(200, self._deleted_body(resource, outcome.obj, outcome.gone))
 
-    def _deleted_body(self, resource: ResourceType, obj: Obj, gone: bool) -> bytes:
+    def _deleted_body(self, resource: ResourceType, obj: Obj, gone: bool) -> Obj | bytes:
         if not gone or self._strategy(resource).return_deleted_object:
-            return orjson.dumps(obj)
+            return obj
         metadata = obj.get("metadata") or {}
         details: dict[str, object] = {"name": metadata.get("name", "")}  # type: ignore[union-attr]
         if resource.group:
@@ -342,7 +380,9 @@ class ResourceEndpoints:
                                                    str(metadata.get("name", "")), options)  # type: ignore[union-attr]
             except NotFoundError:
                 continue
+            if not options.dry_run:
+                await self._notify("delete", resource, outcome.obj)
             deleted.append(outcome.obj)
-        body = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version,
-                             "metadata": {"resourceVersion": str(listing.resource_version)}, "items": deleted})
-        return Reply(200, body)
+        return Reply(200, {"kind": resource.list_kind, "apiVersion": resource.api_version,
+                           "metadata": {"resourceVersion": str(listing.resource_version)}, "items": deleted},
+                     is_list=True)

@@ -18,6 +18,7 @@ from myriad.api.meta import forbidden
 from myriad.api.registry import ResourceType
 from myriad.apiserver.http import ClientGoneError, Request, Responder
 from myriad.apiserver.rest.interfaces import ListOptions, ReadPath
+from myriad.apiserver.tables.convert import TableConverter, View
 
 #: kube-apiserver's --min-request-timeout: a watch without timeoutSeconds lasts between this
 #: and twice this.
@@ -42,7 +43,9 @@ def _flag(request: Request, name: str) -> bool | None:
 
 
 async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOptions, request: Request,
-                      responder: Responder) -> None:
+                      responder: Responder, *, view: View | None = None, tables: TableConverter | None = None) -> None:
+    """``view`` and ``tables`` turn each event's object into a one-row Table (or
+    PartialObjectMetadata); column definitions go with the first event only."""
     send_initial = _flag(request, "sendInitialEvents")
     if send_initial is not None and options.resource_version_match != "NotOlderThan":
         raise _invalid("sendInitialEvents", "sendInitialEvents requires setting resourceVersionMatch to "
@@ -58,10 +61,15 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
     loop = asyncio.get_running_loop()
 
     async def pump() -> None:
+        headers = True
         async for event in events:
             if event.type == "BOOKMARK" and not bookmarks and not send_initial:
                 continue
-            await stream.write(orjson.dumps({"type": event.type, "object": event.object}) + b"\n")
+            obj = event.object
+            if tables is not None and view is not None and event.type not in ("ERROR", "BOOKMARK"):
+                obj = tables.object_body(resource, view, obj, headers=headers)
+                headers = False
+            await stream.write(orjson.dumps({"type": event.type, "object": obj}) + b"\n")
             if event.type == "ERROR":
                 return
 

@@ -38,6 +38,12 @@ class Strategy(Protocol):
 
     def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]: ...
 
+    async def reserve(self, new: Obj, old: Obj | None) -> list[Cause]:
+        """Claims what ``new`` needs beyond ``old`` (cluster IPs, node ports) before it is stored."""
+
+    async def release(self, obj: Obj, kept: Obj | None) -> None:
+        """Frees what ``obj`` holds and ``kept`` does not."""
+
     return_deleted_object: bool
 
     def graceful_period(self, obj: Obj, requested: int | None) -> int:
@@ -54,6 +60,9 @@ class Strategy(Protocol):
         """The value of selectable field ``name`` (``metadata.name``, ``spec.nodeName``…)."""
 
     def selectable_fields(self) -> frozenset[str]: ...
+
+    def field_label_error(self, name: str) -> str:
+        """The 400 message for a field selector on a field this resource does not offer."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -106,17 +106,25 @@ class ObjectStore:
             await self._check_namespace(resource, namespace, name)
         if dry_run:
             return obj
-        for _ in range(_GENERATE_ATTEMPTS):
-            try:
-                revision = await self._storage.create(self.key(resource, namespace, name), encode(obj))
-            except storage_errors.KeyExistsError:
-                if not base or not isinstance(base, str):
-                    raise AlreadyExistsError.of(resource.plural, resource.group, name) from None
-                name = metadata["name"] = meta.generate_name(base)
-                continue
-            metadata["resourceVersion"] = str(revision)
-            return obj
-        raise AlreadyExistsError.of(resource.plural, resource.group, name)
+        causes = await strategy.reserve(obj, None)
+        if causes:
+            await strategy.release(obj, None)
+            raise InvalidError.of(resource.kind, resource.group, name, causes)
+        try:
+            for _ in range(_GENERATE_ATTEMPTS):
+                try:
+                    revision = await self._storage.create(self.key(resource, namespace, name), encode(obj))
+                except storage_errors.KeyExistsError:
+                    if not base or not isinstance(base, str):
+                        raise AlreadyExistsError.of(resource.plural, resource.group, name) from None
+                    name = metadata["name"] = meta.generate_name(base)
+                    continue
+                metadata["resourceVersion"] = str(revision)
+                return obj
+            raise AlreadyExistsError.of(resource.plural, resource.group, name)
+        except BaseException:
+            await strategy.release(obj, None)
+            raise
 
     async def _check_namespace(self, resource: ResourceType, namespace: str, name: str) -> None:
         kv = await self._storage.get(self.key(self._namespaces, "", namespace))
@@ -208,6 +216,7 @@ class ObjectStore:
         if old_meta.get("deletionTimestamp") and _added_finalizers(new_meta, old_meta):
             raise InvalidError.of(resource.kind, resource.group, name, [meta.forbidden(
                 "metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
+        strategy.default(new)
         strategy.prepare_for_update(new, old, subresource=subresource)
         new_meta = _metadata(new)
         if strategy.tracks_generation:
@@ -229,14 +238,24 @@ class ObjectStore:
                 result = await self._storage.delete(kv.key, mod_revision=kv.mod_revision)
             except (storage_errors.ConflictError, storage_errors.KeyNotFoundError):
                 return self._lost_race(resource, name, strict_rv)
+            await strategy.release(old, None)
             new_meta["resourceVersion"] = str(result.revision)
             return new
+        causes = await strategy.reserve(new, old)
+        if causes:
+            await strategy.release(new, old)
+            raise InvalidError.of(resource.kind, resource.group, name, causes)
         try:
             revision = await self._storage.update(kv.key, encode(new), mod_revision=kv.mod_revision)
         except storage_errors.ConflictError:
+            await strategy.release(new, old)
             return self._lost_race(resource, name, strict_rv)
-        except storage_errors.KeyNotFoundError:
-            raise NotFoundError.of(resource.plural, resource.group, name) from None
+        except BaseException as exc:
+            await strategy.release(new, old)
+            if isinstance(exc, storage_errors.KeyNotFoundError):
+                raise NotFoundError.of(resource.plural, resource.group, name) from None
+            raise
+        await strategy.release(old, new)
         new_meta["resourceVersion"] = str(revision)
         return new
 
@@ -288,6 +307,7 @@ class ObjectStore:
                 continue
             except storage_errors.KeyNotFoundError:
                 raise NotFoundError.of(resource.plural, resource.group, name) from None
+            await strategy.release(obj, None)
             metadata["resourceVersion"] = str(result.revision)
             return DeleteOutcome(obj, gone=True)
         raise InternalError.of(f"could not delete {resource.plural} {name!r}: too many concurrent changes")

@@ -12,8 +12,13 @@ from myriad.api import meta
 from myriad.api.errors import Cause
 from myriad.api.registry import ResourceType
 from myriad.apiserver.rest.interfaces import Obj
+from myriad.clock import Clock, SystemClock
 
 _BASE_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
+#: Field labels that read another path (upstream's selectable-field sets).
+_FIELD_PATHS = {"status.successful": "status.succeeded", "source": "source.component"}
+#: What an unset field compares as, where upstream formats a zero value.
+_FIELD_UNSET = {"status.successful": "0", "spec.unschedulable": "false", "spec.hostNetwork": "false"}
 
 
 class GenericStrategy:
@@ -24,6 +29,11 @@ class GenericStrategy:
     name_rule = "subdomain"
     #: A delete that removes the object answers with the object instead of a Success Status.
     return_deleted_object = False
+    #: Field selectors accepted (upstream's field label conversions for the resource).
+    fields = _BASE_FIELDS
+
+    #: Set by the strategy table; strategies that stamp times read it.
+    clock: Clock = SystemClock()
 
     def __init__(self, resource: ResourceType) -> None:
         self.resource = resource
@@ -87,6 +97,17 @@ class GenericStrategy:
     def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:
         return self.validate(new)
 
+    # -- things held outside the object (service IPs, node ports) ----------------------------
+
+    async def reserve(self, new: Obj, old: Obj | None) -> list[Cause]:
+        """Claims what ``new`` needs that ``old`` (None on create) does not hold; returns
+        causes for what cannot be had."""
+        return []
+
+    async def release(self, obj: Obj, kept: Obj | None) -> None:
+        """Frees what ``obj`` holds and ``kept`` does not (after a delete, a failed write, or
+        an update that dropped it)."""
+
     # -- delete, select ------------------------------------------------------------------------
 
     def graceful_period(self, obj: Obj, requested: int | None) -> int:
@@ -100,15 +121,27 @@ class GenericStrategy:
         """Adjusts an object as its deletionTimestamp is set (namespaces turn Terminating)."""
 
     def field(self, obj: Obj, name: str) -> str | None:
-        metadata = obj.get("metadata") or {}
-        if name == "metadata.name":
-            return metadata.get("name")  # type: ignore[union-attr]
-        if name == "metadata.namespace":
-            return metadata.get("namespace")  # type: ignore[union-attr]
-        return None
+        """A selectable field's value as upstream compares it: text, ``true``/``false`` for
+        booleans, ``""`` when unset."""
+        value: object = obj
+        for step in _FIELD_PATHS.get(name, name).split("."):
+            value = value.get(step) if isinstance(value, dict) else None
+        if value is None:
+            return _FIELD_UNSET.get(name, "")
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
 
     def selectable_fields(self) -> frozenset[str]:
-        return _BASE_FIELDS
+        return self.fields
+
+    def field_label_error(self, name: str) -> str:
+        """The 400 message for a field selector on a field this resource does not offer."""
+        if self.resource.group == "":
+            return f"field label not supported: {name}"
+        if self.resource.group == "batch" and self.resource.plural == "jobs":
+            return f'field label "{name}" not supported for batchv1.Job'
+        return f'"{name}" is not a known field selector: only "metadata.name", "metadata.namespace"'
 
     def spec_changed(self, new: Obj, old: Obj) -> bool:
         """Generation moves when anything but metadata and status changed."""

@@ -36,7 +36,6 @@ class NamespaceStrategy(GenericStrategy):
         super().prepare_for_update(new, old, subresource=subresource)
         if subresource != "status":
             new["spec"] = old.get("spec", {})
-        self.default(new)
 
     def holds_deletion(self, obj: Obj) -> bool:
         return bool((obj.get("spec") or {}).get("finalizers"))  # type: ignore[union-attr]

@@ -3,17 +3,36 @@
 from __future__ import annotations
 
 from myriad.api.registry import ResourceType
+from myriad.apiserver.rest.allocator import ServiceAllocator
 from myriad.apiserver.rest.interfaces import Strategy
 from myriad.apiserver.strategies.base import GenericStrategy
+from myriad.apiserver.strategies.crds import CRDStrategy
+from myriad.apiserver.strategies.custom import CustomResourceStrategy
 from myriad.apiserver.strategies.namespaces import NamespaceStrategy
+from myriad.apiserver.strategies.pods import PodStrategy
+from myriad.apiserver.strategies.services import ServiceStrategy
+from myriad.apiserver.strategies.workloads import (
+    DaemonSetStrategy,
+    DeploymentStrategy,
+    JobStrategy,
+    StatefulSetStrategy,
+    WorkloadStrategy,
+)
+from myriad.clock import Clock
 
 _BY_RESOURCE: dict[tuple[str, str], type[GenericStrategy]] = {
     ("", "namespaces"): NamespaceStrategy,
+    ("apiextensions.k8s.io", "customresourcedefinitions"): CRDStrategy,
+    ("", "pods"): PodStrategy,
+    ("", "services"): ServiceStrategy,
+    ("apps", "deployments"): DeploymentStrategy,
+    ("apps", "replicasets"): WorkloadStrategy,
+    ("apps", "statefulsets"): StatefulSetStrategy,
+    ("apps", "daemonsets"): DaemonSetStrategy,
+    ("batch", "jobs"): JobStrategy,
 }
-#: Resources whose names are DNS-1123 labels rather than subdomains.
-_LABEL_NAMES = {("", "services")}
 #: Resources whose deletes answer with the deleted object (upstream's ReturnDeletedObject).
-_RETURN_DELETED = {("", "pods"), ("", "services"), ("", "serviceaccounts")}
+_RETURN_DELETED = {("", "serviceaccounts")}
 #: Resources with no spec to track generations of.
 _NO_GENERATION = {("", "configmaps"), ("", "secrets"), ("", "endpoints"), ("", "events"), ("", "serviceaccounts"),
                   ("events.k8s.io", "events"), ("discovery.k8s.io", "endpointslices"), ("apps", "controllerrevisions"),
@@ -25,18 +44,42 @@ _CREATE_ON_UPDATE = {("", "endpoints"), ("", "events"), ("events.k8s.io", "event
                      ("discovery.k8s.io", "endpointslices")}
 
 
+_META = ("metadata.name", "metadata.namespace")
+_EVENT_FIELDS = ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                 "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+                 "reportingComponent", "source", "type")
+#: Field selectors beyond metadata.name and metadata.namespace (pods and services say their own).
+_FIELDS: dict[tuple[str, str], frozenset[str]] = {
+    ("", "nodes"): frozenset({"metadata.name", "spec.unschedulable"}),
+    ("", "namespaces"): frozenset({"metadata.name", "status.phase"}),
+    ("", "secrets"): frozenset({*_META, "type"}),
+    ("", "events"): frozenset({*_META, *_EVENT_FIELDS}),
+    ("batch", "jobs"): frozenset({*_META, "status.successful"}),
+}
+
+
 class StrategyTable:
-    def __init__(self) -> None:
+    def __init__(self, *, clock: Clock, allocator: ServiceAllocator | None = None) -> None:
+        self._clock = clock
+        self._allocator = allocator
         self._cache: dict[ResourceType, Strategy] = {}
 
     def __call__(self, resource: ResourceType) -> Strategy:
+        if resource.custom:  # one per registered version: a CRD update brings new schemas
+            custom = resource.extra.get("strategy")
+            if custom is None:
+                custom = resource.extra["strategy"] = CustomResourceStrategy(resource)
+            return custom  # type: ignore[return-value]
         strategy = self._cache.get(resource)
         if strategy is None:
             key = (resource.group, resource.plural)
             cls = _BY_RESOURCE.get(key, GenericStrategy)
             instance = cls(resource)
-            if key in _LABEL_NAMES:
-                instance.name_rule = "label"
+            instance.clock = self._clock
+            if key in _FIELDS:
+                instance.fields = _FIELDS[key]
+            if isinstance(instance, ServiceStrategy):
+                instance.allocator = self._allocator
             if key in _RETURN_DELETED:
                 instance.return_deleted_object = True
             if key in _NO_GENERATION:

@@ -1,0 +1,95 @@
+"""Custom resources served from a CRD, and meta.k8s.io Table output for lists, objects and
+watches."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from tests.apiserver.conftest import RunningServer
+
+TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
+CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"
+GADGETS = "/apis/example.org/v1/namespaces/default/gadgets"
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+    "metadata": {"name": "gadgets.example.org"},
+    "spec": {"group": "example.org", "scope": "Namespaced",
+             "names": {"plural": "gadgets", "kind": "Gadget", "shortNames": ["gd"]},
+             "versions": [{"name": "v1", "served": True, "storage": True,
+                           "subresources": {"status": {}},
+                           "additionalPrinterColumns": [{"name": "Size", "type": "integer", "jsonPath": ".spec.size"},
+                                                        {"name": "Mode", "type": "string", "jsonPath": ".spec.mode"}],
+                           "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                               "spec": {"type": "object", "required": ["size"], "properties": {
+                                   "size": {"type": "integer", "minimum": 1},
+                                   "mode": {"type": "string", "enum": ["fast", "slow"], "default": "slow"}}},
+                               "status": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}}}}}]}}
+
+
+def _gadget(name: str, **spec: object) -> dict[str, object]:
+    return {"apiVersion": "example.org/v1", "kind": "Gadget", "metadata": {"name": name}, "spec": spec}
+
+
+def test_a_crd_serves_its_resource_at_once_with_schema_validation(apiserver: RunningServer) -> None:
+    status, crd = apiserver.send("POST", CRDS, CRD)
+    assert status == 201
+    assert {c["type"]: c["status"] for c in crd["status"]["conditions"]} == {"NamesAccepted": "True",
+                                                                             "Established": "True"}
+    _, discovery = apiserver.get("/apis/example.org/v1")
+    resources = {r["name"]: r for r in json.loads(discovery)["resources"]}
+    assert resources["gadgets"]["kind"] == "Gadget" and resources["gadgets"]["shortNames"] == ["gd"]
+    assert "gadgets/status" in resources
+    status, gadget = apiserver.send("POST", GADGETS + "?fieldValidation=Ignore", _gadget("g1", size=2, extra=1))
+    assert status == 201 and gadget["spec"] == {"size": 2, "mode": "slow"}
+    status, error = apiserver.send("POST", GADGETS, _gadget("g2", size=0, mode="warp"))
+    assert status == 422
+    assert [c["field"] for c in error["details"]["causes"]] == ["spec.size", "spec.mode"]
+    status, error = apiserver.send("POST", GADGETS, _gadget("g3"))
+    assert status == 422 and error["message"] == 'Gadget.example.org "g3" is invalid: spec.size: Required value'
+    status, updated = apiserver.send("PATCH", GADGETS + "/g1/status",
+                                     {"status": {"phase": "Ready"}, "spec": {"size": 9}})
+    assert status == 200 and updated["status"] == {"phase": "Ready"} and updated["spec"]["size"] == 2
+
+
+def test_custom_resources_print_their_columns_and_go_with_their_crd(apiserver: RunningServer) -> None:
+    status, body = apiserver.get(GADGETS, accept=TABLE)
+    table = json.loads(body)
+    assert status == 200 and table["kind"] == "Table"
+    assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Size", "Mode"]
+    assert table["rows"][0]["cells"] == ["g1", 2, "slow"]
+    assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
+    assert apiserver.send("DELETE", f"{CRDS}/gadgets.example.org", {})[0] == 200
+    assert apiserver.get(GADGETS)[0] == 404
+    assert apiserver.send("POST", CRDS, CRD)[0] == 201
+    _, listed = apiserver.get(GADGETS)
+    assert json.loads(listed)["items"] == []
+
+
+def test_pod_tables_carry_upstreams_columns_and_cells(apiserver: RunningServer) -> None:
+    pod = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "tp"},
+           "spec": {"containers": [{"name": "a", "image": "i"}, {"name": "b", "image": "i"}], "nodeName": "n1"}}
+    apiserver.send("POST", "/api/v1/namespaces/default/pods", pod)
+    status, body = apiserver.get("/api/v1/namespaces/default/pods/tp", accept=TABLE + ",application/json")
+    table = json.loads(body)
+    assert status == 200
+    assert [(c["name"], c["priority"]) for c in table["columnDefinitions"]] == [
+        ("Name", 0), ("Ready", 0), ("Status", 0), ("Restarts", 0), ("Age", 0), ("IP", 1), ("Node", 1),
+        ("Nominated Node", 1), ("Readiness Gates", 1)]
+    cells = table["rows"][0]["cells"]
+    assert cells[:4] == ["tp", "0/2", "Pending", "0"] and cells[5:] == ["<none>", "n1", "<none>", "<none>"]
+    status, body = apiserver.get("/api/v1/namespaces/default/pods?includeObject=Bogus", accept=TABLE)
+    assert status == 400
+
+
+def test_a_table_watch_sends_column_definitions_once(apiserver: RunningServer) -> None:
+    apiserver.send("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "tw1"}, "data": {"a": "1"}})
+    apiserver.send("POST", "/api/v1/namespaces/default/configmaps", {"metadata": {"name": "tw2"}})
+    request = urllib.request.Request(apiserver.url + "/api/v1/namespaces/default/configmaps?watch=1&timeoutSeconds=1"
+                                     "&fieldSelector=metadata.name%21%3Dkube-root-ca.crt", headers={"Accept": TABLE})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        events = [json.loads(line) for line in response.read().splitlines() if line]
+    names = [e["object"]["rows"][0]["cells"][0] for e in events]
+    assert {"tw1", "tw2"} <= set(names)
+    assert events[0]["object"]["columnDefinitions"][1]["name"] == "Data"
+    assert all(e["object"]["columnDefinitions"] is None for e in events[1:])
