@@ -25,7 +25,7 @@ etcd:
 	@etcd --version | head -1
 
 up: install
-	$(BIN)/myriad apiserver
+	$(BIN)/myriad up
 
 test: install etcd
 	$(BIN)/ruff check src tests

@@ -1,8 +1,9 @@
 """The ``myriad`` command: parses arguments and hands off to the module that does the work.
 
-    myriad up [--data-dir DIR]
+    myriad up [--bind ADDR] [--port N] [--data-dir DIR]
     myriad apiserver [--bind ADDR] [--port N] [--data-dir DIR] [--storage embedded|etcd] [--etcd-endpoints ...]
     myriad bench storage [--backend embedded,etcd] [--mode put|range|soak] [...]
+    myriad bench apiserver [--url URL] [--server-cpu N] [--concurrency N] [--pods N] [...]
 """
 
 from __future__ import annotations
@@ -13,7 +14,9 @@ from pathlib import Path
 
 from myriad import __version__, up
 from myriad.apiserver.options import ServerOptions
+from myriad.bench import apiserver as apiserver_bench
 from myriad.bench import storage
+from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
 from myriad.bench.storage import MODES, BenchConfig
 
@@ -24,18 +27,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "up":
-        return up.run(data_dir=args.data_dir)
+        return up.run(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir))
     if args.command == "apiserver":
         if args.storage == "etcd" and not args.etcd_endpoints:
             args.command_parser.error("--storage etcd needs --etcd-endpoints")
         return up.run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
                                               storage=args.storage, etcd_endpoints=args.etcd_endpoints))
+    if args.target == "apiserver":
+        api_config = _api_bench_config(args)
+        _validate(api_config, args)
+        return apiserver_bench.run(api_config)
     config = _bench_config(args)
+    _validate(config, args)
+    return storage.run(config)
+
+
+def _validate(config: ApiBenchConfig | BenchConfig, args: argparse.Namespace) -> None:
     try:
         config.validate()
     except ValueError as exc:
         args.command_parser.error(str(exc))
-    return storage.run(config)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -43,9 +54,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"myriad {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up_command = commands.add_parser("up", help="open the embedded store and show its state")
-    up_command.add_argument("--data-dir", type=Path, default=Path(".myriad/data"),
-                            help=f"the embedded store's data dir{_DEFAULT}")
+    up_command = commands.add_parser("up", help="run the all-in-one control plane on embedded storage")
+    up_command.add_argument("--bind", default="127.0.0.1", help=f"address to listen on{_DEFAULT}")
+    up_command.add_argument("--port", type=int, default=8080, help=f"port to listen on, 0 for any free one{_DEFAULT}")
+    up_command.add_argument("--data-dir", type=Path, default=Path(".myriad"),
+                            help=f"holds the embedded store and the kubeconfig written for clients{_DEFAULT}")
 
     api = commands.add_parser("apiserver", help="serve the Kubernetes API")
     api.set_defaults(command_parser=api)
@@ -82,11 +95,47 @@ def _parser() -> argparse.ArgumentParser:
         help="an existing etcd to use instead of starting one")
     add("--json", type=Path, default=defaults.json_path, help=f"results file{_DEFAULT}")
     add("--data-dir", type=Path, default=None, help="parent of the temp data dirs (default: system temp dir)")
+
+    bench_api = targets.add_parser("apiserver", help="pod create/get/update/patch/list against an API server")
+    bench_api.set_defaults(command_parser=bench_api)
+    add = bench_api.add_argument
+    api_defaults = ApiBenchConfig()
+    add("--url", default=None, help="measure this running server instead of starting one")
+    add("--server-cpu", type=int, default=api_defaults.server_cpu,
+        help=f"CPU the started server is pinned to, -1 for none{_DEFAULT}")
+    add("--concurrency", type=int, default=api_defaults.concurrency, help=f"connections{_DEFAULT}")
+    add("--pods", type=int, default=api_defaults.pods, help=f"pods created{_DEFAULT}")
+    add("--gets", type=int, default=api_defaults.gets, help=f"gets of random pods{_DEFAULT}")
+    add("--updates", type=int, default=api_defaults.updates, help=f"PUTs, at most one per pod{_DEFAULT}")
+    add("--patches", type=int, default=api_defaults.patches, help=f"merge patches of random pods{_DEFAULT}")
+    add("--lists", type=int, default=api_defaults.lists, help=f"lists of the 1,000-pod namespace{_DEFAULT}")
+    add("--list-concurrency", type=int, default=api_defaults.list_concurrency,
+        help=f"connections listing{_DEFAULT}")
+    add("--namespace", default=api_defaults.namespace, help=f"namespace prefix{_DEFAULT}")
+    add("--json", type=Path, default=api_defaults.json_path, help=f"results file{_DEFAULT}")
+    add("--data-dir", type=Path, default=None, help="parent of the server's temp data dir (default: system temp)")
     return parser
 
 
 def _names(text: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _api_bench_config(args: argparse.Namespace) -> ApiBenchConfig:
+    return ApiBenchConfig(
+        url=args.url,
+        server_cpu=None if args.server_cpu < 0 else args.server_cpu,
+        concurrency=args.concurrency,
+        pods=args.pods,
+        gets=args.gets,
+        updates=args.updates,
+        patches=args.patches,
+        lists=args.lists,
+        list_concurrency=args.list_concurrency,
+        namespace=args.namespace,
+        json_path=args.json,
+        data_dir=args.data_dir,
+    )
 
 
 def _bench_config(args: argparse.Namespace) -> BenchConfig:

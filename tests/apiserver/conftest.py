@@ -4,11 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import signal
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -17,6 +14,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from myriad.bench.apiserver_process import running_apiserver
 
 
 @dataclass(frozen=True)
@@ -64,31 +63,5 @@ class RunningServer:
 @pytest.fixture(scope="module")
 def apiserver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data_dir = tmp_path_factory.mktemp("apiserver")
-    process = subprocess.Popen([sys.executable, "-m", "myriad", "apiserver", "--port", "0", "--data-dir",
-                                str(data_dir)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    assert process.stdout is not None
-    url = None
-    deadline = time.monotonic() + 30
-    lines = []
-    while time.monotonic() < deadline:
-        line = process.stdout.readline()
-        if not line:
-            break
-        lines.append(line)
-        match = re.search(r"API server on (http://\S+)", line)
-        if match:
-            url = match.group(1)
-        if line.startswith("export KUBECONFIG="):
-            break
-    if url is None:
-        process.kill()
-        raise AssertionError("apiserver did not start:\n" + "".join(lines))
-    try:
+    with running_apiserver(data_dir=data_dir, cpu=None) as url:
         yield RunningServer(url=url, kubeconfig=data_dir / "kubeconfig", data_dir=data_dir)
-    finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()

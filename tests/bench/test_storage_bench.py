@@ -1,4 +1,4 @@
-"""``myriad bench storage`` and ``myriad up`` run as real commands, tiny, against real etcd too."""
+"""``myriad bench storage`` run as a real command, tiny, against real etcd too."""
 
 from __future__ import annotations
 
@@ -106,13 +106,3 @@ def test_bench_refuses_unknown_backend(tmp_path: Path) -> None:
     done = myriad("bench", "storage", "--backend", "embedded,zookeeper", cwd=tmp_path)
     assert done.returncode == 2
     assert "unknown backend zookeeper" in done.stderr
-
-
-def test_up_opens_the_store_and_prints_its_revision(tmp_path: Path) -> None:
-    data_dir = tmp_path / "data"
-    done = myriad("up", "--data-dir", str(data_dir), cwd=tmp_path)
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert "current revision:   1" in done.stdout
-    assert "compacted revision:" in done.stdout
-    assert "kubectl cannot be pointed at Myriad yet" in done.stdout
-    assert any(data_dir.iterdir())

@@ -173,7 +173,7 @@ BUILTIN: tuple[ResourceType, ...] = (
         True,
         _RW,
         short_names=("ev",),
-        storage_prefix="/registry/events.k8s.io/events/",
+        storage_prefix="/registry/events/",  # shared with core/v1 Events, as upstream
     ),
     ResourceType("discovery.k8s.io", "v1", "endpointslices", "endpointslice", "EndpointSlice", True, _RW),
     ResourceType(

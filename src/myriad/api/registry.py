@@ -44,6 +44,14 @@ class ResourceType:
     custom: bool = False
     #: For custom resources: the CRD's name, its validation schema and printer columns.
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
+    _hash: int = field(init=False, repr=False, compare=False, hash=False)
+
+    def __post_init__(self) -> None:
+        # hashed on every strategy and metrics lookup: compute it once
+        object.__setattr__(self, "_hash", hash((self.group, self.version, self.plural, self.kind, self.custom)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
     @property
     def api_version(self) -> str:

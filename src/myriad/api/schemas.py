@@ -9,6 +9,7 @@ Loaded once per process, lazily; the file is about 2 MB of JSON.
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -58,26 +59,78 @@ def prune_unknown(obj: Any, api_version: str, kind: str) -> list[str]:
     if name is None:
         return []
     unknown: list[str] = []
-    _walk(obj, definitions()[name], "", unknown)
+    _walk(obj, _compiled(name), [], unknown)
     return unknown
 
 
-def _walk(value: Any, schema: dict[str, Any], path: str, unknown: list[str]) -> None:
+@dataclass(slots=True)
+class _Node:
+    """A schema reduced to what pruning needs; ``leaf`` nodes (scalars, free-form values) are
+    never walked into."""
+
+    properties: dict[str, _Node] | None = None
+    #: ``additionalProperties: false``: undeclared properties are unknown fields.
+    closed: bool = False
+    #: The schema of a map's values.
+    values: _Node | None = None
+    items: _Node | None = None
+    leaf: bool = True
+
+
+@functools.cache
+def _compiled(name: str) -> _Node:
+    return _compile(definitions()[name], {})
+
+
+def _compile(schema: dict[str, Any], memo: dict[int, _Node]) -> _Node:
     schema = resolve(schema)
-    if isinstance(value, dict):
-        properties = schema.get("properties")
+    node = memo.get(id(schema))
+    if node is not None:
+        return node
+    node = memo[id(schema)] = _Node()
+    properties = schema.get("properties")
+    extra = schema.get("additionalProperties")
+    items = schema.get("items")
+    if properties is not None:
+        node.leaf = False  # before the children, which may lead back here
+        node.closed = extra is False
+        node.properties = {key: _compile(child, memo) for key, child in properties.items()}
+    elif isinstance(extra, dict):
+        node.leaf = False
+        node.values = _compile(extra, memo)
+    if isinstance(items, dict):
+        node.leaf = False
+        node.items = _compile(items, memo)
+    return node
+
+
+def _walk(value: Any, node: _Node, path: list[str], unknown: list[str]) -> None:
+    """``path`` holds the parts leading to ``value`` (``.key``, ``[i]``, ``[key]``); it is joined
+    into a string only for an unknown field."""
+    if type(value) is dict:
+        properties = node.properties
         if properties is not None:
-            for key in list(value):
+            undeclared = None
+            for key, item in value.items():
                 child = properties.get(key)
                 if child is None:
-                    if schema.get("additionalProperties") is False:
-                        unknown.append(f"{path}.{key}" if path else key)
-                        del value[key]
-                    continue
-                _walk(value[key], child, f"{path}.{key}" if path else key, unknown)
-        elif isinstance(schema.get("additionalProperties"), dict):
+                    if node.closed:
+                        undeclared = [key] if undeclared is None else [*undeclared, key]
+                elif not child.leaf:
+                    path.append("." + key)
+                    _walk(item, child, path, unknown)
+                    path.pop()
+            if undeclared:
+                for key in undeclared:
+                    unknown.append(("".join(path) + "." + key).removeprefix("."))
+                    del value[key]
+        elif node.values is not None:
             for key, item in value.items():
-                _walk(item, schema["additionalProperties"], f"{path}[{key}]", unknown)
-    elif isinstance(value, list) and isinstance(schema.get("items"), dict):
+                path.append(f"[{key}]")
+                _walk(item, node.values, path, unknown)
+                path.pop()
+    elif type(value) is list and node.items is not None:
         for i, item in enumerate(value):
-            _walk(item, schema["items"], f"{path}[{i}]", unknown)
+            path.append(f"[{i}]")
+            _walk(item, node.items, path, unknown)
+            path.pop()

@@ -21,6 +21,10 @@ class ServerOptions:
     etcd_endpoints: tuple[str, ...] = ()
     http: HttpOptions = field(default_factory=HttpOptions)
     clock: Clock = field(default_factory=SystemClock)
+    #: The process's garbage-collector thresholds (``gc.set_threshold``). Each request allocates
+    #: hundreds of short-lived objects that reference counting frees; collecting generation 0
+    #: every 700 allocations (CPython's default) cost about a tenth of a pod create's CPU.
+    gc_thresholds: tuple[int, int, int] = (20_000, 20, 100)
 
     @property
     def kubeconfig_path(self) -> Path:

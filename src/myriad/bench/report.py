@@ -92,10 +92,10 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
     table = Table(title=f"storage bench, mode {config.mode}: {config.clients} clients, "
                         f"{config.value_size} B values, {config.keys:,} keys, {rate}",
                   caption="latencies in ms")
-    for column in ("backend", "puts", "time s", "puts/s", *_latency_headers("put")):
+    for column in ("backend", "puts", "time s", "puts/s", *latency_headers("put")):
         table.add_column(column, justify="left" if column == "backend" else "right")
     if config.mode == "range":
-        for column in (f"reads of {config.range_keys:,}", "reads/s", *_latency_headers("read")):
+        for column in (f"reads of {config.range_keys:,}", "reads/s", *latency_headers("read")):
             table.add_column(column, justify="right")
     if config.mode == "soak":
         for column in ("disk", "max lag", "final lag"):
@@ -105,10 +105,10 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
             continue
         put = result.put
         row = [result.backend, f"{put.count:,}", f"{put.elapsed:.2f}", f"{put.per_second:,.0f}",
-               *_latency_cells(put.latency)]
+               *latency_cells(put.latency)]
         if config.mode == "range" and result.range:
             reads = result.range
-            row += [f"{reads.count:,}", f"{reads.per_second:,.1f}", *_latency_cells(reads.latency)]
+            row += [f"{reads.count:,}", f"{reads.per_second:,.1f}", *latency_cells(reads.latency)]
         if config.mode == "soak":
             lags = [s.compaction_lag for s in result.soak]
             row += [format_disk(result.disk), f"{max(lags, default=0):,}",
@@ -127,11 +127,11 @@ def _soak_table(result: BackendResult) -> Table:
     return table
 
 
-def _latency_headers(what: str) -> tuple[str, ...]:
+def latency_headers(what: str) -> tuple[str, ...]:
     return tuple(f"{what} {p}" for p in ("p50", "p99", "p99.9", "max"))
 
 
-def _latency_cells(latency: Percentiles) -> list[str]:
+def latency_cells(latency: Percentiles) -> list[str]:
     """Figures at the histogram's 60 s ceiling read ``>=60000`` when samples went beyond it."""
     ceiling = HIGHEST_US / 1000
     return [f">={ceiling:.0f}" if latency.over_range and v >= ceiling else f"{v:.2f}"

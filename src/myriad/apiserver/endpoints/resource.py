@@ -35,11 +35,22 @@ _SERVED_SUBRESOURCES = frozenset({"status", "finalize", "scale", "binding", "evi
 class Reply:
     status: int
     #: An object (or a list with ``is_list``) the client's Accept may turn into a Table; bytes
-    #: (a Status) go out as they are.
+    #: (a Status, or an object or list already encoded for a plain JSON reply) go out as they are.
     body: Obj | bytes
     is_list: bool = False
     #: Unknown fields dropped under fieldValidation=Warn, sent as ``Warning: 299`` headers.
     warnings: tuple[str, ...] = ()
+
+
+def _without_type(item: bytes, resource: ResourceType) -> bytes:
+    """A built-in list's item without ``kind`` and ``apiVersion``, as upstream lists them."""
+    head = b'{"kind":"%s","apiVersion":"%s",' % (resource.kind.encode(), resource.api_version.encode())
+    if item.startswith(head):
+        return b"{" + item[len(head):]
+    obj = orjson.loads(item)
+    obj.pop("kind", None)
+    obj.pop("apiVersion", None)
+    return orjson.dumps(obj)
 
 
 def _field_validation(request: Request) -> str:
@@ -117,10 +128,12 @@ class ResourceEndpoints:
             return
         if info.subresource in ("scale", "binding", "eviction"):
             reply = await self._subresource(resource, info, request)
+        elif verb == "get" and view is None:
+            reply = Reply(200, await self._store.get_raw(resource, info.namespace, info.name))
         elif verb == "get":
             reply = Reply(200, await self._store.get(resource, info.namespace, info.name))
         elif verb == "list":
-            reply = await self._list(resource, info, request)
+            reply = await self._list(resource, info, request, raw=view is None)
         elif verb == "create":
             reply = await self._create(resource, info, request)
         elif verb == "update":
@@ -215,19 +228,26 @@ class ResourceEndpoints:
         return ListOptions(namespace=info.namespace, labels=labels, fields=fields, limit=limit,
                            continue_token=token, resource_version=rv, resource_version_match=match)
 
-    async def _list(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+    async def _list(self, resource: ResourceType, info: RequestInfo, request: Request, *, raw: bool) -> Reply:
+        """The list; with ``raw``, as JSON bytes joined from the items' bytes without decoding them."""
         result = await self._reads.list(resource, self._list_options(info, request))
         metadata: dict[str, object] = {"resourceVersion": str(result.resource_version)}
         if result.continue_token:
             metadata["continue"] = result.continue_token
         if result.remaining is not None:
             metadata["remainingItemCount"] = result.remaining
+        if raw:
+            items = result.items if resource.custom else [_without_type(item, resource) for item in result.items]
+            head = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version,
+                                 "metadata": metadata})
+            return Reply(200, head[:-1] + b',"items":[' + b",".join(items) + b"]}", is_list=True)
+        objects = result.objects()
         if not resource.custom:
-            for item in result.items:
+            for item in objects:
                 item.pop("kind", None)
                 item.pop("apiVersion", None)
         return Reply(200, {"kind": resource.list_kind, "apiVersion": resource.api_version, "metadata": metadata,
-                           "items": result.items}, is_list=True)
+                           "items": objects}, is_list=True)
 
     # -- writes --------------------------------------------------------------------------------
 
@@ -329,9 +349,9 @@ class ResourceEndpoints:
                 decoded = orjson.loads(request.body)
             except orjson.JSONDecodeError as exc:
                 raise BadRequestError(f"error decoding DeleteOptions: {exc}") from exc
-            if not isinstance(decoded, dict):
+            if decoded is not None and not isinstance(decoded, dict):
                 raise BadRequestError("DeleteOptions must be a JSON object")
-            body = decoded
+            body = decoded or {}
         grace = body.get("gracePeriodSeconds", request.param("gracePeriodSeconds"))
         propagation = body.get("propagationPolicy", request.param("propagationPolicy"))
         if propagation not in (None, "Orphan", "Background", "Foreground"):
@@ -373,7 +393,7 @@ class ResourceEndpoints:
         options = self._delete_options(request)
         listing = await self._reads.list(resource, self._list_options(info, request))
         deleted = []
-        for item in listing.items:
+        for item in listing.objects():
             metadata = item.get("metadata") or {}
             try:
                 outcome = await self._store.delete(resource, str(metadata.get("namespace", "")),  # type: ignore[union-attr]

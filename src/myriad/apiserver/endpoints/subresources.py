@@ -197,7 +197,7 @@ class Subresources:
         listing = await self._reads.list(budgets, ListOptions(namespace=namespace))
         labels = pod["metadata"].get("labels") or {}  # type: ignore[index]
         matching = []
-        for pdb in listing.items:
+        for pdb in listing.objects():
             try:
                 selector = selector_from_object((pdb.get("spec") or {}).get("selector"))  # type: ignore[union-attr]
             except SelectorError:

@@ -36,6 +36,19 @@ log = logging.getLogger(__name__)
 _LINGER_SECONDS = 2.0
 
 
+def _split_target(target: bytes) -> tuple[str, str]:
+    """The request target's percent-decoded path and raw query; origin-form (``/path?query``,
+    what clients send) is split directly, any other form goes through httptools' URL parser."""
+    if target.startswith(b"/"):
+        raw_path, _, raw_query = target.partition(b"?")
+        path = raw_path.decode("latin-1")
+    else:
+        parsed = httptools.parse_url(target)
+        path = (parsed.path or b"").decode("latin-1")
+        raw_query = parsed.query or b""
+    return (unquote(path) if "%" in path else path), raw_query.decode("latin-1")
+
+
 class _Rejected(Exception):
     """A request the edge answers itself, with ``status`` (which may differ from the Status
     code: 408 and 431 carry a BadRequest body), before closing the connection."""
@@ -70,8 +83,10 @@ class HttpProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_len = 0
         self._header_bytes = 0
-        self._read_timer: asyncio.TimerHandle | None = None
-        self._idle_timer: asyncio.TimerHandle | None = None
+        #: Loop times after which the request being read, or the idle connection, is given up;
+        #: the server's sweep (:meth:`check_deadlines`) enforces them, so a request arms no timer.
+        self._read_deadline: float | None = None
+        self._idle_deadline: float | None = None
 
     # -- asyncio.Protocol ----------------------------------------------------------------------
 
@@ -122,7 +137,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body = []
         self._body_len = 0
         self._header_bytes = 0
-        self._read_timer = self._loop.call_later(self._options.request_read_timeout, self._read_timed_out)
+        self._read_deadline = self._loop.time() + self._options.request_read_timeout
 
     def on_url(self, url: bytes) -> None:
         self._url += url
@@ -149,14 +164,12 @@ class HttpProtocol(asyncio.Protocol):
         self._body.append(body)
 
     def on_message_complete(self) -> None:
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
-        parsed = httptools.parse_url(self._url)
+        self._read_deadline = None
+        path, query = _split_target(self._url)
         request = Request(
             method=self._parser.get_method().decode("ascii"),
-            path=unquote(parsed.path.decode("latin-1")),
-            raw_query=parsed.query.decode("latin-1") if parsed.query else "",
+            path=path,
+            raw_query=query,
             headers=self._headers,
             body=b"".join(self._body),
             peer=self._peer,
@@ -248,9 +261,7 @@ class HttpProtocol(asyncio.Protocol):
     def _reject(self, rejection: _Rejected) -> None:
         """Stops parsing: the rejection is answered in turn, then the connection closes."""
         self._discarding = True
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
+        self._read_deadline = None
         self._queue.append(rejection)
         self._next()
 
@@ -264,8 +275,15 @@ class HttpProtocol(asyncio.Protocol):
             transport.write_eof()
         self._loop.call_later(_LINGER_SECONDS, self._close)
 
+    def check_deadlines(self, now: float) -> None:
+        """Called by the server's periodic sweep: acts on a read or idle deadline that passed."""
+        if self._read_deadline is not None and now >= self._read_deadline:
+            self._read_deadline = None
+            self._read_timed_out()
+        if self._idle_deadline is not None and now >= self._idle_deadline:
+            self._close()
+
     def _read_timed_out(self) -> None:
-        self._read_timer = None
         if self._task is None:
             self._reject(_Rejected(408, BadRequestError("timed out reading the request")))
         else:
@@ -276,18 +294,13 @@ class HttpProtocol(asyncio.Protocol):
         if self._server.shutting_down:
             self._close()
             return
-        self._idle_timer = self._loop.call_later(self._options.idle_timeout, self._close)
+        self._idle_deadline = self._loop.time() + self._options.idle_timeout
 
     def _cancel_idle(self) -> None:
-        if self._idle_timer is not None:
-            self._idle_timer.cancel()
-            self._idle_timer = None
+        self._idle_deadline = None
 
     def _cancel_timers(self) -> None:
-        self._cancel_idle()
-        if self._read_timer is not None:
-            self._read_timer.cancel()
-            self._read_timer = None
+        self._idle_deadline = self._read_deadline = None
 
     def abort(self) -> None:
         self._cancel_timers()

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
     from myriad.apiserver.http.protocol import HttpProtocol
 
 _REASONS = {status.value: status.phrase for status in HTTPStatus}
+#: The headers of nearly every response, encoded once.
+_JSON_HEADERS = b"Content-Type: application/json\r\nCache-Control: no-cache, private\r\n"
 _STATUS_LINES: dict[int, bytes] = {}
 
 
@@ -59,8 +61,12 @@ class Responder:
              headers: Iterable[tuple[str, str]] = ()) -> None:
         self._start(status)
         close = self._protocol.closing_after_response
-        all_headers = [("Content-Type", content_type), ("Cache-Control", "no-cache, private"), *headers]
-        data = head(status, all_headers, close=close, length=len(body))
+        if content_type == "application/json" and not headers:
+            data = b"%s%sContent-Length: %d\r\n%s\r\n" % (status_line(status), _JSON_HEADERS, len(body),
+                                                           b"Connection: close\r\n" if close else b"")
+        else:
+            all_headers = [("Content-Type", content_type), ("Cache-Control", "no-cache, private"), *headers]
+            data = head(status, all_headers, close=close, length=len(body))
         self._protocol.write(data if self._head_only else data + body)
 
     def stream(self, status: int, *, content_type: str, headers: Iterable[tuple[str, str]] = ()) -> Stream:

@@ -11,6 +11,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+import orjson
+
 from myriad.api.errors import Cause
 from myriad.api.registry import ResourceType
 from myriad.api.selectors import FieldSelector, LabelSelector
@@ -26,9 +28,13 @@ class Strategy(Protocol):
     #: An update without metadata.resourceVersion applies to whatever is stored.
     allow_unconditional_update: bool
 
-    def prepare_for_create(self, obj: Obj) -> None: ...
+    def prepare_for_create(self, obj: Obj) -> None:
+        """Sets what the server owns on a new object (status, generated fields); runs after
+        :meth:`default`."""
 
-    def default(self, obj: Obj) -> None: ...
+    def default(self, obj: Obj) -> None:
+        """Fills upstream's defaults; runs first on create (upstream defaults while decoding) and
+        on every update."""
 
     def validate(self, obj: Obj) -> list[Cause]: ...
 
@@ -78,11 +84,14 @@ class ListOptions:
 
 @dataclass(frozen=True, slots=True)
 class ListResult:
-    #: Each item's JSON, with its resourceVersion set (and kind/apiVersion as stored).
-    items: list[Obj]
+    #: Each item's JSON bytes, with its resourceVersion set (and kind/apiVersion as stored).
+    items: list[bytes]
     resource_version: int
     continue_token: str = ""
     remaining: int | None = None
+
+    def objects(self) -> list[Obj]:
+        return [orjson.loads(item) for item in self.items]
 
 
 @dataclass(frozen=True, slots=True)

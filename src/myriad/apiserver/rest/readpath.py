@@ -15,7 +15,8 @@ import orjson
 from myriad.api.errors import BadRequestError, ExpiredError
 from myriad.api.errors import TimeoutError as TimeoutError_
 from myriad.api.registry import ResourceType
-from myriad.apiserver.rest.codec import decode
+from myriad.apiserver.rest.codec import decode, raw
+from myriad.apiserver.rest.conversion import CONVERSIONS
 from myriad.apiserver.rest.interfaces import ListOptions, ListResult, Obj, Strategy, WatchEvent
 from myriad.storage import errors as storage_errors
 from myriad.storage.interfaces import EventType, Store, prefix_end
@@ -82,7 +83,8 @@ class StorageReadPath:
             revision = int(options.resource_version)
         end = prefix_end(prefix.encode())
         matches = self._matcher(resource, options)
-        items: list[Obj] = []
+        conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
+        items: list[bytes] = []
         limit = options.limit
         key = start.encode()
         more = False
@@ -97,9 +99,12 @@ class StorageReadPath:
                 if more:
                     kvs = kvs[:want]
                 for kv in kvs:
-                    obj = decode(kv)
-                    if matches is None or matches(obj):
-                        items.append(obj)
+                    if conversion is not None:
+                        stored = decode(kv)
+                        if matches is None or matches(stored):
+                            items.append(orjson.dumps(conversion.from_storage(stored)))
+                    elif matches is None or matches(decode(kv)):
+                        items.append(raw(kv))
                         if limit and len(items) == limit:
                             key = kv.key + b"\x00"
                             more = more or kv is not kvs[-1]
@@ -130,10 +135,11 @@ class StorageReadPath:
                     bookmarks: bool) -> AsyncIterator[WatchEvent]:
         prefix = list_prefix(resource, options.namespace)
         matches = self._matcher(resource, options)
+        conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
         if options.resource_version in ("", "0"):
             initial = await self.list(resource, ListOptions(namespace=options.namespace, labels=options.labels,
                                                             fields=options.fields))
-            for obj in initial.items:
+            for obj in initial.objects():
                 yield WatchEvent("ADDED", obj, initial.resource_version)
             start = initial.resource_version
             if send_initial:
@@ -146,7 +152,7 @@ class StorageReadPath:
             if send_initial:
                 initial = await self.list(resource, ListOptions(namespace=options.namespace, labels=options.labels,
                                                                 fields=options.fields))
-                for obj in initial.items:
+                for obj in initial.objects():
                     yield WatchEvent("ADDED", obj, initial.resource_version)
                 start = initial.resource_version
                 yield WatchEvent("BOOKMARK", _bookmark(resource, start, initial_end=True), start)
@@ -161,7 +167,8 @@ class StorageReadPath:
                 for event in batch.events:
                     out = _translate(event, matches)
                     if out is not None:
-                        yield out
+                        yield out if conversion is None else WatchEvent(out.type, conversion.from_storage(out.object),
+                                                                        out.resource_version)
         except storage_errors.CompactedError as exc:
             yield WatchEvent("ERROR", ExpiredError(
                 f"too old resource version: {start} ({exc.compacted_revision})").to_status(), 0)

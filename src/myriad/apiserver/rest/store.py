@@ -12,6 +12,8 @@ import copy
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import orjson
+
 from myriad.api import meta
 from myriad.api.errors import (
     OPTIMISTIC_LOCK_MESSAGE,
@@ -25,7 +27,8 @@ from myriad.api.errors import (
     NotFoundError,
 )
 from myriad.api.registry import ResourceType
-from myriad.apiserver.rest.codec import decode, encode, same_content
+from myriad.apiserver.rest.codec import decode, encode, raw, same_content
+from myriad.apiserver.rest.conversion import CONVERSIONS
 from myriad.apiserver.rest.interfaces import Obj, Strategy
 from myriad.clock import Clock
 from myriad.storage import errors as storage_errors
@@ -72,15 +75,41 @@ class ObjectStore:
             return f"{resource.prefix()}{namespace}/{name}".encode()
         return f"{resource.prefix()}{name}".encode()
 
+    # -- the served form and the stored form (see .conversion) --------------------------------
+
+    @staticmethod
+    def _to_storage(resource: ResourceType, obj: Obj) -> Obj:
+        conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
+        return obj if conversion is None else conversion.to_storage(obj)
+
+    @staticmethod
+    def _served(resource: ResourceType, obj: Obj) -> Obj:
+        conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
+        return obj if conversion is None else conversion.from_storage(obj)
+
     async def get(self, resource: ResourceType, namespace: str, name: str) -> Obj:
         kv = await self._storage.get(self.key(resource, namespace, name))
         if kv is None:
             raise NotFoundError.of(resource.plural, resource.group, name)
-        return decode(kv)
+        return self._served(resource, decode(kv))
+
+    async def get_raw(self, resource: ResourceType, namespace: str, name: str) -> bytes:
+        """What :meth:`get` returns, as JSON bytes; straight from the stored bytes when the
+        resource is served in its stored form."""
+        kv = await self._storage.get(self.key(resource, namespace, name))
+        if kv is None:
+            raise NotFoundError.of(resource.plural, resource.group, name)
+        if (resource.group, resource.version, resource.plural) in CONVERSIONS:
+            return orjson.dumps(self._served(resource, decode(kv)))
+        return raw(kv)
 
     # -- create --------------------------------------------------------------------------------
 
     async def create(self, resource: ResourceType, namespace: str, obj: Obj, *, dry_run: bool = False) -> Obj:
+        stored = await self._create(resource, namespace, self._to_storage(resource, obj), dry_run=dry_run)
+        return self._served(resource, stored)
+
+    async def _create(self, resource: ResourceType, namespace: str, obj: Obj, *, dry_run: bool) -> Obj:
         strategy = self._strategy(resource)
         metadata = _metadata(obj)
         if metadata.get("resourceVersion"):
@@ -96,8 +125,8 @@ class ObjectStore:
             metadata["generation"] = 1
         else:
             metadata.pop("generation", None)
+        strategy.default(obj)  # upstream defaults on decoding, before PrepareForCreate
         strategy.prepare_for_create(obj)
-        strategy.default(obj)
         causes = strategy.validate(obj)
         name = str(metadata.get("name") or "")
         if causes:
@@ -130,8 +159,7 @@ class ObjectStore:
         kv = await self._storage.get(self.key(self._namespaces, "", namespace))
         if kv is None:
             raise NotFoundError.of("namespaces", "", namespace)
-        ns = decode(kv)
-        if _metadata(ns).get("deletionTimestamp"):
+        if b'"deletionTimestamp"' in kv.value and _metadata(decode(kv)).get("deletionTimestamp"):
             error = ForbiddenError.of(resource.plural, resource.group, name,
                                       f"unable to create new content in namespace {namespace} because it is "
                                       "being terminated")
@@ -144,6 +172,12 @@ class ObjectStore:
     async def update(self, resource: ResourceType, namespace: str, name: str, body: Obj, *,
                      subresource: str = "", dry_run: bool = False) -> tuple[Obj, bool]:
         """PUT. Returns the stored object and whether it was created."""
+        stored, created = await self._update(resource, namespace, name, self._to_storage(resource, body),
+                                             subresource=subresource, dry_run=dry_run)
+        return self._served(resource, stored), created
+
+    async def _update(self, resource: ResourceType, namespace: str, name: str, body: Obj, *,
+                      subresource: str, dry_run: bool) -> tuple[Obj, bool]:
         strategy = self._strategy(resource)
         requested_rv = str(_metadata(body).get("resourceVersion") or "")
         key = self.key(resource, namespace, name)
@@ -155,7 +189,7 @@ class ObjectStore:
                         raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
                     fresh = body if attempt == 0 else copy.deepcopy(body)
                     try:
-                        return await self.create(resource, namespace, fresh, dry_run=dry_run), True
+                        return await self._create(resource, namespace, fresh, dry_run=dry_run), True
                     except AlreadyExistsError:
                         continue
                 raise NotFoundError.of(resource.plural, resource.group, name)
@@ -182,17 +216,17 @@ class ObjectStore:
             kv = await self._storage.get(key)
             if kv is None:
                 raise NotFoundError.of(resource.plural, resource.group, name)
-            current = decode(kv)
-            new = mutate(current)
+            new = mutate(self._served(resource, decode(kv)))
             if not isinstance(new, dict) or not isinstance(new.get("metadata"), dict):
                 raise BadRequestError("the patched object must be a JSON object with metadata")
+            new = self._to_storage(resource, new)
             requested_rv = str(new["metadata"].get("resourceVersion") or "")  # type: ignore[union-attr]
             if requested_rv and requested_rv != str(kv.mod_revision):
                 raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
             result = await self._write_update(resource, strategy, kv, new, subresource=subresource,
                                               dry_run=dry_run, strict_rv=False)
             if result is not None:
-                return result
+                return self._served(resource, result)
         raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
 
     async def _write_update(self, resource: ResourceType, strategy: Strategy, kv: KeyValue, new: Obj, *,
@@ -268,6 +302,10 @@ class ObjectStore:
     # -- delete --------------------------------------------------------------------------------
 
     async def delete(self, resource: ResourceType, namespace: str, name: str, options: DeleteOptions) -> DeleteOutcome:
+        outcome = await self._delete(resource, namespace, name, options)
+        return DeleteOutcome(self._served(resource, outcome.obj), outcome.gone)
+
+    async def _delete(self, resource: ResourceType, namespace: str, name: str, options: DeleteOptions) -> DeleteOutcome:
         strategy = self._strategy(resource)
         key = self.key(resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):

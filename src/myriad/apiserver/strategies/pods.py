@@ -36,11 +36,10 @@ class PodStrategy(GenericStrategy):
     fields = _FIELDS
 
     def prepare_for_create(self, obj: Obj) -> None:
+        """Status starts Pending with the QoS class of the (already defaulted) spec."""
         obj["status"] = {"phase": "Pending"}
         spec = obj.get("spec")
         if isinstance(spec, dict):
-            default_pod_spec(spec)
-            default_pod_only(spec)
             obj["status"]["qosClass"] = qos_class(spec)  # type: ignore[index]
 
     def default(self, obj: Obj) -> None:

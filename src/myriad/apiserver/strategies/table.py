@@ -8,6 +8,7 @@ from myriad.apiserver.rest.interfaces import Strategy
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.crds import CRDStrategy
 from myriad.apiserver.strategies.custom import CustomResourceStrategy
+from myriad.apiserver.strategies.events import EventStrategy
 from myriad.apiserver.strategies.namespaces import NamespaceStrategy
 from myriad.apiserver.strategies.pods import PodStrategy
 from myriad.apiserver.strategies.services import ServiceStrategy
@@ -30,6 +31,8 @@ _BY_RESOURCE: dict[tuple[str, str], type[GenericStrategy]] = {
     ("apps", "statefulsets"): StatefulSetStrategy,
     ("apps", "daemonsets"): DaemonSetStrategy,
     ("batch", "jobs"): JobStrategy,
+    ("", "events"): EventStrategy,
+    ("events.k8s.io", "events"): EventStrategy,
 }
 #: Resources whose deletes answer with the deleted object (upstream's ReturnDeletedObject).
 _RETURN_DELETED = {("", "serviceaccounts")}
@@ -48,12 +51,17 @@ _META = ("metadata.name", "metadata.namespace")
 _EVENT_FIELDS = ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
                  "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
                  "reportingComponent", "source", "type")
+#: events.k8s.io/v1's labels for the same fields (the strategy maps them back).
+_EVENT_V1_FIELDS = ("regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "regarding.apiVersion",
+                    "regarding.resourceVersion", "regarding.fieldPath", "reason", "reportingController", "source",
+                    "type")
 #: Field selectors beyond metadata.name and metadata.namespace (pods and services say their own).
 _FIELDS: dict[tuple[str, str], frozenset[str]] = {
     ("", "nodes"): frozenset({"metadata.name", "spec.unschedulable"}),
     ("", "namespaces"): frozenset({"metadata.name", "status.phase"}),
     ("", "secrets"): frozenset({*_META, "type"}),
     ("", "events"): frozenset({*_META, *_EVENT_FIELDS}),
+    ("events.k8s.io", "events"): frozenset({*_META, *_EVENT_V1_FIELDS}),
     ("batch", "jobs"): frozenset({*_META, "status.successful"}),
 }
 

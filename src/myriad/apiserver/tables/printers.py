@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from myriad.apiserver.rest.conversion import EventsV1
 from myriad.apiserver.tables.format import (
     NONE,
     UNKNOWN,
@@ -24,6 +25,7 @@ from myriad.apiserver.tables.format import (
 )
 
 Obj = dict[str, object]
+_AS_CORE_EVENT = EventsV1().to_storage
 
 NAME_DOC = ("Name must be unique within a namespace. Is required when creating resources, although some resources "
             "may allow a client to request the generation of an appropriate name automatically. Name is primarily "
@@ -442,6 +444,9 @@ EVENTS = Printer((Column("Last Seen", description="Time when last event from thi
                   Column("Name", format="name", description=NAME_DOC, priority=1)),
                  _event_cells)
 
+#: events.k8s.io/v1 Events print as core ones do (upstream prints the internal type for both).
+EVENTS_V1 = Printer(EVENTS.columns, lambda event, now: _event_cells(_AS_CORE_EVENT(event), now))
+
 #: Resources without a printer of their own (CRDs among them): Name and Created At.
 DEFAULT = Printer((NAME, Column("Created At", "date", description=CREATED_DOC)),
                   lambda obj, now: [_name(obj), dig(obj, "metadata", "creationTimestamp") or "0001-01-01T00:00:00Z"])
@@ -449,7 +454,7 @@ DEFAULT = Printer((NAME, Column("Created At", "date", description=CREATED_DOC)),
 BY_RESOURCE: dict[tuple[str, str], Printer] = {
     ("", "pods"): PODS, ("", "nodes"): NODES, ("", "namespaces"): NAMESPACES, ("", "services"): SERVICES,
     ("", "endpoints"): ENDPOINTS, ("", "configmaps"): CONFIGMAPS, ("", "secrets"): SECRETS, ("", "events"): EVENTS,
-    ("events.k8s.io", "events"): EVENTS, ("apps", "deployments"): DEPLOYMENTS, ("apps", "replicasets"): REPLICASETS,
+    ("events.k8s.io", "events"): EVENTS_V1, ("apps", "deployments"): DEPLOYMENTS, ("apps", "replicasets"): REPLICASETS,
     ("apps", "statefulsets"): STATEFULSETS, ("apps", "daemonsets"): DAEMONSETS, ("batch", "jobs"): JOBS,
     ("coordination.k8s.io", "leases"): LEASES,
 }

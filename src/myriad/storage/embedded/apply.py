@@ -16,7 +16,7 @@ from dataclasses import replace
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import MIN_TTL, LeaseTable
 from myriad.storage.embedded.records import MAX_SUB, Meta, Row, kv_from_meta, make_id
-from myriad.storage.embedded.schema import select_by_ids
+from myriad.storage.embedded.schema import insert_rows, select_by_ids
 from myriad.storage.embedded.valuecache import ValueCache
 from myriad.storage.errors import LeaseNotFoundError, TooManyOpsError
 from myriad.storage.interfaces import (
@@ -38,8 +38,6 @@ from myriad.storage.interfaces import (
     RangeResult,
     TxnResult,
 )
-
-_INSERT = "INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 
 
 def keys_in(index: KeyIndex, key: bytes, end: bytes | None) -> list[bytes]:
@@ -97,6 +95,8 @@ class BatchApplier:
         self.rows: list[Row] = []
         self.events: list[tuple[int, tuple[Event, ...]]] = []
         self.changes: list[tuple[bytes, Meta | None]] = []
+        #: ``(key, mod_revision, value)`` of every put, for the loop's cache of current values.
+        self.written: list[tuple[bytes, int, bytes]] = []
         #: ``(slot, revision)``: rows this batch superseded, and the revision that did it.
         self.superseded: list[tuple[int, int]] = []
         self.lease_upserts: dict[int, tuple[int, float]] = {}
@@ -218,6 +218,7 @@ class BatchApplier:
         self.rows.append((row_id, key, 0, meta[0], meta[2], lease, prev_id, value))
         self.cache.add(row_id, value)
         self.changes.append((key, meta))
+        self.written.append((key, revision, value))
         return Event(EventType.PUT, KeyValue(key, value, meta[0], revision, meta[2], lease), prev_kv)
 
     def _delete(self, keys: list[bytes], revision: int, sub: int) -> list[Event]:
@@ -299,7 +300,7 @@ class BatchApplier:
         """Writes the batch's rows, lease changes and revision inside the open transaction."""
         conn = self.conn
         if self.rows:
-            conn.executemany(_INSERT, self.rows)
+            insert_rows(conn, self.rows)
             self.bytes_written = sum(len(r[1]) + len(r[7]) + 64 for r in self.rows)
         if self.lease_upserts:
             conn.executemany(

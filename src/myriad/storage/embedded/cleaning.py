@@ -31,16 +31,13 @@ from dataclasses import dataclass
 
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.records import RELOCATED_BASE, ROW_COLUMNS, SUB_BITS, Meta, Row, original_id
-from myriad.storage.embedded.schema import select_by_ids
+from myriad.storage.embedded.schema import insert_rows, select_by_ids
 
 SEGMENT_ROWS = 1024
 BUSY_DEAD_RATIO = 0.5
 IDLE_DEAD_RATIO = 0.1
 #: How often the cleaner looks for newly eligible segments when it has none queued.
 RESCAN_SECONDS = 0.1
-
-_INSERT = "INSERT INTO log VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-
 
 @dataclass(slots=True, eq=False)
 class Segment:
@@ -219,7 +216,7 @@ class Cleaner:
                 index[key] = meta
                 changes.append((key, meta))
                 self.relocated.append(slot, revision, False)
-            conn.executemany(_INSERT, copies)
+            insert_rows(conn, copies)
             segment.dead += len(current)
         if len(scanned) < max(budget, 64):
             segment.emptied = True

@@ -30,6 +30,8 @@ class EmbeddedOptions:
     lease_check_interval: float = 0.5
     #: Bytes of recently written values the writer keeps to answer previous-value lookups.
     value_cache_bytes: int = 64 * 1024 * 1024
+    #: Bytes of current values the event loop keeps, so most reads of current values need no reader thread.
+    read_cache_bytes: int = 256 * 1024 * 1024
     #: How often to freeze the garbage collector's view of long-lived objects (see EmbeddedStore).
     gc_freeze_interval: float = 10.0
     #: Threads serving reads (value fetches, history, watch catch-up).

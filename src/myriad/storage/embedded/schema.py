@@ -14,6 +14,7 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
+from myriad.storage.embedded.records import Row
 from myriad.storage.errors import CorruptStoreError
 
 DB_NAME = "myriad.db"
@@ -21,6 +22,10 @@ APPLICATION_ID = 0x4D595244  # "MYRD"
 SCHEMA_VERSION = 2
 SQLITE_MAGIC = b"SQLite format 3\x00"
 BUSY_TIMEOUT_MS = 60_000
+#: Rows per multi-row INSERT, largest first; a batch takes at most three of each smaller size,
+#: and the statement cache holds one statement per size.
+_INSERT_CHUNKS = (256, 64, 16, 4, 1)
+_INSERT_SQL = {n: "INSERT INTO log VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * n) for n in _INSERT_CHUNKS}
 _IDS_PER_QUERY = 500
 #: The writer's page cache: compaction deletes rows all over the file, and each page it finds
 #: in memory is a read the writer does not wait for.
@@ -108,6 +113,18 @@ def _verify(conn: sqlite3.Connection, path: Path) -> None:
     missing = {"log", "meta", "leases"} - tables
     if missing:
         raise CorruptStoreError(str(path), f"missing tables {sorted(missing)}")
+
+
+def insert_rows(conn: sqlite3.Connection, rows: list[Row]) -> None:
+    """Inserts log rows with few statements. A multi-row ``INSERT`` is one ``sqlite3_step``, so
+    one release and re-acquisition of the GIL, where ``executemany`` takes one per row; and a
+    writer competing with a busy event loop waits up to a switch interval for each."""
+    start, total = 0, len(rows)
+    for size in _INSERT_CHUNKS:
+        sql = _INSERT_SQL[size]
+        while total - start >= size:
+            conn.execute(sql, [value for row in rows[start : start + size] for value in row])
+            start += size
 
 
 def select_by_ids(conn: sqlite3.Connection, columns: str, ids: list[int]) -> Iterator[tuple]:

@@ -6,12 +6,14 @@ Layout (see ARCHITECTURE.md for the reasoning and figures):
 * the **writer thread** applies transactions against its own key index and commits in groups
   (:mod:`.writer`);
 * the **published index** lives on the event loop: key → metadata of the newest committed
-  state, updated only after a commit is durable. Current reads take a slice of it synchronously
-  and fetch values by row id on a reader thread (:mod:`.reader`);
+  state, updated only after a commit is durable. Current reads take a slice of it synchronously,
+  take what values they can from the loop's cache of current values (:mod:`.readcache`, filled
+  by commits) and fetch the rest by row id on a reader thread (:mod:`.reader`);
 * the **watch hub** fans committed events out to watchers (:mod:`.watch`).
 
 Concurrency rules: every public method must be called from the event loop the store was opened
-on. The published index, the hub, ``published_revision`` and ``compacted`` are touched only on
+on. The published index, the current-values cache, the hub, ``published_revision`` and
+``compacted`` are touched only on
 that loop; ``_on_commit`` runs there (scheduled by the writer) and must not await.
 """
 
@@ -32,6 +34,7 @@ from myriad.storage.embedded.cleaning import Cleaner
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import LeaseTable
 from myriad.storage.embedded.options import EmbeddedOptions
+from myriad.storage.embedded.readcache import CurrentValues
 from myriad.storage.embedded.reader import ReaderPool, RowsMoved, fetch_values, history
 from myriad.storage.embedded.records import RELOCATED_BASE, SUB_BITS, Meta, kv_from_meta, kv_from_row, original_id
 from myriad.storage.embedded.schema import db_path, open_writer, read_meta
@@ -48,6 +51,7 @@ from myriad.storage.errors import (
 from myriad.storage.interfaces import (
     MAX_KEY_BYTES,
     Compare,
+    KeyValue,
     LeaseGrant,
     LeaseInfo,
     Op,
@@ -103,6 +107,8 @@ class EmbeddedStore(KVOps):
         self._conn: sqlite3.Connection
         self._loop: asyncio.AbstractEventLoop
         self._tasks: list[asyncio.Task] = []
+        #: Writes waiting for :meth:`_hand_over` (loop only).
+        self._outbox: list[Request] = []
         self._closed = False
 
     @classmethod
@@ -138,6 +144,7 @@ class EmbeddedStore(KVOps):
                 leases.attach(m[3], key)
         self._conn = conn
         self._index = KeyIndex(latest)
+        self._values = CurrentValues(self.options.read_cache_bytes)
         self.published_revision = meta["revision"]
         self.compacted = meta["compact_rev"]
         self.reads = ReaderPool(data_dir, self.options.reader_threads)
@@ -158,12 +165,15 @@ class EmbeddedStore(KVOps):
     # -- the writer's results, on the loop (must not await) ------------------------------------
 
     def _on_commit(self, commit: Commit) -> None:
-        index = self._index
+        index, values = self._index, self._values
         for key, meta in commit.changes:
             if meta is None:
                 index.pop(key)
+                values.discard(key)
             else:
                 index[key] = meta
+        for key, revision, value in commit.written:
+            values.put(key, revision, value)
         self.published_revision = commit.revision
         self.compacted = commit.compacted
         if commit.events:
@@ -177,11 +187,25 @@ class EmbeddedStore(KVOps):
                 future.set_result(value)
 
     async def _submit(self, kind: str, *args):
+        """Queues a write for the writer. Writes submitted in one loop iteration are handed over
+        together at the start of the next, so concurrent requests share a batch (and an fsync)
+        instead of each waking the writer for a commit of its own."""
         if self._closed:
             raise StoreClosedError("store is closed")
         future = self._loop.create_future()
-        self._writer.submit(Request(kind, args, future))
+        self._outbox.append(Request(kind, args, future))
+        if len(self._outbox) == 1:
+            self._loop.call_soon(self._hand_over)
         return await future
+
+    def _hand_over(self) -> None:
+        requests, self._outbox = self._outbox, []
+        try:
+            self._writer.submit(requests)
+        except StoreClosedError as error:
+            for request in requests:
+                if not request.token.done():
+                    request.token.set_exception(error)
 
     # -- KV ------------------------------------------------------------------------------------
 
@@ -220,6 +244,21 @@ class EmbeddedStore(KVOps):
                 continue
         raise StorageError("range kept racing cleaning; retry")
 
+    async def get(self, key: bytes) -> KeyValue | None:
+        """The current value of one key; from the loop's cache when it holds it, with no reader
+        thread and no range bookkeeping, and then without suspending the caller."""
+        if self._closed:
+            raise StoreClosedError("store is closed")
+        meta = self._index.get(key)
+        if meta is None:
+            if len(key) > MAX_KEY_BYTES:
+                raise KeyTooLargeError(len(key), MAX_KEY_BYTES)
+            return None
+        value = self._values.get(key, meta[4])
+        if value is not None:
+            return kv_from_meta(key, meta, value)
+        return await super().get(key)
+
     def _slice(self, key: bytes, end: bytes | None, limit: int) -> list[tuple[bytes, Meta]]:
         index = self._index
         if end is None:
@@ -240,8 +279,19 @@ class EmbeddedStore(KVOps):
             return RangeResult(tuple(kv_from_meta(k, m, b"") for k, m in items), published, more, count)
         if not items:
             return RangeResult((), published, False, count)
-        values = await self.reads.run(fetch_values, [m[1] for _, m in items])
-        kvs = tuple(kv_from_meta(k, m, values[m[1]]) for k, m in items)
+        if end is None:  # one key: the loop's cache first (see get)
+            value = self._values.get(key, items[0][1][4])
+            if value is None:
+                value = (await self.reads.run(fetch_values, [items[0][1][1]]))[items[0][1][1]]
+                self._values.put(key, items[0][1][4], value)
+            found = [value]
+        else:
+            # Many keys: always on a reader thread. Served from the cache, a caller ranging in a
+            # loop would keep the event loop busy without ever waiting, and the writer thread,
+            # which needs the GIL between its SQLite calls, would hardly ever get it.
+            fetched = await self.reads.run(fetch_values, [m[1] for _, m in items])
+            found = [fetched[m[1]] for _, m in items]
+        kvs = tuple(kv_from_meta(k, m, value) for (k, m), value in zip(items, found, strict=True))
         return RangeResult(kvs, published, more, count)
 
     async def _range_at(self, key, end, revision, published, limit, keys_only, count_only) -> RangeResult:

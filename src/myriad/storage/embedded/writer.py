@@ -82,6 +82,8 @@ class Commit:
     compacted: int
     changes: list[tuple[bytes, Meta | None]]
     events: list[tuple[int, tuple[Event, ...]]]
+    #: ``(key, mod_revision, value)`` of the batch's puts.
+    written: list[tuple[bytes, int, bytes]] = field(default_factory=list)
     outcomes: list[tuple[Any, Any, BaseException | None]] = field(default_factory=list)
 
 
@@ -127,11 +129,12 @@ class Writer:
     def start(self) -> None:
         self._thread.start()
 
-    def submit(self, request: Request) -> None:
+    def submit(self, requests: list[Request]) -> None:
+        """Queues requests for the next turn, waking the thread once."""
         if self.failed is not None or self._closing:
             raise StoreClosedError("store is closed" if self.failed is None else f"store failed: {self.failed}")
         with self._cond:
-            self._queue.append(request)
+            self._queue.extend(requests)
             self._cond.notify()
 
     def close(self) -> None:
@@ -201,11 +204,13 @@ class Writer:
             self.failed = e
             error = StoreClosedError(f"commit failed, store stopped: {e}")
             error.__cause__ = e
-            self._deliver(Commit(self._revision, self._compact_rev, [], [], [(r.token, None, error) for r in batch]))
+            self._deliver(Commit(self._revision, self._compact_rev, [], [],
+                                 outcomes=[(r.token, None, error) for r in batch]))
             raise
         self._revision = applier.revision
         self._dirty_bytes += applier.bytes_written
-        self._deliver(Commit(self._revision, self._compact_rev, applier.changes, applier.events, outcomes))
+        self._deliver(Commit(self._revision, self._compact_rev, applier.changes, applier.events, applier.written,
+                            outcomes))
 
     def _apply(self, applier: BatchApplier, req: Request) -> Any:
         kind, args = req.kind, req.args
@@ -311,4 +316,5 @@ class Writer:
             self._queue.clear()
         if queued:
             closed = StoreClosedError(f"store failed: {error}")
-            self._deliver(Commit(self._revision, self._compact_rev, [], [], [(r.token, None, closed) for r in queued]))
+            self._deliver(Commit(self._revision, self._compact_rev, [], [],
+                                outcomes=[(r.token, None, closed) for r in queued]))
