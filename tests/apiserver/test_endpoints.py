@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import urllib.error
+import urllib.request
 
+from tests.api.test_protobuf import entry, envelope, nested, text
 from tests.apiserver.conftest import RunningServer
 
 
@@ -65,3 +68,25 @@ def test_scale_reads_and_writes_the_parents_replicas(apiserver: RunningServer) -
     assert status == 200 and patched["spec"] == {"replicas": 6}
     _, deployment = apiserver.get("/apis/apps/v1/namespaces/default/deployments/st")
     assert json.loads(deployment)["spec"]["replicas"] == 6
+
+
+def post_protobuf(apiserver: RunningServer, path: str, body: bytes) -> tuple[int, dict]:
+    request = urllib.request.Request(apiserver.url + path, method="POST", data=body,
+                                     headers={"Content-Type": "application/vnd.kubernetes.protobuf",
+                                              "Accept": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read())
+
+
+def test_protobuf_bodies_create_objects_and_bad_ones_get_400(apiserver: RunningServer) -> None:
+    configmap = envelope("v1", "ConfigMap", nested(1, text(1, "from-proto")) + entry(2, "k", text(2, "v")))
+    code, created = post_protobuf(apiserver, "/api/v1/namespaces/default/configmaps", configmap)
+    assert code == 201 and created["data"] == {"k": "v"}
+    code, status = post_protobuf(apiserver, "/api/v1/namespaces/default/configmaps", b"k8s\x00\x0a\xff")
+    assert code == 400 and status["message"].startswith("error decoding request body: malformed protobuf")
+    code, status = post_protobuf(apiserver, "/api/v1/namespaces/default/configmaps",
+                                 envelope("v1", "Secret", nested(1, text(1, "x"))))
+    assert code == 400 and "does not match the expected kind" in status["message"]

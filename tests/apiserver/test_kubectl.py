@@ -227,3 +227,36 @@ def test_deleting_a_namespace_marks_it_terminating(apiserver: RunningServer) -> 
     refused = apiserver.kubectl("create", "-n", "scratch", "-f", "-", check=False,
                                 input="apiVersion: v1\nkind: ConfigMap\nmetadata: {name: late}\n")
     assert refused.returncode != 0 and "is being terminated" in refused.stderr
+
+
+def test_generators_that_send_protobuf_create_what_they_say(apiserver: RunningServer) -> None:
+    ns = ("-n", "gen")
+    apiserver.kubectl("create", "namespace", "gen")
+    apiserver.kubectl("create", "configmap", "settings", "--from-literal=mode=fast", "--from-literal=blank=", *ns)
+    apiserver.kubectl("create", "secret", "generic", "creds", "--from-literal=token=s3cret", *ns)
+    apiserver.kubectl("create", "deployment", "web", "--image=nginx:1.27", "--replicas=3", "--port=80", *ns)
+    apiserver.kubectl("create", "service", "clusterip", "web", "--tcp=80:8080", *ns)
+    apiserver.kubectl("create", "job", "once", "--image=busybox", *ns, "--", "echo", "hi")
+    apiserver.kubectl("create", "serviceaccount", "robot", *ns)
+    apiserver.kubectl("create", "role", "reader", "--verb=get,list", "--resource=pods", *ns)
+    apiserver.kubectl("create", "rolebinding", "robot-reads", "--role=reader", "--serviceaccount=gen:robot", *ns)
+
+    def get(kind: str, name: str) -> dict:
+        return json.loads(apiserver.kubectl("get", kind, name, *ns, "-o", "json").stdout)
+
+    assert get("namespace", "gen")["status"]["phase"] == "Active"
+    assert get("configmap", "settings")["data"] == {"mode": "fast", "blank": ""}
+    assert get("secret", "creds")["data"] == {"token": "czNjcmV0"}
+    deployment = get("deployment", "web")
+    assert deployment["spec"]["replicas"] == 3
+    assert deployment["spec"]["selector"] == {"matchLabels": {"app": "web"}}
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert (container["image"], container["ports"][0]["containerPort"]) == ("nginx:1.27", 80)
+    port = get("service", "web")["spec"]["ports"][0]
+    assert (port["port"], port["targetPort"], port["protocol"]) == (80, 8080, "TCP")
+    job = get("job", "once")
+    assert job["spec"]["template"]["spec"]["containers"][0]["command"] == ["echo", "hi"]
+    assert job["spec"]["template"]["spec"]["restartPolicy"] == "Never"
+    assert get("role", "reader")["rules"] == [{"verbs": ["get", "list"], "apiGroups": [""], "resources": ["pods"]}]
+    assert get("rolebinding", "robot-reads")["subjects"] == [{"kind": "ServiceAccount", "name": "robot",
+                                                             "namespace": "gen"}]

@@ -6,6 +6,7 @@ from myriad.api.errors import BadRequestError, NotAcceptableError, UnsupportedMe
 from myriad.apiserver.tables.convert import INCLUDE_VALUES, PARTIAL, TABLE, View
 
 JSON = "application/json"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
 PATCH_JSON = "application/json-patch+json"
 PATCH_MERGE = "application/merge-patch+json"
 PATCH_STRATEGIC = "application/strategic-merge-patch+json"
@@ -49,11 +50,16 @@ def view(accept: str, include_object: str | None = None) -> View | None:
     raise NotAcceptableError(f"only the following media types are accepted: {JSON}")
 
 
-def body_is_json(content_type: str) -> None:
+def body_format(content_type: str) -> str:
+    """The request body's media type, :data:`JSON` or :data:`PROTOBUF` (what kubectl's typed
+    clients send); anything else gets 415."""
     base, _ = media_type(content_type) if content_type else (JSON, {})
-    if base not in (JSON, "*/*", ""):
-        raise UnsupportedMediaTypeError(f'the body of the request was in an unknown format - accepted media types '
-                                        f'include: {JSON}, application/yaml, application/vnd.kubernetes.protobuf')
+    if base in (JSON, "*/*", ""):
+        return JSON
+    if base == PROTOBUF:
+        return PROTOBUF
+    raise UnsupportedMediaTypeError(f'the body of the request was in an unknown format - accepted media types '
+                                    f'include: {JSON}, {PROTOBUF}')
 
 
 def patch_type(content_type: str) -> str:

@@ -9,8 +9,15 @@ from dataclasses import dataclass
 
 import orjson
 
-from myriad.api import structural
-from myriad.api.errors import BadRequestError, InvalidError, MethodNotAllowedError, NotFoundError, success_status
+from myriad.api import protobuf, structural
+from myriad.api.errors import (
+    BadRequestError,
+    InvalidError,
+    MethodNotAllowedError,
+    NotFoundError,
+    UnsupportedMediaTypeError,
+    success_status,
+)
 from myriad.api.meta import forbidden, invalid, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.schemas import prune_unknown
@@ -252,11 +259,19 @@ class ResourceEndpoints:
     # -- writes --------------------------------------------------------------------------------
 
     def _body(self, resource: ResourceType, info: RequestInfo, request: Request) -> Obj:
-        negotiation.body_is_json(request.header("content-type"))
-        try:
-            obj = orjson.loads(request.body)
-        except orjson.JSONDecodeError as exc:
-            raise BadRequestError(f"error decoding request body: {exc}") from exc
+        if negotiation.body_format(request.header("content-type")) == negotiation.PROTOBUF:
+            if resource.custom:
+                raise UnsupportedMediaTypeError("the body of the request was in an unknown format - accepted media "
+                                                f"types include: {_JSON}")
+            try:
+                obj = protobuf.decode_body(request.body)
+            except protobuf.ProtobufError as exc:
+                raise BadRequestError(f"error decoding request body: {exc}") from exc
+        else:
+            try:
+                obj = orjson.loads(request.body)
+            except orjson.JSONDecodeError as exc:
+                raise BadRequestError(f"error decoding request body: {exc}") from exc
         if not isinstance(obj, dict):
             raise BadRequestError(f"the body of the request must be a JSON object, not {type(obj).__name__}")
         expected_version, expected_kind = resource.api_version, resource.kind

@@ -1,0 +1,122 @@
+"""Strategic merge patch for the built-in types: JSON merge patch, except that lists the schema
+marks ``x-kubernetes-patch-strategy: merge`` merge element by element (by their
+``x-kubernetes-patch-merge-key``, or as sets for primitives), plus the directives ``$patch``
+(replace, delete, merge), ``$retainKeys``, ``$setElementOrder/<list>`` and
+``$deleteFromPrimitiveList/<list>``."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from myriad.api import schemas
+from myriad.api.patch.errors import PatchError
+
+_SET_ORDER = "$setElementOrder/"
+_DELETE_PRIMITIVE = "$deleteFromPrimitiveList/"
+
+
+def apply_strategic_patch(doc: Any, patch: Any, api_version: str, kind: str) -> Any:
+    """The patched copy of ``doc``; ``(api_version, kind)`` picks the schema."""
+    name = schemas.kinds().get((api_version, kind))
+    schema = schemas.definitions()[name] if name else {}
+    if not isinstance(patch, dict):
+        raise PatchError("a strategic merge patch must be a JSON object")
+    return _merge_map(copy.deepcopy(doc) if isinstance(doc, dict) else {}, patch, schema)
+
+
+def _child(schema: dict[str, Any], key: str) -> dict[str, Any]:
+    schema = schemas.resolve(schema) if schema else {}
+    properties = schema.get("properties")
+    if properties is not None:
+        return properties.get(key) or {}
+    extra = schema.get("additionalProperties")
+    return extra if isinstance(extra, dict) else {}
+
+
+def _merge_map(doc: dict[str, Any], patch: dict[str, Any], schema: dict[str, Any]) -> Any:
+    directive = patch.get("$patch")
+    if directive == "replace":
+        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+    if directive == "delete":
+        return None
+    if directive not in (None, "merge"):
+        raise PatchError(f"Unknown patch type: {directive}")
+    retain = patch.get("$retainKeys")
+    for key, value in patch.items():
+        if key in ("$patch", "$retainKeys") or key.startswith(_SET_ORDER):
+            continue
+        if key.startswith(_DELETE_PRIMITIVE):
+            field = key[len(_DELETE_PRIMITIVE):]
+            if isinstance(doc.get(field), list) and isinstance(value, list):
+                doc[field] = [item for item in doc[field] if item not in value]
+            continue
+        if value is None:
+            doc.pop(key, None)
+            continue
+        child = _child(schema, key)
+        if isinstance(value, dict):
+            merged = _merge_map(doc[key] if isinstance(doc.get(key), dict) else {}, value, child)
+            if merged is None:
+                doc.pop(key, None)
+            else:
+                doc[key] = merged
+        elif isinstance(value, list):
+            doc[key] = _merge_list(doc.get(key), value, child)
+        else:
+            doc[key] = copy.deepcopy(value)
+    for key, order in patch.items():
+        if key.startswith(_SET_ORDER) and isinstance(doc.get(key[len(_SET_ORDER):]), list):
+            field = key[len(_SET_ORDER):]
+            doc[field] = _reorder(doc[field], order, _child(schema, field))
+    if isinstance(retain, list):
+        for key in list(doc):
+            if key not in retain:
+                del doc[key]
+    return doc
+
+
+def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[Any]:
+    schema = schemas.resolve(schema) if schema else {}
+    strategy = str(schema.get("x-kubernetes-patch-strategy", ""))
+    if "merge" not in strategy.split(","):
+        return copy.deepcopy([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
+    base = list(current) if isinstance(current, list) else []
+    if any(isinstance(item, dict) and item.get("$patch") == "replace" for item in patch):
+        return copy.deepcopy([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
+    key = schema.get("x-kubernetes-patch-merge-key")
+    if not key:
+        for item in patch:
+            if item not in base:
+                base.append(copy.deepcopy(item))
+        return base
+    items = schema.get("items") or {}
+    for item in patch:
+        if not isinstance(item, dict) or key not in item:
+            raise PatchError(f"map: {item} does not contain declared merge key: {key}")
+        index = next((i for i, existing in enumerate(base)
+                      if isinstance(existing, dict) and existing.get(key) == item[key]), None)
+        if item.get("$patch") == "delete":
+            if index is not None:
+                base.pop(index)
+            continue
+        if index is None:
+            base.append(_merge_map({}, item, items))
+        else:
+            base[index] = _merge_map(base[index], item, items)
+    return base
+
+
+def _reorder(current: list[Any], order: Any, schema: dict[str, Any]) -> list[Any]:
+    if not isinstance(order, list):
+        return current
+    key = (schemas.resolve(schema) if schema else {}).get("x-kubernetes-patch-merge-key")
+
+    def ident(item: Any) -> Any:
+        return item.get(key) if key and isinstance(item, dict) else item
+
+    wanted = [ident(item) for item in order]
+    rank = {value: i for i, value in enumerate(wanted) if not isinstance(value, (dict, list))}
+    listed = sorted((item for item in current if ident(item) in rank), key=lambda item: rank[ident(item)])
+    rest = [item for item in current if ident(item) not in rank]
+    return listed + rest

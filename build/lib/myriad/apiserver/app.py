@@ -1,0 +1,165 @@
+"""APIServer: storage, registry, strategies, endpoints and the HTTP edge put together, plus
+the objects every cluster starts with (the system namespaces and their default
+ServiceAccounts) and the kubeconfig for clients."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+
+from myriad.api.builtin import BUILTIN
+from myriad.api.errors import AlreadyExistsError, NotFoundError
+from myriad.api.registry import ResourceRegistry, ResourceType
+from myriad.apiserver.crds import CRDRegistrar
+from myriad.apiserver.discovery import Discovery, version_document
+from myriad.apiserver.endpoints.resource import ResourceEndpoints
+from myriad.apiserver.endpoints.subresources import Subresources
+from myriad.apiserver.http import HttpServer
+from myriad.apiserver.kubeconfig import write_kubeconfig
+from myriad.apiserver.metrics import ServerMetrics
+from myriad.apiserver.openapi import OpenAPI
+from myriad.apiserver.options import ServerOptions
+from myriad.apiserver.rest.allocator import ServiceAllocator
+from myriad.apiserver.rest.readpath import StorageReadPath
+from myriad.apiserver.rest.store import ObjectStore
+from myriad.apiserver.router import Router
+from myriad.apiserver.strategies.table import StrategyTable
+from myriad.apiserver.tables.convert import TableConverter
+from myriad.storage import EmbeddedOptions, EtcdOptions, Store, open_store
+from myriad.storage.interfaces import DeleteRange, prefix_end
+
+SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
+
+
+class APIServer:
+    def __init__(self, options: ServerOptions) -> None:
+        self.options = options
+        self.port = 0
+        self.storage: Store | None = None
+        self.registry = ResourceRegistry(BUILTIN)
+        self.strategies: StrategyTable | None = None
+        self.metrics = ServerMetrics()
+        self._http: HttpServer | None = None
+        self._router: Router | None = None
+        self.objects: ObjectStore | None = None
+        self._crds: CRDRegistrar | None = None
+
+    @property
+    def url(self) -> str:
+        host = self.options.bind if self.options.bind not in ("0.0.0.0", "::") else "127.0.0.1"
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        options = self.options
+        options.data_dir.mkdir(parents=True, exist_ok=True)
+        if options.storage == "etcd":
+            self.storage = await open_store(EtcdOptions(endpoints=options.etcd_endpoints))
+        else:
+            self.storage = await open_store(EmbeddedOptions(data_dir=options.data_dir / "store", clock=options.clock))
+        self.allocator = ServiceAllocator(self.storage)
+        self.strategies = StrategyTable(clock=options.clock, allocator=self.allocator)
+        namespaces = self.registry.get("", "v1", "namespaces")
+        assert namespaces is not None
+        self._crds = CRDRegistrar(self.registry, self.storage)
+        await self._crds.start()
+        self.objects = ObjectStore(self.storage, self.strategies, clock=options.clock, namespaces=namespaces)
+        reads = StorageReadPath(self.storage, self.strategies)
+        subresources = Subresources(self.objects, reads, self.registry, clock=options.clock)
+        endpoints = ResourceEndpoints(self.registry, self.objects, reads, self.strategies,
+                                      tables=TableConverter(now=options.clock.now), subresources=subresources,
+                                      after_write=self._after_write)
+        discovery = Discovery(self.registry)
+        self._router = Router(resources=endpoints, discovery=discovery, openapi=OpenAPI(self.registry),
+                              metrics=self.metrics, count_objects=self._count_objects,
+                              version=version_document())
+        self._http = HttpServer(self._router, options=options.http)
+        self.port = await self._http.start(options.bind, options.port)
+        discovery.server_address = f"{options.bind}:{self.port}"
+        await self._bootstrap()
+        self._router.ready = True
+        write_kubeconfig(options.kubeconfig_path, server=self.url)
+
+    async def _bootstrap(self) -> None:
+        assert self.objects is not None
+        namespaces = self.registry.get("", "v1", "namespaces")
+        assert namespaces is not None
+        for name in SYSTEM_NAMESPACES:
+            with contextlib.suppress(AlreadyExistsError):
+                obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
+                await self.objects.create(namespaces, "", obj)
+            await self._ensure_service_account(name)
+        await self._ensure_kubernetes_service()
+
+    async def _after_write(self, verb: str, resource: ResourceType, obj: dict[str, object]) -> None:
+        """Side effects of writes that upstream's controllers perform: a new namespace gets its
+        default ServiceAccount; a CRD's resources are served (or dropped, with their objects) as
+        soon as the write returns."""
+        if resource.group == "" and resource.plural == "namespaces" and verb == "create":
+            await self._ensure_service_account(str(obj["metadata"]["name"]))  # type: ignore[index]
+        elif resource.group == "apiextensions.k8s.io" and resource.plural == "customresourcedefinitions":
+            assert self._crds is not None and self.storage is not None
+            metadata = obj["metadata"]
+            gone = verb == "delete"
+            self._crds.apply(str(metadata["name"]), None if gone else obj, int(metadata["resourceVersion"]))  # type: ignore[index,call-overload]
+            if verb == "delete":
+                spec = obj.get("spec") or {}
+                prefix = f"/registry/{spec.get('group')}/{(spec.get('names') or {}).get('plural')}/".encode()  # type: ignore[union-attr]
+                await self.storage.txn((), (DeleteRange(prefix, prefix_end(prefix)),))
+
+    async def _ensure_service_account(self, namespace: str) -> None:
+        assert self.objects is not None
+        accounts = self.registry.get("", "v1", "serviceaccounts")
+        assert accounts is not None
+        with contextlib.suppress(AlreadyExistsError):
+            obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default",
+                                                                             "namespace": namespace}}
+            await self.objects.create(accounts, namespace, obj)
+
+    async def _ensure_kubernetes_service(self) -> None:
+        """The ``kubernetes`` Service in ``default`` with the first service IP, and its
+        Endpoints pointing at this server, as upstream's bootstrap controller keeps them."""
+        assert self.objects is not None
+        services = self.registry.get("", "v1", "services")
+        endpoints = self.registry.get("", "v1", "endpoints")
+        assert services is not None and endpoints is not None
+        labels = {"component": "apiserver", "provider": "kubernetes"}
+        try:
+            await self.objects.get(services, "default", "kubernetes")
+        except NotFoundError:
+            await self.objects.create(services, "default", {
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
+                "spec": {"type": "ClusterIP", "clusterIP": self.allocator.kubernetes_ip,
+                         "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
+        body = {"apiVersion": "v1", "kind": "Endpoints",
+                "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
+                "subsets": [{"addresses": [{"ip": "127.0.0.1"}],
+                             "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}]}
+        await self.objects.update(endpoints, "default", "kubernetes", body)
+
+    async def _count_objects(self) -> dict[str, int]:
+        """Stored objects per resource (``deployments.apps``), one count-only range each."""
+        assert self.storage is not None
+        counts = {}
+        for resource in self.registry.all():
+            prefix = resource.prefix().encode()
+            result = await self.storage.range(prefix, prefix_end(prefix), count_only=True)
+            counts[f"{resource.plural}.{resource.group}" if resource.group else resource.plural] = result.count
+        return counts
+
+    async def stop(self) -> None:
+        if self._crds is not None:
+            await self._crds.stop()
+        if self._http is not None:
+            await self._http.shutdown()
+        if self.storage is not None:
+            await self.storage.close()
+
+    async def serve_forever(self) -> None:
+        """Runs until SIGINT or SIGTERM, then shuts down gracefully."""
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()

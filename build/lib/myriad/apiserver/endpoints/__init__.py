@@ -1,0 +1,1 @@
+"""REST endpoints: turning HTTP requests on resource paths into ObjectStore and ReadPath calls."""

@@ -1,0 +1,71 @@
+"""Content negotiation: what a client accepts, and what a request body is."""
+
+from __future__ import annotations
+
+from myriad.api.errors import BadRequestError, NotAcceptableError, UnsupportedMediaTypeError
+from myriad.apiserver.tables.convert import INCLUDE_VALUES, PARTIAL, TABLE, View
+
+JSON = "application/json"
+PROTOBUF = "application/vnd.kubernetes.protobuf"
+PATCH_JSON = "application/json-patch+json"
+PATCH_MERGE = "application/merge-patch+json"
+PATCH_STRATEGIC = "application/strategic-merge-patch+json"
+PATCH_APPLY = "application/apply-patch+yaml"
+PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
+
+
+def media_type(header: str) -> tuple[str, dict[str, str]]:
+    """``type/subtype`` (lower-case) and its parameters."""
+    base, *params = header.split(";")
+    parsed = {}
+    for param in params:
+        name, _, value = param.partition("=")
+        parsed[name.strip().lower()] = value.strip().strip('"')
+    return base.strip().lower(), parsed
+
+
+def view(accept: str, include_object: str | None = None) -> View | None:
+    """What the response should be: None for the object itself as JSON, or a :class:`View`
+    (Table, PartialObjectMetadata) from the first acceptable ``Accept`` entry. Raises 406 when
+    nothing offered can be served, 400 for a bad ``includeObject``."""
+    include = include_object or ""
+    if include not in INCLUDE_VALUES:
+        raise BadRequestError(f'Unable to convert to Table as requested: includeObject: Invalid value: "{include}": '
+                              "must be 'Metadata', 'Object', 'None', or empty")
+    if not accept:
+        return None
+    for part in accept.split(","):
+        base, params = media_type(part)
+        if base not in (JSON, "*/*", "application/*"):
+            continue
+        shape = params.get("as")
+        if shape is None:
+            return None
+        if base != JSON or params.get("g") != "meta.k8s.io" or params.get("v") not in ("v1", "v1beta1"):
+            continue
+        if shape == TABLE:
+            return View(TABLE, params["v"], include or "Metadata")
+        if shape in (PARTIAL, PARTIAL + "List"):
+            return View(PARTIAL, params["v"])
+    raise NotAcceptableError(f"only the following media types are accepted: {JSON}")
+
+
+def body_format(content_type: str) -> str:
+    """The request body's media type, :data:`JSON` or :data:`PROTOBUF` (what kubectl's typed
+    clients send); anything else gets 415."""
+    base, _ = media_type(content_type) if content_type else (JSON, {})
+    if base in (JSON, "*/*", ""):
+        return JSON
+    if base == PROTOBUF:
+        return PROTOBUF
+    raise UnsupportedMediaTypeError(f'the body of the request was in an unknown format - accepted media types '
+                                    f'include: {JSON}, {PROTOBUF}')
+
+
+def patch_type(content_type: str) -> str:
+    base, _ = media_type(content_type)
+    if base not in PATCH_TYPES:
+        raise UnsupportedMediaTypeError(
+            f"the body of the request was in an unknown format - accepted media types include: "
+            f"{', '.join(PATCH_TYPES)}")
+    return base

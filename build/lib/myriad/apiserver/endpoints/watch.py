@@ -1,0 +1,94 @@
+"""Serving a watch: newline-delimited ``{"type","object"}`` events over a chunked response,
+one chunk per event, ended by ``timeoutSeconds``, by the client going away, or by shutdown.
+
+Errors found before the stream starts are ordinary Status responses; once it has started they
+are ERROR events (a stale resourceVersion is a 200 followed by an ERROR carrying 410 Expired).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+
+import orjson
+
+from myriad.api.errors import BadRequestError, InvalidError
+from myriad.api.meta import forbidden
+from myriad.api.registry import ResourceType
+from myriad.apiserver.http import ClientGoneError, Request, Responder
+from myriad.apiserver.rest.interfaces import ListOptions, ReadPath
+from myriad.apiserver.tables.convert import TableConverter, View
+
+#: kube-apiserver's --min-request-timeout: a watch without timeoutSeconds lasts between this
+#: and twice this.
+MIN_REQUEST_TIMEOUT = 1800.0
+
+
+def _timeout(request: Request) -> float:
+    text = request.param("timeoutSeconds")
+    if text is None:
+        return MIN_REQUEST_TIMEOUT * (1 + random.random())
+    try:
+        return max(0.0, float(int(text)))
+    except ValueError:
+        raise BadRequestError(f"invalid timeoutSeconds: {text!r}") from None
+
+
+def _flag(request: Request, name: str) -> bool | None:
+    value = request.param(name)
+    if value is None:
+        return None
+    return value.lower() in ("true", "1")
+
+
+async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOptions, request: Request,
+                      responder: Responder, *, view: View | None = None, tables: TableConverter | None = None) -> None:
+    """``view`` and ``tables`` turn each event's object into a one-row Table (or
+    PartialObjectMetadata); column definitions go with the first event only."""
+    send_initial = _flag(request, "sendInitialEvents")
+    if send_initial is not None and options.resource_version_match != "NotOlderThan":
+        raise _invalid("sendInitialEvents", "sendInitialEvents requires setting resourceVersionMatch to "
+                                            "NotOlderThan")
+    if options.resource_version_match and send_initial is None:
+        raise _invalid("resourceVersionMatch", "resourceVersionMatch is forbidden for watch unless "
+                                               "sendInitialEvents is provided")
+    bookmarks = bool(_flag(request, "allowWatchBookmarks"))
+    timeout = _timeout(request)
+    events = reads.watch(resource, options, send_initial=bool(send_initial), bookmarks=bookmarks or
+                         bool(send_initial))
+    stream = responder.stream(200, content_type="application/json")
+    loop = asyncio.get_running_loop()
+
+    async def pump() -> None:
+        headers = True
+        async for event in events:
+            if event.type == "BOOKMARK" and not bookmarks and not send_initial:
+                continue
+            obj = event.object
+            if tables is not None and view is not None and event.type not in ("ERROR", "BOOKMARK"):
+                obj = tables.object_body(resource, view, obj, headers=headers)
+                headers = False
+            await stream.write(orjson.dumps({"type": event.type, "object": obj}) + b"\n")
+            if event.type == "ERROR":
+                return
+
+    task = loop.create_task(pump())
+    try:
+        done, _ = await asyncio.wait({task, responder.gone}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        if task in done:
+            with contextlib.suppress(ClientGoneError):
+                task.result()
+    finally:
+        if not task.done():
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, ClientGoneError):
+                await task
+        await events.aclose()  # type: ignore[attr-defined]
+        stream.end()
+
+
+def _invalid(field: str, detail: str) -> InvalidError:
+    error = InvalidError.of("ListOptions", "meta.k8s.io", "", [forbidden(field, detail)])
+    error.name = ""
+    return error

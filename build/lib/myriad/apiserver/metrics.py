@@ -1,0 +1,87 @@
+"""Prometheus metrics under upstream's names: ``apiserver_request_total``,
+``apiserver_request_duration_seconds``, ``apiserver_storage_objects`` and
+``apiserver_longrunning_requests`` (current watches), plus the standard ``process_*`` series
+(CPU seconds, resident memory, open fds) as upstream components export. One registry per server."""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Iterator
+
+from prometheus_client import CollectorRegistry, Gauge, ProcessCollector, generate_latest
+from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.utils import floatToGoString
+
+from myriad.apiserver.requestinfo import RequestInfo
+
+_VERBS = {"get": "GET", "list": "LIST", "watch": "WATCH", "create": "POST", "update": "PUT", "patch": "PATCH",
+          "delete": "DELETE", "deletecollection": "DELETECOLLECTION"}
+_BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60)
+
+
+def metric_verb(info: RequestInfo, method: str) -> str:
+    return _VERBS.get(info.verb, method) if info.is_resource else method
+
+
+_BUCKET_LABELS = [*map(floatToGoString, _BUCKETS), "+Inf"]
+
+
+class _RequestCollector:
+    """``apiserver_request_total`` and ``apiserver_request_duration_seconds``, counted in plain
+    dicts and lists and turned into metric families only when scraped: the client library's
+    locked counters and per-bucket loop cost several microseconds on every request.
+
+    Event loop only (observations and scrapes both run there)."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, str, str, str, str, int], int] = {}
+        #: Per (verb, group, version, resource, subresource): per-bucket counts (not cumulative),
+        #: the +Inf bucket last, and the sum of observations.
+        self.histograms: dict[tuple[str, str, str, str, str], tuple[list[int], list[float]]] = {}
+
+    def observe(self, key: tuple[str, str, str, str, str, int], seconds: float | None) -> None:
+        self.counts[key] = self.counts.get(key, 0) + 1
+        if seconds is None:
+            return
+        series = self.histograms.get(key[:5])
+        if series is None:
+            series = self.histograms[key[:5]] = ([0] * (len(_BUCKETS) + 1), [0.0])
+        series[0][bisect_left(_BUCKETS, seconds)] += 1
+        series[1][0] += seconds
+
+    def collect(self) -> Iterator[Metric]:
+        labels = ["verb", "group", "version", "resource", "subresource"]
+        total = CounterMetricFamily("apiserver_request_total", "Requests by verb, resource and HTTP code.",
+                                    labels=[*labels, "code"])
+        for key, count in self.counts.items():
+            total.add_metric([*key[:5], str(key[5])], count)
+        yield total
+        duration = HistogramMetricFamily("apiserver_request_duration_seconds",
+                                         "Response latency by verb and resource.", labels=labels)
+        for key, (buckets, total_seconds) in self.histograms.items():
+            cumulative, running = [], 0
+            for bound, count in zip(_BUCKET_LABELS, buckets, strict=True):
+                running += count
+                cumulative.append((bound, running))
+            duration.add_metric(list(key), cumulative, total_seconds[0])
+        yield duration
+
+
+class ServerMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        ProcessCollector(registry=self.registry)
+        self._requests = _RequestCollector()
+        self.registry.register(self._requests)  # type: ignore[arg-type]
+        self.storage_objects = Gauge("apiserver_storage_objects", "Stored objects by resource.", ["resource"],
+                                     registry=self.registry)
+        self.longrunning = Gauge("apiserver_longrunning_requests", "Open long-running requests (watches).",
+                                 ["verb", "group", "version", "resource"], registry=self.registry)
+
+    def observe(self, info: RequestInfo, method: str, code: int, seconds: float) -> None:
+        verb = metric_verb(info, method)
+        self._requests.observe((verb, info.group, info.version, info.resource, info.subresource, code),
+                               None if verb == "WATCH" else seconds)
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)

@@ -1,0 +1,103 @@
+"""The request entry point: health, version, discovery and metrics paths, then resource paths;
+every error leaves as an upstream-shaped Status, and every request is counted."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+import orjson
+
+from myriad.api.errors import InternalError, NotFoundError, ServiceUnavailableError, StatusError
+from myriad.apiserver.discovery import Discovery
+from myriad.apiserver.endpoints.resource import ResourceEndpoints
+from myriad.apiserver.http import Request, Responder
+from myriad.apiserver.metrics import ServerMetrics
+from myriad.apiserver.openapi import OpenAPI
+from myriad.apiserver.requestinfo import request_info
+from myriad.storage import errors as storage_errors
+
+log = logging.getLogger(__name__)
+_HEALTH = {"/healthz", "/livez", "/readyz"}
+
+
+class Router:
+    def __init__(self, *, resources: ResourceEndpoints, discovery: Discovery, openapi: OpenAPI,
+                 metrics: ServerMetrics, version: bytes,
+                 count_objects: Callable[[], Awaitable[dict[str, int]]]) -> None:
+        self._count_objects = count_objects
+        self._openapi = openapi
+        self._resources = resources
+        self._discovery = discovery
+        self._metrics = metrics
+        self._version = version
+        self.ready = False
+
+    async def __call__(self, request: Request, responder: Responder) -> None:
+        started = time.perf_counter()
+        info = request_info(request)
+        watching = info.is_resource and info.verb == "watch"
+        gauge = None
+        if watching:
+            gauge = self._metrics.longrunning.labels("WATCH", info.group, info.version, info.resource)
+            gauge.inc()
+        try:
+            if info.is_resource:
+                await self._resources.handle(info, request, responder)
+            elif request.path.rstrip("/") == "/metrics":
+                for resource, count in (await self._count_objects()).items():
+                    self._metrics.storage_objects.labels(resource).set(count)
+                responder.send(200, self._metrics.exposition(),
+                               content_type="text/plain; version=0.0.4; charset=utf-8")
+            else:
+                self._non_resource(request, responder)
+        except StatusError as error:
+            self._fail(responder, error)
+        except storage_errors.UnavailableError as exc:
+            self._fail(responder, ServiceUnavailableError(f"storage is unavailable: {exc}"))
+        except Exception as exc:
+            log.exception("internal error serving %s %s", request.method, request.path)
+            self._fail(responder, InternalError.of(exc))
+        finally:
+            if gauge is not None:
+                gauge.dec()
+            self._metrics.observe(info, request.method, responder.status, time.perf_counter() - started)
+
+    @staticmethod
+    def _fail(responder: Responder, error: StatusError) -> None:
+        if responder.started:
+            return
+        headers = [("Retry-After", str(error.retry_after))] if error.retry_after else []
+        responder.send(error.code, error.encode(), headers=headers)
+
+    def _non_resource(self, request: Request, responder: Responder) -> None:
+        path = request.path.rstrip("/") or "/"
+        if path in _HEALTH or path.startswith(("/healthz/", "/livez/", "/readyz/")):
+            if path.startswith("/readyz") and not self.ready:
+                responder.send(500, b"[-]storage not ready\nreadyz check failed\n",
+                               content_type="text/plain; charset=utf-8")
+                return
+            responder.send(200, b"ok", content_type="text/plain; charset=utf-8")
+            return
+        if path == "/version":
+            responder.send(200, self._version)
+            return
+        if path == "/openapi/v3":
+            responder.send(200, self._openapi.index())
+            return
+        if path.startswith("/openapi/v3/"):
+            document = self._openapi.document(path[len("/openapi/v3/"):])
+            if document is None:
+                raise NotFoundError("the server could not find the requested resource", empty_details=True)
+            responder.send(200, document)
+            return
+        body = self._discovery.document(path)
+        if body is not None:
+            responder.send(200, body)
+            return
+        if path == "/":
+            paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/readyz", "/version"]
+            responder.send(200, orjson.dumps({"paths": paths}))
+            return
+        raise NotFoundError("the server could not find the requested resource", empty_details=True)

@@ -1,0 +1,149 @@
+"""The behaviour every resource shares, and the base the per-resource strategies extend.
+
+Main endpoint vs ``/status``: for resources with a status subresource, the main endpoint keeps
+the stored ``status``, and ``/status`` keeps everything but ``status``, metadata included, as
+upstream's paired ``PrepareForUpdate`` strategies do. The store checks the request's
+resourceVersion before these run.
+"""
+
+from __future__ import annotations
+
+from myriad.api import meta
+from myriad.api.errors import Cause
+from myriad.api.registry import ResourceType
+from myriad.apiserver.rest.interfaces import Obj
+from myriad.clock import Clock, SystemClock
+
+_BASE_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
+#: Field labels that read another path (upstream's selectable-field sets).
+_FIELD_PATHS = {"status.successful": "status.succeeded", "source": "source.component"}
+#: What an unset field compares as, where upstream formats a zero value.
+_FIELD_UNSET = {"status.successful": "0", "spec.unschedulable": "false", "spec.hostNetwork": "false"}
+
+
+class GenericStrategy:
+    tracks_generation = True
+    allow_create_on_update = False
+    allow_unconditional_update = True
+    #: Names must be DNS-1123 subdomains (most resources) or labels (namespaces, services).
+    name_rule = "subdomain"
+    #: A delete that removes the object answers with the object instead of a Success Status.
+    return_deleted_object = False
+    #: Field selectors accepted (upstream's field label conversions for the resource).
+    fields = _BASE_FIELDS
+
+    #: Set by the strategy table; strategies that stamp times read it.
+    clock: Clock = SystemClock()
+
+    def __init__(self, resource: ResourceType) -> None:
+        self.resource = resource
+        self.has_status = resource.subresource("status") is not None
+
+    # -- create --------------------------------------------------------------------------------
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        if self.has_status:
+            obj.pop("status", None)
+
+    def default(self, obj: Obj) -> None:
+        """Fills upstream defaults; the generic strategy has none."""
+
+    def validate(self, obj: Obj) -> list[Cause]:
+        return self.validate_metadata(obj)
+
+    def validate_metadata(self, obj: Obj) -> list[Cause]:
+        metadata = obj.get("metadata")
+        if not isinstance(metadata, dict):
+            return [meta.required("metadata")]
+        causes: list[Cause] = []
+        name = metadata.get("name")
+        if not name:
+            causes.append(meta.required("metadata.name", "name or generateName is required"))
+        elif not isinstance(name, str):
+            causes.append(meta.invalid("metadata.name", name, "must be a string"))
+        else:
+            errors = (meta.dns1123_label_errors(name) if self.name_rule == "label"
+                      else meta.path_segment_errors(name) if self.name_rule == "path"
+                      else meta.dns1123_subdomain_errors(name))
+            causes.extend(meta.invalid("metadata.name", name, error) for error in errors)
+        causes.extend(meta.labels_errors(metadata.get("labels"), "metadata.labels"))
+        causes.extend(meta.annotations_errors(metadata.get("annotations"), "metadata.annotations"))
+        finalizers = metadata.get("finalizers")
+        if finalizers is not None:
+            if not isinstance(finalizers, list) or not all(isinstance(f, str) for f in finalizers):
+                causes.append(meta.invalid("metadata.finalizers", finalizers, "must be a list of strings"))
+            else:
+                for i, finalizer in enumerate(finalizers):
+                    errors = meta.qualified_name_errors(finalizer)
+                    causes.extend(meta.invalid(f"metadata.finalizers[{i}]", finalizer, e) for e in errors)
+        return causes
+
+    # -- update --------------------------------------------------------------------------------
+
+    def prepare_for_update(self, new: Obj, old: Obj, *, subresource: str) -> None:
+        if subresource == "status":
+            status = new.get("status")
+            new.clear()
+            new.update({k: v for k, v in old.items() if k != "status"})
+            new["metadata"] = dict(old["metadata"])  # type: ignore[arg-type]
+            if status is not None:
+                new["status"] = status
+        elif self.has_status:
+            if "status" in old:
+                new["status"] = old["status"]
+            else:
+                new.pop("status", None)
+
+    def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:
+        return self.validate(new)
+
+    # -- things held outside the object (service IPs, node ports) ----------------------------
+
+    async def reserve(self, new: Obj, old: Obj | None) -> list[Cause]:
+        """Claims what ``new`` needs that ``old`` (None on create) does not hold; returns
+        causes for what cannot be had."""
+        return []
+
+    async def release(self, obj: Obj, kept: Obj | None) -> None:
+        """Frees what ``obj`` holds and ``kept`` does not (after a delete, a failed write, or
+        an update that dropped it)."""
+
+    # -- delete, select ------------------------------------------------------------------------
+
+    def graceful_period(self, obj: Obj, requested: int | None) -> int:
+        return 0
+
+    def holds_deletion(self, obj: Obj) -> bool:
+        """True while something other than metadata.finalizers keeps a deleted object stored."""
+        return False
+
+    def mark_deleting(self, obj: Obj) -> None:
+        """Adjusts an object as its deletionTimestamp is set (namespaces turn Terminating)."""
+
+    def field(self, obj: Obj, name: str) -> str | None:
+        """A selectable field's value as upstream compares it: text, ``true``/``false`` for
+        booleans, ``""`` when unset."""
+        value: object = obj
+        for step in _FIELD_PATHS.get(name, name).split("."):
+            value = value.get(step) if isinstance(value, dict) else None
+        if value is None:
+            return _FIELD_UNSET.get(name, "")
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return str(value)
+
+    def selectable_fields(self) -> frozenset[str]:
+        return self.fields
+
+    def field_label_error(self, name: str) -> str:
+        """The 400 message for a field selector on a field this resource does not offer."""
+        if self.resource.group == "":
+            return f"field label not supported: {name}"
+        if self.resource.group == "batch" and self.resource.plural == "jobs":
+            return f'field label "{name}" not supported for batchv1.Job'
+        return f'"{name}" is not a known field selector: only "metadata.name", "metadata.namespace"'
+
+    def spec_changed(self, new: Obj, old: Obj) -> bool:
+        """Generation moves when anything but metadata and status changed."""
+        keys = (set(new) | set(old)) - {"metadata", "status", "kind", "apiVersion"}
+        return any(new.get(key) != old.get(key) for key in keys)

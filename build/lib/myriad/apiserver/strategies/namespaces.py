@@ -1,0 +1,45 @@
+"""Namespaces: DNS-1123 label names, spec.finalizers defaulting to ["kubernetes"], phase
+Active, and deletion that marks the namespace Terminating until its spec.finalizers are gone
+(emptied through ``/finalize`` by the namespace controller, a later issue)."""
+
+from __future__ import annotations
+
+from myriad.apiserver.rest.interfaces import Obj
+from myriad.apiserver.strategies.base import GenericStrategy
+
+
+class NamespaceStrategy(GenericStrategy):
+    tracks_generation = False
+    name_rule = "label"
+    return_deleted_object = True
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        obj["status"] = {"phase": "Active"}
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            spec = obj["spec"] = {}
+        spec["finalizers"] = ["kubernetes"]
+
+    def default(self, obj: Obj) -> None:
+        labels = obj["metadata"].setdefault("labels", {})  # type: ignore[union-attr]
+        if isinstance(labels, dict):
+            labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]  # type: ignore[index]
+
+    def prepare_for_update(self, new: Obj, old: Obj, *, subresource: str) -> None:
+        if subresource == "finalize":
+            finalizers = (new.get("spec") or {}).get("finalizers")  # type: ignore[union-attr]
+            new.clear()
+            new.update(old)
+            new["metadata"] = dict(old["metadata"])  # type: ignore[arg-type]
+            new["spec"] = {**(old.get("spec") or {}), "finalizers": finalizers or []}  # type: ignore[dict-item]
+            return
+        super().prepare_for_update(new, old, subresource=subresource)
+        if subresource != "status":
+            new["spec"] = old.get("spec", {})
+
+    def holds_deletion(self, obj: Obj) -> bool:
+        return bool((obj.get("spec") or {}).get("finalizers"))  # type: ignore[union-attr]
+
+    def mark_deleting(self, obj: Obj) -> None:
+        status = obj.get("status")
+        obj["status"] = {**(status if isinstance(status, dict) else {}), "phase": "Terminating"}

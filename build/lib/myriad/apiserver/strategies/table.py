@@ -1,0 +1,98 @@
+"""Which strategy serves which resource type."""
+
+from __future__ import annotations
+
+from myriad.api.registry import ResourceType
+from myriad.apiserver.rest.allocator import ServiceAllocator
+from myriad.apiserver.rest.interfaces import Strategy
+from myriad.apiserver.strategies.base import GenericStrategy
+from myriad.apiserver.strategies.crds import CRDStrategy
+from myriad.apiserver.strategies.custom import CustomResourceStrategy
+from myriad.apiserver.strategies.events import EventStrategy
+from myriad.apiserver.strategies.namespaces import NamespaceStrategy
+from myriad.apiserver.strategies.pods import PodStrategy
+from myriad.apiserver.strategies.services import ServiceStrategy
+from myriad.apiserver.strategies.workloads import (
+    DaemonSetStrategy,
+    DeploymentStrategy,
+    JobStrategy,
+    StatefulSetStrategy,
+    WorkloadStrategy,
+)
+from myriad.clock import Clock
+
+_BY_RESOURCE: dict[tuple[str, str], type[GenericStrategy]] = {
+    ("", "namespaces"): NamespaceStrategy,
+    ("apiextensions.k8s.io", "customresourcedefinitions"): CRDStrategy,
+    ("", "pods"): PodStrategy,
+    ("", "services"): ServiceStrategy,
+    ("apps", "deployments"): DeploymentStrategy,
+    ("apps", "replicasets"): WorkloadStrategy,
+    ("apps", "statefulsets"): StatefulSetStrategy,
+    ("apps", "daemonsets"): DaemonSetStrategy,
+    ("batch", "jobs"): JobStrategy,
+    ("", "events"): EventStrategy,
+    ("events.k8s.io", "events"): EventStrategy,
+}
+#: Resources whose deletes answer with the deleted object (upstream's ReturnDeletedObject).
+_RETURN_DELETED = {("", "serviceaccounts")}
+#: Resources with no spec to track generations of.
+_NO_GENERATION = {("", "configmaps"), ("", "secrets"), ("", "endpoints"), ("", "events"), ("", "serviceaccounts"),
+                  ("events.k8s.io", "events"), ("discovery.k8s.io", "endpointslices"), ("apps", "controllerrevisions"),
+                  ("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "clusterroles"),
+                  ("rbac.authorization.k8s.io", "rolebindings"),
+                  ("rbac.authorization.k8s.io", "clusterrolebindings")}
+#: Resources a PUT may create (upstream's AllowCreateOnUpdate).
+_CREATE_ON_UPDATE = {("", "endpoints"), ("", "events"), ("events.k8s.io", "events"), ("coordination.k8s.io", "leases"),
+                     ("discovery.k8s.io", "endpointslices")}
+
+
+_META = ("metadata.name", "metadata.namespace")
+_EVENT_FIELDS = ("involvedObject.kind", "involvedObject.namespace", "involvedObject.name", "involvedObject.uid",
+                 "involvedObject.apiVersion", "involvedObject.resourceVersion", "involvedObject.fieldPath", "reason",
+                 "reportingComponent", "source", "type")
+#: events.k8s.io/v1's labels for the same fields (the strategy maps them back).
+_EVENT_V1_FIELDS = ("regarding.kind", "regarding.namespace", "regarding.name", "regarding.uid", "regarding.apiVersion",
+                    "regarding.resourceVersion", "regarding.fieldPath", "reason", "reportingController", "source",
+                    "type")
+#: Field selectors beyond metadata.name and metadata.namespace (pods and services say their own).
+_FIELDS: dict[tuple[str, str], frozenset[str]] = {
+    ("", "nodes"): frozenset({"metadata.name", "spec.unschedulable"}),
+    ("", "namespaces"): frozenset({"metadata.name", "status.phase"}),
+    ("", "secrets"): frozenset({*_META, "type"}),
+    ("", "events"): frozenset({*_META, *_EVENT_FIELDS}),
+    ("events.k8s.io", "events"): frozenset({*_META, *_EVENT_V1_FIELDS}),
+    ("batch", "jobs"): frozenset({*_META, "status.successful"}),
+}
+
+
+class StrategyTable:
+    def __init__(self, *, clock: Clock, allocator: ServiceAllocator | None = None) -> None:
+        self._clock = clock
+        self._allocator = allocator
+        self._cache: dict[ResourceType, Strategy] = {}
+
+    def __call__(self, resource: ResourceType) -> Strategy:
+        if resource.custom:  # one per registered version: a CRD update brings new schemas
+            custom = resource.extra.get("strategy")
+            if custom is None:
+                custom = resource.extra["strategy"] = CustomResourceStrategy(resource)
+            return custom  # type: ignore[return-value]
+        strategy = self._cache.get(resource)
+        if strategy is None:
+            key = (resource.group, resource.plural)
+            cls = _BY_RESOURCE.get(key, GenericStrategy)
+            instance = cls(resource)
+            instance.clock = self._clock
+            if key in _FIELDS:
+                instance.fields = _FIELDS[key]
+            if isinstance(instance, ServiceStrategy):
+                instance.allocator = self._allocator
+            if key in _RETURN_DELETED:
+                instance.return_deleted_object = True
+            if key in _NO_GENERATION:
+                instance.tracks_generation = False
+            if key in _CREATE_ON_UPDATE:
+                instance.allow_create_on_update = True
+            strategy = self._cache[resource] = instance
+        return strategy

@@ -1,0 +1,1 @@
+"""Server-side printing: the meta.k8s.io Table representation of API objects."""

@@ -1,0 +1,89 @@
+"""Presenting ``myriad bench apiserver`` results: a rich table and a JSON file.
+
+JSON layout::
+
+    {"config": {...ApiBenchConfig...},
+     "results": [{"op": "create", "concurrency": 32, "completed", "errors", "first_error",
+                  "elapsed_s", "per_s", "server_cpu_s", "server_cpu_us_per_request",
+                  "latency": {"count", "p50_ms", "p99_ms", "p99_9_ms", "max_ms", "over_range"},
+                  "target": {"per_s": 3000, "p99_ms": 50, "met": true} | null}, ...]}
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import orjson
+from rich.console import Console
+from rich.table import Table
+
+from myriad.bench.apiload import PhaseFigures
+from myriad.bench.report import latency_cells, latency_headers
+
+if TYPE_CHECKING:
+    from myriad.bench.apiserver import ApiBenchConfig
+
+#: Issue 3's targets for a server on one core: (requests/s at least, p99 ms at most).
+TARGETS = {"create": (3000.0, 50.0), "get": (10_000.0, 10.0)}
+
+
+@dataclass(frozen=True, kw_only=True)
+class PhaseResult:
+    op: str
+    concurrency: int
+    figures: PhaseFigures
+    #: Server CPU seconds (user + system) spent during the phase; None when not measurable.
+    server_cpu_s: float | None
+
+    @property
+    def cpu_us_per_request(self) -> float | None:
+        if self.server_cpu_s is None or not self.figures.count:
+            return None
+        return self.server_cpu_s / self.figures.count * 1e6
+
+    def target_met(self) -> bool | None:
+        if self.op not in TARGETS:
+            return None
+        rate, p99 = TARGETS[self.op]
+        return self.figures.errors == 0 and self.figures.per_second >= rate and self.figures.latency.p99 <= p99
+
+    def to_json(self) -> dict[str, object]:
+        figures = self.figures
+        target = None
+        if self.op in TARGETS:
+            rate, p99 = TARGETS[self.op]
+            target = {"per_s": rate, "p99_ms": p99, "met": self.target_met()}
+        return {"op": self.op, "concurrency": self.concurrency, "completed": figures.count,
+                "errors": figures.errors, "first_error": figures.first_error, "elapsed_s": figures.elapsed,
+                "per_s": figures.per_second, "server_cpu_s": self.server_cpu_s,
+                "server_cpu_us_per_request": self.cpu_us_per_request, "latency": figures.latency.to_json(),
+                "target": target}
+
+
+def write_json(config: ApiBenchConfig, results: list[PhaseResult]) -> None:
+    document = {"config": config.to_json(), "results": [r.to_json() for r in results]}
+    config.json_path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
+
+
+def print_report(config: ApiBenchConfig, results: list[PhaseResult], console: Console) -> None:
+    where = config.url or (f"server pinned to CPU {config.server_cpu}" if config.server_cpu is not None
+                           else "server unpinned")
+    table = Table(title=f"apiserver bench: pods, {where}", caption="latencies in ms; CPU is the server's")
+    for column in ("op", "conns", "requests", "errors", "req/s", *latency_headers("lat"), "CPU µs/req",
+                   "target"):
+        table.add_column(column, justify="left" if column == "op" else "right")
+    for result in results:
+        figures = result.figures
+        cpu = result.cpu_us_per_request
+        met = result.target_met()
+        target = "-" if met is None else ("[green]met[/green]" if met else "[red]missed[/red]")
+        table.add_row(result.op, str(result.concurrency), f"{figures.count:,}", f"{figures.errors:,}",
+                      f"{figures.per_second:,.0f}", *latency_cells(figures.latency),
+                      "-" if cpu is None else f"{cpu:,.0f}", target)
+    console.print(table)
+    for result in results:
+        if result.figures.first_error:
+            console.print(f"[red]{result.op}: {result.figures.errors} errors; first:[/red] "
+                          f"{result.figures.first_error}")
+    console.print(f"results written to {config.json_path}")

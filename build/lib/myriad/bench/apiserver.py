@@ -1,0 +1,156 @@
+"""``myriad bench apiserver``: create, get, update, patch and list of pods against a real API server.
+
+The bench starts ``myriad apiserver`` on embedded storage in a temp dir (or uses ``--url``), pinned
+to one CPU by default, and drives it from this process on the other CPUs with the raw protocol
+client of :mod:`myriad.bench.httpclient`. Phases run in order, each closed-loop over
+``concurrency`` keep-alive connections (see :mod:`myriad.bench.apiload`):
+
+``create``  POST ``pods`` new pods (the first 1,000 into the namespace the list phase reads);
+``get``     GET of random pods;
+``update``  PUT of each pod in turn, from the body the server last returned (no conflicts);
+``patch``   merge patch of an annotation on random pods;
+``list``    GET of the whole 1,000-pod namespace, ``list_concurrency`` at a time.
+
+For each phase the table shows throughput, latency percentiles (HDR histograms) and the server's
+CPU per request, from its ``process_cpu_seconds_total`` before and after the phase. Results also go
+to the JSON file at :attr:`ApiBenchConfig.json_path`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import orjson
+import uvloop
+from rich.console import Console
+
+from myriad.bench.apiload import LIST_SIZE, PodSet, Request, random_picker, run_phase
+from myriad.bench.apireport import PhaseResult, print_report, write_json
+from myriad.bench.apiserver_process import running_apiserver, server_cpu_seconds
+from myriad.bench.httpclient import Connection
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApiBenchConfig:
+    #: An already running server to measure; None starts one.
+    url: str | None = None
+    #: The CPU a started server is pinned to; None leaves it unpinned.
+    server_cpu: int | None = 0
+    concurrency: int = 64
+    pods: int = 20_000
+    gets: int = 50_000
+    updates: int = 10_000
+    patches: int = 10_000
+    lists: int = 100
+    list_concurrency: int = 4
+    #: Namespace prefix, so runs against one server do not collide.
+    namespace: str = "bench"
+    json_path: Path = Path("bench-apiserver.json")
+    #: Parent of the started server's temp data dir; None for the system temp dir.
+    data_dir: Path | None = None
+
+    def validate(self) -> None:
+        counts = {"concurrency": self.concurrency, "list-concurrency": self.list_concurrency}
+        for name, value in counts.items():
+            if value < 1:
+                raise ValueError(f"--{name} must be at least 1")
+        for name, value in {"gets": self.gets, "updates": self.updates, "patches": self.patches,
+                            "lists": self.lists}.items():
+            if value < 0:
+                raise ValueError(f"--{name} must not be negative")
+        if self.pods < LIST_SIZE:
+            raise ValueError(f"--pods must be at least {LIST_SIZE} (the list phase reads a namespace of {LIST_SIZE})")
+        if self.updates > self.pods:
+            raise ValueError("--updates must not exceed --pods (each pod is updated at most once)")
+        if self.url is None and self.server_cpu is not None and self.server_cpu not in os.sched_getaffinity(0):
+            raise ValueError(f"--server-cpu {self.server_cpu} is not available here")
+
+    def to_json(self) -> dict[str, object]:
+        document = asdict(self)
+        document["json_path"] = str(self.json_path)
+        document["data_dir"] = str(self.data_dir) if self.data_dir else None
+        return document
+
+
+def run(config: ApiBenchConfig, *, console: Console | None = None) -> int:
+    """Runs every phase and reports; the exit status is 1 if any request failed."""
+    console = console or Console()
+    with _server(config) as url:
+        if config.url is None and config.server_cpu is not None:
+            others = os.sched_getaffinity(0) - {config.server_cpu}
+            if others:
+                os.sched_setaffinity(0, others)
+        console.print(f"measuring {url}")
+        results = uvloop.run(_measure(config, url, console))
+    print_report(config, results, console)
+    write_json(config, results)
+    return 1 if any(result.figures.errors for result in results) else 0
+
+
+@contextmanager
+def _server(config: ApiBenchConfig) -> Iterator[str]:
+    if config.url is not None:
+        yield config.url.rstrip("/")
+        return
+    with tempfile.TemporaryDirectory(prefix="myriad-bench-apiserver-", dir=config.data_dir) as scratch, \
+            running_apiserver(data_dir=Path(scratch), cpu=config.server_cpu) as url:
+        yield url
+
+
+async def _measure(config: ApiBenchConfig, url: str, console: Console) -> list[PhaseResult]:
+    split = urlsplit(url)
+    host, port = split.hostname or "127.0.0.1", split.port or 80
+    pods = PodSet(prefix=config.namespace, count=config.pods)
+    connections = [await Connection.open(host, port) for _ in range(config.concurrency)]
+    try:
+        await _create_namespaces(connections[0], pods)
+        listed: list[bytes] = []
+
+        def keep(index: int, body: bytes) -> None:
+            pods.latest[index] = body
+
+        def keep_one_list(_index: int, body: bytes) -> None:
+            if not listed:
+                listed.append(body)
+
+        plans: list[tuple[str, int, Callable[[int], Request], int, Callable[[int], int] | None,
+                          Callable[[int, bytes], None] | None, list[Connection]]] = [
+            ("create", config.pods, pods.create, 201, None, keep, connections),
+            ("get", config.gets, pods.get, 200, random_picker(config.pods), None, connections),
+            ("update", config.updates, pods.update, 200, None, keep, connections),
+            ("patch", config.patches, pods.patch, 200, random_picker(config.pods, seed=2), None, connections),
+            ("list", config.lists, pods.list, 200, None, keep_one_list, connections[:config.list_concurrency]),
+        ]
+        results = []
+        for name, total, build, expect, pick, kept, conns in plans:
+            if total == 0:
+                continue
+            console.print(f"  {name}: {total:,} requests over {len(conns)} connections")
+            cpu_before = await asyncio.to_thread(server_cpu_seconds, url)
+            figures = await run_phase(conns, total=total, build=build, expect=expect, pick=pick, keep=kept)
+            cpu_after = await asyncio.to_thread(server_cpu_seconds, url)
+            cpu = cpu_after - cpu_before if cpu_before is not None and cpu_after is not None else None
+            results.append(PhaseResult(op=name, concurrency=len(conns), figures=figures, server_cpu_s=cpu))
+        if listed:
+            items = len(orjson.loads(listed[0])["items"])
+            if items != LIST_SIZE:
+                raise RuntimeError(f"the list phase read {items} pods, expected {LIST_SIZE}")
+        return results
+    finally:
+        for connection in connections:
+            connection.close()
+
+
+async def _create_namespaces(connection: Connection, pods: PodSet) -> None:
+    for namespace in pods.namespaces:
+        body = orjson.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+        status, reply = await connection.request(b"POST", b"/api/v1/namespaces", body)
+        if status not in (201, 409):
+            raise RuntimeError(f"creating namespace {namespace}: {status} {reply[:300]!r}")

@@ -1,0 +1,59 @@
+"""Latency histograms: HdrHistogram over 1 µs .. 60 s at 3 significant digits.
+
+Values are recorded in microseconds; percentiles come back in milliseconds. A value outside
+the trackable range is clamped to its nearest end, so no sample is dropped; ``over_range``
+counts those clamped down to 60 s, whose true latency is higher than any figure shows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from hdrh.histogram import HdrHistogram
+
+LOWEST_US = 1
+HIGHEST_US = 60_000_000
+SIGNIFICANT_DIGITS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Percentiles:
+    """Latency percentiles in milliseconds over ``count`` samples (all zero when empty)."""
+
+    count: int
+    p50: float
+    p99: float
+    p999: float
+    max: float
+    #: Samples above the 60 s range, recorded as 60 s.
+    over_range: int = 0
+
+    def to_json(self) -> dict[str, float | int]:
+        return {"count": self.count, "p50_ms": self.p50, "p99_ms": self.p99, "p99_9_ms": self.p999,
+                "max_ms": self.max, "over_range": self.over_range}
+
+
+class LatencyHistogram:
+    def __init__(self) -> None:
+        self._hdr = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+        self._over_range = 0
+
+    @property
+    def count(self) -> int:
+        return self._hdr.get_total_count()
+
+    def record_us(self, micros: float) -> None:
+        if micros > HIGHEST_US:
+            self._over_range += 1
+        self._hdr.record_value(min(max(round(micros), LOWEST_US), HIGHEST_US))
+
+    def record_seconds(self, seconds: float) -> None:
+        self.record_us(seconds * 1_000_000)
+
+    def percentiles(self) -> Percentiles:
+        hdr = self._hdr
+
+        def ms(percentile: float) -> float:
+            return hdr.get_value_at_percentile(percentile) / 1000
+
+        return Percentiles(self.count, ms(50), ms(99), ms(99.9), hdr.get_max_value() / 1000, self._over_range)

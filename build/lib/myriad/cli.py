@@ -1,0 +1,157 @@
+"""The ``myriad`` command: parses arguments and hands off to the module that does the work.
+
+    myriad up [--bind ADDR] [--port N] [--data-dir DIR]
+    myriad apiserver [--bind ADDR] [--port N] [--data-dir DIR] [--storage embedded|etcd] [--etcd-endpoints ...]
+    myriad bench storage [--backend embedded,etcd] [--mode put|range|soak] [...]
+    myriad bench apiserver [--url URL] [--server-cpu N] [--concurrency N] [--pods N] [...]
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from pathlib import Path
+
+from myriad import __version__, up
+from myriad.apiserver.options import ServerOptions
+from myriad.bench import apiserver as apiserver_bench
+from myriad.bench import storage
+from myriad.bench.apiserver import ApiBenchConfig
+from myriad.bench.backends import BACKENDS
+from myriad.bench.storage import MODES, BenchConfig
+
+_DEFAULT = " (default: %(default)s)"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        return up.run(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir))
+    if args.command == "apiserver":
+        if args.storage == "etcd" and not args.etcd_endpoints:
+            args.command_parser.error("--storage etcd needs --etcd-endpoints")
+        return up.run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
+                                              storage=args.storage, etcd_endpoints=args.etcd_endpoints))
+    if args.target == "apiserver":
+        api_config = _api_bench_config(args)
+        _validate(api_config, args)
+        return apiserver_bench.run(api_config)
+    config = _bench_config(args)
+    _validate(config, args)
+    return storage.run(config)
+
+
+def _validate(config: ApiBenchConfig | BenchConfig, args: argparse.Namespace) -> None:
+    try:
+        config.validate()
+    except ValueError as exc:
+        args.command_parser.error(str(exc))
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="myriad", description="A Kubernetes-compatible control plane.")
+    parser.add_argument("--version", action="version", version=f"myriad {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    up_command = commands.add_parser("up", help="run the all-in-one control plane on embedded storage")
+    up_command.add_argument("--bind", default="127.0.0.1", help=f"address to listen on{_DEFAULT}")
+    up_command.add_argument("--port", type=int, default=8080, help=f"port to listen on, 0 for any free one{_DEFAULT}")
+    up_command.add_argument("--data-dir", type=Path, default=Path(".myriad"),
+                            help=f"holds the embedded store and the kubeconfig written for clients{_DEFAULT}")
+
+    api = commands.add_parser("apiserver", help="serve the Kubernetes API")
+    api.set_defaults(command_parser=api)
+    api.add_argument("--bind", default="127.0.0.1", help=f"address to listen on{_DEFAULT}")
+    api.add_argument("--port", type=int, default=8080, help=f"port to listen on, 0 for any free one{_DEFAULT}")
+    api.add_argument("--data-dir", type=Path, default=Path(".myriad"),
+                     help=f"holds the embedded store and the kubeconfig written for clients{_DEFAULT}")
+    api.add_argument("--storage", choices=("embedded", "etcd"), default="embedded", help=f"backend{_DEFAULT}")
+    api.add_argument("--etcd-endpoints", type=_names, default=(), metavar="HOST:PORT,...",
+                     help="etcd members, with --storage etcd")
+
+    bench = commands.add_parser("bench", help="benchmarks")
+    targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")
+    bench_storage = targets.add_parser("storage", help="storage backends side by side under random puts")
+    bench_storage.set_defaults(command_parser=bench_storage)
+    add = bench_storage.add_argument
+    defaults = BenchConfig()
+    add("--backend", type=_names, default=",".join(defaults.backends), metavar="NAMES",
+        help=f"comma-separated, run in turn, of: {', '.join(BACKENDS)}{_DEFAULT}")
+    add("--mode", choices=MODES, default=defaults.mode,
+        help=f"put: --puts puts; range: range reads beside puts; soak: puts for --duration{_DEFAULT}")
+    add("--clients", type=int, default=defaults.clients, help=f"concurrent clients{_DEFAULT}")
+    add("--value-size", type=int, default=defaults.value_size, help=f"bytes per value{_DEFAULT}")
+    add("--keys", type=int, default=defaults.keys, help=f"distinct keys to put to{_DEFAULT}")
+    add("--puts", type=int, default=defaults.puts, help=f"puts in total, modes put and range{_DEFAULT}")
+    add("--rate", type=float, default=defaults.rate,
+        help=f"target puts/s over all clients, 0 for as fast as possible{_DEFAULT}")
+    add("--range-keys", type=int, default=defaults.range_keys, help=f"keys per read, mode range{_DEFAULT}")
+    add("--duration", type=float, default=defaults.duration, help=f"seconds, mode soak{_DEFAULT}")
+    add("--sample-interval", type=float, default=defaults.sample_interval,
+        help=f"seconds between samples, mode soak{_DEFAULT}")
+    add("--retention", type=float, default=defaults.retention, help=f"seconds of history kept{_DEFAULT}")
+    add("--etcd-endpoints", type=_names, default="", metavar="HOST:PORT,...",
+        help="an existing etcd to use instead of starting one")
+    add("--json", type=Path, default=defaults.json_path, help=f"results file{_DEFAULT}")
+    add("--data-dir", type=Path, default=None, help="parent of the temp data dirs (default: system temp dir)")
+
+    bench_api = targets.add_parser("apiserver", help="pod create/get/update/patch/list against an API server")
+    bench_api.set_defaults(command_parser=bench_api)
+    add = bench_api.add_argument
+    api_defaults = ApiBenchConfig()
+    add("--url", default=None, help="measure this running server instead of starting one")
+    add("--server-cpu", type=int, default=api_defaults.server_cpu,
+        help=f"CPU the started server is pinned to, -1 for none{_DEFAULT}")
+    add("--concurrency", type=int, default=api_defaults.concurrency, help=f"connections{_DEFAULT}")
+    add("--pods", type=int, default=api_defaults.pods, help=f"pods created{_DEFAULT}")
+    add("--gets", type=int, default=api_defaults.gets, help=f"gets of random pods{_DEFAULT}")
+    add("--updates", type=int, default=api_defaults.updates, help=f"PUTs, at most one per pod{_DEFAULT}")
+    add("--patches", type=int, default=api_defaults.patches, help=f"merge patches of random pods{_DEFAULT}")
+    add("--lists", type=int, default=api_defaults.lists, help=f"lists of the 1,000-pod namespace{_DEFAULT}")
+    add("--list-concurrency", type=int, default=api_defaults.list_concurrency,
+        help=f"connections listing{_DEFAULT}")
+    add("--namespace", default=api_defaults.namespace, help=f"namespace prefix{_DEFAULT}")
+    add("--json", type=Path, default=api_defaults.json_path, help=f"results file{_DEFAULT}")
+    add("--data-dir", type=Path, default=None, help="parent of the server's temp data dir (default: system temp)")
+    return parser
+
+
+def _names(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _api_bench_config(args: argparse.Namespace) -> ApiBenchConfig:
+    return ApiBenchConfig(
+        url=args.url,
+        server_cpu=None if args.server_cpu < 0 else args.server_cpu,
+        concurrency=args.concurrency,
+        pods=args.pods,
+        gets=args.gets,
+        updates=args.updates,
+        patches=args.patches,
+        lists=args.lists,
+        list_concurrency=args.list_concurrency,
+        namespace=args.namespace,
+        json_path=args.json,
+        data_dir=args.data_dir,
+    )
+
+
+def _bench_config(args: argparse.Namespace) -> BenchConfig:
+    return BenchConfig(
+        backends=args.backend,
+        mode=args.mode,
+        clients=args.clients,
+        value_size=args.value_size,
+        keys=args.keys,
+        puts=args.puts,
+        rate=args.rate,
+        range_keys=args.range_keys,
+        duration=args.duration,
+        sample_interval=args.sample_interval,
+        retention=args.retention,
+        etcd_endpoints=args.etcd_endpoints,
+        json_path=args.json,
+        data_dir=args.data_dir,
+    )

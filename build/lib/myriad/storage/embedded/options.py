@@ -1,0 +1,42 @@
+"""Tunables of the embedded backend. Defaults suit the 10k-node target; tests shrink them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from myriad.clock import Clock, SystemClock
+
+
+@dataclass(frozen=True, kw_only=True)
+class EmbeddedOptions:
+    data_dir: Path
+    clock: Clock = field(default_factory=SystemClock)
+    #: Most transactions applied in one group commit (one fsync).
+    max_batch: int = 4096
+    #: Automatic compaction keeps about this many seconds of history; 0 turns it off.
+    compaction_retention: float = 300.0
+    #: How often the automatic compactor samples the revision and compacts.
+    compaction_interval: float = 10.0
+    #: Log rows cleaning may look at in a writer turn that carried no writes (see Writer._clean).
+    compaction_chunk: int = 2000
+    #: The writer completes a checkpoint, restarting the WAL, once it grows past this.
+    wal_checkpoint_bytes: int = 8 * 1024 * 1024
+    #: How often the background thread copies WAL frames into the database.
+    checkpoint_interval: float = 0.05
+    #: A quiet watch that asked for progress notifications gets one this often.
+    progress_notify_interval: float = 5.0
+    #: How often expired leases are looked for.
+    lease_check_interval: float = 0.5
+    #: Bytes of recently written values the writer keeps to answer previous-value lookups.
+    value_cache_bytes: int = 64 * 1024 * 1024
+    #: Bytes of current values the event loop keeps, so most reads of current values need no reader thread.
+    read_cache_bytes: int = 256 * 1024 * 1024
+    #: How often to freeze the garbage collector's view of long-lived objects (see EmbeddedStore).
+    gc_freeze_interval: float = 10.0
+    #: Threads serving reads (value fetches, history, watch catch-up).
+    reader_threads: int = 2
+    #: Rows read per step when a watch replays history.
+    replay_chunk: int = 2000
+    #: Batches a live watcher may hold unread before it falls back to catching up from disk.
+    watch_buffer: int = 4096

@@ -1,0 +1,225 @@
+"""Watches of the embedded backend.
+
+Everything here runs on the event loop thread, and the blocks that switch a watcher between
+modes must not ``await``; they are marked.
+
+A watcher is in one of two modes:
+
+* **catching up**: it pulls events from the log on disk (``reader.replay``), a chunk per
+  ``__anext__``, starting after ``enqueued`` (the highest revision it has queued). When a read
+  comes back short, everything up to that read's snapshot is queued; if that covers the
+  published revision it turns live in the same synchronous step, so no event can slip between
+  the two modes.
+* **live**: :class:`WatchHub` pushes it each published revision's matching events. A pushed
+  revision at or below ``enqueued`` is dropped, which removes any overlap with the catch-up.
+  A live watcher whose consumer falls more than ``watch_buffer`` batches behind drops its queue
+  and goes back to catching up from the last revision it handed out, so a slow consumer costs
+  disk reads, not unbounded memory.
+
+The hub indexes exact-key watchers by key; range watchers are checked per event, which is cheap
+because storage-level range watchers are few (the API server's watch cache holds one per
+resource and fans out itself).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import TYPE_CHECKING
+
+from myriad.storage.embedded.reader import replay
+from myriad.storage.embedded.records import event_from_row, first_id, kv_from_row
+from myriad.storage.errors import CompactedError, StoreClosedError
+from myriad.storage.interfaces import Event, WatchBatch, in_range
+
+if TYPE_CHECKING:
+    from myriad.storage.embedded.store import EmbeddedStore
+
+
+class WatchHub:
+    def __init__(self) -> None:
+        self._exact: dict[bytes, set[EmbeddedWatch]] = {}
+        self._ranges: set[EmbeddedWatch] = set()
+        self._all: set[EmbeddedWatch] = set()
+
+    def add(self, watch: EmbeddedWatch) -> None:
+        if watch.end is None:
+            self._exact.setdefault(watch.key, set()).add(watch)
+        else:
+            self._ranges.add(watch)
+
+    def remove(self, watch: EmbeddedWatch) -> None:
+        if watch.end is None:
+            group = self._exact.get(watch.key)
+            if group is not None:
+                group.discard(watch)
+                if not group:
+                    del self._exact[watch.key]
+        else:
+            self._ranges.discard(watch)
+
+    def track(self, watch: EmbeddedWatch) -> None:
+        self._all.add(watch)
+
+    def untrack(self, watch: EmbeddedWatch) -> None:
+        self._all.discard(watch)
+        self.remove(watch)
+
+    def publish(self, events: list[tuple[int, tuple[Event, ...]]]) -> None:
+        exact, ranges = self._exact, self._ranges
+        if not exact and not ranges:
+            return
+        for revision, revision_events in events:
+            targets: dict[EmbeddedWatch, list[Event]] = {}
+            for event in revision_events:
+                key = event.kv.key
+                group = exact.get(key)
+                if group:
+                    for w in group:
+                        targets.setdefault(w, []).append(event)
+                for w in ranges:
+                    if in_range(key, w.key, w.end):
+                        targets.setdefault(w, []).append(event)
+            for w, matched in targets.items():
+                w.push(revision, matched)
+
+    def close_all(self) -> None:
+        for w in list(self._all):
+            w.store_closed()
+
+
+class EmbeddedWatch:
+    def __init__(
+        self,
+        store: EmbeddedStore,
+        key: bytes,
+        end: bytes | None,
+        *,
+        start_revision: int,
+        prev_kv: bool,
+        progress_notify: bool,
+    ) -> None:
+        self.store = store
+        self.key = key
+        self.end = end
+        self._start_revision = start_revision
+        self._prev_kv = prev_kv
+        self._progress = progress_notify
+        self._queue: deque[WatchBatch] = deque()
+        self._enqueued = 0  # every matching event up to this revision is queued or handed out
+        self._delivered = 0  # every matching event up to this revision has been handed out
+        self._live = False
+        self._started = False
+        self._closed = False
+        self._error: BaseException | None = None
+        self._wakeup = asyncio.Event()
+
+    def __aiter__(self) -> EmbeddedWatch:
+        return self
+
+    async def __anext__(self) -> WatchBatch:
+        if not self._started:
+            self._start()
+        opts = self.store.options
+        while True:
+            if self._error is not None:
+                raise self._error
+            if self._closed:
+                raise StopAsyncIteration
+            if self._queue:
+                return self._take()
+            if not self._live:
+                await self._catch_up(opts.replay_chunk)
+                continue
+            self._wakeup.clear()
+            if not self._progress:
+                await self._wakeup.wait()
+                continue
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), opts.progress_notify_interval)
+            except TimeoutError:
+                if self._live and not self._queue and not self._closed:
+                    revision = max(self.store.published_revision, self._enqueued)
+                    self._delivered = revision
+                    return WatchBatch(revision, ())
+
+    async def aclose(self) -> None:
+        self._closed = True
+        self.store.hub.untrack(self)
+        self._queue.clear()
+        self._wakeup.set()
+
+    # -- event loop callbacks (must not await) -------------------------------------------------
+
+    def push(self, revision: int, events: list[Event]) -> None:
+        if revision <= self._enqueued or self._closed:
+            return
+        if not self._prev_kv:
+            events = [Event(e.type, e.kv) if e.prev_kv is not None else e for e in events]
+        self._queue.append(WatchBatch(revision, tuple(events)))
+        self._enqueued = revision
+        if len(self._queue) > self.store.options.watch_buffer:
+            # Too slow a consumer: forget the queue, catch up from disk later.
+            self._queue.clear()
+            self._enqueued = self._delivered
+            self._live = False
+            self.store.hub.remove(self)
+        self._wakeup.set()
+
+    def store_closed(self) -> None:
+        self._error = StoreClosedError("store closed")
+        self.store.hub.remove(self)
+        self._wakeup.set()
+
+    # -- internals -----------------------------------------------------------------------------
+
+    def _start(self) -> None:
+        self._started = True
+        store = self.store
+        start = self._start_revision
+        if start <= 0:
+            start = store.published_revision + 1
+        elif start <= store.compacted:
+            raise CompactedError(store.compacted, start)
+        self._enqueued = self._delivered = start - 1
+        store.hub.track(self)
+
+    def _take(self) -> WatchBatch:
+        first = self._queue.popleft()
+        if not self._queue:
+            self._delivered = first.revision
+            return first
+        events = list(first.events)
+        while self._queue and len(events) < 1000:
+            batch = self._queue.popleft()
+            events.extend(batch.events)
+            last = batch.revision
+        self._delivered = last
+        return WatchBatch(last, tuple(events))
+
+    async def _catch_up(self, chunk: int) -> None:
+        store = self.store
+        from_revision = self._enqueued + 1
+        if from_revision <= store.compacted:
+            raise CompactedError(store.compacted, from_revision)
+        rows, prevs, snapshot, compacted = await store.reads.run(
+            replay, first_id(from_revision), self.key, self.end, chunk, self._prev_kv
+        )
+        if from_revision <= compacted:
+            raise CompactedError(compacted, from_revision)
+        # --- must not await from here on: the switch to live has to be atomic -----------------
+        if self._closed or self._error is not None or self._enqueued + 1 != from_revision:
+            return
+        if rows:
+            events = []
+            for row in rows:
+                prev = prevs.get(row[6])
+                prev_kv = kv_from_row(prev) if prev is not None and not prev[2] else None
+                events.append(event_from_row(row, prev_kv))
+            self._queue.append(WatchBatch(rows[-1][0] >> 24, tuple(events)))
+            self._enqueued = rows[-1][0] >> 24
+        if len(rows) < chunk:
+            self._enqueued = max(self._enqueued, snapshot)
+            if self._enqueued >= store.published_revision:
+                self._live = True
+                store.hub.add(self)

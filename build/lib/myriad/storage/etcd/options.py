@@ -1,0 +1,15 @@
+"""Tunables of the etcd backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, kw_only=True)
+class EtcdOptions:
+    #: ``host:port`` of each etcd member; on connection loss the client moves to the next one.
+    endpoints: tuple[str, ...]
+    #: Per-request deadline in seconds.
+    timeout: float = 10.0
+    #: How long to keep trying other endpoints before a request fails with UnavailableError.
+    failover_timeout: float = 15.0

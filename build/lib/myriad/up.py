@@ -1,0 +1,36 @@
+"""``myriad up``: the all-in-one control plane on embedded storage. Today that is the API server;
+the scheduler, controllers and hollow nodes join it as their issues land. ``myriad apiserver``
+runs the API server alone, with a choice of storage."""
+
+from __future__ import annotations
+
+import gc
+
+import uvloop
+
+from myriad import __version__
+from myriad.apiserver.app import APIServer
+from myriad.apiserver.options import ServerOptions
+
+
+def run(options: ServerOptions) -> int:
+    """Runs every component there is until SIGINT/SIGTERM."""
+    return run_apiserver(options)
+
+
+def run_apiserver(options: ServerOptions) -> int:
+    """Serves the API until SIGINT/SIGTERM; prints where it listens and how to point kubectl at it."""
+    gc.set_threshold(*options.gc_thresholds)
+    return uvloop.run(_serve(options))
+
+
+async def _serve(options: ServerOptions) -> int:
+    server = APIServer(options)
+    await server.start()
+    print(f"myriad {__version__}: API server on {server.url} ({options.storage} storage)", flush=True)
+    print(f"export KUBECONFIG={options.kubeconfig_path.resolve()}", flush=True)
+    try:
+        await server.serve_forever()
+    finally:
+        await server.stop()
+    return 0
