@@ -32,7 +32,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.storage == "etcd" and not args.etcd_endpoints:
             args.command_parser.error("--storage etcd needs --etcd-endpoints")
         return up.run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
-                                              storage=args.storage, etcd_endpoints=args.etcd_endpoints))
+                                              storage=args.storage, etcd_endpoints=args.etcd_endpoints,
+                                              compaction_retention=args.compaction_retention))
     if args.target == "apiserver":
         api_config = _api_bench_config(args)
         _validate(api_config, args)
@@ -69,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--storage", choices=("embedded", "etcd"), default="embedded", help=f"backend{_DEFAULT}")
     api.add_argument("--etcd-endpoints", type=_names, default=(), metavar="HOST:PORT,...",
                      help="etcd members, with --storage etcd")
+    api.add_argument("--compaction-retention", type=float, default=ServerOptions.compaction_retention,
+                     metavar="SECONDS", help=f"history the embedded store keeps{_DEFAULT}")
 
     bench = commands.add_parser("bench", help="benchmarks")
     targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")

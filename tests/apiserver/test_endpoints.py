@@ -25,6 +25,21 @@ def test_metrics_count_requests_and_stored_objects(apiserver: RunningServer) -> 
     assert 'apiserver_storage_objects{resource="namespaces"} ' in text
     namespaces = next(line for line in text.splitlines() if line.startswith('apiserver_storage_objects{resource="na'))
     assert float(namespaces.split()[-1]) >= 4
+    count = next(line for line in text.splitlines() if line.startswith(
+        'apiserver_request_duration_seconds_count{group="",resource="namespaces",subresource="",verb="LIST"'))
+    assert float(count.split()[-1]) >= 1
+    assert 'apiserver_request_duration_seconds_bucket{group="",le="+Inf",resource="namespaces"' in text
+    assert "# TYPE apiserver_longrunning_requests gauge" in text
+    assert "process_cpu_seconds_total " in text
+
+
+def test_an_open_watch_shows_in_the_watchers_gauge(apiserver: RunningServer) -> None:
+    with urllib.request.urlopen(apiserver.url + "/api/v1/namespaces/default/secrets?watch=1&timeoutSeconds=5",
+                                timeout=10):
+        _, body = apiserver.get("/metrics")
+        gauge = next(line for line in body.decode().splitlines() if line.startswith(
+            'apiserver_longrunning_requests{group="",resource="secrets"'))
+        assert float(gauge.split()[-1]) == 1
 
 
 def test_api_advertises_the_port_actually_listened_on(apiserver: RunningServer) -> None:

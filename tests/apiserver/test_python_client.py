@@ -150,3 +150,14 @@ def test_pods_services_deployments_and_nodes_round_trip(core: client.CoreV1Api) 
     with pytest.raises(ApiException) as missing:
         core.read_node("py-node")
     assert missing.value.status == 404
+
+
+def test_a_json_patch_and_a_failed_test_op(core: client.CoreV1Api) -> None:
+    core.create_namespaced_config_map("default", client.V1ConfigMap(metadata=client.V1ObjectMeta(name="jsonpatch"),
+                                                                    data={"a": "1"}))
+    patched = core.patch_namespaced_config_map("jsonpatch", "default",
+                                               [{"op": "add", "path": "/data/b", "value": "2"}])
+    assert patched.data == {"a": "1", "b": "2"}
+    with pytest.raises(ApiException) as failed:
+        core.patch_namespaced_config_map("jsonpatch", "default", [{"op": "test", "path": "/data/a", "value": "9"}])
+    assert failed.value.status == 422

@@ -56,7 +56,10 @@ class APIServer:
         if options.storage == "etcd":
             self.storage = await open_store(EtcdOptions(endpoints=options.etcd_endpoints))
         else:
-            self.storage = await open_store(EmbeddedOptions(data_dir=options.data_dir / "store", clock=options.clock))
+            retention = options.compaction_retention
+            self.storage = await open_store(EmbeddedOptions(
+                data_dir=options.data_dir / "store", clock=options.clock, compaction_retention=retention,
+                compaction_interval=min(EmbeddedOptions.compaction_interval, max(retention / 2, 0.1))))
         self.allocator = ServiceAllocator(self.storage)
         self.strategies = StrategyTable(clock=options.clock, allocator=self.allocator)
         namespaces = self.registry.get("", "v1", "namespaces")

@@ -24,8 +24,9 @@ class ServerStartError(RuntimeError):
 
 
 @contextmanager
-def running_apiserver(*, data_dir: Path, cpu: int | None, timeout: float = 60.0) -> Iterator[str]:
-    """Runs ``myriad apiserver --port 0`` on ``data_dir`` until the block exits; yields its URL.
+def running_apiserver(*, data_dir: Path, cpu: int | None, timeout: float = 60.0,
+                      args: tuple[str, ...] = ()) -> Iterator[str]:
+    """Runs ``myriad apiserver --port 0 [args]`` on ``data_dir`` until the block exits; yields its URL.
 
     With ``cpu`` set the server (every thread of it) runs on that CPU alone. Its output goes to
     ``data_dir/apiserver.log``.
@@ -35,7 +36,7 @@ def running_apiserver(*, data_dir: Path, cpu: int | None, timeout: float = 60.0)
     pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
     with log_path.open("w") as log:
         process = subprocess.Popen([sys.executable, "-m", "myriad", "apiserver", "--port", "0", "--data-dir",
-                                    str(data_dir)], stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
+                                    str(data_dir), *args], stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
     try:
         yield _wait_for_url(process, log_path, timeout)
     finally:

@@ -34,7 +34,8 @@ class Recorder:
 @pytest.fixture
 async def edge() -> AsyncIterator[tuple[HttpServer, Recorder, int]]:
     recorder = Recorder()
-    server = HttpServer(recorder, options=HttpOptions(max_body_bytes=1024, idle_timeout=0.5, shutdown_grace=1))
+    server = HttpServer(recorder, options=HttpOptions(max_body_bytes=1024, idle_timeout=0.5, request_read_timeout=0.5,
+                                                      shutdown_grace=1))
     port = await server.start("127.0.0.1", 0)
     yield server, recorder, port
     await server.shutdown()
@@ -88,6 +89,17 @@ async def test_malformed_requests_get_400(edge) -> None:  # noqa: ANN001
 async def test_idle_connections_are_closed(edge) -> None:  # noqa: ANN001
     _, _, port = edge
     reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    assert await asyncio.wait_for(reader.read(), timeout=5) == b""
+    writer.close()
+
+
+async def test_a_request_that_stops_arriving_gets_408_and_the_connection_closes(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"POST /slow HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+    head, body = await asyncio.wait_for(_read_response(reader), timeout=5)
+    assert head.startswith(b"HTTP/1.1 408 ")
+    assert b'"reason":"BadRequest"' in body and b"timed out reading the request" in body
     assert await asyncio.wait_for(reader.read(), timeout=5) == b""
     writer.close()
 

@@ -212,7 +212,11 @@ class ResourceEndpoints:
         match = request.param("resourceVersionMatch") or ""
         token = request.param("continue") or ""
         causes = []
-        if match and match not in ("Exact", "NotOlderThan"):
+        if info.verb == "watch":
+            pass  # a watch's resourceVersionMatch rules are its own (endpoints/watch.py)
+        elif request.param("sendInitialEvents") is not None:
+            causes.append(forbidden("sendInitialEvents", "sendInitialEvents is forbidden for list"))
+        elif match and match not in ("Exact", "NotOlderThan"):
             causes.append(unsupported("resourceVersionMatch", match, ["Exact", "NotOlderThan", ""]))
         elif match and not rv:
             causes.append(forbidden("resourceVersionMatch",

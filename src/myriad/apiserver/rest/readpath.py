@@ -94,6 +94,7 @@ class StorageReadPath:
                 want = 0 if not limit else (limit - len(items) if matches is None else max(_CHUNK, limit))
                 result = await self._storage.range(key, end, revision=revision, limit=want + 1 if want else 0)
                 revision = observed = result.revision
+                _not_older_than(options, observed)
                 kvs = result.kvs
                 more = bool(want) and len(kvs) > want
                 if more:
@@ -174,6 +175,16 @@ class StorageReadPath:
                 f"too old resource version: {start} ({exc.compacted_revision})").to_status(), 0)
         finally:
             await watch.aclose()
+
+
+def _not_older_than(options: ListOptions, observed: int) -> None:
+    """A list asking for at least ``resourceVersion`` (NotOlderThan, or no match given) read at an
+    older revision: 504 Timeout, as upstream answers once its wait for that revision runs out."""
+    rv = options.resource_version
+    if rv in ("", "0") or options.resource_version_match == "Exact" or options.continue_token:
+        return
+    if int(rv) > observed:
+        raise TimeoutError_(f"Too large resource version: {rv}, current: {observed}")
 
 
 def _bookmark(resource: ResourceType, revision: int, *, initial_end: bool = False) -> Obj:

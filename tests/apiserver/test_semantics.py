@@ -1,0 +1,219 @@
+"""Verb semantics as upstream answers them: dry runs, delete preconditions and propagation,
+finalizers, generateName, resourceVersion rules, pagination expiry, watch framing (bookmarks,
+initial events, timeouts, stale versions), body errors and patch content types."""
+
+from __future__ import annotations
+
+import json
+import socket
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from myriad.bench.apiserver_process import running_apiserver
+from tests.apiserver.conftest import RunningServer
+
+CMS = "/api/v1/namespaces/default/configmaps"
+
+
+def configmap(name: str, **metadata: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name, **metadata}, "data": {"a": "1"}}
+
+
+def watch_lines(apiserver: RunningServer, path: str, *, limit: int, timeout: float = 10) -> list[dict[str, Any]]:
+    """The first ``limit`` events of a watch (or all of them if the server ends it first)."""
+    events = []
+    with urllib.request.urlopen(apiserver.url + path, timeout=timeout) as response:
+        for line in response:
+            events.append(json.loads(line))
+            if len(events) == limit:
+                break
+    return events
+
+
+def test_dry_run_validates_but_stores_nothing(apiserver: RunningServer) -> None:
+    code, obj = apiserver.send("POST", CMS + "?dryRun=All", configmap("dry"))
+    assert code == 201 and obj["metadata"]["uid"]
+    assert apiserver.get(f"{CMS}/dry")[0] == 404
+    code, status = apiserver.send("POST", CMS + "?dryRun=Maybe", configmap("dry"))
+    assert code == 400
+
+
+def test_generate_name_appends_five_characters(apiserver: RunningServer) -> None:
+    code, obj = apiserver.send("POST", CMS, configmap("", generateName="gen-"))
+    assert code == 201
+    name = obj["metadata"]["name"]
+    assert name.startswith("gen-") and len(name) == len("gen-") + 5
+
+
+def test_delete_preconditions_must_match(apiserver: RunningServer) -> None:
+    code, obj = apiserver.send("POST", CMS, configmap("guarded"))
+    body = {"kind": "DeleteOptions", "apiVersion": "v1", "preconditions": {"uid": "not-the-uid"}}
+    code, status = apiserver.send("DELETE", f"{CMS}/guarded", body)
+    assert code == 409 and status["reason"] == "Conflict"
+    assert "the UID in the precondition (not-the-uid) does not match" in status["message"]
+    body = {"preconditions": {"resourceVersion": "1"}}
+    code, status = apiserver.send("DELETE", f"{CMS}/guarded", body)
+    assert code == 409 and "the ResourceVersion in the precondition (1) does not match" in status["message"]
+    body = {"preconditions": {"uid": obj["metadata"]["uid"], "resourceVersion": obj["metadata"]["resourceVersion"]}}
+    assert apiserver.send("DELETE", f"{CMS}/guarded", body)[0] == 200
+
+
+def test_finalizers_hold_a_deleted_object_until_the_last_one_goes(apiserver: RunningServer) -> None:
+    apiserver.send("POST", CMS, configmap("held", finalizers=["example.com/keep"]))
+    code, marked = apiserver.send("DELETE", f"{CMS}/held", None)
+    assert code == 200 and marked["metadata"]["deletionTimestamp"]
+    code, status = apiserver.send("PATCH", f"{CMS}/held", {"metadata": {"finalizers": ["example.com/keep", "x/y"]}})
+    assert code == 422 and "no new finalizers can be added if the object is being deleted" in status["message"]
+    assert apiserver.send("PATCH", f"{CMS}/held", {"metadata": {"finalizers": None}})[0] == 200
+    assert apiserver.get(f"{CMS}/held")[0] == 404
+
+
+@pytest.mark.parametrize(("policy", "finalizer"), [("Foreground", "foregroundDeletion"), ("Orphan", "orphan")])
+def test_propagation_policies_add_their_finalizer(apiserver: RunningServer, policy: str, finalizer: str) -> None:
+    name = f"prop-{policy.lower()}"
+    apiserver.send("POST", CMS, configmap(name))
+    code, marked = apiserver.send("DELETE", f"{CMS}/{name}", {"propagationPolicy": policy})
+    assert code == 200 and marked["metadata"]["finalizers"] == [finalizer]
+    assert marked["metadata"]["deletionTimestamp"]
+
+
+@pytest.mark.parametrize(("query", "code", "message"), [
+    ("resourceVersionMatch=Exact", 422, "resourceVersionMatch is forbidden unless resourceVersion is provided"),
+    ("resourceVersion=0&resourceVersionMatch=Exact", 422,
+     'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
+    ("resourceVersion=5&resourceVersionMatch=Sometimes", 422, 'Unsupported value: "Sometimes"'),
+    ("resourceVersion=abc", 400, "invalid resource version: abc"),
+    ("limit=1&continue=bogus", 400, "invalid continue token"),
+])
+def test_list_options_are_validated_as_upstream(apiserver: RunningServer, query: str, code: int,
+                                                message: str) -> None:
+    status, body = apiserver.get(f"{CMS}?{query}")
+    assert status == code
+    assert message in json.loads(body)["message"]
+
+
+def test_an_exact_list_reads_the_past_and_a_future_version_times_out(apiserver: RunningServer) -> None:
+    code, first = apiserver.send("POST", CMS, configmap("past-1"))
+    apiserver.send("POST", CMS, configmap("past-2"))
+    rv = first["metadata"]["resourceVersion"]
+    status, body = apiserver.get(f"{CMS}?resourceVersion={rv}&resourceVersionMatch=Exact")
+    names = [i["metadata"]["name"] for i in json.loads(body)["items"]]
+    assert "past-1" in names and "past-2" not in names
+    status, body = apiserver.get(f"{CMS}?resourceVersion=999999999&resourceVersionMatch=NotOlderThan")
+    assert status == 504 and "Too large resource version: 999999999" in json.loads(body)["message"]
+
+
+def test_watch_with_initial_events_ends_them_with_an_annotated_bookmark(apiserver: RunningServer) -> None:
+    apiserver.send("POST", CMS, configmap("initial"))
+    events = watch_lines(apiserver, f"{CMS}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                                    "&allowWatchBookmarks=true&fieldSelector=metadata.name%3Dinitial", limit=2)
+    assert [e["type"] for e in events] == ["ADDED", "BOOKMARK"]
+    assert events[1]["object"]["metadata"]["annotations"] == {"k8s.io/initial-events-end": "true"}
+
+
+def test_a_watch_honours_timeout_seconds(apiserver: RunningServer) -> None:
+    started = time.monotonic()
+    events = watch_lines(apiserver, f"{CMS}?watch=1&resourceVersion=999999999&timeoutSeconds=1", limit=100)
+    assert events == [] and time.monotonic() - started < 5
+
+
+@pytest.fixture(scope="module")
+def compacting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+    """A server that keeps only a second of history, so versions expire within a test."""
+    data_dir = tmp_path_factory.mktemp("compacting")
+    with running_apiserver(data_dir=data_dir, cpu=None, args=("--compaction-retention", "1")) as url:
+        yield RunningServer(url=url, kubeconfig=data_dir / "kubeconfig", data_dir=data_dir)
+
+
+def test_expired_versions_get_410_for_continues_and_error_events_for_watches(compacting: RunningServer) -> None:
+    for i in range(3):
+        assert compacting.send("POST", CMS, configmap(f"old-{i}"))[0] == 201
+    status, body = compacting.get(f"{CMS}?limit=1")
+    page = json.loads(body)
+    token, old_rv = page["metadata"]["continue"], page["metadata"]["resourceVersion"]
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        compacting.send("POST", CMS, configmap(f"new-{time.monotonic_ns()}"))
+        status, body = compacting.get(f"{CMS}?limit=1&continue={urllib.parse.quote(token)}")
+        if status == 410:
+            break
+        time.sleep(0.3)
+    expired = json.loads(body)
+    assert status == 410 and expired["reason"] == "Expired"
+    assert expired["message"].startswith("The provided continue parameter is too old")
+    events = watch_lines(compacting, f"{CMS}?watch=1&resourceVersion={old_rv}&timeoutSeconds=5", limit=1)
+    assert events[0]["type"] == "ERROR"
+    assert events[0]["object"]["code"] == 410 and events[0]["object"]["reason"] == "Expired"
+
+
+@pytest.mark.parametrize(("body", "content_type", "code", "message"), [
+    (b"{not json", "application/json", 400, "error decoding request body"),
+    (b'["a list"]', "application/json", 400, "must be a JSON object"),
+    (b'{"apiVersion":"v1","kind":"Secret","metadata":{"name":"x"}}', "application/json", 400,
+     "the kind in the data (Secret) does not match the expected kind (ConfigMap)"),
+    (b'{"apiVersion":"apps/v1","kind":"ConfigMap","metadata":{"name":"x"}}', "application/json", 400,
+     "the API version in the data (apps/v1) does not match the expected API version (v1)"),
+    (b"a: b", "text/plain", 415, "the body of the request was in an unknown format"),
+])
+def test_bad_bodies_get_upstream_errors(apiserver: RunningServer, body: bytes, content_type: str, code: int,
+                                        message: str) -> None:
+    request = urllib.request.Request(apiserver.url + CMS, method="POST", data=body,
+                                     headers={"Content-Type": content_type})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            status, answer = response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        status, answer = error.code, json.loads(error.read())
+    assert status == code and message in answer["message"]
+
+
+def test_a_put_whose_name_differs_from_the_url_gets_400(apiserver: RunningServer) -> None:
+    apiserver.send("POST", CMS, configmap("named"))
+    code, status = apiserver.send("PUT", f"{CMS}/named", configmap("other"))
+    assert code == 400 and "does not match the name" in status["message"]
+
+
+@pytest.mark.parametrize(("content_type", "patch", "expected"), [
+    ("application/json-patch+json", [{"op": "replace", "path": "/data/a", "value": "2"}], {"a": "2"}),
+    ("application/merge-patch+json", {"data": {"b": "3"}}, {"a": "1", "b": "3"}),
+    ("application/strategic-merge-patch+json", {"data": {"c": "4"}}, {"a": "1", "c": "4"}),
+])
+def test_each_patch_type_applies(apiserver: RunningServer, content_type: str, patch: Any,
+                                 expected: dict[str, str]) -> None:
+    name = "patched-" + content_type.split("/")[1].split("-patch")[0]
+    apiserver.send("POST", CMS, configmap(name))
+    code, obj = apiserver.send("PATCH", f"{CMS}/{name}", patch, content_type=content_type)
+    assert code == 200 and obj["data"] == expected
+
+
+def test_apply_patches_get_415_until_server_side_apply(apiserver: RunningServer) -> None:
+    apiserver.send("POST", CMS, configmap("applied"))
+    code, status = apiserver.send("PATCH", f"{CMS}/applied", {"data": {}},
+                                  content_type="application/apply-patch+yaml")
+    assert code == 415 and status["reason"] == "UnsupportedMediaType"
+
+
+def test_a_strategic_patch_with_retain_keys_drops_the_other_keys(apiserver: RunningServer) -> None:
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "retained"},
+                  "spec": {"selector": {"matchLabels": {"app": "r"}}, "template": {
+                      "metadata": {"labels": {"app": "r"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}},
+                      "strategy": {"type": "RollingUpdate", "rollingUpdate": {"maxSurge": 1}}}}
+    deployments = "/apis/apps/v1/namespaces/default/deployments"
+    assert apiserver.send("POST", deployments, deployment)[0] == 201
+    patch = {"spec": {"strategy": {"$retainKeys": ["type"], "type": "Recreate"}}}
+    code, obj = apiserver.send("PATCH", f"{deployments}/retained", patch,
+                               content_type="application/strategic-merge-patch+json")
+    assert code == 200 and obj["spec"]["strategy"] == {"type": "Recreate"}
+
+
+def test_a_half_sent_request_does_not_hold_up_others(apiserver: RunningServer) -> None:
+    """(The 408 that ends it after the read timeout is in the edge tests, with a short timeout.)"""
+    host, port = urllib.parse.urlsplit(apiserver.url).hostname, urllib.parse.urlsplit(apiserver.url).port
+    with socket.create_connection((host, port), timeout=5) as slow:
+        slow.sendall(b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
+        assert apiserver.get("/healthz") == (200, b"ok")
