@@ -217,3 +217,10 @@ def test_a_half_sent_request_does_not_hold_up_others(apiserver: RunningServer) -
     with socket.create_connection((host, port), timeout=5) as slow:
         slow.sendall(b"POST /api/v1/namespaces/default/configmaps HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{")
         assert apiserver.get("/healthz") == (200, b"ok")
+
+
+@pytest.mark.parametrize("name", ["default", "kube-system", "kube-public"])
+def test_the_immortal_namespaces_may_not_be_deleted(apiserver: RunningServer, name: str) -> None:
+    code, status = apiserver.send("DELETE", f"/api/v1/namespaces/{name}", None)
+    assert code == 403 and status["message"] == f'namespaces "{name}" is forbidden: this namespace may not be deleted'
+    assert apiserver.get(f"/api/v1/namespaces/{name}")[0] == 200

@@ -55,6 +55,9 @@ class Strategy(Protocol):
     def graceful_period(self, obj: Obj, requested: int | None) -> int:
         """Seconds the object lingers with a deletionTimestamp before it goes; 0 deletes now."""
 
+    def deletion_forbidden(self, name: str) -> str | None:
+        """Why the object ``name`` may never be deleted (answered with 403), or None."""
+
     def holds_deletion(self, obj: Obj) -> bool:
         """True while something besides metadata.finalizers keeps a deleted object stored."""
 

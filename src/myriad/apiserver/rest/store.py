@@ -307,6 +307,9 @@ class ObjectStore:
 
     async def _delete(self, resource: ResourceType, namespace: str, name: str, options: DeleteOptions) -> DeleteOutcome:
         strategy = self._strategy(resource)
+        forbidden = strategy.deletion_forbidden(name)
+        if forbidden:
+            raise ForbiddenError.of(resource.plural, resource.group, name, forbidden)
         key = self.key(resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
             kv = await self._storage.get(key)

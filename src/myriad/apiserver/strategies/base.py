@@ -113,6 +113,10 @@ class GenericStrategy:
     def graceful_period(self, obj: Obj, requested: int | None) -> int:
         return 0
 
+    def deletion_forbidden(self, name: str) -> str | None:
+        """Why ``name`` may never be deleted (a 403), or None."""
+        return None
+
     def holds_deletion(self, obj: Obj) -> bool:
         """True while something other than metadata.finalizers keeps a deleted object stored."""
         return False

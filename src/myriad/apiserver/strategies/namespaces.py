@@ -7,11 +7,17 @@ from __future__ import annotations
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.strategies.base import GenericStrategy
 
+#: Namespaces the NamespaceLifecycle admission plugin never lets go.
+IMMORTAL = frozenset({"default", "kube-system", "kube-public"})
+
 
 class NamespaceStrategy(GenericStrategy):
     tracks_generation = False
     name_rule = "label"
     return_deleted_object = True
+
+    def deletion_forbidden(self, name: str) -> str | None:
+        return "this namespace may not be deleted" if name in IMMORTAL else None
 
     def prepare_for_create(self, obj: Obj) -> None:
         obj["status"] = {"phase": "Active"}
