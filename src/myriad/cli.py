@@ -71,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     api.add_argument("--etcd-endpoints", type=_names, default=(), metavar="HOST:PORT,...",
                      help="etcd members, with --storage etcd")
     api.add_argument("--compaction-retention", type=float, default=ServerOptions.compaction_retention,
-                     metavar="SECONDS", help=f"history the embedded store keeps{_DEFAULT}")
+                     metavar="SECONDS", help=f"history kept before compaction (either storage){_DEFAULT}")
 
     bench = commands.add_parser("bench", help="benchmarks")
     targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")

@@ -53,13 +53,13 @@ class APIServer:
     async def start(self) -> None:
         options = self.options
         options.data_dir.mkdir(parents=True, exist_ok=True)
+        retention = options.compaction_retention
+        compaction = {"compaction_retention": retention, "clock": options.clock,
+                      "compaction_interval": min(EmbeddedOptions.compaction_interval, max(retention / 2, 0.1))}
         if options.storage == "etcd":
-            self.storage = await open_store(EtcdOptions(endpoints=options.etcd_endpoints))
+            self.storage = await open_store(EtcdOptions(endpoints=options.etcd_endpoints, **compaction))
         else:
-            retention = options.compaction_retention
-            self.storage = await open_store(EmbeddedOptions(
-                data_dir=options.data_dir / "store", clock=options.clock, compaction_retention=retention,
-                compaction_interval=min(EmbeddedOptions.compaction_interval, max(retention / 2, 0.1))))
+            self.storage = await open_store(EmbeddedOptions(data_dir=options.data_dir / "store", **compaction))
         self.allocator = ServiceAllocator(self.storage)
         self.strategies = StrategyTable(clock=options.clock, allocator=self.allocator)
         namespaces = self.registry.get("", "v1", "namespaces")

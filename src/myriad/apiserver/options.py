@@ -19,8 +19,8 @@ class ServerOptions:
     data_dir: Path = Path(".myriad")
     storage: str = "embedded"
     etcd_endpoints: tuple[str, ...] = ()
-    #: Seconds of history the embedded store keeps before compacting it away (upstream compacts
-    #: etcd every ``--etcd-compaction-interval``, 5 minutes by default).
+    #: Seconds of history the store keeps before compacting it away, either backend (upstream
+    #: compacts etcd every ``--etcd-compaction-interval``, 5 minutes by default).
     compaction_retention: float = 300.0
     http: HttpOptions = field(default_factory=HttpOptions)
     clock: Clock = field(default_factory=SystemClock)

@@ -68,7 +68,8 @@ async def open_backend(spec: BackendSpec) -> AsyncIterator[BenchBackend]:
     if spec.name not in BACKENDS:
         raise ValueError(f"unknown backend {spec.name!r}; choose from {', '.join(BACKENDS)}")
     if spec.name == "etcd" and spec.etcd_endpoints:
-        store = await open_store(EtcdOptions(endpoints=spec.etcd_endpoints))
+        store = await open_store(EtcdOptions(endpoints=spec.etcd_endpoints,
+                                             compaction_retention=spec.compaction_retention))
         try:
             await _delete_prefixes(store, spec.prefixes)
             yield BenchBackend(name=spec.name, store=store, data_dir=None)
@@ -87,7 +88,8 @@ async def open_backend(spec: BackendSpec) -> AsyncIterator[BenchBackend]:
                 await store.close()
         else:
             async with LocalEtcd(data_dir=data_dir) as etcd:
-                store = await open_store(EtcdOptions(endpoints=(etcd.endpoint,)))
+                store = await open_store(EtcdOptions(endpoints=(etcd.endpoint,),
+                                                     compaction_retention=spec.compaction_retention))
                 try:
                     yield BenchBackend(name=spec.name, store=store, data_dir=data_dir)
                 finally:

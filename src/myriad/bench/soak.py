@@ -5,14 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from myriad.bench.backends import BenchBackend
 from myriad.bench.workload import PutWorkload
-from myriad.storage import Store
-from myriad.storage.errors import CompactedError
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,21 +69,3 @@ class SoakSampler:
             compacted_revision=compacted,
         ))
         self._previous = now
-
-
-async def compact_periodically(store: Store, *, retention: float, interval: float = 10.0) -> None:
-    """Every ``interval`` seconds, until cancelled, notes the current revision and compacts to
-    the newest one noted at least ``retention`` seconds ago."""
-    seen: deque[tuple[float, int]] = deque()
-    while True:
-        now = time.monotonic()
-        seen.append((now, await store.current_revision()))
-        target = 0
-        while seen and now - seen[0][0] >= retention:
-            target = seen.popleft()[1]
-        if target > await store.compacted_revision():
-            try:
-                await store.compact(target)
-            except CompactedError:  # someone else compacted past it meanwhile
-                pass
-        await asyncio.sleep(interval)

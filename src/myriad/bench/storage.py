@@ -12,8 +12,8 @@ Each backend named in :attr:`BenchConfig.backends` runs in turn on fresh state (
     show whether reads wait for writes.
 ``soak``
     puts at ``rate`` for ``duration`` seconds, sampled every ``sample_interval`` seconds
-    (interval puts/s and p99, data file sizes, compaction lag). The embedded store compacts
-    itself keeping ``retention`` seconds of history; for etcd the bench compacts alike.
+    (interval puts/s and p99, data file sizes, compaction lag). Both stores compact themselves
+    keeping ``retention`` seconds of history (:mod:`myriad.storage.compaction`).
 
 A backend that fails is reported and the others still run. Results go to the terminal and,
 with the config and soak samples, to the JSON file at :attr:`BenchConfig.json_path`.
@@ -36,7 +36,7 @@ from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextC
 
 from myriad.bench.backends import BACKENDS, BackendSpec, BenchBackend, open_backend
 from myriad.bench.report import BackendResult, format_disk, print_report, write_json
-from myriad.bench.soak import SoakSample, SoakSampler, compact_periodically
+from myriad.bench.soak import SoakSample, SoakSampler
 from myriad.bench.workload import (
     PUT_PREFIX,
     RANGE_PREFIX,
@@ -165,10 +165,7 @@ async def _beside_range_reads(config: BenchConfig, store: Store,
 async def _soak(config: BenchConfig, backend: BenchBackend, workload: PutWorkload, progress: Progress,
                 result: BackendResult) -> None:
     sampler = SoakSampler(backend, workload, on_sample=partial(_on_sample, progress, backend.name, result))
-    jobs = []
-    if backend.name == "etcd":  # the embedded store compacts itself
-        jobs.append(compact_periodically(backend.store, retention=config.retention))
-    async with _background(*jobs), asyncio.TaskGroup() as group:
+    async with asyncio.TaskGroup() as group:
         puts = group.create_task(workload.run())
         await sampler.run(interval=config.sample_interval, duration=config.duration)
         workload.stop()

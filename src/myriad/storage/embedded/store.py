@@ -24,10 +24,10 @@ import contextlib
 import gc
 import sqlite3
 import threading
-from collections import deque
 from collections.abc import Sequence
 from itertools import islice
 
+from myriad.storage.compaction import compact_periodically
 from myriad.storage.embedded.apply import count_keys
 from myriad.storage.embedded.checkpointer import Checkpointer
 from myriad.storage.embedded.cleaning import Cleaner
@@ -124,7 +124,11 @@ class EmbeddedStore(KVOps):
         store._checkpointer.start()
         store._tasks.append(asyncio.create_task(store._expire_leases(), name="myriad-lease-expiry"))
         if options.compaction_retention > 0:
-            store._tasks.append(asyncio.create_task(store._auto_compact(), name="myriad-auto-compact"))
+            policy = compact_periodically(current=store.current_revision, compacted=store.compacted_revision,
+                                          compact=store.compact, clock=options.clock,
+                                          retention=options.compaction_retention,
+                                          interval=options.compaction_interval)
+            store._tasks.append(asyncio.create_task(policy, name="myriad-auto-compact"))
         return store
 
     def _load(self) -> None:
@@ -336,21 +340,6 @@ class EmbeddedStore(KVOps):
 
     async def compact(self, revision: int) -> None:
         await self._submit("compact", revision)
-
-    async def _auto_compact(self) -> None:
-        """Keeps about ``compaction_retention`` seconds of history, like etcd's periodic mode."""
-        opts = self.options
-        samples: deque[tuple[float, int]] = deque()
-        while True:
-            await asyncio.sleep(opts.compaction_interval)
-            now = opts.clock.monotonic()
-            samples.append((now, self.published_revision))
-            target = 0
-            while samples and samples[0][0] <= now - opts.compaction_retention:
-                target = samples.popleft()[1]
-            if target > self.compacted:
-                with contextlib.suppress(CompactedError):
-                    await self.compact(target)
 
     async def _freeze_gc(self) -> None:
         """The key indexes are huge GC-tracked containers (a full collection walked 1M keys for

@@ -18,12 +18,15 @@ Concurrency: any number of tasks may use one store at once; everything runs on o
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable, Sequence
 from typing import TypeVar
 
 import grpc
 from aetcd import rpc
 
+from myriad.storage.compaction import compact_periodically
 from myriad.storage.errors import LeaseNotFoundError, StorageError, StoreClosedError
 from myriad.storage.etcd import convert
 from myriad.storage.etcd.convert import Failure
@@ -59,6 +62,7 @@ class EtcdStore(KVOps):
         #: The highest revision known to be compacted (a lower bound of etcd's).
         self._compacted = 0
         self._watches: set[EtcdWatch] = set()
+        self._compactor: asyncio.Task[None] | None = None
 
     @classmethod
     async def open(cls, options: EtcdOptions) -> EtcdStore:
@@ -72,6 +76,12 @@ class EtcdStore(KVOps):
         except BaseException:
             await endpoints.close()
             raise
+        if options.compaction_retention > 0:
+            policy = compact_periodically(current=store.current_revision, compacted=store.compacted_revision,
+                                          compact=store.compact, clock=options.clock,
+                                          retention=options.compaction_retention,
+                                          interval=options.compaction_interval)
+            store._compactor = asyncio.create_task(policy, name="myriad-etcd-auto-compact")
         return store
 
     @property
@@ -288,7 +298,12 @@ class EtcdStore(KVOps):
         return await self._endpoints.call(op, idempotent=True)
 
     async def close(self) -> None:
-        """Ends open watches and closes the channels. Idempotent."""
+        """Ends open watches and the compactor, and closes the channels. Idempotent."""
+        if self._compactor is not None:
+            self._compactor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._compactor
+            self._compactor = None
         for watch in list(self._watches):
             await watch.aclose()
         if not self._endpoints.closed:
