@@ -55,7 +55,7 @@ def test_status_subresource_changes_only_status(apiserver: RunningServer) -> Non
                                         "spec": {"containers": [{"name": "c", "image": "i"}]}}},
                   "status": {"replicas": 9}}
     status, created = apiserver.send("POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
-    assert status == 201 and "status" not in created
+    assert status == 201 and created["status"] == {}
     path = "/apis/apps/v1/namespaces/default/deployments/st"
     status, patched = apiserver.send("PATCH", path + "/status",
                             {"status": {"replicas": 2}, "spec": {"paused": True}})

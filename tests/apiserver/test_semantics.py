@@ -224,3 +224,52 @@ def test_the_immortal_namespaces_may_not_be_deleted(apiserver: RunningServer, na
     code, status = apiserver.send("DELETE", f"/api/v1/namespaces/{name}", None)
     assert code == 403 and status["message"] == f'namespaces "{name}" is forbidden: this namespace may not be deleted'
     assert apiserver.get(f"/api/v1/namespaces/{name}")[0] == 200
+
+
+def test_warn_reports_unknown_fields_in_warning_headers_even_for_table_answers(apiserver: RunningServer) -> None:
+    body = json.dumps({"metadata": {"name": "warned"}, "dataa": {"x": "1"}}).encode()
+    for accept, name in (("application/json", "warned"), ("application/json;as=Table;v=v1;g=meta.k8s.io", "tabled")):
+        request = urllib.request.Request(apiserver.url + CMS, method="POST",
+                                         data=body.replace(b"warned", name.encode()),
+                                         headers={"Content-Type": "application/json", "Accept": accept})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.status == 201
+            assert response.headers.get_all("Warning") == ['299 - "unknown field \\"dataa\\""']
+            answer = json.loads(response.read())
+        assert answer["kind"] == ("ConfigMap" if name == "warned" else "Table")
+
+
+def test_strict_refuses_keys_given_twice(apiserver: RunningServer) -> None:
+    body = b'{"metadata":{"name":"twice","name":"twice"},"data":{"x":"1"},"data":{"y":"2"},"dta":1}'
+    request = urllib.request.Request(apiserver.url + CMS + "?fieldValidation=Strict", method="POST", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    status = json.loads(refused.value.read())
+    assert refused.value.code == 400
+    assert status["message"].endswith('strict decoding error: duplicate field "metadata.name", duplicate field '
+                                      '"data", unknown field "dta"')
+
+
+def test_put_and_patch_on_a_collection_get_405(apiserver: RunningServer) -> None:
+    for method in ("PUT", "PATCH"):
+        code, status = apiserver.send(method, CMS, configmap("collection"))
+        assert code == 405 and status["reason"] == "MethodNotAllowed"
+
+
+@pytest.mark.parametrize(("path", "message"), [
+    (CMS, '"foo" is not a known field selector: only "metadata.name", "metadata.namespace"'),
+    ("/api/v1/namespaces/default/pods", "field label not supported: foo"),
+])
+def test_unknown_field_selectors_get_each_kinds_message(apiserver: RunningServer, path: str, message: str) -> None:
+    status, body = apiserver.get(f"{path}?fieldSelector=foo%3Dbar")
+    assert status == 400 and json.loads(body)["message"] == message
+
+
+def test_a_new_deployment_answers_with_an_empty_status(apiserver: RunningServer) -> None:
+    deployment = {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": "fresh"},
+                  "spec": {"selector": {"matchLabels": {"app": "f"}}, "template": {
+                      "metadata": {"labels": {"app": "f"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}},
+                  "status": {"replicas": 7}}
+    code, created = apiserver.send("POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
+    assert code == 201 and created["status"] == {}

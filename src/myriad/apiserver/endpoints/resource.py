@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import KW_ONLY, dataclass
 
 import orjson
 
@@ -22,6 +22,7 @@ from myriad.api.meta import forbidden, invalid, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.schemas import prune_unknown
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from myriad.api.strictjson import duplicate_fields
 from myriad.apiserver.endpoints import negotiation
 from myriad.apiserver.endpoints.patching import Patch
 from myriad.apiserver.endpoints.subresources import Subresources
@@ -44,6 +45,7 @@ class Reply:
     #: An object (or a list with ``is_list``) the client's Accept may turn into a Table; bytes
     #: (a Status, or an object or list already encoded for a plain JSON reply) go out as they are.
     body: Obj | bytes
+    _: KW_ONLY
     is_list: bool = False
     #: Unknown fields dropped under fieldValidation=Warn, sent as ``Warning: 299`` headers.
     warnings: tuple[str, ...] = ()
@@ -69,16 +71,21 @@ def _field_validation(request: Request) -> str:
 
 
 def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool) -> tuple[str, ...]:
-    """Drops fields the schema does not know; Strict refuses them, Warn reports them."""
+    """Drops fields the schema does not know; Strict refuses them (and keys given twice in a JSON
+    create or update body), Warn reports them."""
     mode = _field_validation(request)
     if resource.custom:
         unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
     else:
         unknown = prune_unknown(obj, resource.api_version, resource.kind)
-    if not unknown or mode == "Ignore":
+    duplicates = []
+    if mode == "Strict" and not patch and negotiation.body_format(request.header("content-type")) == _JSON:
+        duplicates = duplicate_fields(request.body)
+    if not (unknown or duplicates) or mode == "Ignore":
         return ()
     if mode == "Strict":
-        detail = "strict decoding error: " + ", ".join(f'unknown field "{path}"' for path in unknown)
+        detail = "strict decoding error: " + ", ".join([*(f'duplicate field "{path}"' for path in duplicates),
+                                                         *(f'unknown field "{path}"' for path in unknown)])
         if patch:
             raise InvalidError(f' "" is invalid: patch: Invalid value: "{orjson.dumps(obj).decode()}": {detail}',
                                causes=[invalid("patch", orjson.dumps(obj).decode(), detail)])
@@ -117,6 +124,9 @@ class ResourceEndpoints:
                 raise MethodNotAllowedError.of(resource.plural, resource.group, info.verb)
         elif info.verb not in resource.verbs:
             raise MethodNotAllowedError.of(resource.plural, resource.group, info.verb)
+        if info.verb in ("update", "patch") and not info.name:  # no PUT or PATCH route on a collection
+            raise MethodNotAllowedError("the server does not allow this method on the requested resource",
+                                        empty_details=True)
         if resource.namespaced and info.verb in ("create", "update", "patch", "delete", "get") \
                 and not info.namespace:
             raise NotFoundError("the server could not find the requested resource", empty_details=True)
@@ -326,7 +336,7 @@ class ResourceEndpoints:
         created = await self._store.create(resource, info.namespace, obj, dry_run=dry_run)
         if not dry_run:
             await self._notify("create", resource, created)
-        return Reply(201, created, warnings)
+        return Reply(201, created, warnings=warnings)
 
     async def _update(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         obj = self._body(resource, info, request)
@@ -341,7 +351,7 @@ class ResourceEndpoints:
                                                    subresource=info.subresource, dry_run=dry_run)
         if not dry_run:
             await self._notify("create" if created else "update", resource, stored)
-        return Reply(201 if created else 200, stored, warnings)
+        return Reply(201 if created else 200, stored, warnings=warnings)
 
     async def _patch(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         patch = Patch.read(request, custom=resource.custom)
@@ -359,7 +369,7 @@ class ResourceEndpoints:
                                          dry_run=dry_run)
         if not dry_run:
             await self._notify("update", resource, stored)
-        return Reply(200, stored, tuple(dict.fromkeys(warnings)))
+        return Reply(200, stored, warnings=tuple(dict.fromkeys(warnings)))
 
     def _delete_options(self, request: Request) -> DeleteOptions:
         body: dict[str, object] = {}

@@ -17,6 +17,10 @@ from myriad.clock import Clock, SystemClock
 _BASE_FIELDS = frozenset({"metadata.name", "metadata.namespace"})
 #: Field labels that read another path (upstream's selectable-field sets).
 _FIELD_PATHS = {"status.successful": "status.succeeded", "source": "source.component"}
+#: Core kinds with field label conversion functions of their own (pkg/apis/core/v1/conversion.go);
+#: the others answer with the generic meta/v1 message.
+_CORE_FIELD_CONVERSIONS = frozenset({"pods", "nodes", "replicationcontrollers", "events", "namespaces", "secrets",
+                                     "services"})
 #: What an unset field compares as, where upstream formats a zero value.
 _FIELD_UNSET = {"status.successful": "0", "spec.unschedulable": "false", "spec.hostNetwork": "false"}
 
@@ -42,8 +46,13 @@ class GenericStrategy:
     # -- create --------------------------------------------------------------------------------
 
     def prepare_for_create(self, obj: Obj) -> None:
+        """A new object's status starts empty, as upstream's strategies reset it (custom resources
+        keep none at all, as unstructured objects do)."""
         if self.has_status:
-            obj.pop("status", None)
+            if self.resource.custom:
+                obj.pop("status", None)
+            else:
+                obj["status"] = {}
 
     def default(self, obj: Obj) -> None:
         """Fills upstream defaults; the generic strategy has none."""
@@ -141,7 +150,7 @@ class GenericStrategy:
 
     def field_label_error(self, name: str) -> str:
         """The 400 message for a field selector on a field this resource does not offer."""
-        if self.resource.group == "":
+        if self.resource.group == "" and self.resource.plural in _CORE_FIELD_CONVERSIONS:
             return f"field label not supported: {name}"
         if self.resource.group == "batch" and self.resource.plural == "jobs":
             return f'field label "{name}" not supported for batchv1.Job'
