@@ -1,1 +1,0 @@
-"""The Kubernetes REST API over the storage layer: ``myriad apiserver``."""

@@ -1,1 +1,0 @@
-"""REST endpoints: turning HTTP requests on resource paths into ObjectStore and ReadPath calls."""

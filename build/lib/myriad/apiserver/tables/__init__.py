@@ -1,1 +1,0 @@
-"""Server-side printing: the meta.k8s.io Table representation of API objects."""
