@@ -84,8 +84,13 @@ class BatchApplier:
     """Accumulates one group commit. Not thread-safe: writer thread only."""
 
     def __init__(
-        self, conn: sqlite3.Connection, index: KeyIndex, leases: LeaseTable, cache: ValueCache, revision: int
+        self, conn: sqlite3.Connection, index: KeyIndex, leases: LeaseTable, cache: ValueCache, revision: int,
+        *, with_prev: bool = True,
     ) -> None:
+        #: Whether events carry previous values. Without a watcher that wants them, reading each
+        #: overwritten value (mostly from disk, for keys written long ago) is the writer's single
+        #: largest cost; the commit then says its events lack them (``Commit.prev_complete``).
+        self.with_prev = with_prev
         self.conn = conn
         self.cache = cache
         self.start_revision = revision
@@ -118,6 +123,8 @@ class BatchApplier:
         wanted = set()
         for compares, success, failure in txns:
             for op in (*success, *failure):
+                if not (self.with_prev or getattr(op, "prev_kv", False)):
+                    continue
                 if isinstance(op, Put):
                     keys = (op.key,)
                 elif isinstance(op, DeleteRange):
@@ -157,12 +164,14 @@ class BatchApplier:
         built: list[OpResult] = []  # revision 0 until the transaction's revision is known
         for op in ops:
             if isinstance(op, Put):
-                event = self._put(op.key, op.value, op.lease, index.get(op.key), make_id(revision, sub))
+                event = self._put(op.key, op.value, op.lease, index.get(op.key), make_id(revision, sub),
+                                  with_prev=self.with_prev or op.prev_kv)
                 sub += 1
                 events.append(event)
                 built.append(PutResult(0, event.prev_kv if op.prev_kv else None))
             elif isinstance(op, DeleteRange):
-                deleted = self._delete(keys_in(index, op.key, op.range_end), revision, sub)
+                deleted = self._delete(keys_in(index, op.key, op.range_end), revision, sub,
+                                       with_prev=self.with_prev or op.prev_kv)
                 sub += len(deleted)
                 events.extend(deleted)
                 built.append(DeleteResult(0, len(deleted), tuple(e.prev_kv for e in deleted) if op.prev_kv else ()))
@@ -181,7 +190,8 @@ class BatchApplier:
         if op.lease and op.lease not in self.leases:
             raise LeaseNotFoundError(op.lease)
         revision = self.revision + 1
-        event = self._put(op.key, op.value, op.lease, self.index.get(op.key), revision << 24)
+        event = self._put(op.key, op.value, op.lease, self.index.get(op.key), revision << 24,
+                          with_prev=self.with_prev or op.prev_kv)
         self.revision = revision
         self.events.append((revision, (event,)))
         return TxnResult(succeeded, revision, (PutResult(revision, event.prev_kv if op.prev_kv else None),))
@@ -199,7 +209,8 @@ class BatchApplier:
         if rows > MAX_SUB:
             raise TooManyOpsError(rows, MAX_SUB)
 
-    def _put(self, key: bytes, value: bytes, lease: int, prev: Meta | None, row_id: int) -> Event:
+    def _put(self, key: bytes, value: bytes, lease: int, prev: Meta | None, row_id: int, *,
+             with_prev: bool) -> Event:
         revision = row_id >> 24
         if prev is None:
             meta = (revision, row_id, 1, lease, revision)
@@ -207,7 +218,7 @@ class BatchApplier:
             prev_id = 0
         else:
             meta = (prev[0], row_id, prev[2] + 1, lease, revision)
-            prev_kv = self.kv(key, prev)
+            prev_kv = self.kv(key, prev) if with_prev else None
             prev_id = prev[1]
             self.superseded.append((prev_id, revision))
             if prev[3] and prev[3] != lease:
@@ -221,7 +232,7 @@ class BatchApplier:
         self.written.append((key, revision, value))
         return Event(EventType.PUT, KeyValue(key, value, meta[0], revision, meta[2], lease), prev_kv)
 
-    def _delete(self, keys: list[bytes], revision: int, sub: int) -> list[Event]:
+    def _delete(self, keys: list[bytes], revision: int, sub: int, *, with_prev: bool) -> list[Event]:
         events = []
         index = self.index
         for key in keys:
@@ -230,7 +241,7 @@ class BatchApplier:
             sub += 1
             if meta[3]:
                 self.leases.detach(meta[3], key)
-            prev_kv = self.kv(key, meta)
+            prev_kv = self.kv(key, meta) if with_prev else None
             self.superseded.append((meta[1], revision))
             self.rows.append((row_id, key, 1, 0, 0, 0, meta[1], b""))
             self.changes.append((key, None))
@@ -285,7 +296,7 @@ class BatchApplier:
         if keys:
             revision = self.revision + 1
             self.revision = revision
-            self.events.append((revision, tuple(self._delete(keys, revision, 0))))
+            self.events.append((revision, tuple(self._delete(keys, revision, 0, with_prev=self.with_prev))))
         return self.revision
 
     def lease_info(self, lease_id: int, now: float) -> LeaseInfo:

@@ -164,6 +164,7 @@ class EmbeddedStore(KVOps):
             options=self.options,
             deliver=lambda commit: self._loop.call_soon_threadsafe(self._on_commit, commit),
             checkpoint_lock=checkpoint_lock,
+            wants_prev=lambda: self.hub.prev_watchers > 0,
         )
 
     # -- the writer's results, on the loop (must not await) ------------------------------------
@@ -181,7 +182,7 @@ class EmbeddedStore(KVOps):
         self.published_revision = commit.revision
         self.compacted = commit.compacted
         if commit.events:
-            self.hub.publish(commit.events)
+            self.hub.publish(commit.events, prev_complete=commit.prev_complete)
         for future, value, error in commit.outcomes:
             if future.done():
                 continue

@@ -14,7 +14,9 @@ A watcher is in one of two modes:
   revision at or below ``enqueued`` is dropped, which removes any overlap with the catch-up.
   A live watcher whose consumer falls more than ``watch_buffer`` batches behind drops its queue
   and goes back to catching up from the last revision it handed out, so a slow consumer costs
-  disk reads, not unbounded memory.
+  disk reads, not unbounded memory. A watcher that wants previous values and is pushed a batch
+  built without them (the writer builds them only while such a watcher is live) goes back to
+  catching up from that revision.
 
 The hub indexes exact-key watchers by key; range watchers are checked per event, which is cheap
 because storage-level range watchers are few (the API server's watch cache holds one per
@@ -41,6 +43,10 @@ class WatchHub:
         self._exact: dict[bytes, set[EmbeddedWatch]] = {}
         self._ranges: set[EmbeddedWatch] = set()
         self._all: set[EmbeddedWatch] = set()
+        #: Open watchers (live or catching up) that asked for previous values. The writer thread
+        #: reads it (a plain int read) to decide whether a batch's events carry them; counting
+        #: the ones catching up too means a watcher that turns live finds them there.
+        self.prev_watchers = 0
 
     def add(self, watch: EmbeddedWatch) -> None:
         if watch.end is None:
@@ -59,13 +65,19 @@ class WatchHub:
             self._ranges.discard(watch)
 
     def track(self, watch: EmbeddedWatch) -> None:
-        self._all.add(watch)
+        if watch not in self._all:
+            self._all.add(watch)
+            self.prev_watchers += watch.prev_kv
 
     def untrack(self, watch: EmbeddedWatch) -> None:
-        self._all.discard(watch)
+        if watch in self._all:
+            self._all.discard(watch)
+            self.prev_watchers -= watch.prev_kv
         self.remove(watch)
 
-    def publish(self, events: list[tuple[int, tuple[Event, ...]]]) -> None:
+    def publish(self, events: list[tuple[int, tuple[Event, ...]]], *, prev_complete: bool = True) -> None:
+        """Pushes each revision's events to the live watchers they match; ``prev_complete`` False
+        says the events were built without previous values."""
         exact, ranges = self._exact, self._ranges
         if not exact and not ranges:
             return
@@ -81,7 +93,7 @@ class WatchHub:
                     if in_range(key, w.key, w.end):
                         targets.setdefault(w, []).append(event)
             for w, matched in targets.items():
-                w.push(revision, matched)
+                w.push(revision, matched, prev_complete)
 
     def close_all(self) -> None:
         for w in list(self._all):
@@ -103,7 +115,7 @@ class EmbeddedWatch:
         self.key = key
         self.end = end
         self._start_revision = start_revision
-        self._prev_kv = prev_kv
+        self.prev_kv = prev_kv
         self._progress = progress_notify
         self._queue: deque[WatchBatch] = deque()
         self._enqueued = 0  # every matching event up to this revision is queued or handed out
@@ -151,10 +163,17 @@ class EmbeddedWatch:
 
     # -- event loop callbacks (must not await) -------------------------------------------------
 
-    def push(self, revision: int, events: list[Event]) -> None:
+    def push(self, revision: int, events: list[Event], prev_complete: bool = True) -> None:
         if revision <= self._enqueued or self._closed:
             return
-        if not self._prev_kv:
+        if self.prev_kv and not prev_complete:
+            # Built before this watcher went live, without the previous values it needs: read
+            # this revision and what follows from disk instead (the queue so far stays valid).
+            self._live = False
+            self.store.hub.remove(self)
+            self._wakeup.set()
+            return
+        if not self.prev_kv:
             events = [Event(e.type, e.kv) if e.prev_kv is not None else e for e in events]
         self._queue.append(WatchBatch(revision, tuple(events)))
         self._enqueued = revision
@@ -203,7 +222,7 @@ class EmbeddedWatch:
         if from_revision <= store.compacted:
             raise CompactedError(store.compacted, from_revision)
         rows, prevs, snapshot, compacted = await store.reads.run(
-            replay, first_id(from_revision), self.key, self.end, chunk, self._prev_kv
+            replay, first_id(from_revision), self.key, self.end, chunk, self.prev_kv
         )
         if from_revision <= compacted:
             raise CompactedError(compacted, from_revision)

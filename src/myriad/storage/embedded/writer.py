@@ -33,7 +33,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import KW_ONLY, dataclass, field
 from typing import Any
 
 from myriad.clock import Clock
@@ -82,8 +82,11 @@ class Commit:
     compacted: int
     changes: list[tuple[bytes, Meta | None]]
     events: list[tuple[int, tuple[Event, ...]]]
+    _: KW_ONLY
     #: ``(key, mod_revision, value)`` of the batch's puts.
     written: list[tuple[bytes, int, bytes]] = field(default_factory=list)
+    #: False when the events were built without previous values (no watcher wanted them).
+    prev_complete: bool = True
     outcomes: list[tuple[Any, Any, BaseException | None]] = field(default_factory=list)
 
 
@@ -100,7 +103,11 @@ class Writer:
         options: EmbeddedOptions,
         deliver: Callable[[Commit], None],
         checkpoint_lock: threading.Lock,
+        wants_prev: Callable[[], bool] = lambda: True,
     ) -> None:
+        #: Asked at the start of each turn (from this thread; it reads a counter the loop keeps):
+        #: whether a live watcher wants previous values in its events.
+        self._wants_prev = wants_prev
         self._conn = conn
         self._checkpoint_lock = checkpoint_lock
         self._wal_path = wal_path
@@ -181,7 +188,8 @@ class Writer:
 
     def _turn(self, batch: list[Request]) -> None:
         conn = self._conn
-        applier = BatchApplier(conn, self._index, self._leases, self._cache, self._revision)
+        applier = BatchApplier(conn, self._index, self._leases, self._cache, self._revision,
+                               with_prev=self._wants_prev())
         outcomes: list[tuple[Any, Any, BaseException | None]] = []
         conn.execute("BEGIN IMMEDIATE")
         try:
@@ -209,8 +217,8 @@ class Writer:
             raise
         self._revision = applier.revision
         self._dirty_bytes += applier.bytes_written
-        self._deliver(Commit(self._revision, self._compact_rev, applier.changes, applier.events, applier.written,
-                            outcomes))
+        self._deliver(Commit(self._revision, self._compact_rev, applier.changes, applier.events,
+                             written=applier.written, outcomes=outcomes, prev_complete=applier.with_prev))
 
     def _apply(self, applier: BatchApplier, req: Request) -> Any:
         kind, args = req.kind, req.args
