@@ -14,6 +14,10 @@ class EmbeddedOptions:
     clock: Clock = field(default_factory=SystemClock)
     #: Most transactions applied in one group commit (one fsync).
     max_batch: int = 4096
+    #: When writes keep arriving while the writer commits, it waits up to this long for
+    #: ``commit_batch_target`` of them before the next commit (never when the store is quiet).
+    commit_linger: float = 0.002
+    commit_batch_target: int = 64
     #: Automatic compaction keeps about this many seconds of history; 0 turns it off.
     compaction_retention: float = 300.0
     #: How often the automatic compactor samples the revision and compacts.
