@@ -273,3 +273,12 @@ def test_a_new_deployment_answers_with_an_empty_status(apiserver: RunningServer)
                   "status": {"replicas": 7}}
     code, created = apiserver.send("POST", "/apis/apps/v1/namespaces/default/deployments", deployment)
     assert code == 201 and created["status"] == {}
+
+
+@pytest.mark.parametrize("value", [{"b": 1}, ["l"], 7, None])
+def test_label_values_that_are_not_strings_get_422_even_for_a_key_seen_before(apiserver: RunningServer,
+                                                                            value: Any) -> None:
+    assert apiserver.send("POST", CMS, configmap("labelled-ok", labels={"seen": "v"}))[0] in (201, 409)
+    code, status = apiserver.send("POST", CMS, configmap("labelled-bad", labels={"seen": value}))
+    assert code == 422, status
+    assert status["details"]["causes"][0]["field"] == "metadata.labels[seen]"

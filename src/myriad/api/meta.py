@@ -173,7 +173,7 @@ def labels_errors(labels: object, field: str) -> list[Cause]:
         return [invalid(field, labels, "must be a map of strings")]
     causes = []
     for key, value in labels.items():
-        if key in _valid_label_keys and value in _valid_label_values:
+        if isinstance(value, str) and key in _valid_label_keys and value in _valid_label_values:
             continue
         key_causes = [invalid(field, key, e) for e in qualified_name_errors(key)]
         if not isinstance(value, str):
