@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from myriad import __version__, up
+from myriad.apiserver.cache.types import CacheOptions
 from myriad.apiserver.options import ServerOptions
 from myriad.bench import apiserver as apiserver_bench
 from myriad.bench import storage
@@ -33,7 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.command_parser.error("--storage etcd needs --etcd-endpoints")
         return up.run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
                                               storage=args.storage, etcd_endpoints=args.etcd_endpoints,
-                                              compaction_retention=args.compaction_retention))
+                                              compaction_retention=args.compaction_retention,
+                                              cache=CacheOptions(window_seconds=args.watch_cache_window,
+                                                                 watcher_buffer=args.watcher_buffer)))
     if args.target == "apiserver":
         api_config = _api_bench_config(args)
         _validate(api_config, args)
@@ -72,6 +75,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="etcd members, with --storage etcd")
     api.add_argument("--compaction-retention", type=float, default=ServerOptions.compaction_retention,
                      metavar="SECONDS", help=f"history kept before compaction (either storage){_DEFAULT}")
+    api.add_argument("--watch-cache-window", type=float, default=CacheOptions.window_seconds, metavar="SECONDS",
+                     help=f"how far back watches can resume from the watch cache{_DEFAULT}")
+    api.add_argument("--watcher-buffer", type=int, default=CacheOptions.watcher_buffer, metavar="EVENTS",
+                     help=f"events a watcher may hold unsent before its watch is ended{_DEFAULT}")
 
     bench = commands.add_parser("bench", help="benchmarks")
     targets = bench.add_subparsers(dest="target", required=True, metavar="TARGET")

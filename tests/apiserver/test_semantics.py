@@ -124,9 +124,11 @@ def test_a_watch_honours_timeout_seconds(apiserver: RunningServer) -> None:
 
 @pytest.fixture(scope="module")
 def compacting(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
-    """A server that keeps only a second of history, so versions expire within a test."""
+    """A server that keeps only a second of history, in storage and in its watch caches, so
+    versions expire within a test."""
     data_dir = tmp_path_factory.mktemp("compacting")
-    with running_apiserver(data_dir=data_dir, cpu=None, args=("--compaction-retention", "1")) as url:
+    with running_apiserver(data_dir=data_dir, cpu=None, args=("--compaction-retention", "1",
+                                                              "--watch-cache-window", "1")) as url:
         yield RunningServer(url=url, kubeconfig=data_dir / "kubeconfig", data_dir=data_dir)
 
 
@@ -149,6 +151,7 @@ def test_expired_versions_get_410_for_continues_and_error_events_for_watches(com
     events = watch_lines(compacting, f"{CMS}?watch=1&resourceVersion={old_rv}&timeoutSeconds=5", limit=1)
     assert events[0]["type"] == "ERROR"
     assert events[0]["object"]["code"] == 410 and events[0]["object"]["reason"] == "Expired"
+    assert events[0]["object"]["message"].startswith(f"too old resource version: {old_rv} (")
 
 
 @pytest.mark.parametrize(("body", "content_type", "code", "message"), [

@@ -11,6 +11,7 @@ import signal
 from myriad.api.builtin import BUILTIN
 from myriad.api.errors import AlreadyExistsError, NotFoundError
 from myriad.api.registry import ResourceRegistry, ResourceType
+from myriad.apiserver.cache.readpath import CachedReadPath
 from myriad.apiserver.crds import CRDRegistrar
 from myriad.apiserver.discovery import Discovery, version_document
 from myriad.apiserver.endpoints.resource import ResourceEndpoints
@@ -21,7 +22,6 @@ from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
 from myriad.apiserver.options import ServerOptions
 from myriad.apiserver.rest.allocator import ServiceAllocator
-from myriad.apiserver.rest.readpath import StorageReadPath
 from myriad.apiserver.rest.store import ObjectStore
 from myriad.apiserver.router import Router
 from myriad.apiserver.strategies.table import StrategyTable
@@ -44,6 +44,7 @@ class APIServer:
         self._router: Router | None = None
         self.objects: ObjectStore | None = None
         self._crds: CRDRegistrar | None = None
+        self.reads: CachedReadPath | None = None
 
     @property
     def url(self) -> str:
@@ -59,7 +60,10 @@ class APIServer:
         if options.storage == "etcd":
             self.storage = await open_store(EtcdOptions(endpoints=options.etcd_endpoints, **compaction))
         else:
-            self.storage = await open_store(EmbeddedOptions(data_dir=options.data_dir / "store", **compaction))
+            # Progress every second, as the etcd we launch is configured: watch cache bookmarks
+            # carry the revision it brings even while a resource is quiet.
+            self.storage = await open_store(EmbeddedOptions(data_dir=options.data_dir / "store",
+                                                            progress_notify_interval=1.0, **compaction))
         self.allocator = ServiceAllocator(self.storage)
         self.strategies = StrategyTable(clock=options.clock, allocator=self.allocator)
         namespaces = self.registry.get("", "v1", "namespaces")
@@ -67,7 +71,9 @@ class APIServer:
         self._crds = CRDRegistrar(self.registry, self.storage)
         await self._crds.start()
         self.objects = ObjectStore(self.storage, self.strategies, clock=options.clock, namespaces=namespaces)
-        reads = StorageReadPath(self.storage, self.strategies)
+        reads = self.reads = CachedReadPath(self.storage, self.strategies, options.cache)
+        reads.start(list(self.registry.all()))
+        self.metrics.watch_caches(lambda: list(reads.caches.values()))
         subresources = Subresources(self.objects, reads, self.registry, clock=options.clock)
         endpoints = ResourceEndpoints(self.registry, self.objects, reads, self.strategies,
                                       tables=TableConverter(now=options.clock.now), subresources=subresources,
@@ -109,6 +115,8 @@ class APIServer:
                 spec = obj.get("spec") or {}
                 prefix = f"/registry/{spec.get('group')}/{(spec.get('names') or {}).get('plural')}/".encode()  # type: ignore[union-attr]
                 await self.storage.txn((), (DeleteRange(prefix, prefix_end(prefix)),))
+                if self.reads is not None:
+                    self.reads.forget(prefix.decode())
 
     async def _ensure_service_account(self, namespace: str) -> None:
         assert self.objects is not None
@@ -156,6 +164,8 @@ class APIServer:
             await self._crds.stop()
         if self._http is not None:
             await self._http.shutdown()
+        if self.reads is not None:
+            await self.reads.stop()
         if self.storage is not None:
             await self.storage.close()
 

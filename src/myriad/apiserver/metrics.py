@@ -6,13 +6,17 @@
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from prometheus_client import CollectorRegistry, Gauge, ProcessCollector, generate_latest
-from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.utils import floatToGoString
 
 from myriad.apiserver.requestinfo import RequestInfo
+
+if TYPE_CHECKING:
+    from myriad.apiserver.cache.watchcache import WatchCache as WatchCacheStats
 
 _VERBS = {"get": "GET", "list": "LIST", "watch": "WATCH", "create": "POST", "update": "PUT", "patch": "PATCH",
           "delete": "DELETE", "deletecollection": "DELETECOLLECTION"}
@@ -67,6 +71,54 @@ class _RequestCollector:
         yield duration
 
 
+class _CacheCollector:
+    """Watch cache series, read from the caches' plain counters when scraped. Upstream's names
+    where upstream has the series (``apiserver_watch_cache_events_dispatched_total``,
+    ``apiserver_registered_watchers``, ``apiserver_terminated_watchers_total``,
+    ``apiserver_cache_list_total``, ``apiserver_watch_cache_consistent_read_total``); Myriad's
+    own for the cache's size and bookmarks sent, which upstream does not export."""
+
+    def __init__(self, caches: Callable[[], Iterable[WatchCacheStats]]) -> None:
+        self._caches = caches
+
+    def collect(self) -> Iterator[Metric]:
+        gr = ["group", "resource"]
+        families = {
+            "objects": GaugeMetricFamily("apiserver_watch_cache_objects", "Objects held by each watch cache.",
+                                         labels=gr),
+            "window": GaugeMetricFamily("apiserver_watch_cache_window_events",
+                                        "Events held for resuming watches, by cache.", labels=gr),
+            "dispatched": CounterMetricFamily("apiserver_watch_cache_events_dispatched_total",
+                                              "Events dispatched to watchers, by cache.", labels=gr),
+            "watchers": GaugeMetricFamily("apiserver_registered_watchers", "Watchers open on each cache.",
+                                          labels=["group", "version", "kind"]),
+            "bookmarks": CounterMetricFamily("apiserver_watch_cache_bookmarks_sent_total",
+                                             "Bookmarks sent to watchers, by cache.", labels=gr),
+            "terminated": CounterMetricFamily("apiserver_terminated_watchers_total",
+                                              "Watchers ended for falling too far behind.", labels=gr),
+            "lists": CounterMetricFamily("apiserver_cache_list_total", "Lists served from a watch cache.",
+                                         labels=[*gr, "index"]),
+            "consistent": CounterMetricFamily("apiserver_watch_cache_consistent_read_total",
+                                              "Consistent lists, by whether the cache served them.",
+                                              labels=[*gr, "success", "fallback"]),
+        }
+        for cache in self._caches():
+            resource = cache.resource
+            labels = [resource.group, resource.plural]
+            families["objects"].add_metric(labels, len(cache.objects))
+            families["window"].add_metric(labels, len(cache.window))
+            families["dispatched"].add_metric(labels, cache.events_dispatched)
+            families["watchers"].add_metric([resource.group, resource.version, resource.kind],
+                                            cache.dispatcher.count)
+            families["bookmarks"].add_metric(labels, cache.bookmarks_sent)
+            families["terminated"].add_metric(labels, cache.terminated_slow)
+            for index, count in cache.lists_served.items():
+                families["lists"].add_metric([*labels, index], count)
+            for (success, fallback), count in cache.consistent_reads.items():
+                families["consistent"].add_metric([*labels, success, fallback], count)
+        yield from families.values()
+
+
 class ServerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -77,6 +129,10 @@ class ServerMetrics:
                                      registry=self.registry)
         self.longrunning = Gauge("apiserver_longrunning_requests", "Open long-running requests (watches).",
                                  ["verb", "group", "version", "resource"], registry=self.registry)
+
+    def watch_caches(self, caches: Callable[[], Iterable[WatchCacheStats]]) -> None:
+        """Exports the watch caches ``caches()`` returns at each scrape."""
+        self.registry.register(_CacheCollector(caches))  # type: ignore[arg-type]
 
     def observe(self, info: RequestInfo, method: str, code: int, seconds: float) -> None:
         verb = metric_verb(info, method)

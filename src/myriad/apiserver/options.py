@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from myriad.apiserver.cache.types import CacheOptions
 from myriad.apiserver.http import HttpOptions
 from myriad.clock import Clock, SystemClock
 
@@ -23,6 +24,8 @@ class ServerOptions:
     #: compacts etcd every ``--etcd-compaction-interval``, 5 minutes by default).
     compaction_retention: float = 300.0
     http: HttpOptions = field(default_factory=HttpOptions)
+    #: The watch caches lists and watches are served from.
+    cache: CacheOptions = field(default_factory=CacheOptions)
     clock: Clock = field(default_factory=SystemClock)
     #: The process's garbage-collector thresholds (``gc.set_threshold``). Each request allocates
     #: hundreds of short-lived objects that reference counting frees; collecting generation 0

@@ -211,9 +211,19 @@ class Watch(Protocol):
 
     async def aclose(self) -> None: ...
 
+    async def request_progress(self) -> None:
+        """Asks for a progress notification soon, even if the watch has no ``progress_notify``
+        (etcd's ``WatchProgressRequest``). Trust the revision it reports only when the store's
+        ``progress_requests`` is True."""
+
 
 @runtime_checkable
 class Store(Protocol):
+    #: Whether :meth:`Watch.request_progress` answers with an exact "delivered up to here"
+    #: revision. Caches serve consistent reads only when it does (etcd before 3.4.31 and
+    #: 3.5.13 could report a revision ahead of undelivered events).
+    progress_requests: bool
+
     async def range(
         self,
         key: bytes,

@@ -17,7 +17,7 @@ from myriad.api.errors import BadRequestError, InvalidError
 from myriad.api.meta import forbidden
 from myriad.api.registry import ResourceType
 from myriad.apiserver.http import ClientGoneError, Request, Responder
-from myriad.apiserver.rest.interfaces import ListOptions, ReadPath
+from myriad.apiserver.rest.interfaces import ListOptions, ReadPath, WatchEvent
 from myriad.apiserver.tables.convert import TableConverter, View
 
 #: kube-apiserver's --min-request-timeout: a watch without timeoutSeconds lasts between this
@@ -55,8 +55,8 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
                                                "sendInitialEvents is provided")
     bookmarks = bool(_flag(request, "allowWatchBookmarks"))
     timeout = _timeout(request)
-    events = reads.watch(resource, options, send_initial=bool(send_initial), bookmarks=bookmarks or
-                         bool(send_initial))
+    events = await reads.watch(resource, options, send_initial=bool(send_initial), bookmarks=bookmarks or
+                               bool(send_initial), timeout=timeout)
     stream = responder.stream(200, content_type="application/json")
     loop = asyncio.get_running_loop()
 
@@ -65,11 +65,11 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
         async for event in events:
             if event.type == "BOOKMARK" and not bookmarks and not send_initial:
                 continue
-            obj = event.object
             if tables is not None and view is not None and event.type not in ("ERROR", "BOOKMARK"):
-                obj = tables.object_body(resource, view, obj, headers=headers)
+                await stream.write(_table_line(event, tables, resource, view, headers=headers))
                 headers = False
-            await stream.write(orjson.dumps({"type": event.type, "object": obj}) + b"\n")
+            else:
+                await stream.write(event.line())
             if event.type == "ERROR":
                 return
 
@@ -86,6 +86,21 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
                 await task
         await events.aclose()  # type: ignore[attr-defined]
         stream.end()
+
+
+def _table_line(event: WatchEvent, tables: TableConverter, resource: ResourceType, view: View, *,
+                headers: bool) -> bytes:
+    """The event with its object as a one-row Table (or metadata only). Watchers of the same view
+    share the encoding, except a stream's first event, which also carries the column headers."""
+    if headers:
+        body = tables.object_body(resource, view, event.object, headers=True)
+        return orjson.dumps({"type": event.type, "object": body}) + b"\n"
+    key = ("table", view)
+    line = event.encoded.get(key)
+    if line is None:
+        body = tables.object_body(resource, view, event.object, headers=False)
+        line = event.encoded[key] = orjson.dumps({"type": event.type, "object": body}) + b"\n"
+    return line
 
 
 def _invalid(field: str, detail: str) -> InvalidError:

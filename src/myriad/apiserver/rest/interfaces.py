@@ -97,19 +97,51 @@ class ListResult:
         return [orjson.loads(item) for item in self.items]
 
 
-@dataclass(frozen=True, slots=True)
 class WatchEvent:
-    """``type`` is ADDED, MODIFIED, DELETED, BOOKMARK or ERROR."""
+    """``type`` is ADDED, MODIFIED, DELETED, BOOKMARK or ERROR. Made from the decoded object or
+    from its JSON bytes (``raw``); either form is made from the other on first use. One event
+    may go to many watchers, so what is encoded from it is kept in ``encoded`` (keyed by the
+    form) and every watcher that wants the same form shares the bytes."""
 
-    type: str
-    object: Obj
-    resource_version: int
+    __slots__ = ("type", "resource_version", "_object", "_raw", "encoded")
+
+    def __init__(self, type: str, object: Obj | None = None, resource_version: int = 0, *,  # noqa: A002
+                 raw: bytes | None = None) -> None:
+        assert object is not None or raw is not None
+        self.type = type
+        self.resource_version = resource_version
+        self._object = object
+        self._raw = raw
+        self.encoded: dict[object, bytes] = {}
+
+    @property
+    def object(self) -> Obj:
+        if self._object is None:
+            assert self._raw is not None
+            self._object = orjson.loads(self._raw)
+        return self._object
+
+    @property
+    def raw(self) -> bytes:
+        if self._raw is None:
+            self._raw = orjson.dumps(self._object)
+        return self._raw
+
+    def line(self) -> bytes:
+        """The event as one line of a JSON watch stream."""
+        line = self.encoded.get("json")
+        if line is None:
+            line = self.encoded["json"] = b'{"type":"%s","object":%s}\n' % (self.type.encode(), self.raw)
+        return line
 
 
 class ReadPath(Protocol):
-    """Lists and watches. This issue reads storage directly; the watch cache replaces it."""
+    """Lists and watches: from storage (:mod:`.readpath`) or the watch cache (:mod:`myriad.apiserver.cache`)."""
 
     async def list(self, resource: ResourceType, options: ListOptions) -> ListResult: ...
 
-    def watch(self, resource: ResourceType, options: ListOptions, *, send_initial: bool,
-              bookmarks: bool) -> AsyncIterator[WatchEvent]: ...
+    async def watch(self, resource: ResourceType, options: ListOptions, *, send_initial: bool,
+                    bookmarks: bool, timeout: float | None = None) -> AsyncIterator[WatchEvent]:
+        """Opens a watch; errors found before it starts raise (a Status answer), later ones are
+        ERROR events. ``timeout``: seconds until the server ends it (a bookmark goes out just
+        before)."""

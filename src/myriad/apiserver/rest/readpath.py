@@ -93,7 +93,9 @@ class StorageReadPath:
             while True:
                 want = 0 if not limit else (limit - len(items) if matches is None else max(_CHUNK, limit))
                 result = await self._storage.range(key, end, revision=revision, limit=want + 1 if want else 0)
-                revision = observed = result.revision
+                # A read at a given revision answers with that revision (the header carries the
+                # store's current one), as upstream's pages all carry the first page's.
+                revision = observed = result.revision if revision is None else revision
                 _not_older_than(options, observed)
                 kvs = result.kvs
                 more = bool(want) and len(kvs) > want
@@ -133,15 +135,19 @@ class StorageReadPath:
         return ListResult(items, observed, token, remaining)
 
     async def watch(self, resource: ResourceType, options: ListOptions, *, send_initial: bool,
-                    bookmarks: bool) -> AsyncIterator[WatchEvent]:
+                    bookmarks: bool, timeout: float | None = None) -> AsyncIterator[WatchEvent]:
+        return self._watch(resource, options, send_initial=send_initial, bookmarks=bookmarks)
+
+    async def _watch(self, resource: ResourceType, options: ListOptions, *, send_initial: bool,
+                     bookmarks: bool) -> AsyncIterator[WatchEvent]:
         prefix = list_prefix(resource, options.namespace)
         matches = self._matcher(resource, options)
         conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
         if options.resource_version in ("", "0"):
             initial = await self.list(resource, ListOptions(namespace=options.namespace, labels=options.labels,
                                                             fields=options.fields))
-            for obj in initial.objects():
-                yield WatchEvent("ADDED", obj, initial.resource_version)
+            for item in initial.items:
+                yield WatchEvent("ADDED", raw=item, resource_version=initial.resource_version)
             start = initial.resource_version
             if send_initial:
                 yield WatchEvent("BOOKMARK", _bookmark(resource, start, initial_end=True), start)
@@ -153,8 +159,8 @@ class StorageReadPath:
             if send_initial:
                 initial = await self.list(resource, ListOptions(namespace=options.namespace, labels=options.labels,
                                                                 fields=options.fields))
-                for obj in initial.objects():
-                    yield WatchEvent("ADDED", obj, initial.resource_version)
+                for item in initial.items:
+                    yield WatchEvent("ADDED", raw=item, resource_version=initial.resource_version)
                 start = initial.resource_version
                 yield WatchEvent("BOOKMARK", _bookmark(resource, start, initial_end=True), start)
         watch = self._storage.watch(prefix.encode(), prefix_end(prefix.encode()), start_revision=start + 1,

@@ -34,7 +34,7 @@ from myriad.storage.embedded.records import RELOCATED_BASE, ROW_COLUMNS, SUB_BIT
 from myriad.storage.embedded.schema import insert_rows, select_by_ids
 
 SEGMENT_ROWS = 1024
-BUSY_DEAD_RATIO = 0.5
+BUSY_DEAD_RATIO = 0.75
 IDLE_DEAD_RATIO = 0.1
 #: How often the cleaner looks for newly eligible segments when it has none queued.
 RESCAN_SECONDS = 0.1

@@ -96,6 +96,8 @@ def _rebuild(conn: sqlite3.Connection, revision: int) -> tuple[dict[bytes, Meta]
 
 
 class EmbeddedStore(KVOps):
+    progress_requests = True
+
     def __init__(self, options: EmbeddedOptions) -> None:
         self.options = options
         self.hub = WatchHub()

@@ -124,6 +124,7 @@ class EmbeddedWatch:
         self._started = False
         self._closed = False
         self._error: BaseException | None = None
+        self._progress_requested = False
         self._wakeup = asyncio.Event()
 
     def __aiter__(self) -> EmbeddedWatch:
@@ -143,6 +144,8 @@ class EmbeddedWatch:
             if not self._live:
                 await self._catch_up(opts.replay_chunk)
                 continue
+            if self._progress_requested:
+                return self._progress_batch()
             self._wakeup.clear()
             if not self._progress:
                 await self._wakeup.wait()
@@ -151,9 +154,19 @@ class EmbeddedWatch:
                 await asyncio.wait_for(self._wakeup.wait(), opts.progress_notify_interval)
             except TimeoutError:
                 if self._live and not self._queue and not self._closed:
-                    revision = max(self.store.published_revision, self._enqueued)
-                    self._delivered = revision
-                    return WatchBatch(revision, ())
+                    return self._progress_batch()
+
+    def _progress_batch(self) -> WatchBatch:
+        """Live with nothing queued: every matching event up to the published revision is out."""
+        self._progress_requested = False
+        revision = max(self.store.published_revision, self._enqueued)
+        self._delivered = revision
+        return WatchBatch(revision, ())
+
+    async def request_progress(self) -> None:
+        """Answered once the watch is live and has handed out what it holds."""
+        self._progress_requested = True
+        self._wakeup.set()
 
     async def aclose(self) -> None:
         self._closed = True

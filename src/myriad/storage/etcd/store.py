@@ -54,7 +54,26 @@ T = TypeVar("T")
 _PROBE_KEY = b"\x00"
 
 
+#: The first release of each etcd minor version whose answer to a WatchProgressRequest is exact
+#: (etcd-io/etcd#15220); upstream's consistent reads from cache require the same.
+_EXACT_PROGRESS_SINCE = {(3, 4): 31, (3, 5): 13}
+
+
+def exact_progress(version: str) -> bool:
+    """Whether etcd ``version`` (``3.5.17``) answers progress requests exactly."""
+    try:
+        major, minor, patch = (int(part) for part in version.split("-")[0].split(".")[:3])
+    except ValueError:
+        return False
+    if (major, minor) in _EXACT_PROGRESS_SINCE:
+        return patch >= _EXACT_PROGRESS_SINCE[(major, minor)]
+    return (major, minor) > (3, 5)
+
+
 class EtcdStore(KVOps):
+    #: Set by :meth:`open` from the server's version.
+    progress_requests = False
+
     def __init__(self, endpoints: Endpoints) -> None:
         """Use :meth:`open`."""
         self._endpoints = endpoints
@@ -73,6 +92,9 @@ class EtcdStore(KVOps):
         store = cls(endpoints)
         try:
             await store.current_revision()
+            _, endpoint = endpoints.pick()
+            status = await endpoint.client.status()
+            store.progress_requests = exact_progress(status.version)
         except BaseException:
             await endpoints.close()
             raise

@@ -179,6 +179,16 @@ class EtcdWatch:
             self._call.cancel()
             self._call = None
 
+    async def request_progress(self) -> None:
+        """Sends etcd a ``WatchProgressRequest`` on the current stream (none yet: nothing to ask)."""
+        call = self._call
+        if call is None or not self._created_sent:
+            return
+        try:
+            await call.write(rpc.WatchRequest(progress_request=rpc.WatchProgressRequest()))
+        except (grpc.aio.AioRpcError, asyncio.InvalidStateError):
+            pass  # the stream broke; the next read fails over and the asker asks again
+
     async def aclose(self) -> None:
         """Cancels the stream; the watch then ends (``StopAsyncIteration``)."""
         if self._closed.is_set():

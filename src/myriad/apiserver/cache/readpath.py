@@ -1,0 +1,277 @@
+"""CachedReadPath: lists and watches served from the watch caches, storage as the fallback.
+
+Lists:
+
+* ``resourceVersion=0``: from the cache at once, whatever it holds (``limit`` is ignored, as
+  upstream ignores it there: the whole result in one answer).
+* unset (a consistent list, KEP-2340): storage's current revision is fetched (one cheap read),
+  the cache is waited for until it has applied that revision (asking storage for a progress
+  notification while it waits), and the list is served from the cache, paginated if asked. If
+  the cache is not there within ``consistent_wait``, or storage cannot answer progress requests
+  exactly, the list is read from storage.
+* ``resourceVersion=N`` (not older than): from the cache once it reaches N; 504 if it does not
+  within ``consistent_wait``.
+* Exact revisions and continue tokens: from the cache when its state is the one at that
+  revision (nothing changed between the revision and the cache's), from storage otherwise.
+  Continue tokens have one format on both paths, so a list may page across them.
+
+Watches are always served from a cache: from the current state (``0`` or unset: synthetic
+ADDED events; ``sendInitialEvents``: the same plus the initial-events-end bookmark), or from
+the event window (a revision inside it replays the buffered events; an older one gets an ERROR
+event carrying 410 Expired).
+
+Before a cache has synced, lists wait ``ready_wait`` and then read storage; watches get 429.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Callable
+
+from myriad.api.errors import BadRequestError, ExpiredError, StatusError, TooManyRequestsError
+from myriad.api.errors import TimeoutError as TimeoutError_
+from myriad.api.registry import ResourceType
+from myriad.apiserver.cache.feeder import CacheFeeder
+from myriad.apiserver.cache.types import CacheOptions, Entry
+from myriad.apiserver.cache.watchcache import WatchCache
+from myriad.apiserver.cache.watchers import CacheWatcher
+from myriad.apiserver.rest.conversion import CONVERSIONS
+from myriad.apiserver.rest.interfaces import ListOptions, ListResult, Strategy, WatchEvent
+from myriad.apiserver.rest.readpath import StorageReadPath, decode_continue, encode_continue, list_prefix
+from myriad.storage.interfaces import Store
+
+Matcher = Callable[[Entry], bool]
+
+
+class CachedReadPath:
+    def __init__(self, storage: Store, strategy: Callable[[ResourceType], Strategy], options: CacheOptions) -> None:
+        self._storage = storage
+        self._strategy = strategy
+        self._options = options
+        self.fallback = StorageReadPath(storage, strategy)
+        self.caches: dict[tuple[str, str, str], WatchCache] = {}
+        self._feeders: list[CacheFeeder] = []
+
+    # -- caches --------------------------------------------------------------------------------
+
+    def start(self, resources: list[ResourceType]) -> None:
+        """Starts a cache for each resource (more start on first use, e.g. custom resources)."""
+        for resource in resources:
+            self.cache(resource)
+
+    async def stop(self) -> None:
+        for feeder in self._feeders:
+            await feeder.stop()
+        self._feeders.clear()
+
+    def cache(self, resource: ResourceType) -> WatchCache:
+        """The cache serving ``resource``; resources sharing storage and served form share one."""
+        conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
+        key = (resource.prefix(), resource.group if conversion is not None else "", resource.version
+               if conversion is not None else "")
+        cache = self.caches.get(key)
+        if cache is None:
+            cache = self.caches[key] = WatchCache(resource, self._strategy(resource), self._options,
+                                                  conversion=conversion)
+            feeder = CacheFeeder(cache, self._storage, self._options)
+            self._feeders.append(feeder)
+            feeder.start()
+        return cache
+
+    def forget(self, prefix: str) -> None:
+        """Stops the caches of the resources stored under ``prefix`` (a custom resource whose
+        definition went); a later request starts a new one."""
+        for key in [k for k in self.caches if k[0] == prefix]:
+            cache = self.caches.pop(key)
+            for feeder in [f for f in self._feeders if f.cache is cache]:
+                self._feeders.remove(feeder)
+                feeder.cancel()
+            cache.invalidate("stopped")
+
+    # -- lists ---------------------------------------------------------------------------------
+
+    async def list(self, resource: ResourceType, options: ListOptions) -> ListResult:
+        cache = self.cache(resource)
+        rv, match = options.resource_version, options.resource_version_match
+        if options.continue_token:
+            revision, start = decode_continue(options.continue_token)
+            if _holds(cache, revision):
+                return self._from_cache(cache, resource, options, revision, start=start)
+            return await self.fallback.list(resource, options)
+        if match == "Exact" or (options.limit and rv not in ("", "0") and not match):
+            revision = _revision(rv)
+            if _holds(cache, revision):
+                return self._from_cache(cache, resource, options, revision)
+            return await self.fallback.list(resource, options)
+        if not await cache.wait_ready(self._options.ready_wait):
+            return await self.fallback.list(resource, options)
+        if rv == "0":
+            return self._from_cache(cache, resource, options, cache.revision, paginate=False)
+        if rv == "":
+            if not self._storage.progress_requests:
+                return await self.fallback.list(resource, options)
+            current = await self._storage.current_revision()
+            fresh = await cache.wait_fresh(current, self._options.consistent_wait)
+            outcome = ("true", "false") if fresh else ("false", "true")
+            cache.consistent_reads[outcome] = cache.consistent_reads.get(outcome, 0) + 1
+            if not fresh:
+                return await self.fallback.list(resource, options)
+            return self._from_cache(cache, resource, options, cache.revision)
+        wanted = _revision(rv)
+        if not await cache.wait_fresh(wanted, self._options.consistent_wait):
+            raise _too_large(wanted, cache.revision)
+        return self._from_cache(cache, resource, options, cache.revision)
+
+    def _from_cache(self, cache: WatchCache, resource: ResourceType, options: ListOptions, revision: int, *,
+                    start: str = "", paginate: bool = True) -> ListResult:
+        """Must not await: reads the cache's state as of ``revision`` (which it holds)."""
+        prefix = list_prefix(resource, options.namespace)
+        matches = _matcher(cache, options)
+        trigger = cache.dispatcher.trigger_for(options.fields.exact) if not options.fields.empty else None
+        index = trigger[0] if trigger is not None else ""
+        cache.lists_served[index] = cache.lists_served.get(index, 0) + 1
+        limit = options.limit if paginate else 0
+        served = cache.served
+        items: list[bytes] = []
+        last = ""
+        more = False
+        for entry in cache.select(prefix=prefix, start=prefix + start if start else "", trigger=trigger):
+            if matches is not None and not matches(entry):
+                continue
+            if limit and len(items) == limit:
+                more = True
+                break
+            items.append(served(entry.raw))
+            last = entry.key
+        if not more:
+            return ListResult(items, revision)
+        token = encode_continue(revision, last[len(prefix):] + "\x00")
+        remaining = cache.count_after(prefix, last) if matches is None else None
+        return ListResult(items, revision, token, remaining)
+
+    # -- watches -------------------------------------------------------------------------------
+
+    async def watch(self, resource: ResourceType, options: ListOptions, *, send_initial: bool,
+                    bookmarks: bool, timeout: float | None = None) -> AsyncIterator[WatchEvent]:
+        cache = self.cache(resource)
+        if not await cache.wait_ready(self._options.ready_wait):
+            raise TooManyRequestsError("storage is (re)initializing", retry_after=1)
+        rv = options.resource_version
+        if rv == "":
+            # The current state, consistently: the cache once it has caught up with storage.
+            if self._storage.progress_requests:
+                current = await self._storage.current_revision()
+                if await cache.wait_fresh(current, self._options.consistent_wait):
+                    return self._open(cache, resource, options, send_initial=send_initial, bookmarks=bookmarks,
+                                      timeout=timeout)
+            return await self.fallback.watch(resource, options, send_initial=send_initial, bookmarks=bookmarks)
+        if rv != "0" and send_initial:
+            # The state at least as new as ``rv``: wait for the cache to get there.
+            wanted = _revision(rv)
+            if wanted > cache.revision and not await cache.wait_fresh(wanted, self._options.consistent_wait):
+                return _error(_too_large(wanted, cache.revision))
+        return self._open(cache, resource, options, send_initial=send_initial, bookmarks=bookmarks,
+                          timeout=timeout)
+
+    def _open(self, cache: WatchCache, resource: ResourceType, options: ListOptions, *, send_initial: bool,
+              bookmarks: bool, timeout: float | None) -> AsyncIterator[WatchEvent]:
+        """Must not await: takes the initial state or the replay and registers the watcher at
+        the same revision."""
+        rv = options.resource_version
+        matches = _matcher(cache, options)
+        prefix = list_prefix(resource, options.namespace)
+        namespaced = prefix != resource.prefix()
+        if namespaced and matches is None:
+            matches = _in_prefix(prefix)
+        elif namespaced:
+            inner = matches
+            matches = lambda entry: entry.key.startswith(prefix) and inner(entry)  # noqa: E731
+        trigger = cache.dispatcher.trigger_for(options.fields.exact)
+        if trigger is None and namespaced and "metadata.namespace" in cache.indexed:
+            trigger = ("metadata.namespace", options.namespace)
+        deadline = None if timeout is None else time.monotonic() + timeout
+        revision = cache.revision
+        if not send_initial and rv not in ("", "0"):
+            revision = max(revision, _revision(rv))  # a future revision: events after it only
+        watcher = CacheWatcher(matches=matches, revision=revision, buffer=self._options.watcher_buffer,
+                               trigger=trigger, convert=cache.watch_event, bookmarks=bookmarks, deadline=deadline)
+        if send_initial or rv in ("", "0"):
+            initial = [entry for entry in cache.select(prefix=prefix, trigger=trigger)
+                       if matches is None or matches(entry)]
+            replay: list[WatchEvent] = []
+            end = cache.bookmark_event(initial_end=True) if send_initial else None
+        else:
+            since = cache.window.since(_revision(rv))
+            if since is None:
+                return _error(ExpiredError(f"too old resource version: {rv} ({cache.window.floor})"))
+            initial = []
+            replay = []
+            for event in since:
+                kind = watcher.event_type(event)
+                if kind is not None:
+                    replay.append(cache.watch_event(event, kind))
+            end = None
+        cache.register(watcher)
+        return _stream(cache, watcher, initial, replay, end, revision)
+
+
+async def _stream(cache: WatchCache, watcher: CacheWatcher, initial: list[Entry], replay: list[WatchEvent],
+                  end: WatchEvent | None, revision: int) -> AsyncIterator[WatchEvent]:
+    try:
+        served = cache.served
+        for entry in initial:
+            yield WatchEvent("ADDED", raw=served(entry.raw), resource_version=revision)
+        if end is not None:
+            yield end
+        for event in replay:
+            yield event
+        while True:
+            event = await watcher.next()
+            if event is None:
+                return
+            yield event
+    finally:
+        cache.unregister(watcher)
+
+
+async def _error(error: StatusError) -> AsyncIterator[WatchEvent]:
+    """A watch that is one ERROR event: upstream answers 200 and the Status as an event."""
+    yield WatchEvent("ERROR", error.to_status(), 0)
+
+
+def _holds(cache: WatchCache, revision: int) -> bool:
+    """Whether the cache's state is the state at ``revision``."""
+    return cache.ready.is_set() and cache.changed <= revision <= cache.revision
+
+
+def _revision(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise BadRequestError(f"invalid resource version: {text}") from None
+    if value < 0:
+        raise BadRequestError(f"invalid resource version: {text}")
+    return value
+
+
+def _too_large(wanted: int, current: int) -> TimeoutError_:
+    return TimeoutError_(f"Too large resource version: {wanted}, current: {current}")
+
+
+def _in_prefix(prefix: str) -> Matcher:
+    return lambda entry: entry.key.startswith(prefix)
+
+
+def _matcher(cache: WatchCache, options: ListOptions) -> Matcher | None:
+    labels, fields = options.labels, options.fields
+    if labels.empty and fields.empty:
+        return None
+    positions = cache.positions
+
+    def matches(entry: Entry) -> bool:
+        if not labels.matches(entry.labels):
+            return False
+        values = entry.fields
+        return fields.matches(lambda name: values[positions[name]] if name in positions else None)
+
+    return matches
