@@ -14,6 +14,7 @@ from pathlib import Path
 
 from myriad import __version__, up
 from myriad.apiserver.cache.types import CacheOptions
+from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.options import ServerOptions
 from myriad.bench import apiserver as apiserver_bench
 from myriad.bench import storage
@@ -36,7 +37,10 @@ def main(argv: Sequence[str] | None = None) -> int:
                                               storage=args.storage, etcd_endpoints=args.etcd_endpoints,
                                               compaction_retention=args.compaction_retention,
                                               cache=CacheOptions(window_seconds=args.watch_cache_window,
-                                                                 watcher_buffer=args.watcher_buffer)))
+                                                                 watcher_buffer=args.watcher_buffer),
+                                              flow=FlowControlOptions(max_readonly=args.max_requests_inflight,
+                                                                      max_mutating=args.max_mutating_requests_inflight,
+                                                                      max_watches=args.max_watches)))
     if args.target == "apiserver":
         api_config = _api_bench_config(args)
         _validate(api_config, args)
@@ -77,6 +81,12 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="SECONDS", help=f"history kept before compaction (either storage){_DEFAULT}")
     api.add_argument("--watch-cache-window", type=float, default=CacheOptions.window_seconds, metavar="SECONDS",
                      help=f"how far back watches can resume from the watch cache{_DEFAULT}")
+    api.add_argument("--max-requests-inflight", type=int, default=FlowControlOptions.max_readonly, metavar="N",
+                     help=f"read-only seats; with the mutating ones, shared out among priority levels{_DEFAULT}")
+    api.add_argument("--max-mutating-requests-inflight", type=int, default=FlowControlOptions.max_mutating,
+                     metavar="N", help=f"mutating seats (see --max-requests-inflight){_DEFAULT}")
+    api.add_argument("--max-watches", type=int, default=FlowControlOptions.max_watches, metavar="N",
+                     help=f"watches open at once; more get 429{_DEFAULT}")
     api.add_argument("--watcher-buffer", type=int, default=CacheOptions.watcher_buffer, metavar="EVENTS",
                      help=f"events a watcher may hold unsent before its watch is ended{_DEFAULT}")
 

@@ -16,11 +16,13 @@ from myriad.apiserver.crds import CRDRegistrar
 from myriad.apiserver.discovery import Discovery, version_document
 from myriad.apiserver.endpoints.resource import ResourceEndpoints
 from myriad.apiserver.endpoints.subresources import Subresources
+from myriad.apiserver.flowcontrol.limiter import FlowController
 from myriad.apiserver.http import HttpServer
 from myriad.apiserver.kubeconfig import write_kubeconfig
 from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
 from myriad.apiserver.options import ServerOptions
+from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.allocator import ServiceAllocator
 from myriad.apiserver.rest.store import ObjectStore
 from myriad.apiserver.router import Router
@@ -79,9 +81,11 @@ class APIServer:
                                       tables=TableConverter(now=options.clock.now), subresources=subresources,
                                       after_write=self._after_write)
         discovery = Discovery(self.registry)
+        self.flow = FlowController(options.flow, count_objects=self._list_width)
+        self.metrics.flow_control(self.flow)
         self._router = Router(resources=endpoints, discovery=discovery, openapi=OpenAPI(self.registry),
                               metrics=self.metrics, count_objects=self._count_objects,
-                              version=version_document())
+                              version=version_document(), flow=self.flow)
         self._http = HttpServer(self._router, options=options.http)
         self.port = await self._http.start(options.bind, options.port)
         discovery.server_address = f"{options.bind}:{self.port}"
@@ -148,6 +152,13 @@ class APIServer:
                 "subsets": [{"addresses": [{"ip": "127.0.0.1"}],
                              "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}]}
         await self.objects.update(endpoints, "default", "kubernetes", body)
+
+    def _list_width(self, info: RequestInfo) -> int:
+        """About how many objects a list returns, for flow control: what its cache holds."""
+        resource = self.registry.get(info.group, info.version, info.resource)
+        if resource is None or self.reads is None:
+            return 1
+        return len(self.reads.cache(resource).objects)
 
     async def _count_objects(self) -> dict[str, int]:
         """Stored objects per resource (``deployments.apps``), one count-only range each."""

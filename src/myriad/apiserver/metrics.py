@@ -17,6 +17,7 @@ from myriad.apiserver.requestinfo import RequestInfo
 
 if TYPE_CHECKING:
     from myriad.apiserver.cache.watchcache import WatchCache as WatchCacheStats
+    from myriad.apiserver.flowcontrol.limiter import FlowController
 
 _VERBS = {"get": "GET", "list": "LIST", "watch": "WATCH", "create": "POST", "update": "PUT", "patch": "PATCH",
           "delete": "DELETE", "deletecollection": "DELETECOLLECTION"}
@@ -119,6 +120,37 @@ class _CacheCollector:
         yield from families.values()
 
 
+class _FlowCollector:
+    """Flow control series under upstream's APF names."""
+
+    def __init__(self, flow: FlowController) -> None:
+        self._flow = flow
+
+    def collect(self) -> Iterator[Metric]:
+        flow = self._flow
+        rejected = CounterMetricFamily("apiserver_flowcontrol_rejected_requests_total",
+                                       "Requests rejected (429) by priority level, flow schema and reason.",
+                                       labels=["priority_level", "flow_schema", "reason"])
+        for key, count in flow.rejected.items():
+            rejected.add_metric(list(key), count)
+        dispatched = CounterMetricFamily("apiserver_flowcontrol_dispatched_requests_total",
+                                         "Requests admitted, by priority level and flow schema.",
+                                         labels=["priority_level", "flow_schema"])
+        for key, count in flow.dispatched.items():
+            dispatched.add_metric(list(key), count)
+        seats = GaugeMetricFamily("apiserver_flowcontrol_current_executing_seats", "Seats in use, by priority level.",
+                                  labels=["priority_level"])
+        limit = GaugeMetricFamily("apiserver_flowcontrol_nominal_limit_seats", "Seats of each priority level.",
+                                  labels=["priority_level"])
+        queued = GaugeMetricFamily("apiserver_flowcontrol_current_inqueue_requests",
+                                   "Requests waiting for seats, by priority level.", labels=["priority_level"])
+        for name, level in flow.levels.items():
+            seats.add_metric([name], level.executing)
+            limit.add_metric([name], level.seats)
+            queued.add_metric([name], level.queued)
+        yield from (rejected, dispatched, seats, limit, queued)
+
+
 class ServerMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -129,6 +161,9 @@ class ServerMetrics:
                                      registry=self.registry)
         self.longrunning = Gauge("apiserver_longrunning_requests", "Open long-running requests (watches).",
                                  ["verb", "group", "version", "resource"], registry=self.registry)
+
+    def flow_control(self, flow: FlowController) -> None:
+        self.registry.register(_FlowCollector(flow))  # type: ignore[arg-type]
 
     def watch_caches(self, caches: Callable[[], Iterable[WatchCacheStats]]) -> None:
         """Exports the watch caches ``caches()`` returns at each scrape."""

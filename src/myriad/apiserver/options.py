@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from myriad.apiserver.cache.types import CacheOptions
+from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.http import HttpOptions
 from myriad.clock import Clock, SystemClock
 
@@ -26,6 +27,8 @@ class ServerOptions:
     http: HttpOptions = field(default_factory=HttpOptions)
     #: The watch caches lists and watches are served from.
     cache: CacheOptions = field(default_factory=CacheOptions)
+    #: Concurrency caps and priority levels.
+    flow: FlowControlOptions = field(default_factory=FlowControlOptions)
     clock: Clock = field(default_factory=SystemClock)
     #: The process's garbage-collector thresholds (``gc.set_threshold``). Each request allocates
     #: hundreds of short-lived objects that reference counting frees; collecting generation 0

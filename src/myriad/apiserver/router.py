@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import time
+import uuid
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -12,6 +13,7 @@ import orjson
 from myriad.api.errors import InternalError, NotFoundError, ServiceUnavailableError, StatusError
 from myriad.apiserver.discovery import Discovery
 from myriad.apiserver.endpoints.resource import ResourceEndpoints
+from myriad.apiserver.flowcontrol.limiter import FlowController, Rejected
 from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
@@ -22,11 +24,19 @@ log = logging.getLogger(__name__)
 _HEALTH = {"/healthz", "/livez", "/readyz"}
 
 
+def _pf_headers(level: str, schema: str) -> list[tuple[str, str]]:
+    """Upstream's APF response headers; they carry object UIDs, here derived from the names."""
+    return [("X-Kubernetes-PF-FlowSchema-UID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"flowschema/{schema}"))),
+            ("X-Kubernetes-PF-PriorityLevel-UID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"prioritylevel/{level}")))]
+
+
 class Router:
     def __init__(self, *, resources: ResourceEndpoints, discovery: Discovery, openapi: OpenAPI,
                  metrics: ServerMetrics, version: bytes,
-                 count_objects: Callable[[], Awaitable[dict[str, int]]]) -> None:
+                 count_objects: Callable[[], Awaitable[dict[str, int]]],
+                 flow: FlowController | None = None) -> None:
         self._count_objects = count_objects
+        self._flow = flow
         self._openapi = openapi
         self._resources = resources
         self._discovery = discovery
@@ -38,6 +48,18 @@ class Router:
         started = time.perf_counter()
         info = request_info(request)
         watching = info.is_resource and info.verb == "watch"
+        ticket = None
+        if info.is_resource and self._flow is not None:
+            try:
+                ticket = await self._flow.admit(info, user_agent=request.header("user-agent"),
+                                                headers=request.headers)
+            except Rejected as rejected:
+                responder.send(429, b"Too many requests, please try again later.\n",
+                               content_type="text/plain; charset=utf-8",
+                               headers=[("Retry-After", str(rejected.retry_after)), *_pf_headers(rejected.level,
+                                                                                          rejected.schema)])
+                self._metrics.observe(info, request.method, 429, time.perf_counter() - started)
+                return
         gauge = None
         if watching:
             gauge = self._metrics.longrunning.labels("WATCH", info.group, info.version, info.resource)
@@ -60,6 +82,10 @@ class Router:
             log.exception("internal error serving %s %s", request.method, request.path)
             self._fail(responder, InternalError.of(exc))
         finally:
+            if ticket is not None:
+                ticket.release()
+            elif watching and self._flow is not None:
+                self._flow.watch_ended()
             if gauge is not None:
                 gauge.dec()
             self._metrics.observe(info, request.method, responder.status, time.perf_counter() - started)

@@ -25,6 +25,7 @@ Before a cache has synced, lists wait ``ready_wait`` and then read storage; watc
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
 
@@ -41,6 +42,8 @@ from myriad.apiserver.rest.readpath import StorageReadPath, decode_continue, enc
 from myriad.storage.interfaces import Store
 
 Matcher = Callable[[Entry], bool]
+#: Entries filtered and gathered between two yields to the event loop.
+LIST_SLICE = 2000
 
 
 class CachedReadPath:
@@ -96,17 +99,17 @@ class CachedReadPath:
         if options.continue_token:
             revision, start = decode_continue(options.continue_token)
             if _holds(cache, revision):
-                return self._from_cache(cache, resource, options, revision, start=start)
+                return await self._from_cache(cache, resource, options, revision, start=start)
             return await self.fallback.list(resource, options)
         if match == "Exact" or (options.limit and rv not in ("", "0") and not match):
             revision = _revision(rv)
             if _holds(cache, revision):
-                return self._from_cache(cache, resource, options, revision)
+                return await self._from_cache(cache, resource, options, revision)
             return await self.fallback.list(resource, options)
         if not await cache.wait_ready(self._options.ready_wait):
             return await self.fallback.list(resource, options)
         if rv == "0":
-            return self._from_cache(cache, resource, options, cache.revision, paginate=False)
+            return await self._from_cache(cache, resource, options, cache.revision, paginate=False)
         if rv == "":
             if not self._storage.progress_requests:
                 return await self.fallback.list(resource, options)
@@ -116,33 +119,44 @@ class CachedReadPath:
             cache.consistent_reads[outcome] = cache.consistent_reads.get(outcome, 0) + 1
             if not fresh:
                 return await self.fallback.list(resource, options)
-            return self._from_cache(cache, resource, options, cache.revision)
+            return await self._from_cache(cache, resource, options, cache.revision)
         wanted = _revision(rv)
         if not await cache.wait_fresh(wanted, self._options.consistent_wait):
             raise _too_large(wanted, cache.revision)
-        return self._from_cache(cache, resource, options, cache.revision)
+        return await self._from_cache(cache, resource, options, cache.revision)
 
-    def _from_cache(self, cache: WatchCache, resource: ResourceType, options: ListOptions, revision: int, *,
-                    start: str = "", paginate: bool = True) -> ListResult:
-        """Must not await: reads the cache's state as of ``revision`` (which it holds)."""
+    async def _from_cache(self, cache: WatchCache, resource: ResourceType, options: ListOptions, revision: int, *,
+                          start: str = "", paginate: bool = True) -> ListResult:
+        """The list from ``cache``, which holds the state at ``revision``: the entries are taken
+        in one step, then filtered and gathered a slice at a time, yielding to the event loop
+        between slices so a large list does not hold up every other request."""
         prefix = list_prefix(resource, options.namespace)
         matches = _matcher(cache, options)
         trigger = cache.dispatcher.trigger_for(options.fields.exact) if not options.fields.empty else None
         index = trigger[0] if trigger is not None else ""
         cache.lists_served[index] = cache.lists_served.get(index, 0) + 1
         limit = options.limit if paginate else 0
+        entries = cache.snapshot(prefix=prefix, start=prefix + start if start else "", trigger=trigger,
+                                 limit=limit if matches is None else 0)
         served = cache.served
         items: list[bytes] = []
         last = ""
         more = False
-        for entry in cache.select(prefix=prefix, start=prefix + start if start else "", trigger=trigger):
-            if matches is not None and not matches(entry):
-                continue
-            if limit and len(items) == limit:
-                more = True
+        for first in range(0, len(entries), LIST_SLICE):
+            if first:
+                await asyncio.sleep(0)
+            for entry in entries[first:first + LIST_SLICE]:
+                if matches is not None and not matches(entry):
+                    continue
+                if limit and len(items) == limit:
+                    more = True
+                    break
+                items.append(served(entry.raw))
+                last = entry.key
+            if more:
                 break
-            items.append(served(entry.raw))
-            last = entry.key
+        if matches is None and limit and len(items) == limit:
+            more = cache.count_after(prefix, last) > 0
         if not more:
             return ListResult(items, revision)
         token = encode_continue(revision, last[len(prefix):] + "\x00")

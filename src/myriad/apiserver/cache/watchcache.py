@@ -196,13 +196,23 @@ class WatchCache:
     def select(self, *, prefix: str, start: str = "", trigger: tuple[str, str] | None = None) -> Iterator[Entry]:
         """Entries under ``prefix`` from key ``start`` on, in key order; with ``trigger``
         (an indexed field and the value a selector requires) only those the index lists."""
+        return iter(self.snapshot(prefix=prefix, start=start, trigger=trigger))
+
+    def snapshot(self, *, prefix: str, start: str = "", trigger: tuple[str, str] | None = None,
+                 limit: int = 0) -> list[Entry]:
+        """:meth:`select` as a list, taken in one step (entries never change, so the list stays
+        the state of this moment); ``limit`` > 0 takes one more than that many at most."""
         objects = self.objects
         lower = max(prefix, start) if start else prefix
         if trigger is not None:
             keys = sorted(k for k in self._index[trigger[0]].get(trigger[1], ()) if k >= lower and
                           k.startswith(prefix))
-            return (objects[k] for k in keys)
-        return (objects[k] for k in objects.irange(lower, prefix + "\xff", inclusive=(True, False)))
+            return [objects[k] for k in keys]
+        first = objects.bisect_left(lower)
+        last = objects.bisect_left(prefix + "\xff")
+        if limit:
+            last = min(last, first + limit + 1)
+        return objects.values()[first:last]
 
     def count_after(self, prefix: str, key: str) -> int:
         """Objects under ``prefix`` after ``key`` (a page's ``remainingItemCount``)."""

@@ -1,0 +1,153 @@
+"""Seats, queues and rejections (see :mod:`.types` for the model).
+
+Concurrency: event loop only. :meth:`FlowController.admit` may await (a queued request waits
+for its seat); everything else runs without awaiting, so seat counts never race.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from myriad.apiserver.flowcontrol.classify import HEADER, classify
+from myriad.apiserver.flowcontrol.types import FlowControlOptions, LevelConfig
+from myriad.apiserver.requestinfo import RequestInfo
+
+
+class Rejected(Exception):
+    """A request flow control turned away: answered 429 with ``Retry-After``."""
+
+    def __init__(self, level: str, schema: str, reason: str, retry_after: int = 1) -> None:
+        super().__init__(f"{level}: {reason}")
+        self.level = level
+        self.schema = schema
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class Level:
+    def __init__(self, config: LevelConfig, seats: int) -> None:
+        self.config = config
+        self.seats = seats
+        self.executing = 0
+        self._queue: deque[tuple[int, asyncio.Future[None]]] = deque()
+
+    @property
+    def queued(self) -> int:
+        return len(self._queue)
+
+    def take(self, seats: int) -> bool:
+        """Takes ``seats`` if they are free and nobody queues ahead."""
+        if self._queue or self.executing + seats > self.seats:
+            return False
+        self.executing += seats
+        return True
+
+    def enqueue(self, seats: int) -> asyncio.Future[None] | None:
+        """A future that resolves once the seats are this request's; None if the queue is full."""
+        if len(self._queue) >= self.config.queue_length:
+            return None
+        future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._queue.append((seats, future))
+        return future
+
+    def withdraw(self, seats: int, future: asyncio.Future[None]) -> None:
+        """A queued request gave up; if its seats had just been granted, they go back."""
+        if future.done() and not future.cancelled():
+            self.release(seats)
+            return
+        future.cancel()
+        self._queue = deque(item for item in self._queue if item[1] is not future)
+        self._dispatch()
+
+    def release(self, seats: int) -> None:
+        self.executing -= seats
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        queue = self._queue
+        while queue and self.executing + queue[0][0] <= self.seats:
+            seats, future = queue.popleft()
+            if future.cancelled():
+                continue
+            self.executing += seats
+            future.set_result(None)
+
+
+@dataclass(slots=True)
+class Ticket:
+    """A request's seats, held until :meth:`release`."""
+
+    level: Level
+    seats: int
+
+    def release(self) -> None:
+        self.level.release(self.seats)
+
+
+class FlowController:
+    def __init__(self, options: FlowControlOptions, *, count_objects: Callable[[RequestInfo], int]) -> None:
+        """``count_objects(info)``: about how many objects a list would return (its width)."""
+        self.options = options
+        self._count = count_objects
+        total = options.max_readonly + options.max_mutating
+        shares = sum(level.shares for level in options.levels)
+        self.levels = {c.name: Level(c, max(1, math.ceil(total * c.shares / shares))) for c in options.levels}
+        self._names = frozenset(self.levels)
+        self.watches = 0
+        #: (level, flow schema, reason) -> requests rejected.
+        self.rejected: dict[tuple[str, str, str], int] = {}
+        #: (level, flow schema) -> requests admitted.
+        self.dispatched: dict[tuple[str, str], int] = {}
+
+    def classify(self, info: RequestInfo, user_agent: str, header: str) -> tuple[str, str]:
+        return classify(info, user_agent, header, self._names)
+
+    async def admit(self, info: RequestInfo, *, user_agent: str, headers: dict[str, str]) -> Ticket | None:
+        """Seats for a non-long-running resource request (waiting in its level's queue if need
+        be); None for a watch, which only counts against ``max_watches``. Raises
+        :class:`Rejected`."""
+        level_name, schema = self.classify(info, user_agent, headers.get(HEADER, ""))
+        if info.verb == "watch":
+            if self.watches >= self.options.max_watches:
+                raise self._reject(level_name, schema, "concurrency-limit")
+            self.watches += 1
+            self._count_dispatch(level_name, schema)
+            return None
+        level = self.levels[level_name]
+        seats = min(self._width(info), level.seats)
+        if not level.take(seats):
+            future = level.enqueue(seats)
+            if future is None:
+                raise self._reject(level_name, schema, "queue-full")
+            try:
+                await asyncio.wait_for(asyncio.shield(future), self.options.queue_wait)
+            except TimeoutError:
+                level.withdraw(seats, future)
+                raise self._reject(level_name, schema, "time-out") from None
+            except asyncio.CancelledError:
+                level.withdraw(seats, future)
+                raise
+        self._count_dispatch(level_name, schema)
+        return Ticket(level, seats)
+
+    def watch_ended(self) -> None:
+        self.watches -= 1
+
+    def _width(self, info: RequestInfo) -> int:
+        if info.verb != "list":
+            return 1
+        objects = self._count(info)
+        return max(1, min(self.options.max_seats, math.ceil(objects / self.options.objects_per_seat)))
+
+    def _count_dispatch(self, level: str, schema: str) -> None:
+        key = (level, schema)
+        self.dispatched[key] = self.dispatched.get(key, 0) + 1
+
+    def _reject(self, level: str, schema: str, reason: str) -> Rejected:
+        key = (level, schema, reason)
+        self.rejected[key] = self.rejected.get(key, 0) + 1
+        return Rejected(level, schema, reason)
