@@ -17,12 +17,22 @@ from myriad.apiserver.cache.types import CacheOptions
 from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.options import ServerOptions
 from myriad.bench import apiserver as apiserver_bench
+from myriad.bench import reads as reads_bench
 from myriad.bench import storage
 from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
+from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
 
 _DEFAULT = " (default: %(default)s)"
+
+
+def _boolean(text: str) -> bool:
+    if text.lower() in ("true", "1", "yes"):
+        return True
+    if text.lower() in ("false", "0", "no"):
+        return False
+    raise argparse.ArgumentTypeError(f"expected true or false, got {text!r}")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,11 +46,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return up.run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
                                               storage=args.storage, etcd_endpoints=args.etcd_endpoints,
                                               compaction_retention=args.compaction_retention,
+                                              watch_cache=args.watch_cache,
                                               cache=CacheOptions(window_seconds=args.watch_cache_window,
                                                                  watcher_buffer=args.watcher_buffer),
                                               flow=FlowControlOptions(max_readonly=args.max_requests_inflight,
                                                                       max_mutating=args.max_mutating_requests_inflight,
                                                                       max_watches=args.max_watches)))
+    if args.target == "reads":
+        reads_config = _reads_config(args)
+        _validate(reads_config, args)
+        return reads_bench.run(reads_config)
     if args.target == "apiserver":
         api_config = _api_bench_config(args)
         _validate(api_config, args)
@@ -50,7 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return storage.run(config)
 
 
-def _validate(config: ApiBenchConfig | BenchConfig, args: argparse.Namespace) -> None:
+def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig, args: argparse.Namespace) -> None:
     try:
         config.validate()
     except ValueError as exc:
@@ -79,6 +94,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="etcd members, with --storage etcd")
     api.add_argument("--compaction-retention", type=float, default=ServerOptions.compaction_retention,
                      metavar="SECONDS", help=f"history kept before compaction (either storage){_DEFAULT}")
+    api.add_argument("--watch-cache", type=_boolean, default=True, metavar="BOOL",
+                     help="serve lists and watches from watch caches; false reads storage (default: true)")
     api.add_argument("--watch-cache-window", type=float, default=CacheOptions.window_seconds, metavar="SECONDS",
                      help=f"how far back watches can resume from the watch cache{_DEFAULT}")
     api.add_argument("--max-requests-inflight", type=int, default=FlowControlOptions.max_readonly, metavar="N",
@@ -134,7 +151,45 @@ def _parser() -> argparse.ArgumentParser:
     add("--namespace", default=api_defaults.namespace, help=f"namespace prefix{_DEFAULT}")
     add("--json", type=Path, default=api_defaults.json_path, help=f"results file{_DEFAULT}")
     add("--data-dir", type=Path, default=None, help="parent of the server's temp data dir (default: system temp)")
+    _add_reads_bench(targets)
     return parser
+
+
+_READS_HELP = {
+    "scenarios": "comma-separated subset of a,b,c,d", "server_cpu": "CPU the servers are pinned to, -1 for none",
+    "configmaps": "(a) ConfigMaps listed", "value_size": "(a) bytes of data per ConfigMap",
+    "lists": "(a) lists timed on each path", "nodes": "(b, c) node watchers and leases",
+    "pods_per_node": "(b) pods per node", "unfiltered": "(b) unfiltered pod watchers",
+    "update_rate": "(b-d) pod updates per second", "lease_rate": "(c) lease PUTs per second",
+    "flooders": "(c) connections flooding low-priority lists", "duration": "(b, c) seconds of load",
+    "restart_watchers": "(d) watchers restarted", "quiet_objects": "(d) ConfigMaps in the quiet namespace",
+    "window": "(b-d) the server's watch cache window, seconds", "json_path": "results file",
+    "data_dir": "parent of the servers' temp data dirs (default: system temp)",
+}
+
+
+def _add_reads_bench(targets: argparse._SubParsersAction) -> None:
+    """``myriad bench reads``: one flag per :class:`ReadsBenchConfig` field."""
+    parser = targets.add_parser("reads", help="watch cache, fan-out, flow control and bookmark scenarios")
+    parser.set_defaults(command_parser=parser)
+    defaults = ReadsBenchConfig()
+    for name, help_text in _READS_HELP.items():
+        value = getattr(defaults, name)
+        flag = "--json" if name == "json_path" else "--" + name.replace("_", "-")
+        if name == "scenarios":
+            parser.add_argument(flag, type=_names, default=",".join(value), help=f"{help_text}{_DEFAULT}")
+        elif name == "server_cpu":
+            parser.add_argument(flag, type=int, default=value, help=f"{help_text}{_DEFAULT}")
+        elif name == "data_dir":
+            parser.add_argument(flag, type=Path, default=None, help=help_text)
+        else:
+            parser.add_argument(flag, type=type(value), default=value, help=f"{help_text}{_DEFAULT}")
+
+
+def _reads_config(args: argparse.Namespace) -> ReadsBenchConfig:
+    values = {name: getattr(args, "json" if name == "json_path" else name) for name in _READS_HELP}
+    values["server_cpu"] = None if values["server_cpu"] < 0 else values["server_cpu"]
+    return ReadsBenchConfig(**values)
 
 
 def _names(text: str) -> tuple[str, ...]:

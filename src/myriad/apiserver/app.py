@@ -24,6 +24,8 @@ from myriad.apiserver.openapi import OpenAPI
 from myriad.apiserver.options import ServerOptions
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.allocator import ServiceAllocator
+from myriad.apiserver.rest.interfaces import ReadPath
+from myriad.apiserver.rest.readpath import StorageReadPath
 from myriad.apiserver.rest.store import ObjectStore
 from myriad.apiserver.router import Router
 from myriad.apiserver.strategies.table import StrategyTable
@@ -73,9 +75,14 @@ class APIServer:
         self._crds = CRDRegistrar(self.registry, self.storage)
         await self._crds.start()
         self.objects = ObjectStore(self.storage, self.strategies, clock=options.clock, namespaces=namespaces)
-        reads = self.reads = CachedReadPath(self.storage, self.strategies, options.cache)
-        reads.start(list(self.registry.all()))
-        self.metrics.watch_caches(lambda: list(reads.caches.values()))
+        reads: ReadPath
+        if options.watch_cache:
+            cached = self.reads = CachedReadPath(self.storage, self.strategies, options.cache)
+            cached.start(list(self.registry.all()))
+            self.metrics.watch_caches(lambda: list(cached.caches.values()))
+            reads = cached
+        else:
+            reads = StorageReadPath(self.storage, self.strategies)
         subresources = Subresources(self.objects, reads, self.registry, clock=options.clock)
         endpoints = ResourceEndpoints(self.registry, self.objects, reads, self.strategies,
                                       tables=TableConverter(now=options.clock.now), subresources=subresources,

@@ -25,6 +25,8 @@ class ServerOptions:
     #: compacts etcd every ``--etcd-compaction-interval``, 5 minutes by default).
     compaction_retention: float = 300.0
     http: HttpOptions = field(default_factory=HttpOptions)
+    #: Serve lists and watches from watch caches (upstream's --watch-cache); off, from storage.
+    watch_cache: bool = True
     #: The watch caches lists and watches are served from.
     cache: CacheOptions = field(default_factory=CacheOptions)
     #: Concurrency caps and priority levels.

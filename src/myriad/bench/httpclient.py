@@ -40,11 +40,13 @@ class Connection(asyncio.Protocol):
         return connection
 
     async def request(self, method: bytes, path: bytes, body: bytes = b"", *,
-                      content_type: bytes = b"application/json") -> tuple[int, bytes]:
-        """Sends one request and returns the response's status and body."""
+                      content_type: bytes = b"application/json", headers: bytes = b"") -> tuple[int, bytes]:
+        """Sends one request and returns the response's status and body; ``headers`` are extra
+        header lines, each ending in CRLF."""
         if self._closed or self._transport is None:
             raise ConnectionClosed("connection is closed")
-        head = b"%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n" % (method, path, self._host)
+        head = b"%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s" % (method, path, self._host,
+                                                                                   headers)
         if body:
             head += b"Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
         self._waiter = asyncio.get_running_loop().create_future()
