@@ -62,6 +62,21 @@ def _without_type(item: bytes, resource: ResourceType) -> bytes:
     return orjson.dumps(obj)
 
 
+def _list_body(start: bytes, items: list[bytes], resource: ResourceType) -> bytes:
+    """``start``, the items joined by commas, ``]}``, copying each item's bytes once: a built-in
+    item's ``{"kind":…,"apiVersion":…,`` is cut by taking a view past it and joining with
+    ``,{``, so a 300,000-item list is not copied item by item before the join."""
+    if not items:
+        return start + b"]}"
+    if resource.custom:
+        return b"".join((start, b",".join(items), b"]}"))
+    head = b'{"kind":"%s","apiVersion":"%s",' % (resource.kind.encode(), resource.api_version.encode())
+    cut = len(head)
+    rests = [memoryview(item)[cut:] if item.startswith(head) else _without_type(item, resource)[1:]
+             for item in items]
+    return b"".join((start, b"{", b",{".join(rests), b"]}"))
+
+
 def _field_validation(request: Request) -> str:
     value = request.param("fieldValidation") or "Warn"
     if value not in ("Ignore", "Warn", "Strict"):
@@ -258,10 +273,9 @@ class ResourceEndpoints:
         if result.remaining is not None:
             metadata["remainingItemCount"] = result.remaining
         if raw:
-            items = result.items if resource.custom else [_without_type(item, resource) for item in result.items]
             head = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version,
                                  "metadata": metadata})
-            return Reply(200, head[:-1] + b',"items":[' + b",".join(items) + b"]}", is_list=True)
+            return Reply(200, _list_body(head[:-1] + b',"items":[', result.items, resource), is_list=True)
         objects = result.objects()
         if not resource.custom:
             for item in objects:

@@ -40,6 +40,9 @@ def head(status: int, headers: Iterable[tuple[str, str]], *, close: bool, length
     return b"".join(parts)
 
 
+#: Bodies under this size are sent in one write with their head; larger ones are not copied.
+_JOIN_BELOW = 64 * 1024
+
 class Responder:
     """Answers one request exactly once, by :meth:`send` or by :meth:`stream`."""
 
@@ -67,7 +70,13 @@ class Responder:
         else:
             all_headers = [("Content-Type", content_type), ("Cache-Control", "no-cache, private"), *headers]
             data = head(status, all_headers, close=close, length=len(body))
-        self._protocol.write(data if self._head_only else data + body)
+        if self._head_only:
+            self._protocol.write(data)
+        elif len(body) < _JOIN_BELOW:
+            self._protocol.write(data + body)
+        else:  # a large body (a big list) goes out as it is, not copied behind its head
+            self._protocol.write(data)
+            self._protocol.write(body)
 
     def stream(self, status: int, *, content_type: str, headers: Iterable[tuple[str, str]] = ()) -> Stream:
         """Starts a chunked response; the handler then writes to and ends the returned stream."""

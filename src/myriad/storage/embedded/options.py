@@ -24,10 +24,12 @@ class EmbeddedOptions:
     compaction_interval: float = 10.0
     #: Log rows cleaning may look at in a writer turn that carried no writes (see Writer._clean).
     compaction_chunk: int = 2000
-    #: The writer completes a checkpoint, restarting the WAL, once it grows past this.
+    #: The writer checkpoints (copies the WAL into the database, so the WAL restarts) between
+    #: commits once this many bytes were written since its last checkpoint.
+    checkpoint_after_bytes: int = 1024 * 1024
+    #: The WAL file is cut back to 4 × this when it restarts; past 4 × this, the writer truncates
+    #: it with a blocking checkpoint.
     wal_checkpoint_bytes: int = 8 * 1024 * 1024
-    #: How often the background thread copies WAL frames into the database.
-    checkpoint_interval: float = 0.05
     #: A quiet watch that asked for progress notifications gets one this often.
     progress_notify_interval: float = 5.0
     #: How often expired leases are looked for.

@@ -23,13 +23,11 @@ import asyncio
 import contextlib
 import gc
 import sqlite3
-import threading
 from collections.abc import Sequence
 from itertools import islice
 
 from myriad.storage.compaction import compact_periodically
 from myriad.storage.embedded.apply import count_keys
-from myriad.storage.embedded.checkpointer import Checkpointer
 from myriad.storage.embedded.cleaning import Cleaner
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import LeaseTable
@@ -123,7 +121,6 @@ class EmbeddedStore(KVOps):
         gc.freeze()
         store._tasks.append(asyncio.create_task(store._freeze_gc(), name="myriad-gc-freeze"))
         store._writer.start()
-        store._checkpointer.start()
         store._tasks.append(asyncio.create_task(store._expire_leases(), name="myriad-lease-expiry"))
         if options.compaction_retention > 0:
             policy = compact_periodically(current=store.current_revision, compacted=store.compacted_revision,
@@ -154,8 +151,6 @@ class EmbeddedStore(KVOps):
         self.published_revision = meta["revision"]
         self.compacted = meta["compact_rev"]
         self.reads = ReaderPool(data_dir, self.options.reader_threads)
-        checkpoint_lock = threading.Lock()
-        self._checkpointer = Checkpointer(data_dir, interval=self.options.checkpoint_interval, lock=checkpoint_lock)
         self._writer = Writer(
             conn=conn,
             wal_path=str(db_path(data_dir)) + "-wal",
@@ -165,7 +160,6 @@ class EmbeddedStore(KVOps):
             cleaner=cleaner,
             options=self.options,
             deliver=lambda commit: self._loop.call_soon_threadsafe(self._on_commit, commit),
-            checkpoint_lock=checkpoint_lock,
             wants_prev=lambda: self.hub.prev_watchers > 0,
         )
 
@@ -390,7 +384,6 @@ class EmbeddedStore(KVOps):
         await self._loop.run_in_executor(None, self._shutdown)
 
     def _shutdown(self) -> None:
-        self._checkpointer.close()
         self._writer.close()
         self.reads.close()
         if self._writer.failed is None:

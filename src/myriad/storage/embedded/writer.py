@@ -10,15 +10,14 @@ Concurrency rules:
 * Only after the commit is durable does it hand the outcome to the event loop, with one
   ``call_soon_threadsafe`` per batch; the loop then publishes index changes and events and
   resolves the callers' futures. An acknowledged write is therefore always on disk.
-* The WAL is kept bounded in three tiers (SQLite's own auto-checkpoint is off: it runs inside
-  a commit and can starve under continuous writes). A background thread copies frames with
-  PASSIVE checkpoints (:mod:`.checkpointer`). Between commits, once the WAL has grown past
-  ``wal_checkpoint_bytes``, the writer completes that work with its own PASSIVE checkpoint;
-  no write can slip in meanwhile, so it finishes, and the next commit restarts the WAL from its
-  beginning; if a background pass holds the checkpoint lock, it tries again next turn rather
-  than wait. Should the WAL still reach four times the limit, the writer runs a blocking
-  TRUNCATE checkpoint, which always succeeds. ``checkpoint_lock`` is held around every
-  checkpoint, here and in the checkpointer, so they never contend inside SQLite.
+* The WAL is kept bounded by the writer alone: between commits, once ``checkpoint_after_bytes``
+  were written since its last checkpoint, it runs a PASSIVE checkpoint. No write can slip in
+  meanwhile, so it copies everything (unless a reader's snapshot still needs frames), and the next
+  commit restarts the WAL from its beginning. Should the WAL file still pass four times
+  ``wal_checkpoint_bytes`` (readers holding old snapshots), the writer runs a blocking TRUNCATE
+  checkpoint. SQLite's own auto-checkpoint is off (it runs inside a commit). There is no
+  background checkpointer: measured, commits waited for its passes (a pass holds the WAL's
+  read-lock 0 through its copy and database sync); see ARCHITECTURE.md.
 * A failed commit (disk full, I/O error) fails the whole batch and stops the writer: every
   later request raises :class:`StoreClosedError`. In-memory state may be ahead of disk then,
   so the store must be reopened, which rebuilds it from the file.
@@ -102,14 +101,12 @@ class Writer:
         cleaner: Cleaner,
         options: EmbeddedOptions,
         deliver: Callable[[Commit], None],
-        checkpoint_lock: threading.Lock,
         wants_prev: Callable[[], bool] = lambda: True,
     ) -> None:
         #: Asked at the start of each turn (from this thread; it reads a counter the loop keeps):
         #: whether a live watcher wants previous values in its events.
         self._wants_prev = wants_prev
         self._conn = conn
-        self._checkpoint_lock = checkpoint_lock
         self._wal_path = wal_path
         self._index = index
         self._leases = leases
@@ -127,7 +124,7 @@ class Writer:
         self._cond = threading.Condition()
         self._closing = False
         self._vacuum_pending = False
-        self._dirty_bytes = 0  # written since the WAL size was last looked at
+        self._dirty_bytes = 0  # written since the last checkpoint
         self._cleaned_since_vacuum = False
         self.failed: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="myriad-writer", daemon=True)
@@ -298,10 +295,9 @@ class Writer:
     # -- disk upkeep ---------------------------------------------------------------------------
 
     def _maintain(self) -> None:
-        """Checkpoints a WAL grown past its limit; shrinks the file after cleaning freed pages.
-        Looks at the disk only when enough was written, or cleaning dropped segments, to make it
-        worth it."""
-        if self._dirty_bytes >= self._options.wal_checkpoint_bytes // 8:
+        """Checkpoints once enough was written since the last checkpoint; shrinks the file after
+        cleaning freed pages."""
+        if self._dirty_bytes >= self._options.checkpoint_after_bytes:
             self._dirty_bytes = 0
             try:
                 wal = os.path.getsize(self._wal_path)
@@ -309,12 +305,8 @@ class Writer:
                 wal = 0
             if wal > WAL_HARD_LIMIT_FACTOR * self._options.wal_checkpoint_bytes:
                 self._checkpoint()
-            elif wal > self._options.wal_checkpoint_bytes and self._checkpoint_lock.acquire(blocking=False):
-                # Never wait for a background pass: it may be flushing many pages. Next turn, then.
-                try:
-                    self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                finally:
-                    self._checkpoint_lock.release()
+            else:
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
         if self._cleaner.pending(idle=True) or not (self._cleaned_since_vacuum or self._vacuum_pending):
             return
         self._cleaned_since_vacuum = False
@@ -337,8 +329,7 @@ class Writer:
         return True
 
     def _checkpoint(self) -> None:
-        with self._checkpoint_lock:
-            self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
 
     def _fail_queued(self, error: BaseException) -> None:
         with self._cond:

@@ -1,0 +1,72 @@
+"""WatchCache as pure logic: a re-list (its storage watch broke or was compacted past) ends its
+watchers and only the revisions the new list covers can be resumed from; an event is encoded
+once for all its watchers."""
+
+from __future__ import annotations
+
+import asyncio
+
+from myriad.api.builtin import BUILTIN
+from myriad.api.registry import ResourceRegistry
+from myriad.apiserver.cache.types import CacheOptions
+from myriad.apiserver.cache.watchcache import WatchCache
+from myriad.apiserver.cache.watchers import CacheWatcher
+from myriad.apiserver.strategies.table import StrategyTable
+from myriad.clock import FakeClock
+from myriad.storage.interfaces import Event, EventType, KeyValue, WatchBatch
+
+
+def configmap(name: str, revision: int) -> KeyValue:
+    value = b'{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"%s","namespace":"ns","resourceVersion":""}}' % (
+        name.encode())
+    return KeyValue(f"/registry/configmaps/ns/{name}".encode(), value, revision, revision, 1, 0)
+
+
+def test_a_relist_ends_open_watchers_and_moves_the_window_to_the_list() -> None:
+    async def scenario() -> None:
+        resource = ResourceRegistry(BUILTIN).get("", "v1", "configmaps")
+        assert resource is not None
+        clock = FakeClock()
+        cache = WatchCache(resource, StrategyTable(clock=clock)(resource),
+                           CacheOptions(clock=clock))
+        cache.replace([cache.entry(configmap("a", 5))], 5)
+        cache.apply(WatchBatch(6, (Event(EventType.PUT, configmap("b", 6)),)))
+        watcher = CacheWatcher(matches=None, revision=6, buffer=10, trigger=None, convert=cache.watch_event,
+                               bookmarks=False, deadline=None)
+        cache.register(watcher)
+        assert cache.window.since(5) is not None
+        # The storage watch broke; storage moved on to 20 meanwhile and the cache listed again.
+        cache.invalidate("resync")
+        assert not cache.ready.is_set() and watcher.ended and watcher.end_reason == "resync"
+        assert await watcher.next() is None
+        cache.replace([cache.entry(configmap("a", 5)), cache.entry(configmap("c", 20))], 20)
+        assert cache.ready.is_set() and cache.dispatcher.count == 0
+        assert cache.window.since(6) is None  # 410 for a watcher that was at 6
+        assert cache.window.since(20) == []
+        assert [e.key for e in cache.snapshot(prefix="/registry/configmaps/")] == [
+            "/registry/configmaps/ns/a", "/registry/configmaps/ns/c"]
+
+    asyncio.run(scenario())
+
+
+def test_an_event_is_encoded_once_for_every_watcher_that_sees_it_alike() -> None:
+    async def scenario() -> None:
+        resource = ResourceRegistry(BUILTIN).get("", "v1", "configmaps")
+        assert resource is not None
+        clock = FakeClock()
+        cache = WatchCache(resource, StrategyTable(clock=clock)(resource), CacheOptions(clock=clock))
+        cache.replace([], 1)
+        watchers = [CacheWatcher(matches=None, revision=1, buffer=10, trigger=None, convert=cache.watch_event,
+                                 bookmarks=False, deadline=None) for _ in range(3)]
+        for watcher in watchers:
+            cache.register(watcher)
+        cache.apply(WatchBatch(2, (Event(EventType.PUT, configmap("a", 2)),)))
+        events = [await watcher.next() for watcher in watchers]
+        assert events[0] is events[1] is events[2] and events[0] is not None
+        lines = [event.line() for event in events if event is not None]
+        assert lines[0] is lines[1] is lines[2]
+        assert lines[0].startswith(b'{"type":"ADDED","object":{"kind":"ConfigMap"')
+        assert b'"resourceVersion":"2"' in lines[0]
+        assert cache.events_dispatched == 1
+
+    asyncio.run(scenario())
