@@ -83,6 +83,7 @@ class Router:
             self._fail(responder, InternalError.of(exc))
         finally:
             if ticket is not None:
+                await responder.drained()  # a large answer holds its seats until it has gone out
                 ticket.release()
             elif watching and self._flow is not None:
                 self._flow.watch_ended()

@@ -167,6 +167,10 @@ async def _fanout_and_restarts(config: ReadsBenchConfig, url: str, load_cpus: fr
         if {"b", "c"} & set(config.scenarios):
             results.update(await _fanout(config, url, plan, connections, console))
         if "d" in config.scenarios:
+            # Fresh connections: some of the first ones sat idle past the server's idle timeout.
+            for connection in connections:
+                connection.close()
+            connections = [await Connection.open(host, port) for _ in range(32)]
             results["d"] = await _restarts(config, url, namespace, quiet, connections, console)
     finally:
         for connection in connections:

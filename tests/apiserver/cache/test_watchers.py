@@ -15,8 +15,8 @@ POSITIONS = {name: i for i, name in enumerate(FIELDS)}
 
 
 def pod(node: str, revision: int, *, namespace: str = "ns", labels: dict[str, str] | None = None) -> Entry:
-    return Entry(f"/registry/pods/{namespace}/p", b'{"metadata":{"resourceVersion":"%d"}}' % revision, revision,
-                 labels, (namespace, node))
+    return Entry(f"/registry/pods/{namespace}/p", b"{", b'"metadata":{"resourceVersion":"%d"}}' % revision,
+                 revision, labels, (namespace, node))
 
 
 def convert(event: CacheEvent, kind: str) -> WatchEvent:

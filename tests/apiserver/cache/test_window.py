@@ -9,7 +9,7 @@ from myriad.apiserver.cache.window import EventWindow
 
 
 def event(revision: int) -> CacheEvent:
-    return CacheEvent(revision, Entry(f"/k/{revision}", b"{}", revision, None, ()), None)
+    return CacheEvent(revision, Entry(f"/k/{revision}", b"{", b"}", revision, None, ()), None)
 
 
 def window_with(revisions: list[int], *, listed: int = 10, seconds: float = 75, max_events: int = 100) -> EventWindow:

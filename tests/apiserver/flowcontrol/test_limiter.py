@@ -102,3 +102,34 @@ def test_watches_take_no_seats_but_have_their_own_cap() -> None:
 
     asyncio.run(scenario())
     assert all(level.executing == 0 for level in flow.levels.values())
+
+
+def test_a_background_level_gets_its_share_of_the_loop_while_others_are_busy() -> None:
+    from myriad.clock import FakeClock
+
+    clock = FakeClock()
+    flow = FlowController(FlowControlOptions(clock=clock), count_objects=lambda _: 1)
+    low = {"x-myriad-priority-level": "workload-low"}
+
+    async def scenario() -> None:
+        lease = await flow.admit(info("update", "leases", group="coordination.k8s.io"),
+                                 user_agent="kubelet/v1", headers={})
+        first = await flow.admit(info("list", "pods"), user_agent="", headers=low)
+        assert first is not None and lease is not None
+        # One background request at a time while the foreground is busy...
+        second = asyncio.create_task(flow.admit(info("list", "pods"), user_agent="", headers=low))
+        await asyncio.sleep(0.02)
+        assert not second.done()
+        clock.advance(0.1)
+        first.release()  # ran 0.1 s: at a 20% share the next waits 0.4 s
+        await asyncio.sleep(0.1)
+        assert not second.done()
+        clock.advance(0.41)
+        assert (await asyncio.wait_for(second, 1)) is not None
+        # ...and unthrottled once the foreground has been idle for a moment.
+        lease.release()
+        clock.advance(1.0)
+        third = await asyncio.wait_for(flow.admit(info("list", "pods"), user_agent="", headers=low), 0.05)
+        assert third is not None
+
+    asyncio.run(scenario())

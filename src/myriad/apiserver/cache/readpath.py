@@ -138,30 +138,32 @@ class CachedReadPath:
         limit = options.limit if paginate else 0
         entries = cache.snapshot(prefix=prefix, start=prefix + start if start else "", trigger=trigger,
                                  limit=limit if matches is None else 0)
-        served = cache.served
-        items: list[bytes] = []
-        last = ""
-        more = False
-        for first in range(0, len(entries), LIST_SLICE):
-            if first:
-                await asyncio.sleep(0)
-            for entry in entries[first:first + LIST_SLICE]:
-                if matches is not None and not matches(entry):
-                    continue
-                if limit and len(items) == limit:
-                    more = True
+        if matches is None and not limit:
+            selected = entries
+        else:
+            selected = []
+            for first in range(0, len(entries), LIST_SLICE):
+                if first:
+                    await asyncio.sleep(0)
+                for entry in entries[first:first + LIST_SLICE]:
+                    if matches is None or matches(entry):
+                        selected.append(entry)
+                        if limit and len(selected) > limit:
+                            break
+                if limit and len(selected) > limit:
                     break
-                items.append(served(entry.raw))
-                last = entry.key
-            if more:
-                break
-        if matches is None and limit and len(items) == limit:
-            more = cache.count_after(prefix, last) > 0
-        if not more:
-            return ListResult(items, revision)
-        token = encode_continue(revision, last[len(prefix):] + "\x00")
-        remaining = cache.count_after(prefix, last) if matches is None else None
-        return ListResult(items, revision, token, remaining)
+        more = bool(limit) and len(selected) > limit
+        if more:
+            del selected[limit:]
+        token, remaining = "", None
+        if more:
+            last = selected[-1].key
+            token = encode_continue(revision, last[len(prefix):] + "\x00")
+            remaining = cache.count_after(prefix, last) if matches is None else None
+        if cache.converts:
+            return ListResult([cache.served(entry.raw) for entry in selected], revision, token, remaining)
+        return ListResult(None, revision, token, remaining, head=cache.head,
+                          bodies=[entry.body for entry in selected])
 
     # -- watches -------------------------------------------------------------------------------
 

@@ -48,23 +48,30 @@ class CacheOptions:
 
 
 class Entry:
-    """One cached object. Immutable once made; ``fields`` follows the cache's field layout."""
+    """One cached object. Immutable once made; ``fields`` follows the cache's field layout. Its
+    JSON is ``head`` (``{"kind":"…","apiVersion":"…",``, one bytes object per cache) followed by
+    ``body``: a list sends the bodies as they are, behind the ``{`` a list item starts with."""
 
-    __slots__ = ("key", "raw", "revision", "labels", "fields")
+    __slots__ = ("key", "head", "body", "revision", "labels", "fields")
 
-    def __init__(self, key: str, raw: bytes, revision: int, labels: dict[str, str] | None,
+    def __init__(self, key: str, head: bytes, body: bytes, revision: int, labels: dict[str, str] | None,
                  fields: tuple[str, ...]) -> None:
         self.key = key
-        self.raw = raw
+        self.head = head
+        self.body = body
         self.revision = revision
         self.labels = labels
         self.fields = fields
 
+    @property
+    def raw(self) -> bytes:
+        return self.head + self.body
+
     def at(self, revision: int) -> Entry:
         """The same object reported at ``revision`` (a deletion's): only resourceVersion changes."""
         old = b'"resourceVersion":"%d"' % self.revision
-        raw = self.raw.replace(old, b'"resourceVersion":"%d"' % revision, 1)
-        return Entry(self.key, raw, revision, self.labels, self.fields)
+        body = self.body.replace(old, b'"resourceVersion":"%d"' % revision, 1)
+        return Entry(self.key, self.head, body, revision, self.labels, self.fields)
 
 
 class CacheEvent:

@@ -42,7 +42,13 @@ class WatchCache:
         self._options = options
         self._clock = options.clock
         self._conversion = conversion
+        #: Serves a form other than the stored one (items are converted one by one).
+        self.converts = conversion is not None
         self.field_names = tuple(sorted(strategy.selectable_fields()))
+        #: How every object's JSON starts: kind and apiVersion first, as stored; a cache serving
+        #: a converted form (whose stored kind differs) splits after the brace only.
+        self.head = b"{" if conversion is not None else b'{"kind":"%s","apiVersion":"%s",' % (
+            resource.kind.encode(), resource.api_version.encode())
         self.positions = {name: i for i, name in enumerate(self.field_names)}
         indexed = INDEXED_FIELDS.get((resource.group, resource.plural), ())
         if resource.namespaced:
@@ -79,7 +85,14 @@ class WatchCache:
         obj = orjson.loads(kv.value)
         metadata = obj.get("metadata") or {}
         field = self._strategy.field
-        return Entry(kv.key.decode(), raw_bytes(kv), kv.mod_revision, metadata.get("labels"),
+        raw = raw_bytes(kv)
+        head = self.head
+        if raw.startswith(head):
+            body = raw[len(head):]
+        else:  # stored without kind/apiVersion first (an older layout): served with them
+            rest = {k: v for k, v in orjson.loads(raw).items() if k not in ("kind", "apiVersion")}
+            body = orjson.dumps(rest)[1:] if rest else b"}"
+        return Entry(kv.key.decode(), head, body, kv.mod_revision, metadata.get("labels"),
                      tuple(field(obj, name) or "" for name in self.field_names))
 
     def replace(self, entries: Iterable[Entry], revision: int) -> None:

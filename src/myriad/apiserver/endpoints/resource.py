@@ -29,7 +29,7 @@ from myriad.apiserver.endpoints.subresources import Subresources
 from myriad.apiserver.endpoints.watch import serve_watch
 from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.requestinfo import RequestInfo
-from myriad.apiserver.rest.interfaces import ListOptions, Obj, ReadPath, Strategy
+from myriad.apiserver.rest.interfaces import ListOptions, ListResult, Obj, ReadPath, Strategy
 from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
 
@@ -43,8 +43,9 @@ _SERVED_SUBRESOURCES = frozenset({"status", "finalize", "scale", "binding", "evi
 class Reply:
     status: int
     #: An object (or a list with ``is_list``) the client's Accept may turn into a Table; bytes
-    #: (a Status, or an object or list already encoded for a plain JSON reply) go out as they are.
-    body: Obj | bytes
+    #: (a Status, or an object or list already encoded for a plain JSON reply) go out as they are,
+    #: as do a list of bytes parts (a large list, sent without joining).
+    body: Obj | bytes | list[bytes]
     _: KW_ONLY
     is_list: bool = False
     #: Unknown fields dropped under fieldValidation=Warn, sent as ``Warning: 299`` headers.
@@ -62,19 +63,25 @@ def _without_type(item: bytes, resource: ResourceType) -> bytes:
     return orjson.dumps(obj)
 
 
-def _list_body(start: bytes, items: list[bytes], resource: ResourceType) -> bytes:
-    """``start``, the items joined by commas, ``]}``, copying each item's bytes once: a built-in
-    item's ``{"kind":…,"apiVersion":…,`` is cut by taking a view past it and joining with
-    ``,{``, so a 300,000-item list is not copied item by item before the join."""
-    if not items:
-        return start + b"]}"
-    if resource.custom:
+def _list_parts(start: bytes, result: ListResult, resource: ResourceType) -> list[bytes] | bytes:
+    """``start``, the items joined by commas, ``]}``. Items a watch cache gave as shared head and
+    bodies go out as parts, never copied: a built-in item is ``{`` + its body (upstream lists
+    built-ins without kind and apiVersion), a custom resource's keeps its head. Other items are
+    joined into one body."""
+    bodies = result.bodies
+    if bodies is None:
+        items = result.items if resource.custom else [_without_type(item, resource) for item in result.items]
         return b"".join((start, b",".join(items), b"]}"))
-    head = b'{"kind":"%s","apiVersion":"%s",' % (resource.kind.encode(), resource.api_version.encode())
-    cut = len(head)
-    rests = [memoryview(item)[cut:] if item.startswith(head) else _without_type(item, resource)[1:]
-             for item in items]
-    return b"".join((start, b"{", b",{".join(rests), b"]}"))
+    if not bodies:
+        return start + b"]}"
+    count = len(bodies)
+    first, between = (result.head, b"," + result.head) if resource.custom else (b"{", b",{")
+    parts: list[bytes] = [between] * (2 * count + 2)
+    parts[0] = start
+    parts[1] = first
+    parts[2:2 * count + 1:2] = bodies
+    parts[-1] = b"]}"
+    return parts
 
 
 def _field_validation(request: Request) -> str:
@@ -186,7 +193,10 @@ class ResourceEndpoints:
                 body = self._tables.object_body(resource, view, body)
             body = orjson.dumps(body)
         headers = [("Warning", '299 - "' + w.replace('"', '\\"') + '"') for w in reply.warnings]
-        responder.send(reply.status, body, content_type=_JSON, headers=headers)
+        if isinstance(body, list):
+            responder.send_parts(reply.status, body, content_type=_JSON, headers=headers)
+        else:
+            responder.send(reply.status, body, content_type=_JSON, headers=headers)
 
     async def _subresource(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         subs, namespace, name = self._subresources, info.namespace, info.name
@@ -275,7 +285,7 @@ class ResourceEndpoints:
         if raw:
             head = orjson.dumps({"kind": resource.list_kind, "apiVersion": resource.api_version,
                                  "metadata": metadata})
-            return Reply(200, _list_body(head[:-1] + b',"items":[', result.items, resource), is_list=True)
+            return Reply(200, _list_parts(head[:-1] + b',"items":[', result, resource), is_list=True)
         objects = result.objects()
         if not resource.custom:
             for item in objects:

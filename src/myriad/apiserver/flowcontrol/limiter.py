@@ -81,11 +81,14 @@ class Level:
 class Ticket:
     """A request's seats, held until :meth:`release`."""
 
+    controller: FlowController
     level: Level
     seats: int
+    started: float
 
     def release(self) -> None:
         self.level.release(self.seats)
+        self.controller.finished(self)
 
 
 class FlowController:
@@ -102,6 +105,11 @@ class FlowController:
         self.rejected: dict[tuple[str, str, str], int] = {}
         #: (level, flow schema) -> requests admitted.
         self.dispatched: dict[tuple[str, str], int] = {}
+        self._foreground = 0
+        self._foreground_seen = float("-inf")
+        self._background_running = 0
+        self._background_next = float("-inf")
+        self._background_done = asyncio.Event()
 
     def classify(self, info: RequestInfo, user_agent: str, header: str) -> tuple[str, str]:
         return classify(info, user_agent, header, self._names)
@@ -118,6 +126,8 @@ class FlowController:
             self._count_dispatch(level_name, schema)
             return None
         level = self.levels[level_name]
+        if level.config.background_share is not None:
+            await self._background_turn(level, schema)
         seats = min(self._width(info), level.seats)
         if not level.take(seats):
             future = level.enqueue(seats)
@@ -132,7 +142,44 @@ class FlowController:
                 level.withdraw(seats, future)
                 raise
         self._count_dispatch(level_name, schema)
-        return Ticket(level, seats)
+        if level.config.background_share is None:
+            self._foreground += 1
+        else:
+            self._background_running += 1
+        return Ticket(self, level, seats, self.options.clock.monotonic())
+
+    def finished(self, ticket: Ticket) -> None:
+        now = self.options.clock.monotonic()
+        share = ticket.level.config.background_share
+        if share is None:
+            self._foreground -= 1
+            self._foreground_seen = now
+            return
+        self._background_running -= 1
+        pause = (now - ticket.started) * (1 - share) / share
+        self._background_next = max(self._background_next, now + pause)
+        self._background_done.set()
+        self._background_done = asyncio.Event()
+
+    def _contended(self) -> bool:
+        """Whether requests of foreground levels are in flight, or were a moment ago."""
+        return self._foreground > 0 or (self.options.clock.monotonic() - self._foreground_seen
+                                        < self.options.busy_window)
+
+    async def _background_turn(self, level: Level, schema: str) -> None:
+        """Waits until a background request may start: nothing of its kind running, and its
+        pause over, while the foreground is busy. Raises Rejected after ``queue_wait``."""
+        clock = self.options.clock
+        deadline = clock.monotonic() + self.options.queue_wait
+        while self._contended() and (self._background_running > 0 or clock.monotonic() < self._background_next):
+            now = clock.monotonic()
+            if now >= deadline:
+                raise self._reject(level.config.name, schema, "time-out")
+            wait = min(deadline, self._background_next if self._background_running == 0 else deadline) - now
+            try:
+                await asyncio.wait_for(self._background_done.wait(), max(0.001, min(wait, 0.05)))
+            except TimeoutError:
+                pass
 
     def watch_ended(self) -> None:
         self.watches -= 1

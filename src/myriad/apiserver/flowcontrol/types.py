@@ -10,6 +10,13 @@ objects it may return, up to ``max_seats``. A request over its level's seats wai
 level's queue (first come, first served) for up to ``queue_wait``; a full queue or a wait that
 runs out answers 429 with Retry-After.
 
+Seats bound concurrency, which on a multi-core server bounds a level's CPU; on one event loop
+they do not (a stream of short, heavy lists never waits for a seat yet takes the whole core). So
+a *background* level (workload-low) is also held to ``background_share`` of the loop's time
+while other levels are busy: one of its requests runs at a time, and after one that took d
+seconds (until its response drained) the next waits d × (1 − share) / share. When no other
+level has been busy for ``busy_window`` seconds it runs unthrottled.
+
 Long-running requests (watches) take no seats; at most ``max_watches`` are open at once.
 """
 
@@ -27,6 +34,9 @@ class LevelConfig:
     shares: int
     #: Requests that may wait for a seat; one more is rejected at once.
     queue_length: int = 128
+    #: For a background level: the share of the event loop's time its requests may take while
+    #: requests of other levels are in flight (None: not a background level). See limiter.py.
+    background_share: float | None = None
 
 
 #: Upstream's suggested levels (same names and shares; ``catch-all`` here takes every client
@@ -35,7 +45,7 @@ DEFAULT_LEVELS = (
     LevelConfig("leader-election", 10),
     LevelConfig("node-high", 40),
     LevelConfig("workload-high", 40),
-    LevelConfig("workload-low", 100),
+    LevelConfig("workload-low", 100, background_share=0.2),
     LevelConfig("catch-all", 20),
 )
 
@@ -52,4 +62,6 @@ class FlowControlOptions:
     #: ...up to this many (upstream's limits).
     max_seats: int = 10
     max_watches: int = 30_000
+    #: Other levels count as busy for this long after their last request ended.
+    busy_window: float = 0.1
     clock: Clock = field(default_factory=SystemClock)

@@ -202,6 +202,10 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is not None and not self.gone.done():
             self._transport.write(data)
 
+    def writelines(self, parts: list[bytes]) -> None:
+        if self._transport is not None and not self.gone.done():
+            self._transport.writelines(parts)
+
     async def wait_writable(self) -> None:
         """Waits until the client drains the output; raises :class:`ClientGoneError` if it leaves."""
         while self.paused and not self.gone.done():

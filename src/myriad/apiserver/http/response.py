@@ -43,6 +43,7 @@ def head(status: int, headers: Iterable[tuple[str, str]], *, close: bool, length
 #: Bodies under this size are sent in one write with their head; larger ones are not copied.
 _JOIN_BELOW = 64 * 1024
 
+
 class Responder:
     """Answers one request exactly once, by :meth:`send` or by :meth:`stream`."""
 
@@ -77,6 +78,25 @@ class Responder:
         else:  # a large body (a big list) goes out as it is, not copied behind its head
             self._protocol.write(data)
             self._protocol.write(body)
+
+    async def drained(self) -> None:
+        """Waits until the client has read the response down to the write buffer's high-water
+        mark (at once when it is not above it; on disconnect too)."""
+        try:
+            await self._protocol.wait_writable()
+        except ClientGoneError:
+            pass
+
+    def send_parts(self, status: int, parts: list[bytes], *, content_type: str = "application/json",
+                   headers: Iterable[tuple[str, str]] = ()) -> None:
+        """:meth:`send` of the concatenation of ``parts``, handed to the transport as they are
+        (one vectored write, no joined copy)."""
+        self._start(status)
+        all_headers = [("Content-Type", content_type), ("Cache-Control", "no-cache, private"), *headers]
+        length = sum(map(len, parts))
+        self._protocol.write(head(status, all_headers, close=self._protocol.closing_after_response, length=length))
+        if not self._head_only:
+            self._protocol.writelines(parts)
 
     def stream(self, status: int, *, content_type: str, headers: Iterable[tuple[str, str]] = ()) -> Stream:
         """Starts a chunked response; the handler then writes to and ends the returned stream."""

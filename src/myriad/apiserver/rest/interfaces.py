@@ -85,13 +85,30 @@ class ListOptions:
     resource_version_match: str = ""
 
 
-@dataclass(frozen=True, slots=True)
 class ListResult:
-    #: Each item's JSON bytes, with its resourceVersion set (and kind/apiVersion as stored).
-    items: list[bytes]
-    resource_version: int
-    continue_token: str = ""
-    remaining: int | None = None
+    """A list's items and its revision. Items are each object's JSON bytes with its
+    resourceVersion set (and kind/apiVersion as stored). A watch cache may give them as ``head``
+    (``{"kind":"…","apiVersion":"…",``, shared) and ``bodies`` (each item's bytes after it), so a
+    large list goes out without an item being copied; ``items`` is then made on first use."""
+
+    __slots__ = ("_items", "resource_version", "continue_token", "remaining", "head", "bodies")
+
+    def __init__(self, items: list[bytes] | None, resource_version: int, continue_token: str = "",
+                 remaining: int | None = None, *, head: bytes = b"", bodies: list[bytes] | None = None) -> None:
+        assert items is not None or bodies is not None
+        self._items = items
+        self.resource_version = resource_version
+        self.continue_token = continue_token
+        self.remaining = remaining
+        self.head = head
+        self.bodies = bodies
+
+    @property
+    def items(self) -> list[bytes]:
+        if self._items is None:
+            head = self.head
+            self._items = [head + body for body in self.bodies or ()]
+        return self._items
 
     def objects(self) -> list[Obj]:
         return [orjson.loads(item) for item in self.items]
