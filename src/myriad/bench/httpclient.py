@@ -32,6 +32,7 @@ class Connection(asyncio.Protocol):
         self._status = 0
         self._waiter: asyncio.Future[tuple[int, bytes]] | None = None
         self._closed = False
+        self._whole = True
 
     @classmethod
     async def open(cls, host: str, port: int) -> Connection:
@@ -43,6 +44,17 @@ class Connection(asyncio.Protocol):
                       content_type: bytes = b"application/json", headers: bytes = b"") -> tuple[int, bytes]:
         """Sends one request and returns the response's status and body; ``headers`` are extra
         header lines, each ending in CRLF."""
+        self._whole = True
+        return await self._request(method, path, body, content_type=content_type, headers=headers)  # type: ignore[return-value]
+
+    async def request_chunks(self, method: bytes, path: bytes) -> tuple[int, list[bytes]]:
+        """:meth:`request`, the body left as the chunks it arrived in: a large answer is timed to
+        its last byte without the client's own copy of it."""
+        self._whole = False
+        return await self._request(method, path, b"", content_type=b"", headers=b"")  # type: ignore[return-value]
+
+    async def _request(self, method: bytes, path: bytes, body: bytes, *, content_type: bytes,
+                       headers: bytes) -> tuple[int, bytes | list[bytes]]:
         if self._closed or self._transport is None:
             raise ConnectionClosed("connection is closed")
         head = b"%s %s HTTP/1.1\r\nHost: %s\r\nAccept: application/json\r\n%s" % (method, path, self._host,
@@ -82,7 +94,7 @@ class Connection(asyncio.Protocol):
         self._chunks.append(body)
 
     def on_message_complete(self) -> None:
-        body = b"".join(self._chunks)
+        body: bytes | list[bytes] = b"".join(self._chunks) if self._whole else self._chunks
         self._chunks = []
         waiter, self._waiter = self._waiter, None
         if waiter is not None and not waiter.done():
