@@ -22,6 +22,8 @@ from myriad.storage import errors as storage_errors
 
 log = logging.getLogger(__name__)
 _HEALTH = {"/healthz", "/livez", "/readyz"}
+#: Seconds a request's seats wait for its answer to drain to a slow reader.
+DRAIN_LIMIT = 5.0
 
 
 def _pf_headers(level: str, schema: str) -> list[tuple[str, str]]:
@@ -83,7 +85,8 @@ class Router:
             self._fail(responder, InternalError.of(exc))
         finally:
             if ticket is not None:
-                await responder.drained()  # a large answer holds its seats until it has gone out
+                # A large answer holds its seats until it has gone out (or DRAIN_LIMIT passed).
+                await responder.drained(DRAIN_LIMIT)
                 ticket.release()
             elif watching and self._flow is not None:
                 self._flow.watch_ended()

@@ -176,3 +176,20 @@ def test_a_watcher_that_stops_reading_is_ended_without_holding_up_the_others(sma
         received += chunk
     stalled.close()
     assert received.endswith(b"\r\n0\r\n\r\n") and b'"ERROR"' not in received
+
+
+@pytest.mark.parametrize("query", [
+    "limit=1&continue=WzFd",  # a token that decodes to a JSON list
+    "resourceVersion=%C2%B2",  # a digit outside ASCII
+    "resourceVersion=99999999999999999999999",  # beyond int64
+    "resourceVersionMatch=Exact&resourceVersion=x1",
+])
+def test_bad_list_parameters_get_400_not_500(server: RunningServer, query: str) -> None:
+    status, body = server.get(f"{CMS}?{query}")
+    assert status == 400, body
+    assert json.loads(body)["reason"] == "BadRequest"
+
+
+def test_a_watch_with_an_absurd_timeout_is_still_served(server: RunningServer) -> None:
+    events = watch_lines(server, f"{CMS}?watch=1&resourceVersion=0&timeoutSeconds={'9' * 400}", limit=1)
+    assert events and events[0]["type"] == "ADDED"

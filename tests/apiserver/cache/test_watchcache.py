@@ -70,3 +70,25 @@ def test_an_event_is_encoded_once_for_every_watcher_that_sees_it_alike() -> None
         assert cache.events_dispatched == 1
 
     asyncio.run(scenario())
+
+
+def test_a_live_watcher_gets_every_event_of_a_revision_that_carries_several() -> None:
+    async def scenario() -> None:
+        resource = ResourceRegistry(BUILTIN).get("", "v1", "configmaps")
+        assert resource is not None
+        clock = FakeClock()
+        cache = WatchCache(resource, StrategyTable(clock=clock)(resource), CacheOptions(clock=clock))
+        cache.replace([cache.entry(configmap("a", 2)), cache.entry(configmap("b", 3))], 3)
+        watcher = CacheWatcher(matches=None, revision=3, buffer=10, trigger=None, convert=cache.watch_event,
+                               bookmarks=True, deadline=None)
+        cache.register(watcher)
+        deleted = KeyValue(b"/registry/configmaps/ns/a", b"", 0, 4, 0, 0), KeyValue(
+            b"/registry/configmaps/ns/b", b"", 0, 4, 0, 0)
+        cache.apply(WatchBatch(4, tuple(Event(EventType.DELETE, kv) for kv in deleted)))
+        events = [await watcher.next(), await watcher.next()]
+        assert [(e.type, e.object["metadata"]["name"]) for e in events if e] == [("DELETED", "a"), ("DELETED", "b")]
+        cache.unregister(watcher)
+        assert watcher.ended  # and so leaves the bookmark schedule
+        assert cache._bookmarks.due(clock.monotonic() + 3600) == []
+
+    asyncio.run(scenario())

@@ -87,6 +87,8 @@ class CacheFeeder:
                 return
             except storage_errors.StorageError as exc:
                 log.warning("watch cache %s: %s; re-listing", cache.resource.plural, exc)
+            except Exception:  # an object it cannot take (e.g. garbage another client stored)
+                log.exception("watch cache %s failed; re-listing", cache.resource.plural)
             cache.invalidate("resync")
             await asyncio.sleep(self._options.resync_delay)
 

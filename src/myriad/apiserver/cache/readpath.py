@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 
 from myriad.api.errors import BadRequestError, ExpiredError, StatusError, TooManyRequestsError
 from myriad.api.errors import TimeoutError as TimeoutError_
@@ -70,8 +71,10 @@ class CachedReadPath:
     def cache(self, resource: ResourceType) -> WatchCache:
         """The cache serving ``resource``; resources sharing storage and served form share one."""
         conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
-        key = (resource.prefix(), resource.group if conversion is not None else "", resource.version
-               if conversion is not None else "")
+        # Custom resources are served in each version's apiVersion, and converted forms differ:
+        # those get a cache per version; built-ins share one per storage prefix.
+        per_version = conversion is not None or resource.custom
+        key = (resource.prefix(), resource.group if per_version else "", resource.version if per_version else "")
         cache = self.caches.get(key)
         if cache is None:
             cache = self.caches[key] = WatchCache(resource, self._strategy(resource), self._options,
@@ -105,7 +108,7 @@ class CachedReadPath:
             revision = _revision(rv)
             if _holds(cache, revision):
                 return await self._from_cache(cache, resource, options, revision)
-            return await self.fallback.list(resource, options)
+            return await self.fallback.list(resource, replace(options, resource_version_match="Exact"))
         if not await cache.wait_ready(self._options.ready_wait):
             return await self.fallback.list(resource, options)
         if rv == "0":
@@ -261,13 +264,9 @@ def _holds(cache: WatchCache, revision: int) -> bool:
 
 
 def _revision(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise BadRequestError(f"invalid resource version: {text}") from None
-    if value < 0:
+    if not (text.isascii() and text.isdigit()) or len(text) > 19 or int(text) >= 2**63:
         raise BadRequestError(f"invalid resource version: {text}")
-    return value
+    return int(text)
 
 
 def _too_large(wanted: int, current: int) -> TimeoutError_:

@@ -260,6 +260,7 @@ class WatchCache:
             self._bookmarks.add(watcher, self._clock.monotonic())
 
     def unregister(self, watcher: CacheWatcher) -> None:
+        watcher.end("stopped")  # also drops it from the bookmark schedule
         self.dispatcher.remove(watcher)
 
     async def wait_ready(self, timeout: float) -> bool:

@@ -35,6 +35,8 @@ class CacheWatcher:
     def __init__(self, *, matches: Matcher | None, revision: int, buffer: int, trigger: Trigger,
                  convert: Convert, bookmarks: bool, deadline: float | None) -> None:
         self.matches = matches
+        #: Events at or below this were covered by the initial state or the replay.
+        self.start = revision
         #: The newest revision this watcher has been sent (or skipped, filtered out).
         self.revision = revision
         self.trigger = trigger
@@ -52,8 +54,8 @@ class CacheWatcher:
     def offer(self, event: CacheEvent) -> bool:
         """Queues what ``event`` means to this watcher, if anything. False if the watcher was
         just ended for being too far behind."""
-        if self.ended or event.revision <= self.revision:
-            return True
+        if self.ended or event.revision <= self.start:
+            return True  # (a revision may carry several events: only ``start`` marks what was sent)
         kind = self.event_type(event)
         self.revision = event.revision
         if kind is None:

@@ -266,7 +266,7 @@ class ResourceEndpoints:
             error = InvalidError.of("ListOptions", "meta.k8s.io", "", causes)
             error.name = ""
             raise error
-        if rv and rv != "0" and not rv.isdigit():
+        if rv and rv != "0" and not (rv.isascii() and rv.isdigit() and len(rv) <= 19 and int(rv) < 2**63):
             raise BadRequestError(f"invalid resource version: {rv}")
         token = request.param("continue") or ""
         if token and rv not in ("", "0"):

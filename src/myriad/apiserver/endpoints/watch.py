@@ -30,7 +30,7 @@ def _timeout(request: Request) -> float:
     if text is None:
         return MIN_REQUEST_TIMEOUT * (1 + random.random())
     try:
-        return max(0.0, float(int(text)))
+        return max(0.0, float(min(int(text), 2**31)))
     except ValueError:
         raise BadRequestError(f"invalid timeoutSeconds: {text!r}") from None
 

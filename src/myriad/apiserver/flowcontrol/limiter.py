@@ -16,6 +16,9 @@ from myriad.apiserver.flowcontrol.classify import HEADER, classify
 from myriad.apiserver.flowcontrol.types import FlowControlOptions, LevelConfig
 from myriad.apiserver.requestinfo import RequestInfo
 
+#: A background request's run counts for at most this long towards the pause after it.
+MAX_BACKGROUND_RUN = 1.0
+
 
 class Rejected(Exception):
     """A request flow control turned away: answered 429 with ``Retry-After``."""
@@ -126,8 +129,24 @@ class FlowController:
             self._count_dispatch(level_name, schema)
             return None
         level = self.levels[level_name]
-        if level.config.background_share is not None:
+        background = level.config.background_share is not None
+        if background:
             await self._background_turn(level, schema)
+            self._background_running += 1  # counted from here, so others wait while it queues
+        try:
+            seats = await self._seats(info, level, level_name, schema)
+        except BaseException:
+            if background:
+                self._background_running -= 1
+                self._background_done.set()
+                self._background_done = asyncio.Event()
+            raise
+        self._count_dispatch(level_name, schema)
+        if not background:
+            self._foreground += 1
+        return Ticket(self, level, seats, self.options.clock.monotonic())
+
+    async def _seats(self, info: RequestInfo, level: Level, level_name: str, schema: str) -> int:
         seats = min(self._width(info), level.seats)
         if not level.take(seats):
             future = level.enqueue(seats)
@@ -141,12 +160,7 @@ class FlowController:
             except asyncio.CancelledError:
                 level.withdraw(seats, future)
                 raise
-        self._count_dispatch(level_name, schema)
-        if level.config.background_share is None:
-            self._foreground += 1
-        else:
-            self._background_running += 1
-        return Ticket(self, level, seats, self.options.clock.monotonic())
+        return seats
 
     def finished(self, ticket: Ticket) -> None:
         now = self.options.clock.monotonic()
@@ -156,7 +170,7 @@ class FlowController:
             self._foreground_seen = now
             return
         self._background_running -= 1
-        pause = (now - ticket.started) * (1 - share) / share
+        pause = min(now - ticket.started, MAX_BACKGROUND_RUN) * (1 - share) / share
         self._background_next = max(self._background_next, now + pause)
         self._background_done.set()
         self._background_done = asyncio.Event()

@@ -79,12 +79,14 @@ class Responder:
             self._protocol.write(data)
             self._protocol.write(body)
 
-    async def drained(self) -> None:
+    async def drained(self, limit: float) -> None:
         """Waits until the client has read the response down to the write buffer's high-water
-        mark (at once when it is not above it; on disconnect too)."""
+        mark, for at most ``limit`` seconds (at once when it is not above it; on disconnect too)."""
+        if not self._protocol.paused:
+            return
         try:
-            await self._protocol.wait_writable()
-        except ClientGoneError:
+            await asyncio.wait_for(self._protocol.wait_writable(), limit)
+        except (ClientGoneError, TimeoutError):
             pass
 
     def send_parts(self, status: int, parts: list[bytes], *, content_type: str = "application/json",
