@@ -27,7 +27,9 @@ def test_bench_apiserver_measures_every_phase_and_writes_json(tmp_path: Path) ->
         latency = result["latency"]
         assert 0 < latency["p50_ms"] <= latency["p99_ms"] <= latency["max_ms"]
         assert result["per_s"] > 0
-        assert result["server_cpu_us_per_request"] is not None and result["server_cpu_us_per_request"] > 0
+        # /proc counts CPU in clock ticks (10 ms): five lists from the watch cache may round to 0.
+        assert result["server_cpu_us_per_request"] is not None and result["server_cpu_us_per_request"] >= 0
+    assert sum(r["server_cpu_s"] for r in results) > 0
     targets = {r["op"]: r["target"] for r in results}
     assert targets["create"]["per_s"] == 3000 and targets["get"]["p99_ms"] == 10
     assert targets["update"] is None
