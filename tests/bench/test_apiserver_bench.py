@@ -14,22 +14,22 @@ MYRIAD = Path(sys.executable).with_name("myriad")
 def test_bench_apiserver_measures_every_phase_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run([str(MYRIAD), "bench", "apiserver", "--pods", "1200", "--gets", "500", "--updates", "300",
-                           "--patches", "300", "--lists", "5", "--concurrency", "8", "--server-cpu", "-1",
+                           "--patches", "300", "--lists", "60", "--concurrency", "8", "--server-cpu", "-1",
                            "--json", str(out), "--data-dir", str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"], "temp data dir left behind"
     results = orjson.loads(out.read_bytes())["results"]
     assert [r["op"] for r in results] == ["create", "get", "update", "patch", "list"]
-    expected = {"create": 1200, "get": 500, "update": 300, "patch": 300, "list": 5}
+    # 60 lists: served from the watch cache a list takes about a millisecond of server CPU, and
+    # /proc counts CPU in 10 ms ticks, so fewer could measure as zero.
+    expected = {"create": 1200, "get": 500, "update": 300, "patch": 300, "list": 60}
     for result in results:
         assert result["completed"] == expected[result["op"]] and result["errors"] == 0, result
         latency = result["latency"]
         assert 0 < latency["p50_ms"] <= latency["p99_ms"] <= latency["max_ms"]
         assert result["per_s"] > 0
-        # /proc counts CPU in clock ticks (10 ms): five lists from the watch cache may round to 0.
-        assert result["server_cpu_us_per_request"] is not None and result["server_cpu_us_per_request"] >= 0
-    assert sum(r["server_cpu_s"] for r in results) > 0
+        assert result["server_cpu_us_per_request"] is not None and result["server_cpu_us_per_request"] > 0
     targets = {r["op"]: r["target"] for r in results}
     assert targets["create"]["per_s"] == 3000 and targets["get"]["p99_ms"] == 10
     assert targets["update"] is None
