@@ -4,6 +4,7 @@ bookmarks and slow watchers."""
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import socket
@@ -183,6 +184,8 @@ def test_a_watcher_that_stops_reading_is_ended_without_holding_up_the_others(sma
     "resourceVersion=%C2%B2",  # a digit outside ASCII
     "resourceVersion=99999999999999999999999",  # beyond int64
     "resourceVersionMatch=Exact&resourceVersion=x1",
+    "limit=1&continue=" + base64.urlsafe_b64encode(json.dumps(  # a start key longer than any stored
+        {"v": "meta.k8s.io/v1", "rv": 5, "start": "a" * 9000}).encode()).decode().rstrip("="),
 ])
 def test_bad_list_parameters_get_400_not_500(server: RunningServer, query: str) -> None:
     status, body = server.get(f"{CMS}?{query}")

@@ -139,8 +139,10 @@ class CachedReadPath:
         index = trigger[0] if trigger is not None else ""
         cache.lists_served[index] = cache.lists_served.get(index, 0) + 1
         limit = options.limit if paginate else 0
-        entries = cache.snapshot(prefix=prefix, start=prefix + start if start else "", trigger=trigger,
-                                 limit=limit if matches is None else 0)
+        lower = prefix + start if start else ""
+        entries = cache.snapshot(prefix=prefix, start=lower, trigger=trigger, limit=limit if matches is None else 0)
+        # Counted now, with the snapshot: the slices below await, and the cache may move meanwhile.
+        available = cache.count_from(prefix, lower or prefix) if matches is None and trigger is None else None
         if matches is None and not limit:
             selected = entries
         else:
@@ -162,7 +164,7 @@ class CachedReadPath:
         if more:
             last = selected[-1].key
             token = encode_continue(revision, last[len(prefix):] + "\x00")
-            remaining = cache.count_after(prefix, last) if matches is None else None
+            remaining = available - len(selected) if available is not None else None
         if cache.converts:
             return ListResult([cache.served(entry.raw) for entry in selected], revision, token, remaining)
         return ListResult(None, revision, token, remaining, head=cache.head,

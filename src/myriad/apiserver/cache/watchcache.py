@@ -227,10 +227,10 @@ class WatchCache:
             last = min(last, first + limit + 1)
         return objects.values()[first:last]
 
-    def count_after(self, prefix: str, key: str) -> int:
-        """Objects under ``prefix`` after ``key`` (a page's ``remainingItemCount``)."""
+    def count_from(self, prefix: str, lower: str) -> int:
+        """Objects under ``prefix`` from key ``lower`` on."""
         objects = self.objects
-        return objects.bisect_left(prefix + "\xff") - objects.bisect_right(key)
+        return objects.bisect_left(prefix + "\xff") - objects.bisect_left(lower)
 
     def watch_event(self, event: CacheEvent, kind: str) -> WatchEvent:
         """What a watcher that sees ``event`` as ``kind`` is sent, made once per kind."""

@@ -21,6 +21,8 @@ from myriad.apiserver.rest.interfaces import ListOptions, ListResult, Obj, Strat
 from myriad.storage import errors as storage_errors
 from myriad.storage.interfaces import EventType, Store, prefix_end
 
+#: No stored key is longer (storage refuses keys over 8 KiB).
+MAX_KEY_BYTES = 8 * 1024
 #: Keys read per storage range while filling a page through selectors.
 _CHUNK = 500
 _CONTINUE_EXPIRED = (
@@ -44,7 +46,7 @@ def decode_continue(token: str) -> tuple[int, str]:
         revision, start = int(data["rv"]), str(data["start"])
     except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
         raise BadRequestError(f"invalid continue token: continue key is not valid: {exc}") from exc
-    if revision <= 0 or start.startswith("/") or ".." in start.split("/"):
+    if revision <= 0 or start.startswith("/") or ".." in start.split("/") or len(start) > MAX_KEY_BYTES:
         raise BadRequestError("invalid continue token: continue key is not valid: incorrect encoded start "
                               "resourceVersion (version meta.k8s.io/v1)")
     return revision, start
