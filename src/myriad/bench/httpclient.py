@@ -47,11 +47,11 @@ class Connection(asyncio.Protocol):
         self._whole = True
         return await self._request(method, path, body, content_type=content_type, headers=headers)  # type: ignore[return-value]
 
-    async def request_chunks(self, method: bytes, path: bytes) -> tuple[int, list[bytes]]:
+    async def request_chunks(self, method: bytes, path: bytes, *, headers: bytes = b"") -> tuple[int, list[bytes]]:
         """:meth:`request`, the body left as the chunks it arrived in: a large answer is timed to
         its last byte without the client's own copy of it."""
         self._whole = False
-        return await self._request(method, path, b"", content_type=b"", headers=b"")  # type: ignore[return-value]
+        return await self._request(method, path, b"", content_type=b"", headers=headers)  # type: ignore[return-value]
 
     async def _request(self, method: bytes, path: bytes, body: bytes, *, content_type: bytes,
                        headers: bytes) -> tuple[int, bytes | list[bytes]]:

@@ -11,7 +11,8 @@ and, for the 10,000 watchers, a process of its own, on the other CPUs. Scenarios
        the nodes for ``duration`` s. Delivery latency (sent-time annotation to arrival), server
        CPU per delivered event, server memory.
 ``c``  Leases under read pressure: (b) again, plus ``lease_rate`` node Lease PUTs a second as a
-       kubelet sends them, while ``flooders`` connections list every pod at workload-low.
+       kubelet sends them, while ``flooders`` connections list every pod at workload-low (from a
+       process of their own, so reading the lists does not stall the process timing the leases).
 ``d``  Watch restart cost (KEP-956): ``restart_watchers`` watches on a quiet resource (ConfigMaps
        of one namespace) while pods stay busy; they time out after the server's window has
        moved on and resume, once with bookmarks and once without.
@@ -34,8 +35,8 @@ import orjson
 import uvloop
 from rich.console import Console
 
+from myriad.bench import readflood, readwatchers
 from myriad.bench import readscenarios as load
-from myriad.bench import readwatchers
 from myriad.bench.apiserver_process import running_apiserver, server_cpu_seconds
 from myriad.bench.httpclient import Connection
 from myriad.bench.readreport import print_report, rejections, server_memory, write_json
@@ -197,22 +198,23 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
         leases = load.OpenLoopFigures()
         jobs = [load.open_loop(connections[:32], rate=config.update_rate, duration=config.duration, build=updates,
                                figures=writes)]
-        flood_stop = asyncio.Event()
         flood = None
         if scenario == "c":
             jobs.append(load.open_loop(connections[32:56], rate=config.lease_rate, duration=config.duration,
                                        build=load.lease_renewal_builder(config.nodes), figures=leases,
                                        user_agent=load.KUBELET))
-            flood = asyncio.create_task(load.flood_lists(connections[56:56 + config.flooders],
-                                                         b"/api/v1/pods", flood_stop,
-                                                         headers={"X-Myriad-Priority-Level": "workload-low"}))
+            flood = readflood.start(readflood.FloodPlan(
+                host=plan.host, port=plan.port, path=b"/api/v1/pods", connections=config.flooders,
+                headers={"X-Myriad-Priority-Level": "workload-low"}, cpus=plan.cpus))
         console.print(f"  ({scenario}) {config.update_rate:g} pod updates/s for {config.duration:g} s"
                       + (f", {config.lease_rate:g} lease PUTs/s and a low-priority list flood" if flood else ""))
         await asyncio.gather(*jobs)
         flood_statuses = {}
         if flood is not None:
+            flood_process, flood_queue, flood_stop = flood
             flood_stop.set()
-            flood_statuses = await flood
+            flood_statuses = await asyncio.to_thread(flood_queue.get, True, 120)
+            await asyncio.to_thread(flood_process.join, 30)
         await asyncio.sleep(1.0)  # let the last deliveries land
         cpu_after = await asyncio.to_thread(server_cpu_seconds, url)
         rss_after = await asyncio.to_thread(server_memory, url)

@@ -173,23 +173,6 @@ def lease_renewal_builder(nodes: int) -> Callable[[int], Request]:
     return build
 
 
-async def flood_lists(connections: list[Connection], path: bytes, stop: asyncio.Event, *,
-                      headers: dict[str, str]) -> dict[int, int]:
-    """Closed-loop lists over ``connections`` until ``stop``; returns answers by status."""
-    statuses: dict[int, int] = {}
-    extra = "".join(f"{k}: {v}\r\n" for k, v in headers.items()).encode()
-
-    async def worker(connection: Connection) -> None:
-        while not stop.is_set():
-            status, _ = await connection.request(b"GET", path, headers=extra)
-            statuses[status] = statuses.get(status, 0) + 1
-            if status == 429:
-                await asyncio.sleep(0.05)
-
-    await asyncio.gather(*(worker(c) for c in connections))
-    return statuses
-
-
 @dataclass(frozen=True, slots=True)
 class RestartFigures:
     """Per watcher, what recovering after its watch timed out took."""

@@ -1,0 +1,61 @@
+"""The low-priority list flood of scenario (c) of :mod:`myriad.bench.reads`, in a process of its
+own: reading 30 MB answers in a loop would otherwise stall the process that times the lease
+renewals, and the stall would be counted as the server's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from dataclasses import dataclass
+
+import uvloop
+
+from myriad.bench.httpclient import Connection
+
+
+@dataclass(frozen=True, kw_only=True)
+class FloodPlan:
+    host: str
+    port: int
+    path: bytes
+    connections: int
+    headers: dict[str, str]
+    cpus: frozenset[int] | None = None
+
+
+def start(plan: FloodPlan) -> tuple[multiprocessing.Process, multiprocessing.Queue, multiprocessing.Event]:
+    """Starts the flood; setting the event stops it, and the queue then yields answers by status."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    stop = context.Event()
+    process = context.Process(target=_main, args=(plan, queue, stop), daemon=True)
+    process.start()
+    return process, queue, stop
+
+
+def _main(plan: FloodPlan, queue: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
+    if plan.cpus:
+        os.sched_setaffinity(0, plan.cpus)
+    queue.put(uvloop.run(_flood(plan, stop)))
+
+
+async def _flood(plan: FloodPlan, stop: multiprocessing.Event) -> dict[int, int]:
+    statuses: dict[int, int] = {}
+    extra = "".join(f"{k}: {v}\r\n" for k, v in plan.headers.items()).encode()
+    connections = [await Connection.open(plan.host, plan.port) for _ in range(plan.connections)]
+
+    async def worker(connection: Connection) -> None:
+        while not stop.is_set():
+            status, _ = await connection.request_chunks(b"GET", plan.path, headers=extra)
+            statuses[status] = statuses.get(status, 0) + 1
+            if status == 429:
+                await asyncio.sleep(0.05)
+
+    try:
+        await asyncio.gather(*(worker(c) for c in connections))
+    finally:
+        for connection in connections:
+            connection.close()
+    return statuses
