@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 from dataclasses import dataclass
 
 import uvloop
 
 from myriad.bench.httpclient import Connection
+from myriad.bench.loadprocess import LoadProcess, pin, spawn
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -25,19 +25,13 @@ class FloodPlan:
     cpus: frozenset[int] | None = None
 
 
-def start(plan: FloodPlan) -> tuple[multiprocessing.Process, multiprocessing.Queue, multiprocessing.Event]:
+def start(plan: FloodPlan) -> LoadProcess:
     """Starts the flood; setting the event stops it, and the queue then yields answers by status."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    stop = context.Event()
-    process = context.Process(target=_main, args=(plan, queue, stop), daemon=True)
-    process.start()
-    return process, queue, stop
+    return spawn(_main, plan)
 
 
 def _main(plan: FloodPlan, queue: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
-    if plan.cpus:
-        os.sched_setaffinity(0, plan.cpus)
+    pin(plan.cpus)
     queue.put(uvloop.run(_flood(plan, stop)))
 
 

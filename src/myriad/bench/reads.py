@@ -26,7 +26,6 @@ import asyncio
 import os
 import resource
 import tempfile
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -112,12 +111,6 @@ def _address(url: str) -> tuple[str, int]:
     return split.hostname or "127.0.0.1", split.port or 80
 
 
-@contextmanager
-def _server(config: ReadsBenchConfig, data_dir: Path, *args: str):  # noqa: ANN202
-    with running_apiserver(data_dir=data_dir, cpu=config.server_cpu, args=args) as url:
-        yield url
-
-
 def _consistent_lists(config: ReadsBenchConfig, data_dir: Path, console: Console) -> dict[str, object]:
     namespace = "reads-a"
     path = f"/api/v1/namespaces/{namespace}/configmaps".encode()
@@ -139,10 +132,10 @@ def _consistent_lists(config: ReadsBenchConfig, data_dir: Path, console: Console
             for connection in connections:
                 connection.close()
 
-    with _server(config, data_dir) as url:
+    with running_apiserver(data_dir=data_dir, cpu=config.server_cpu) as url:
         console.print(f"(a) consistent lists, watch cache on: {url}")
         create_rate, cached, cached_rss = uvloop.run(fill_and_list(url, True))
-    with _server(config, data_dir, "--watch-cache=false") as url:
+    with running_apiserver(data_dir=data_dir, cpu=config.server_cpu, args=("--watch-cache=false",)) as url:
         console.print(f"(a) consistent lists, watch cache off (storage): {url}")
         _, stored, stored_rss = uvloop.run(fill_and_list(url, False))
     return {"objects": config.configmaps, "create_per_s": create_rate, "list_bytes": cached.bytes,

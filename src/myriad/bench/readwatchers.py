@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import resource
 import time
 from dataclasses import dataclass
@@ -21,6 +20,7 @@ import orjson
 import uvloop
 
 from myriad.bench.histogram import LatencyHistogram
+from myriad.bench.loadprocess import LoadProcess, pin, spawn
 from myriad.bench.watchclient import WatchStream
 
 SENT = "bench/sent"
@@ -37,20 +37,14 @@ class WatcherPlan:
     cpus: frozenset[int] | None = None
 
 
-def start(plan: WatcherPlan) -> tuple[multiprocessing.Process, multiprocessing.Queue, multiprocessing.Event]:
+def start(plan: WatcherPlan) -> LoadProcess:
     """Starts the watcher process; the queue yields ``"ready"`` then the result dict; setting the
     event stops it."""
-    context = multiprocessing.get_context("spawn")
-    queue = context.Queue()
-    stop = context.Event()
-    process = context.Process(target=_main, args=(plan, queue, stop), daemon=True)
-    process.start()
-    return process, queue, stop
+    return spawn(_main, plan)
 
 
 def _main(plan: WatcherPlan, queue: multiprocessing.Queue, stop: multiprocessing.Event) -> None:
-    if plan.cpus:
-        os.sched_setaffinity(0, plan.cpus)
+    pin(plan.cpus)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     queue.put(uvloop.run(_watch(plan, queue, stop)))

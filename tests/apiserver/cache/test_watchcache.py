@@ -22,13 +22,16 @@ def configmap(name: str, revision: int) -> KeyValue:
     return KeyValue(f"/registry/configmaps/ns/{name}".encode(), value, revision, revision, 1, 0)
 
 
+def configmap_cache(clock: FakeClock) -> WatchCache:
+    resource = ResourceRegistry(BUILTIN).get("", "v1", "configmaps")
+    assert resource is not None
+    return WatchCache(resource, StrategyTable(clock=clock)(resource), CacheOptions(clock=clock))
+
+
 def test_a_relist_ends_open_watchers_and_moves_the_window_to_the_list() -> None:
     async def scenario() -> None:
-        resource = ResourceRegistry(BUILTIN).get("", "v1", "configmaps")
-        assert resource is not None
         clock = FakeClock()
-        cache = WatchCache(resource, StrategyTable(clock=clock)(resource),
-                           CacheOptions(clock=clock))
+        cache = configmap_cache(clock)
         cache.replace([cache.entry(configmap("a", 5))], 5)
         cache.apply(WatchBatch(6, (Event(EventType.PUT, configmap("b", 6)),)))
         watcher = CacheWatcher(matches=None, revision=6, buffer=10, trigger=None, convert=cache.watch_event,
@@ -51,10 +54,8 @@ def test_a_relist_ends_open_watchers_and_moves_the_window_to_the_list() -> None:
 
 def test_an_event_is_encoded_once_for_every_watcher_that_sees_it_alike() -> None:
     async def scenario() -> None:
-        resource = ResourceRegistry(BUILTIN).get("", "v1", "configmaps")
-        assert resource is not None
         clock = FakeClock()
-        cache = WatchCache(resource, StrategyTable(clock=clock)(resource), CacheOptions(clock=clock))
+        cache = configmap_cache(clock)
         cache.replace([], 1)
         watchers = [CacheWatcher(matches=None, revision=1, buffer=10, trigger=None, convert=cache.watch_event,
                                  bookmarks=False, deadline=None) for _ in range(3)]
@@ -74,10 +75,8 @@ def test_an_event_is_encoded_once_for_every_watcher_that_sees_it_alike() -> None
 
 def test_a_live_watcher_gets_every_event_of_a_revision_that_carries_several() -> None:
     async def scenario() -> None:
-        resource = ResourceRegistry(BUILTIN).get("", "v1", "configmaps")
-        assert resource is not None
         clock = FakeClock()
-        cache = WatchCache(resource, StrategyTable(clock=clock)(resource), CacheOptions(clock=clock))
+        cache = configmap_cache(clock)
         cache.replace([cache.entry(configmap("a", 2)), cache.entry(configmap("b", 3))], 3)
         watcher = CacheWatcher(matches=None, revision=3, buffer=10, trigger=None, convert=cache.watch_event,
                                bookmarks=True, deadline=None)
