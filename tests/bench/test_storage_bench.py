@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import orjson
 import pytest
 
+from myriad.bench.diskprobe import DiskProbe, ProbeOptions
 from myriad.bench.histogram import LatencyHistogram
 
 MYRIAD = Path(sys.executable).with_name("myriad")
@@ -69,6 +71,16 @@ def test_histogram_clamps_out_of_range_values() -> None:
     assert p.over_range == 1
 
 
+def test_disk_probe_samples_syncs_until_stopped_and_leaves_no_file(tmp_path: Path) -> None:
+    probe = DiskProbe(tmp_path, options=ProbeOptions(interval=0.01, blocks=4))
+    probe.start()
+    time.sleep(0.3)
+    figures = probe.stop()
+    assert 10 <= figures.count <= 31
+    assert 0 < figures.p50 <= figures.max
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_bench_put_mode(tmp_path: Path) -> None:
     result = only_result(bench(tmp_path, "--puts", "2000", "--rate", "0"))
     assert_sensible(result["put"], completed=2000)
@@ -93,6 +105,9 @@ def test_bench_soak_mode(tmp_path: Path) -> None:
         assert sample["puts_per_s"] > 0
         assert sample["compaction_lag"] == sample["revision"] - sample["compacted_revision"] >= 0
         assert set(sample["disk"]) == {"db_bytes", "wal_bytes"}
+    sync = result["disk_sync_latency"]  # 2 s of samples every 20 ms beside the puts
+    assert 50 <= sync["count"] <= 100
+    assert 0 < sync["p50_ms"] <= sync["p99_9_ms"] <= sync["max_ms"]
 
 
 def test_bench_runs_both_backends_side_by_side(tmp_path: Path) -> None:

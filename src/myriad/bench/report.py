@@ -9,7 +9,9 @@ JSON layout::
                   "range": {...same shape, reads...} | null,
                   "soak": [{"elapsed_s", "puts_per_s", "put_p99_ms", "disk", "revision",
                             "compacted_revision", "compaction_lag"}, ...],
-                  "revision", "compacted_revision", "disk": {...}}, ...],
+                  "revision", "compacted_revision", "disk": {...},
+                  "disk_sync_latency": {...latency...}: the device's write + fdatasync of
+                  one 4 KiB block, sampled through the same run}, ...],
      "embedded_over_etcd_puts_per_s": 1.7 | null}
 """
 
@@ -42,6 +44,8 @@ class BackendResult:
     revision: int = 0
     compacted_revision: int = 0
     disk: dict[str, int] = field(default_factory=dict)
+    #: The disk's own sync latency during the run (:mod:`myriad.bench.diskprobe`).
+    disk_sync: Percentiles | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -53,6 +57,7 @@ class BackendResult:
             "revision": self.revision,
             "compacted_revision": self.compacted_revision,
             "disk": self.disk,
+            "disk_sync_latency": self.disk_sync.to_json() if self.disk_sync else None,
         }
 
 
@@ -91,8 +96,9 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
     rate = f"{config.rate:,.0f}/s" if config.rate else "max rate"
     table = Table(title=f"storage bench, mode {config.mode}: {config.clients} clients, "
                         f"{config.value_size} B values, {config.keys:,} keys, {rate}",
-                  caption="latencies in ms")
-    for column in ("backend", "puts", "time s", "puts/s", *latency_headers("put")):
+                  caption="latencies in ms; disk sync: the device's own 4 KiB write + fdatasync, "
+                          "sampled 50/s beside the run")
+    for column in ("backend", "puts", "time s", "puts/s", *latency_headers("put"), "disk sync p99", "p99.9"):
         table.add_column(column, justify="left" if column == "backend" else "right")
     if config.mode == "range":
         for column in (f"reads of {config.range_keys:,}", "reads/s", *latency_headers("read")):
@@ -105,7 +111,7 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
             continue
         put = result.put
         row = [result.backend, f"{put.count:,}", f"{put.elapsed:.2f}", f"{put.per_second:,.0f}",
-               *latency_cells(put.latency)]
+               *latency_cells(put.latency), *_sync_cells(result.disk_sync)]
         if config.mode == "range" and result.range:
             reads = result.range
             row += [f"{reads.count:,}", f"{reads.per_second:,.1f}", *latency_cells(reads.latency)]
@@ -115,6 +121,10 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
                     f"{result.revision - result.compacted_revision:,}"]
         table.add_row(*row)
     return table
+
+
+def _sync_cells(sync: Percentiles | None) -> list[str]:
+    return [f"{sync.p99:.2f}", f"{sync.p999:.2f}"] if sync and sync.count else ["-", "-"]
 
 
 def _soak_table(result: BackendResult) -> Table:

@@ -15,6 +15,10 @@ Each backend named in :attr:`BenchConfig.backends` runs in turn on fresh state (
     (interval puts/s and p99, data file sizes, compaction lag). Both stores compact themselves
     keeping ``retention`` seconds of history (:mod:`myriad.storage.compaction`).
 
+Beside every run a :class:`~myriad.bench.diskprobe.DiskProbe` samples the device's own sync
+latency in the data dir's parent, so each row carries the floor that any durable store on that
+disk could reach during the same minutes.
+
 A backend that fails is reported and the others still run. Results go to the terminal and,
 with the config and soak samples, to the JSON file at :attr:`BenchConfig.json_path`.
 """
@@ -23,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import time
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager, suppress
@@ -35,6 +40,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TaskProgressColumn, TextColumn, TimeElapsedColumn
 
 from myriad.bench.backends import BACKENDS, BackendSpec, BenchBackend, open_backend
+from myriad.bench.diskprobe import DiskProbe
 from myriad.bench.report import BackendResult, format_disk, print_report, write_json
 from myriad.bench.soak import SoakSample, SoakSampler
 from myriad.bench.workload import (
@@ -137,6 +143,8 @@ async def _run_one(config: BenchConfig, backend: BenchBackend, value: bytes, pro
     if config.mode == "range":
         await populate_range_keys(store, count=config.range_keys, value=value)
     task = progress.add_task(f"{backend.name} {config.mode}", total=config.duration if soak else config.puts)
+    probe = DiskProbe(config.data_dir or Path(tempfile.gettempdir()))
+    probe.start()
     try:
         async with _background(_track(progress, task, workload, by_time=soak)):
             if config.mode == "put":
@@ -147,6 +155,7 @@ async def _run_one(config: BenchConfig, backend: BenchBackend, value: bytes, pro
                 await _soak(config, backend, workload, progress, result)
     finally:
         progress.remove_task(task)
+        result.disk_sync = probe.stop()
     result.revision = await store.current_revision()
     result.compacted_revision = await store.compacted_revision()
     result.disk = backend.disk_usage()
