@@ -50,6 +50,12 @@ def test_a_crd_serves_its_resource_at_once_with_schema_validation(apiserver: Run
     status, updated = apiserver.send("PATCH", GADGETS + "/g1/status",
                                      {"status": {"phase": "Ready"}, "spec": {"size": 9}})
     assert status == 200 and updated["status"] == {"phase": "Ready"} and updated["spec"]["size"] == 2
+    assert apiserver.send("POST", GADGETS, _gadget("g4", size=4))[0] == 201
+    status, listed = apiserver.get(GADGETS)  # from the watch cache: custom items keep kind and apiVersion
+    assert status == 200
+    items = json.loads(listed)["items"]
+    assert [(i["kind"], i["apiVersion"], i["metadata"]["name"]) for i in items] == [
+        ("Gadget", "example.org/v1", "g1"), ("Gadget", "example.org/v1", "g4")]
 
 
 def test_custom_resources_print_their_columns_and_go_with_their_crd(apiserver: RunningServer) -> None:

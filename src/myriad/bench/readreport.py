@@ -7,7 +7,9 @@ JSON layout::
                        "storage_over_cache_p50", "server_rss_bytes": {"cache", "storage"}},
                  "b": {"watchers", "failed_watches", "ended_early", "updates", "update_errors",
                        "update_latency": {latency}, "events_delivered", "delivery_latency": {latency},
-                       "server_cpu_s", "server_cpu_us_per_event", "server_rss_bytes", "server_rss_before_bytes"},
+                       "server_cpu_s", "server_cpu_us_per_event", "server_rss_bytes", "server_rss_before_bytes",
+                       "disk_sync_latency": {latency}: the data disk's own 4 KiB write + fdatasync,
+                       sampled beside the load (myriad.bench.diskprobe)},
                  "c": {...b..., "lease_puts", "lease_errors": {status: n}, "lease_latency": {latency},
                        "flood_answers": {status: n}, "rejected_by_level": {level: n}},
                  "d": {"watchers", "quiet_objects", "window_s",
@@ -97,7 +99,8 @@ def print_report(config: ReadsBenchConfig, results: dict[str, Any], console: Con
         r = results[name]
         text = (f"{r['watchers']:,} watchers ({r['failed_watches']} failed), {r['updates']:,} updates, "
                 f"{r['events_delivered']:,} events delivered\ndelivery: {_ms(r['delivery_latency'])}\n"
-                f"server CPU per event: {r['server_cpu_us_per_event'] or 0:,.1f} µs, RSS {_mb(r['server_rss_bytes'])}")
+                f"server CPU per event: {r['server_cpu_us_per_event'] or 0:,.1f} µs, RSS {_mb(r['server_rss_bytes'])}"
+                f"\ndisk's own sync: {_ms(r['disk_sync_latency'])}")
         if name == "c":
             text += (f"\nlease PUTs: {r['lease_puts']:,}, {_ms(r['lease_latency'])}, errors {r['lease_errors']}"
                      f"\nflood answers {r['flood_answers']}, 429s by level {r['rejected_by_level']}")

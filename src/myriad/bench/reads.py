@@ -37,10 +37,13 @@ from rich.console import Console
 from myriad.bench import readflood, readwatchers
 from myriad.bench import readscenarios as load
 from myriad.bench.apiserver_process import running_apiserver, server_cpu_seconds
+from myriad.bench.diskprobe import DiskProbe
 from myriad.bench.httpclient import Connection
 from myriad.bench.readreport import print_report, rejections, server_memory, write_json
 
 SCENARIOS = ("a", "b", "c", "d")
+#: (c) connections the lease renewals are spread over.
+LEASE_CONNECTIONS = 96
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -149,7 +152,9 @@ async def _fanout_and_restarts(config: ReadsBenchConfig, url: str, load_cpus: fr
     host, port = _address(url)
     namespace, quiet = "reads-b", "reads-d"
     pods = config.nodes * config.pods_per_node
-    connections = [await Connection.open(host, port) for _ in range(64)]
+    # 32 for pod updates, then LEASE_CONNECTIONS for the "kubelets": each real kubelet has its
+    # own connection, so a slow answer must not leave later renewals queued in the load process.
+    connections = [await Connection.open(host, port) for _ in range(32 + LEASE_CONNECTIONS)]
     results: dict[str, object] = {}
     try:
         await load.create_namespace(connections[0], namespace)
@@ -185,6 +190,8 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
         ready = await asyncio.to_thread(queue.get, True, 600)
         if ready != "ready":
             raise RuntimeError(f"watcher process failed: {ready}")
+        probe = DiskProbe(config.data_dir or Path(tempfile.gettempdir()))
+        probe.start()
         rss_before = await asyncio.to_thread(server_memory, url)
         cpu_before = await asyncio.to_thread(server_cpu_seconds, url)
         writes = load.OpenLoopFigures()
@@ -193,7 +200,7 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
                                figures=writes)]
         flood = None
         if scenario == "c":
-            jobs.append(load.open_loop(connections[32:56], rate=config.lease_rate, duration=config.duration,
+            jobs.append(load.open_loop(connections[32:], rate=config.lease_rate, duration=config.duration,
                                        build=load.lease_renewal_builder(config.nodes), figures=leases,
                                        user_agent=load.KUBELET))
             flood = readflood.start(readflood.FloodPlan(
@@ -211,6 +218,7 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
         await asyncio.sleep(1.0)  # let the last deliveries land
         cpu_after = await asyncio.to_thread(server_cpu_seconds, url)
         rss_after = await asyncio.to_thread(server_memory, url)
+        disk_sync = probe.stop()
         stop.set()
         watched = await asyncio.to_thread(queue.get, True, 120)
         await asyncio.to_thread(process.join, 30)
@@ -223,6 +231,7 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
             "delivery_latency": watched["latency"], "server_cpu_s": cpu,
             "server_cpu_us_per_event": cpu / delivered * 1e6 if cpu and delivered else None,
             "server_rss_bytes": rss_after, "server_rss_before_bytes": rss_before,
+            "disk_sync_latency": disk_sync.to_json(),
         }
         if scenario == "c":
             rejected = await asyncio.to_thread(rejections, url)

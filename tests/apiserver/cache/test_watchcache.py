@@ -91,3 +91,30 @@ def test_a_live_watcher_gets_every_event_of_a_revision_that_carries_several() ->
         assert cache._bookmarks.due(clock.monotonic() + 3600) == []
 
     asyncio.run(scenario())
+
+
+def test_list_items_stay_in_step_with_updates_creations_and_deletions() -> None:
+    async def scenario() -> None:
+        cache = configmap_cache(FakeClock())
+        cache.replace([cache.entry(configmap(name, 2)) for name in "bdf"], 2)
+        prefix = "/registry/configmaps/"
+
+        def expected(start: str = "") -> list[bytes]:
+            return [entry.item for entry in cache.snapshot(prefix=prefix, start=start)]
+
+        assert cache.items(prefix=prefix) == expected()
+        steps = [Event(EventType.PUT, configmap("d", 3)),  # an update, patched in place
+                 Event(EventType.PUT, configmap("a", 4)),  # a creation before the others
+                 Event(EventType.PUT, configmap("f", 5)),
+                 Event(EventType.DELETE, configmap("b", 6))]
+        for revision, event in enumerate(steps, start=3):
+            cache.apply(WatchBatch(revision, (event,)))
+            assert cache.items(prefix=prefix) == expected()
+        assert cache.items(prefix=prefix, start=prefix + "ns/d") == expected(prefix + "ns/d")
+        assert [item[:2] for item in cache.items(prefix=prefix)] == [b",{"] * 3
+        entry = cache.objects[prefix + "ns/f"]
+        assert entry.raw == b"".join((cache.head, entry.item[2:])) and entry.raw.startswith(b'{"kind":"ConfigMap"')
+        assert b'"resourceVersion":"5"' in entry.item
+        assert cache.items(prefix="/registry/configmaps/other/") == []
+
+    asyncio.run(scenario())

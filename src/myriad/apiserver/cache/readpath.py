@@ -140,6 +140,8 @@ class CachedReadPath:
         cache.lists_served[index] = cache.lists_served.get(index, 0) + 1
         limit = options.limit if paginate else 0
         lower = prefix + start if start else ""
+        if matches is None and trigger is None and not limit and not cache.converts:  # everything: no per-object work
+            return ListResult(None, revision, head=cache.head, list_items=cache.items(prefix=prefix, start=lower))
         entries = cache.snapshot(prefix=prefix, start=lower, trigger=trigger, limit=limit if matches is None else 0)
         # Counted now, with the snapshot: the slices below await, and the cache may move meanwhile.
         available = cache.count_from(prefix, lower or prefix) if matches is None and trigger is None else None
@@ -168,7 +170,7 @@ class CachedReadPath:
         if cache.converts:
             return ListResult([cache.served(entry.raw) for entry in selected], revision, token, remaining)
         return ListResult(None, revision, token, remaining, head=cache.head,
-                          bodies=[entry.body for entry in selected])
+                          list_items=[entry.item for entry in selected])
 
     # -- watches -------------------------------------------------------------------------------
 

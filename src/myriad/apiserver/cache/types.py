@@ -47,31 +47,37 @@ class CacheOptions:
     resync_delay: float = 1.0
 
 
+#: How :attr:`Entry.item` starts: the comma between list items, then the object's brace.
+ITEM_START = b",{"
+
+
 class Entry:
     """One cached object. Immutable once made; ``fields`` follows the cache's field layout. Its
     JSON is ``head`` (``{"kind":"…","apiVersion":"…",``, one bytes object per cache) followed by
-    ``body``: a list sends the bodies as they are, behind the ``{`` a list item starts with."""
+    ``item[2:]``. ``item`` is the object as a built-in list's second and later items go out,
+    ``,{`` + the rest without kind and apiVersion, so a list sends the items themselves, one part
+    each."""
 
-    __slots__ = ("key", "head", "body", "revision", "labels", "fields")
+    __slots__ = ("key", "head", "item", "revision", "labels", "fields")
 
-    def __init__(self, key: str, head: bytes, body: bytes, revision: int, labels: dict[str, str] | None,
+    def __init__(self, key: str, head: bytes, item: bytes, revision: int, labels: dict[str, str] | None,
                  fields: tuple[str, ...]) -> None:
         self.key = key
         self.head = head
-        self.body = body
+        self.item = item
         self.revision = revision
         self.labels = labels
         self.fields = fields
 
     @property
     def raw(self) -> bytes:
-        return self.head + self.body
+        return b"".join((self.head, memoryview(self.item)[2:]))
 
     def at(self, revision: int) -> Entry:
         """The same object reported at ``revision`` (a deletion's): only resourceVersion changes."""
         old = b'"resourceVersion":"%d"' % self.revision
-        body = self.body.replace(old, b'"resourceVersion":"%d"' % revision, 1)
-        return Entry(self.key, self.head, body, revision, self.labels, self.fields)
+        item = self.item.replace(old, b'"resourceVersion":"%d"' % revision, 1)
+        return Entry(self.key, self.head, item, revision, self.labels, self.fields)
 
 
 class CacheEvent:

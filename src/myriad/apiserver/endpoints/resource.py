@@ -63,24 +63,27 @@ def _without_type(item: bytes, resource: ResourceType) -> bytes:
     return orjson.dumps(obj)
 
 
-def _list_parts(start: bytes, result: ListResult, resource: ResourceType) -> list[bytes] | bytes:
-    """``start``, the items joined by commas, ``]}``. Items a watch cache gave as shared head and
-    bodies go out as parts, never copied: a built-in item is ``{`` + its body (upstream lists
-    built-ins without kind and apiVersion), a custom resource's keeps its head. Other items are
-    joined into one body."""
-    bodies = result.bodies
-    if bodies is None:
+def _list_parts(start: bytes, result: ListResult, resource: ResourceType) -> list[bytes | memoryview] | bytes:
+    """``start``, the items joined by commas, ``]}``. Items a watch cache gave as list items
+    (``,{`` + the rest) go out as parts, never copied: a built-in's as they are, the first
+    without its comma (upstream lists built-ins without kind and apiVersion), a custom
+    resource's behind a comma and its head. Other items are joined into one body."""
+    list_items = result.list_items
+    if list_items is None:
         items = result.items if resource.custom else [_without_type(item, resource) for item in result.items]
         return b"".join((start, b",".join(items), b"]}"))
-    if not bodies:
+    if not list_items:
         return start + b"]}"
-    count = len(bodies)
-    first, between = (result.head, b"," + result.head) if resource.custom else (b"{", b",{")
-    parts: list[bytes] = [between] * (2 * count + 2)
-    parts[0] = start
-    parts[1] = first
-    parts[2:2 * count + 1:2] = bodies
-    parts[-1] = b"]}"
+    if resource.custom:
+        between = b"," + result.head
+        parts: list[bytes | memoryview] = [start]
+        for item in list_items:
+            parts += (between, memoryview(item)[2:])
+        parts[1] = result.head
+    else:
+        parts = [start, *list_items]
+        parts[1] = memoryview(list_items[0])[1:]
+    parts.append(b"]}")
     return parts
 
 

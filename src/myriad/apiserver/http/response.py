@@ -89,7 +89,7 @@ class Responder:
         except (ClientGoneError, TimeoutError):
             pass
 
-    def send_parts(self, status: int, parts: list[bytes], *, content_type: str = "application/json",
+    def send_parts(self, status: int, parts: list[bytes | memoryview], *, content_type: str = "application/json",
                    headers: Iterable[tuple[str, str]] = ()) -> None:
         """:meth:`send` of the concatenation of ``parts``, handed to the transport as they are
         (one vectored write, no joined copy)."""

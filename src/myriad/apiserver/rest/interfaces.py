@@ -88,26 +88,27 @@ class ListOptions:
 class ListResult:
     """A list's items and its revision. Items are each object's JSON bytes with its
     resourceVersion set (and kind/apiVersion as stored). A watch cache may give them as ``head``
-    (``{"kind":"…","apiVersion":"…",``, shared) and ``bodies`` (each item's bytes after it), so a
-    large list goes out without an item being copied; ``items`` is then made on first use."""
+    (``{"kind":"…","apiVersion":"…",``, shared) and ``list_items``: each object as a built-in
+    list's later items go out, ``,{`` + its JSON after the head. A large list then goes out
+    without an item being copied; ``items`` is made on first use."""
 
-    __slots__ = ("_items", "resource_version", "continue_token", "remaining", "head", "bodies")
+    __slots__ = ("_items", "resource_version", "continue_token", "remaining", "head", "list_items")
 
     def __init__(self, items: list[bytes] | None, resource_version: int, continue_token: str = "",
-                 remaining: int | None = None, *, head: bytes = b"", bodies: list[bytes] | None = None) -> None:
-        assert items is not None or bodies is not None
+                 remaining: int | None = None, *, head: bytes = b"", list_items: list[bytes] | None = None) -> None:
+        assert items is not None or list_items is not None
         self._items = items
         self.resource_version = resource_version
         self.continue_token = continue_token
         self.remaining = remaining
         self.head = head
-        self.bodies = bodies
+        self.list_items = list_items
 
     @property
     def items(self) -> list[bytes]:
         if self._items is None:
             head = self.head
-            self._items = [head + body for body in self.bodies or ()]
+            self._items = [b"".join((head, memoryview(item)[2:])) for item in self.list_items or ()]
         return self._items
 
     def objects(self) -> list[Obj]:
