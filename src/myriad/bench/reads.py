@@ -128,7 +128,6 @@ def _consistent_lists(config: ReadsBenchConfig, data_dir: Path, console: Console
                 console.print(f"  (a) creating {config.configmaps:,} ConfigMaps of {config.value_size} B")
                 rate = await load.create_all(connections, config.configmaps,
                                              load.configmap_builder(namespace, config.value_size))
-            await load.time_lists(connections[0], path, 1, expect_items=config.configmaps)  # warm
             figures = await load.time_lists(connections[0], path, config.lists, expect_items=config.configmaps)
             return rate, figures, await asyncio.to_thread(server_memory, url)
         finally:
