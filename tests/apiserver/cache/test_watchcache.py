@@ -116,5 +116,8 @@ def test_list_items_stay_in_step_with_updates_creations_and_deletions() -> None:
         assert entry.raw == b"".join((cache.head, entry.item[2:])) and entry.raw.startswith(b'{"kind":"ConfigMap"')
         assert b'"resourceVersion":"5"' in entry.item
         assert cache.items(prefix="/registry/configmaps/other/") == []
+        cache.apply(WatchBatch(7, (Event(EventType.PUT, configmap("c", 7)),)))  # list stale again
+        assert cache.items(prefix=prefix, start=prefix + "ns/f") == expected(prefix + "ns/f")  # a small range
+        assert cache.items(prefix=prefix) == expected()
 
     asyncio.run(scenario())

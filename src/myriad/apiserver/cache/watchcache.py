@@ -240,11 +240,16 @@ class WatchCache:
     def items(self, *, prefix: str, start: str = "") -> list[bytes]:
         """The ``item`` of every object under ``prefix`` from key ``start`` on, in key order: a
         slice of a list kept with the objects, so a large list costs no work per object (reaching
-        300,000 scattered entries one by one took 70 ms, the slice 3 ms)."""
+        300,000 scattered entries one by one took 70 ms, the slice 3 ms). While that list is
+        stale, a range under half the objects is gathered on its own, so a namespace's list
+        never pays for rebuilding the whole resource's."""
         objects = self.objects
+        first, last = objects.bisect_left(start or prefix), objects.bisect_left(prefix + "\xff")
         if self._items is None:
+            if 2 * (last - first) < len(objects):
+                return list(map(attrgetter("item"), objects.values()[first:last]))
             self._items = list(map(attrgetter("item"), objects.values()))
-        return self._items[objects.bisect_left(start or prefix):objects.bisect_left(prefix + "\xff")]
+        return self._items[first:last]
 
     def count_from(self, prefix: str, lower: str) -> int:
         """Objects under ``prefix`` from key ``lower`` on."""
