@@ -4,6 +4,8 @@ runs the API server alone, with a choice of storage."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 
 import uvloop
@@ -11,6 +13,7 @@ import uvloop
 from myriad import __version__
 from myriad.apiserver.app import APIServer
 from myriad.apiserver.options import ServerOptions
+from myriad.gcfreeze import freeze_periodically
 
 
 def run(options: ServerOptions) -> int:
@@ -27,10 +30,14 @@ def run_apiserver(options: ServerOptions) -> int:
 async def _serve(options: ServerOptions) -> int:
     server = APIServer(options)
     await server.start()
+    freezer = asyncio.create_task(freeze_periodically(interval=options.gc_freeze_interval), name="myriad-gc-freeze")
     print(f"myriad {__version__}: API server on {server.url} ({options.storage} storage)", flush=True)
     print(f"export KUBECONFIG={options.kubeconfig_path.resolve()}", flush=True)
     try:
         await server.serve_forever()
     finally:
+        freezer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await freezer
         await server.stop()
     return 0

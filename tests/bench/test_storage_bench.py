@@ -76,9 +76,25 @@ def test_disk_probe_samples_syncs_until_stopped_and_leaves_no_file(tmp_path: Pat
     probe.start()
     time.sleep(0.3)
     figures = probe.stop()
-    assert 10 <= figures.count <= 31
-    assert 0 < figures.p50 <= figures.max
+    assert 10 <= figures.sync.count <= 31
+    assert 0 < figures.sync.p50 <= figures.sync.max
+    # Every due write is covered by the sync that began after it fell due, so waits are never shorter.
+    assert figures.commit_floor.count == figures.sync.count
+    assert figures.commit_floor.max >= figures.sync.max
     assert list(tmp_path.iterdir()) == []
+
+
+def test_disk_probe_floor_counts_every_due_write_when_syncs_fall_behind(tmp_path: Path) -> None:
+    # Writes due every 100 µs arrive faster than one sync completes: each sync covers many of them.
+    interval = 0.00002
+    probe = DiskProbe(tmp_path, options=ProbeOptions(interval=interval, blocks=4))
+    started = time.perf_counter()
+    probe.start()
+    time.sleep(0.3)
+    figures = probe.stop()
+    elapsed = time.perf_counter() - started
+    assert figures.commit_floor.count > figures.sync.count
+    assert 0.2 / interval <= figures.commit_floor.count <= elapsed / interval + 1
 
 
 def test_bench_put_mode(tmp_path: Path) -> None:
@@ -108,6 +124,7 @@ def test_bench_soak_mode(tmp_path: Path) -> None:
     sync = result["disk_sync_latency"]  # 2 s of samples every 20 ms beside the puts
     assert 50 <= sync["count"] <= 100
     assert 0 < sync["p50_ms"] <= sync["p99_9_ms"] <= sync["max_ms"]
+    assert result["disk_commit_floor"]["max_ms"] >= sync["max_ms"]
 
 
 def test_bench_runs_both_backends_side_by_side(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from myriad import gcfreeze
 from myriad.apiserver.cache.types import CacheOptions
 from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.http import HttpOptions
@@ -36,6 +37,8 @@ class ServerOptions:
     #: hundreds of short-lived objects that reference counting frees; collecting generation 0
     #: every 700 allocations (CPython's default) cost about a tenth of a pod create's CPU.
     gc_thresholds: tuple[int, int, int] = (20_000, 20, 100)
+    #: How often the process freezes the collector's view of long-lived objects (:mod:`myriad.gcfreeze`).
+    gc_freeze_interval: float = gcfreeze.DEFAULT_INTERVAL
 
     @property
     def kubeconfig_path(self) -> Path:

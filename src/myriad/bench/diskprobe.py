@@ -1,13 +1,25 @@
 """The disk's own sync latency, sampled beside a benchmark run.
 
 A store that acknowledges only durable writes can answer no faster than the device completes a
-sync. On a shared disk that floor moves by the minute, so the storage benchmark measures it in
-the same run: :class:`DiskProbe` overwrites one small block of a preallocated file in the data
-dir's parent and ``fdatasync``\\ s it every ``interval``, on a thread of its own, for as long as
-it runs. Overwriting allocated blocks is what a store's reused WAL does, so a sample is the
-device's latency for a commit of one block, with no file system allocation in it.
+sync. On a shared disk that floor moves by the minute, so the benchmarks measure it in the same
+run: :class:`DiskProbe` overwrites one small block of a preallocated file in the data dir's
+parent and ``fdatasync``\\ s it, on a thread of its own, for as long as it runs. Overwriting
+allocated blocks is what a store's reused WAL does, so a sync is the device's latency for a
+commit of one block, with no file system allocation in it.
 
-Concurrency: the probe thread owns the file and the histogram until :meth:`DiskProbe.stop`
+Two figures come out (:class:`ProbeFigures`):
+
+``sync``
+    the time each write + ``fdatasync`` took: the device's service time, one sample per sync.
+``commit_floor``
+    what a durable write *arriving* every ``interval`` would wait on an ideal group-committing
+    store (no CPU cost, one sync in flight): writes are due on a fixed schedule, each sync
+    covers every write that fell due before it started, and each write's latency runs from its
+    due time to the end of the sync that covered it. A stall of 300 ms is one ``sync`` sample
+    but fifteen ``commit_floor`` samples, as it is for the writes of an open-loop load, so this
+    is the figure to set beside a benchmark's write latency.
+
+Concurrency: the probe thread owns the file and the histograms until :meth:`DiskProbe.stop`
 joins it; only then are the figures read.
 """
 
@@ -25,12 +37,20 @@ from myriad.bench.histogram import LatencyHistogram, Percentiles
 
 @dataclass(frozen=True, kw_only=True)
 class ProbeOptions:
-    #: Seconds between samples (50 syncs/s by default: little load beside the benchmark's own).
+    #: Seconds between due writes (50 a second by default: little load beside the benchmark's own).
     interval: float = 0.02
-    #: Bytes written per sample.
+    #: Bytes written per sync.
     block_size: int = 4096
-    #: Blocks in the file; samples overwrite them in turn.
+    #: Blocks in the file; syncs overwrite them in turn.
     blocks: int = 64
+
+
+@dataclass(frozen=True, slots=True)
+class ProbeFigures:
+    """The device's service time per sync, and the commit floor of writes due on a schedule."""
+
+    sync: Percentiles
+    commit_floor: Percentiles
 
 
 class DiskProbe:
@@ -39,7 +59,8 @@ class DiskProbe:
     def __init__(self, directory: Path, *, options: ProbeOptions = ProbeOptions()) -> None:
         self._directory = directory
         self._options = options
-        self._histogram = LatencyHistogram()
+        self._sync = LatencyHistogram()
+        self._floor = LatencyHistogram()
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self._error: OSError | None = None
@@ -54,25 +75,33 @@ class DiskProbe:
         self._thread = threading.Thread(target=self._sample, args=(fd,), name="disk-probe", daemon=True)
         self._thread.start()
 
-    def stop(self) -> Percentiles:
-        """Stops sampling; the percentiles of every sample taken. Raises the probe's I/O error."""
+    def stop(self) -> ProbeFigures:
+        """Stops sampling; the figures of every sync taken. Raises the probe's I/O error.
+
+        Safe to call more than once, and before :meth:`start` succeeded."""
         self._stopping.set()
         if self._thread is not None:
             self._thread.join()
         if self._error is not None:
             raise self._error
-        return self._histogram.percentiles()
+        return ProbeFigures(self._sync.percentiles(), self._floor.percentiles())
 
     def _sample(self, fd: int) -> None:
         options = self._options
         block = os.urandom(options.block_size)
         index = 0
+        interval = options.interval
+        next_due = time.perf_counter() + interval
         try:
-            while not self._stopping.wait(options.interval):
+            while not self._stopping.wait(max(0.0, next_due - time.perf_counter())):
                 started = time.perf_counter()
                 os.pwrite(fd, block, index * options.block_size)
                 os.fdatasync(fd)
-                self._histogram.record_seconds(time.perf_counter() - started)
+                finished = time.perf_counter()
+                self._sync.record_seconds(finished - started)
+                while next_due <= started:  # every write due before this sync began rode on it
+                    self._floor.record_seconds(finished - next_due)
+                    next_due += interval
                 index = (index + 1) % options.blocks
         except OSError as exc:
             self._error = exc

@@ -9,7 +9,9 @@ JSON layout::
                        "update_latency": {latency}, "events_delivered", "delivery_latency": {latency},
                        "server_cpu_s", "server_cpu_us_per_event", "server_rss_bytes", "server_rss_before_bytes",
                        "disk_sync_latency": {latency}: the data disk's own 4 KiB write + fdatasync,
-                       sampled beside the load (myriad.bench.diskprobe)},
+                       sampled beside the load, "disk_commit_floor": {latency}: what writes due
+                       50 times a second would wait on an ideal group-committing store on that
+                       disk (myriad.bench.diskprobe)},
                  "c": {...b..., "lease_puts", "lease_errors": {status: n}, "lease_latency": {latency},
                        "flood_answers": {status: n}, "rejected_by_level": {level: n}},
                  "d": {"watchers", "quiet_objects", "window_s",
@@ -100,7 +102,8 @@ def print_report(config: ReadsBenchConfig, results: dict[str, Any], console: Con
         text = (f"{r['watchers']:,} watchers ({r['failed_watches']} failed), {r['updates']:,} updates, "
                 f"{r['events_delivered']:,} events delivered\ndelivery: {_ms(r['delivery_latency'])}\n"
                 f"server CPU per event: {r['server_cpu_us_per_event'] or 0:,.1f} µs, RSS {_mb(r['server_rss_bytes'])}"
-                f"\ndisk's own sync: {_ms(r['disk_sync_latency'])}")
+                f"\ndisk's own sync: {_ms(r['disk_sync_latency'])}"
+                f"\ndisk commit floor: {_ms(r['disk_commit_floor'])}")
         if name == "c":
             text += (f"\nlease PUTs: {r['lease_puts']:,}, {_ms(r['lease_latency'])}, errors {r['lease_errors']}"
                      f"\nflood answers {r['flood_answers']}, 429s by level {r['rejected_by_level']}")

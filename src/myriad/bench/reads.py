@@ -191,33 +191,35 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
             raise RuntimeError(f"watcher process failed: {ready}")
         probe = DiskProbe(config.data_dir or Path(tempfile.gettempdir()))
         probe.start()
-        rss_before = await asyncio.to_thread(server_memory, url)
-        cpu_before = await asyncio.to_thread(server_cpu_seconds, url)
-        writes = load.OpenLoopFigures()
-        leases = load.OpenLoopFigures()
-        jobs = [load.open_loop(connections[:32], rate=config.update_rate, duration=config.duration, build=updates,
-                               figures=writes)]
-        flood = None
-        if scenario == "c":
-            jobs.append(load.open_loop(connections[32:], rate=config.lease_rate, duration=config.duration,
-                                       build=load.lease_renewal_builder(config.nodes), figures=leases,
-                                       user_agent=load.KUBELET))
-            flood = readflood.start(readflood.FloodPlan(
-                host=plan.host, port=plan.port, path=b"/api/v1/pods", connections=config.flooders,
-                headers={"X-Myriad-Priority-Level": "workload-low"}, cpus=plan.cpus))
-        console.print(f"  ({scenario}) {config.update_rate:g} pod updates/s for {config.duration:g} s"
-                      + (f", {config.lease_rate:g} lease PUTs/s and a low-priority list flood" if flood else ""))
-        await asyncio.gather(*jobs)
-        flood_statuses = {}
-        if flood is not None:
-            flood_process, flood_queue, flood_stop = flood
-            flood_stop.set()
-            flood_statuses = await asyncio.to_thread(flood_queue.get, True, 120)
-            await asyncio.to_thread(flood_process.join, 30)
-        await asyncio.sleep(1.0)  # let the last deliveries land
-        cpu_after = await asyncio.to_thread(server_cpu_seconds, url)
-        rss_after = await asyncio.to_thread(server_memory, url)
-        disk_sync = probe.stop()
+        try:
+            rss_before = await asyncio.to_thread(server_memory, url)
+            cpu_before = await asyncio.to_thread(server_cpu_seconds, url)
+            writes = load.OpenLoopFigures()
+            leases = load.OpenLoopFigures()
+            jobs = [load.open_loop(connections[:32], rate=config.update_rate, duration=config.duration, build=updates,
+                                   figures=writes)]
+            flood = None
+            if scenario == "c":
+                jobs.append(load.open_loop(connections[32:], rate=config.lease_rate, duration=config.duration,
+                                           build=load.lease_renewal_builder(config.nodes), figures=leases,
+                                           user_agent=load.KUBELET))
+                flood = readflood.start(readflood.FloodPlan(
+                    host=plan.host, port=plan.port, path=b"/api/v1/pods", connections=config.flooders,
+                    headers={"X-Myriad-Priority-Level": "workload-low"}, cpus=plan.cpus))
+            console.print(f"  ({scenario}) {config.update_rate:g} pod updates/s for {config.duration:g} s"
+                          + (f", {config.lease_rate:g} lease PUTs/s and a low-priority list flood" if flood else ""))
+            await asyncio.gather(*jobs)
+            flood_statuses = {}
+            if flood is not None:
+                flood_process, flood_queue, flood_stop = flood
+                flood_stop.set()
+                flood_statuses = await asyncio.to_thread(flood_queue.get, True, 120)
+                await asyncio.to_thread(flood_process.join, 30)
+            await asyncio.sleep(1.0)  # let the last deliveries land
+            cpu_after = await asyncio.to_thread(server_cpu_seconds, url)
+            rss_after = await asyncio.to_thread(server_memory, url)
+        finally:
+            disk = probe.stop()  # also when the scenario raised: its thread syncs until stopped
         stop.set()
         watched = await asyncio.to_thread(queue.get, True, 120)
         await asyncio.to_thread(process.join, 30)
@@ -230,7 +232,7 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
             "delivery_latency": watched["latency"], "server_cpu_s": cpu,
             "server_cpu_us_per_event": cpu / delivered * 1e6 if cpu and delivered else None,
             "server_rss_bytes": rss_after, "server_rss_before_bytes": rss_before,
-            "disk_sync_latency": disk_sync.to_json(),
+            "disk_sync_latency": disk.sync.to_json(), "disk_commit_floor": disk.commit_floor.to_json(),
         }
         if scenario == "c":
             rejected = await asyncio.to_thread(rejections, url)

@@ -11,7 +11,9 @@ JSON layout::
                             "compacted_revision", "compaction_lag"}, ...],
                   "revision", "compacted_revision", "disk": {...},
                   "disk_sync_latency": {...latency...}: the device's write + fdatasync of
-                  one 4 KiB block, sampled through the same run}, ...],
+                  one 4 KiB block, sampled through the same run,
+                  "disk_commit_floor": {...latency...}: what writes due 50 times a second
+                  would wait on an ideal group-committing store (myriad.bench.diskprobe)}, ...],
      "embedded_over_etcd_puts_per_s": 1.7 | null}
 """
 
@@ -24,6 +26,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from myriad.bench.diskprobe import ProbeFigures
 from myriad.bench.histogram import HIGHEST_US, Percentiles
 from myriad.bench.soak import SoakSample
 from myriad.bench.workload import RateFigures
@@ -45,7 +48,7 @@ class BackendResult:
     compacted_revision: int = 0
     disk: dict[str, int] = field(default_factory=dict)
     #: The disk's own sync latency during the run (:mod:`myriad.bench.diskprobe`).
-    disk_sync: Percentiles | None = None
+    probe: ProbeFigures | None = None
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -57,7 +60,8 @@ class BackendResult:
             "revision": self.revision,
             "compacted_revision": self.compacted_revision,
             "disk": self.disk,
-            "disk_sync_latency": self.disk_sync.to_json() if self.disk_sync else None,
+            "disk_sync_latency": self.probe.sync.to_json() if self.probe else None,
+            "disk_commit_floor": self.probe.commit_floor.to_json() if self.probe else None,
         }
 
 
@@ -96,9 +100,11 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
     rate = f"{config.rate:,.0f}/s" if config.rate else "max rate"
     table = Table(title=f"storage bench, mode {config.mode}: {config.clients} clients, "
                         f"{config.value_size} B values, {config.keys:,} keys, {rate}",
-                  caption="latencies in ms; disk sync: the device's own 4 KiB write + fdatasync, "
-                          "sampled 50/s beside the run")
-    for column in ("backend", "puts", "time s", "puts/s", *latency_headers("put"), "disk sync p99", "p99.9"):
+                  caption="latencies in ms; disk sync: the device's own 4 KiB write + fdatasync beside "
+                          "the run; commit floor: what writes due 50/s would wait on an ideal "
+                          "group-committing store")
+    for column in ("backend", "puts", "time s", "puts/s", *latency_headers("put"), "disk sync p99.9",
+                   "commit floor p99", "p99.9"):
         table.add_column(column, justify="left" if column == "backend" else "right")
     if config.mode == "range":
         for column in (f"reads of {config.range_keys:,}", "reads/s", *latency_headers("read")):
@@ -111,7 +117,7 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
             continue
         put = result.put
         row = [result.backend, f"{put.count:,}", f"{put.elapsed:.2f}", f"{put.per_second:,.0f}",
-               *latency_cells(put.latency), *_sync_cells(result.disk_sync)]
+               *latency_cells(put.latency), *_probe_cells(result.probe)]
         if config.mode == "range" and result.range:
             reads = result.range
             row += [f"{reads.count:,}", f"{reads.per_second:,.1f}", *latency_cells(reads.latency)]
@@ -123,8 +129,10 @@ def _summary_table(config: BenchConfig, results: list[BackendResult]) -> Table:
     return table
 
 
-def _sync_cells(sync: Percentiles | None) -> list[str]:
-    return [f"{sync.p99:.2f}", f"{sync.p999:.2f}"] if sync and sync.count else ["-", "-"]
+def _probe_cells(probe: ProbeFigures | None) -> list[str]:
+    if probe is None or not probe.sync.count:
+        return ["-", "-", "-"]
+    return [f"{probe.sync.p999:.2f}", f"{probe.commit_floor.p99:.2f}", f"{probe.commit_floor.p999:.2f}"]
 
 
 def _soak_table(result: BackendResult) -> Table:

@@ -51,6 +51,8 @@ from myriad.bench.workload import (
     populate_range_keys,
     read_ranges,
 )
+from myriad.gcfreeze import DEFAULT_INTERVAL as GC_FREEZE_INTERVAL
+from myriad.gcfreeze import freeze_periodically
 from myriad.storage import Store
 
 MODES = ("put", "range", "soak")
@@ -146,7 +148,9 @@ async def _run_one(config: BenchConfig, backend: BenchBackend, value: bytes, pro
     probe = DiskProbe(config.data_dir or Path(tempfile.gettempdir()))
     probe.start()
     try:
-        async with _background(_track(progress, task, workload, by_time=soak)):
+        # The process freezes the collector's view as the API server's does (myriad.gcfreeze).
+        async with _background(_track(progress, task, workload, by_time=soak),
+                               freeze_periodically(interval=GC_FREEZE_INTERVAL)):
             if config.mode == "put":
                 result.put = await workload.run()
             elif config.mode == "range":
@@ -155,7 +159,7 @@ async def _run_one(config: BenchConfig, backend: BenchBackend, value: bytes, pro
                 await _soak(config, backend, workload, progress, result)
     finally:
         progress.remove_task(task)
-        result.disk_sync = probe.stop()
+        result.probe = probe.stop()
     result.revision = await store.current_revision()
     result.compacted_revision = await store.compacted_revision()
     result.disk = backend.disk_usage()

@@ -38,10 +38,6 @@ class EmbeddedOptions:
     value_cache_bytes: int = 64 * 1024 * 1024
     #: Bytes of current values the event loop keeps, so most reads of current values need no reader thread.
     read_cache_bytes: int = 256 * 1024 * 1024
-    #: How often to freeze the garbage collector's view of long-lived objects (see EmbeddedStore).
-    #: Each freeze first collects what was allocated since the last one, so the interval bounds
-    #: that pause: under the API server's read bench, 10 s gave 147 ms collections, 1 s ≤ 15 ms.
-    gc_freeze_interval: float = 1.0
     #: Threads serving reads (value fetches, history, watch catch-up).
     reader_threads: int = 2
     #: Rows read per step when a watch replays history.

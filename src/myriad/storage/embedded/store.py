@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import sqlite3
 from collections.abc import Sequence
 from itertools import islice
@@ -117,9 +116,6 @@ class EmbeddedStore(KVOps):
         store = cls(options)
         store._loop = asyncio.get_running_loop()
         await store._loop.run_in_executor(None, store._load)
-        gc.collect()
-        gc.freeze()
-        store._tasks.append(asyncio.create_task(store._freeze_gc(), name="myriad-gc-freeze"))
         store._writer.start()
         store._tasks.append(asyncio.create_task(store._expire_leases(), name="myriad-lease-expiry"))
         if options.compaction_retention > 0:
@@ -337,17 +333,6 @@ class EmbeddedStore(KVOps):
 
     async def compact(self, revision: int) -> None:
         await self._submit("compact", revision)
-
-    async def _freeze_gc(self) -> None:
-        """The key indexes are huge GC-tracked containers (a full collection walked 1M keys for
-        175 ms, or 33 ms for the sublists grown since a freeze), and CPython runs full
-        collections often when few objects are tracked. Freezing moves what is alive out of the
-        collector's sight, so pauses stay proportional to young objects. It is process-wide; a
-        young collection first keeps garbage cycles from being frozen with the rest."""
-        while True:
-            await asyncio.sleep(self.options.gc_freeze_interval)
-            gc.collect(1)
-            gc.freeze()
 
     # -- leases --------------------------------------------------------------------------------
 

@@ -1,0 +1,249 @@
+"""The REST client: every verb of the Kubernetes API over balanced, retried keep-alive connections.
+
+Objects are plain dicts decoded with orjson. A non-2xx answer raises the
+:mod:`myriad.client.errors` class of its Status; retries follow :mod:`myriad.client.retry`;
+requests and watches are spread over the endpoints by :mod:`myriad.client.balancer`.
+
+Concurrency: a :class:`Client` is used from one event loop, by any number of tasks at once;
+each request borrows its own connection.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import Any
+from urllib.parse import quote
+
+import orjson
+
+from myriad.client.balancer import Balancer
+from myriad.client.connection import Response
+from myriad.client.endpoints import Endpoint
+from myriad.client.errors import ClientError, RequestTimedOut, TransportError, api_error
+from myriad.client.kubeconfig import load_kubeconfig
+from myriad.client.retry import delay, parse_retry_after, retryable
+from myriad.client.types import ClientOptions, PatchType, Resource
+from myriad.client.watch import Watch
+
+JSON = "application/json"
+Query = Mapping[str, str | int | bool | None]
+
+
+class Client:
+    def __init__(self, options: ClientOptions, *, namespace: str = "default") -> None:
+        self.options = options
+        #: Used for namespaced calls that name no namespace and whose body has none.
+        self.namespace = namespace
+        endpoints = [Endpoint.parse(url, max_idle=options.max_idle_per_endpoint,
+                                    connect_timeout=options.connect_timeout, idle_timeout=options.idle_timeout)
+                     for url in options.endpoints]
+        self.balancer = Balancer(endpoints, options=options.balancer, clock=options.clock)
+        extra = "".join(f"{name}: {value}\r\n" for name, value in options.headers.items())
+        self._common = f"User-Agent: {options.user_agent}\r\nAccept: {JSON}\r\n{extra}".encode()
+
+    @classmethod
+    def from_kubeconfig(cls, path: str | None = None, *, context: str | None = None, **options: Any) -> Client:
+        """A client for a kubeconfig context's server; ``options`` are further ClientOptions fields."""
+        found = load_kubeconfig(path, context=context)
+        return cls(ClientOptions(endpoints=(found.server,), **options), namespace=found.namespace)
+
+    async def close(self) -> None:
+        await self.balancer.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    # -- verbs ---------------------------------------------------------------------------------
+
+    async def get(self, resource: Resource, name: str, *, namespace: str | None = None,
+                  subresource: str | None = None) -> dict[str, Any]:
+        path = resource.path(namespace=self._namespace(resource, namespace), name=name, subresource=subresource)
+        return await self.call("GET", path)
+
+    async def list(self, resource: Resource, *, namespace: str | None = None, label_selector: str | None = None,
+                   field_selector: str | None = None, limit: int | None = None, continue_: str | None = None,
+                   resource_version: str | None = None, resource_version_match: str | None = None) -> dict[str, Any]:
+        """One list answer; a namespaced resource without ``namespace`` lists every namespace."""
+        query = {"labelSelector": label_selector, "fieldSelector": field_selector, "limit": limit,
+                 "continue": continue_, "resourceVersion": resource_version,
+                 "resourceVersionMatch": resource_version_match}
+        return await self.call("GET", resource.path(namespace=namespace), query=query)
+
+    async def list_pages(self, resource: Resource, *, page_size: int = 500, **selectors: Any) -> AsyncIterator[dict]:
+        """Each page of a paginated list, following ``continue`` tokens to the end."""
+        token = None
+        while True:
+            page = await self.list(resource, limit=page_size, continue_=token, **selectors)
+            yield page
+            token = page.get("metadata", {}).get("continue")
+            if not token:
+                return
+
+    async def list_all(self, resource: Resource, *, page_size: int = 500,
+                       **selectors: Any) -> tuple[list[dict[str, Any]], str]:
+        """Every item, paging through ``page_size`` at a time, and the list's resourceVersion
+        (every page is read at the first page's revision)."""
+        items: list[dict[str, Any]] = []
+        version = ""
+        async for page in self.list_pages(resource, page_size=page_size, **selectors):
+            items.extend(page.get("items") or [])
+            version = version or page.get("metadata", {}).get("resourceVersion", "")
+        return items, version
+
+    async def create(self, resource: Resource, body: dict[str, Any], *, namespace: str | None = None,
+                     subresource: str | None = None, name: str | None = None, dry_run: bool = False,
+                     field_manager: str | None = None) -> dict[str, Any]:
+        """POSTs ``body`` to the collection (or to a subresource of ``name``, e.g. a binding or eviction)."""
+        path = resource.path(namespace=self._namespace(resource, namespace, body), name=name, subresource=subresource)
+        return await self.call("POST", path, body=body, query=_write_query(dry_run, field_manager))
+
+    async def update(self, resource: Resource, body: dict[str, Any], *, namespace: str | None = None,
+                     subresource: str | None = None, dry_run: bool = False,
+                     field_manager: str | None = None) -> dict[str, Any]:
+        """PUTs ``body`` to the object it names (or its subresource, e.g. ``status``)."""
+        name = body.get("metadata", {}).get("name")
+        if not name:
+            raise ClientError("update needs metadata.name in the body")
+        path = resource.path(namespace=self._namespace(resource, namespace, body), name=name, subresource=subresource)
+        return await self.call("PUT", path, body=body, query=_write_query(dry_run, field_manager))
+
+    async def patch(self, resource: Resource, name: str, patch: Any, *, patch_type: PatchType = PatchType.MERGE,
+                    namespace: str | None = None, subresource: str | None = None, dry_run: bool = False,
+                    field_manager: str | None = None, force: bool | None = None) -> dict[str, Any]:
+        """PATCHes ``name``; ``patch`` is a dict or list (encoded as JSON, which is also valid
+        YAML for apply) or bytes sent as they are. Apply needs ``field_manager``."""
+        query = {**_write_query(dry_run, field_manager), "force": force}
+        path = resource.path(namespace=self._namespace(resource, namespace), name=name, subresource=subresource)
+        return await self.call("PATCH", path, body=patch, query=query, content_type=patch_type.value)
+
+    async def delete(self, resource: Resource, name: str, *, namespace: str | None = None,
+                     propagation_policy: str | None = None, grace_period_seconds: int | None = None,
+                     preconditions: dict[str, str] | None = None, dry_run: bool = False) -> dict[str, Any]:
+        """DELETEs ``name``; returns what the server answered (the object, or a Status)."""
+        options = _delete_options(propagation_policy, grace_period_seconds, preconditions, dry_run)
+        path = resource.path(namespace=self._namespace(resource, namespace), name=name)
+        return await self.call("DELETE", path, body=options)
+
+    async def delete_collection(self, resource: Resource, *, namespace: str | None = None,
+                                label_selector: str | None = None, field_selector: str | None = None,
+                                propagation_policy: str | None = None) -> dict[str, Any]:
+        query = {"labelSelector": label_selector, "fieldSelector": field_selector}
+        options = _delete_options(propagation_policy, None, None, False)
+        path = resource.path(namespace=self._namespace(resource, namespace))
+        return await self.call("DELETE", path, body=options, query=query)
+
+    def watch(self, resource: Resource, *, namespace: str | None = None, resource_version: str | None = None,
+              label_selector: str | None = None, field_selector: str | None = None, allow_bookmarks: bool = True,
+              timeout_seconds: int | None = None, send_initial_events: bool | None = None) -> Watch:
+        """A watch, started on first iteration: ``async with client.watch(...) as w: async for e in w``."""
+        query = {"watch": "true", "resourceVersion": resource_version, "labelSelector": label_selector,
+                 "fieldSelector": field_selector, "allowWatchBookmarks": allow_bookmarks or None,
+                 "timeoutSeconds": timeout_seconds, "sendInitialEvents": send_initial_events}
+        if send_initial_events:
+            query["resourceVersionMatch"] = "NotOlderThan"
+        return Watch(self, resource.path(namespace=namespace) + _query_string(query))
+
+    # -- the wire ------------------------------------------------------------------------------
+
+    async def call(self, method: str, path: str, *, query: Query | None = None, body: Any = None,
+                   content_type: str = JSON) -> dict[str, Any]:
+        """One API call with retries; the decoded answer (``{}`` for an empty body)."""
+        payload = b"" if body is None else body if isinstance(body, bytes) else orjson.dumps(body)
+        response = await self.send(method.encode(), (path + _query_string(query or {})).encode(), payload,
+                                   content_type=content_type.encode())
+        return orjson.loads(response.body) if response.body else {}
+
+    async def send(self, method: bytes, target: bytes, body: bytes = b"", *,
+                   content_type: bytes = b"application/json") -> Response:
+        """Sends a request until it succeeds or may not be retried; raises APIError or TransportError."""
+        retry = self.options.retry
+        clock = self.options.clock
+        failed_on: list[Endpoint] = []
+        attempt = 0
+        while True:
+            attempt += 1
+            endpoint = self.balancer.pick(avoid=failed_on)
+            try:
+                response = await self._exchange(endpoint, method, target, body, content_type)
+            except TransportError as exc:
+                self.balancer.failed(endpoint)
+                failed_on.append(endpoint)
+                if attempt >= retry.attempts or not retryable(exc, method):
+                    raise
+                if len(set(failed_on)) < len(self.balancer.endpoints):
+                    continue  # an untried endpoint: no reason to wait
+                await clock.sleep(delay(attempt, retry))
+                continue
+            self.balancer.succeeded(endpoint)
+            if response.status < 300:
+                return response
+            error = api_error(response.status, response.body,
+                              retry_after=parse_retry_after(response.headers.get(b"retry-after")))
+            if attempt >= retry.attempts or not retryable(error, method):
+                raise error
+            await clock.sleep(delay(attempt, retry, retry_after=error.retry_after))
+
+    async def _exchange(self, endpoint: Endpoint, method: bytes, target: bytes, body: bytes,
+                        content_type: bytes) -> Response:
+        head = self.head(endpoint, method, target)
+        if body or method in (b"POST", b"PUT", b"PATCH"):
+            head += b"Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
+        head += b"\r\n"
+        endpoint.outstanding += 1
+        try:
+            connection = await endpoint.connection(self.options.clock.monotonic())
+            try:
+                async with asyncio.timeout(self.options.request_timeout):
+                    response = await connection.request(head, body)
+            except TimeoutError as exc:
+                connection.close()
+                raise RequestTimedOut(f"{method.decode()} {target.decode()[:200]}: no answer from "
+                                      f"{endpoint.url} within {self.options.request_timeout:g} s") from exc
+        finally:
+            endpoint.outstanding -= 1
+        endpoint.release(connection, self.options.clock.monotonic())
+        return response
+
+    def head(self, endpoint: Endpoint, method: bytes, target: bytes) -> bytes:
+        """A request's first lines, without the closing blank line."""
+        return b"%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s" % (method, target, endpoint.host.encode(), endpoint.port,
+                                                           self._common)
+
+    def _namespace(self, resource: Resource, namespace: str | None, body: dict[str, Any] | None = None) -> str | None:
+        if not resource.namespaced:
+            return None
+        return namespace or (body or {}).get("metadata", {}).get("namespace") or self.namespace
+
+
+def _write_query(dry_run: bool, field_manager: str | None) -> dict[str, str | None]:
+    return {"dryRun": "All" if dry_run else None, "fieldManager": field_manager}
+
+
+def _delete_options(propagation_policy: str | None, grace_period_seconds: int | None,
+                    preconditions: dict[str, str] | None, dry_run: bool) -> dict[str, Any] | None:
+    options: dict[str, Any] = {}
+    if propagation_policy:
+        options["propagationPolicy"] = propagation_policy
+    if grace_period_seconds is not None:
+        options["gracePeriodSeconds"] = grace_period_seconds
+    if preconditions:
+        options["preconditions"] = preconditions
+    if dry_run:
+        options["dryRun"] = ["All"]
+    if not options:
+        return None
+    return {"kind": "DeleteOptions", "apiVersion": "v1", **options}
+
+
+def _query_string(query: Query) -> str:
+    parts = []
+    for key, value in query.items():
+        if value is None:
+            continue
+        text = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        parts.append(f"{key}={quote(text, safe='')}")
+    return "?" + "&".join(parts) if parts else ""
