@@ -1,0 +1,62 @@
+"""The shared informer factory: one informer (one reflector, one cache) per resource and
+selector, however many controllers ask for it.
+
+Concurrency: loop only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from myriad.client.informers.informer import SharedInformer
+from myriad.client.informers.reflector import ReflectorOptions
+from myriad.client.informers.store import IndexFunc
+from myriad.client.rest import Client
+from myriad.client.types import Resource
+
+
+class SharedInformerFactory:
+    def __init__(self, client: Client, *, resync_period: float = 0.0, page_size: int = 500,
+                 watch_list: bool = False) -> None:
+        self._client = client
+        self._resync_period = resync_period
+        self._page_size = page_size
+        self._watch_list = watch_list
+        self._informers: dict[tuple, SharedInformer] = {}
+        self._started = False
+
+    def informer(self, resource: Resource, *, namespace: str | None = None, label_selector: str | None = None,
+                 field_selector: str | None = None, indexers: dict[str, IndexFunc] | None = None) -> SharedInformer:
+        """The informer for this resource and selection, made on first request. ``indexers``
+        apply only when it is made (the built-in namespace and nodeName indexes by default)."""
+        key = (resource, namespace, label_selector, field_selector)
+        informer = self._informers.get(key)
+        if informer is None:
+            options = ReflectorOptions(namespace=namespace, label_selector=label_selector,
+                                       field_selector=field_selector, page_size=self._page_size,
+                                       watch_list=self._watch_list)
+            informer = SharedInformer(self._client, resource, options=options, indexers=indexers,
+                                      resync_period=self._resync_period)
+            self._informers[key] = informer
+            if self._started:
+                informer.start()
+        return informer
+
+    def start(self) -> None:
+        """Starts every informer made so far, and any made later."""
+        self._started = True
+        for informer in self._informers.values():
+            informer.start()
+
+    async def wait_for_sync(self, timeout: float | None = None) -> bool:
+        """Waits until every informer has synced; False if ``timeout`` passed first."""
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.gather(*(i.wait_for_sync() for i in self._informers.values()))
+        except TimeoutError:
+            return False
+        return True
+
+    async def stop(self) -> None:
+        await asyncio.gather(*(i.stop() for i in self._informers.values()))
+        self._started = False

@@ -1,0 +1,161 @@
+"""The reflector: keeps a sink in step with the API server by listing once and then watching.
+
+1. List with ``resourceVersion=0`` (served from the API server's watch cache), ``page_size``
+   items a page, following ``continue`` tokens; the sink's contents are replaced by the result.
+   With ``watch_list`` the list is replaced by a watch with ``sendInitialEvents=true``: the
+   initial ADDED events are gathered and replace the contents when the bookmark marked
+   ``k8s.io/initial-events-end`` arrives.
+2. Watch from the list's resourceVersion with ``allowWatchBookmarks``, for a random timeout in
+   [``min_watch_timeout``, 2 × that), so a fleet of reflectors does not reconnect in step.
+3. When the watch ends (timeout, rebalancing, a lost connection), watch again from the last
+   resourceVersion seen: that of the last event or bookmark. No re-list.
+4. Re-list only when the server answers 410 Gone (the resourceVersion left its window).
+
+Other failures (the servers unreachable, 429s beyond the client's retries) back off
+exponentially, up to ``max_backoff``, and retry the step that failed; so does a watch that
+ended within a second having delivered nothing, so that a server accepting and dropping
+watches is not hammered. :attr:`Reflector.stats`
+counts lists, watches and 410s so tests and benchmarks can see what a run cost.
+
+Concurrency: one task runs :meth:`Reflector.run`; the sink is called from it, between awaits.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from myriad.client.errors import ClientError, Gone
+from myriad.client.rest import Client
+from myriad.client.types import Resource, WatchEvent
+
+INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+class ReflectorSink(Protocol):
+    def replace(self, objects: list[dict[str, Any]], resource_version: str) -> None: ...
+
+    def apply(self, event: WatchEvent) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReflectorOptions:
+    namespace: str | None = None
+    label_selector: str | None = None
+    field_selector: str | None = None
+    page_size: int = 500
+    #: Seconds; each watch asks for a timeout in [this, 2 × this).
+    min_watch_timeout: float = 300.0
+    #: Use a streaming watch-list (``sendInitialEvents``) instead of a list.
+    watch_list: bool = False
+    base_backoff: float = 0.1
+    max_backoff: float = 30.0
+
+
+@dataclass
+class ReflectorStats:
+    lists: int = 0
+    watches: int = 0
+    gone: int = 0
+    events: int = 0
+    bookmarks: int = 0
+    errors: int = 0
+    last_error: str = ""
+
+
+@dataclass
+class Reflector:
+    client: Client
+    resource: Resource
+    sink: ReflectorSink
+    options: ReflectorOptions = field(default_factory=ReflectorOptions)
+    stats: ReflectorStats = field(default_factory=ReflectorStats)
+    #: The last resourceVersion seen; "" until the first list completes.
+    resource_version: str = ""
+
+    async def run(self) -> None:
+        """Lists and watches until cancelled."""
+        failures = 0
+        clock = self.client.options.clock
+        while True:
+            try:
+                if not self.resource_version:
+                    await (self._watch_list() if self.options.watch_list else self._list())
+                started, events = clock.monotonic(), self.stats.events + self.stats.bookmarks
+                await self._watch()
+                if clock.monotonic() - started >= 1.0 or self.stats.events + self.stats.bookmarks > events:
+                    failures = 0
+                    continue
+                failures += 1
+                await clock.sleep(self._backoff(failures))
+            except Gone:
+                self.stats.gone += 1
+                self.resource_version = ""  # re-list
+            except ClientError as exc:
+                self.stats.errors += 1
+                self.stats.last_error = str(exc)
+                failures += 1
+                await clock.sleep(self._backoff(failures))
+
+    async def _list(self) -> None:
+        options = self.options
+        items: list[dict[str, Any]] = []
+        version = ""
+        token = None
+        while True:
+            page = await self.client.list(self.resource, namespace=options.namespace,
+                                          label_selector=options.label_selector,
+                                          field_selector=options.field_selector, limit=options.page_size,
+                                          continue_=token, resource_version=None if token else "0")
+            items.extend(page.get("items") or [])
+            metadata = page.get("metadata") or {}
+            version = version or metadata.get("resourceVersion", "")
+            token = metadata.get("continue")
+            if not token:
+                break
+        self.stats.lists += 1
+        self.sink.replace(items, version)
+        self.resource_version = version
+
+    async def _watch_list(self) -> None:
+        options = self.options
+        initial: list[dict[str, Any]] = []
+        async with self.client.watch(self.resource, namespace=options.namespace, send_initial_events=True,
+                                     label_selector=options.label_selector, field_selector=options.field_selector,
+                                     timeout_seconds=self._timeout()) as watch:
+            async for event in watch:
+                if event.type == "BOOKMARK":
+                    annotations = event.object.get("metadata", {}).get("annotations") or {}
+                    if annotations.get(INITIAL_EVENTS_END) == "true":
+                        self.stats.lists += 1
+                        self.sink.replace(initial, event.resource_version)
+                        self.resource_version = event.resource_version
+                        return
+                elif event.type == "ADDED":
+                    initial.append(event.object)
+        raise ClientError("the watch-list ended before its initial events did")
+
+    async def _watch(self) -> None:
+        options = self.options
+        self.stats.watches += 1
+        async with self.client.watch(self.resource, namespace=options.namespace,
+                                     resource_version=self.resource_version, allow_bookmarks=True,
+                                     label_selector=options.label_selector, field_selector=options.field_selector,
+                                     timeout_seconds=self._timeout()) as watch:
+            async for event in watch:
+                if event.type == "BOOKMARK":
+                    self.stats.bookmarks += 1
+                else:
+                    self.stats.events += 1
+                    self.sink.apply(event)
+                if event.resource_version:
+                    self.resource_version = event.resource_version
+
+    def _backoff(self, failures: int) -> float:
+        ceiling = min(self.options.max_backoff, self.options.base_backoff * 2 ** (failures - 1))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def _timeout(self) -> int:
+        minimum = self.options.min_watch_timeout
+        return max(1, int(random.uniform(minimum, 2 * minimum)))

@@ -1,0 +1,209 @@
+"""Informers against a real API server: sync, handlers, indexes, resuming without re-lists,
+re-listing on 410, watch-list, late handlers, resync and the factory."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+
+from myriad.bench.apiserver_process import running_apiserver
+from myriad.client.informers.factory import SharedInformerFactory
+from myriad.client.informers.informer import Handler, SharedInformer
+from myriad.client.informers.reflector import ReflectorOptions
+from myriad.client.informers.store import BY_NAMESPACE, BY_NODE_NAME
+from myriad.client.rest import Client
+from myriad.client.types import CONFIGMAPS, NAMESPACES, PODS, ClientOptions
+from myriad.clock import FakeClock
+
+WINDOW = 2.0  # the server's watch window, short so a paused informer falls out of it
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_apiserver(data_dir=tmp_path_factory.mktemp("informers"), cpu=None,
+                           args=("--watch-cache-window", str(WINDOW))) as server_url:
+        yield server_url
+
+
+@pytest.fixture
+async def client(url: str) -> AsyncIterator[Client]:
+    async with Client(ClientOptions(endpoints=(url,))) as c:
+        yield c
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.events: list[tuple[str, str]] = []
+
+    def handler(self) -> Handler:
+        return Handler(on_add=lambda o: self.events.append(("add", name(o))),
+                       on_update=lambda old, new: self.events.append(
+                           ("sync" if version(old) == version(new) else "update", name(new))),
+                       on_delete=lambda o: self.events.append(("delete", name(o))))
+
+
+def name(obj: dict) -> str:
+    return obj["metadata"]["name"]
+
+
+def version(obj: dict) -> str:
+    return obj["metadata"]["resourceVersion"]
+
+
+async def eventually(condition, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.02)
+
+
+async def namespace(client: Client, ns: str) -> None:
+    await client.create(NAMESPACES, {"metadata": {"name": ns}})
+
+
+def configmap(n: str, ns: str) -> dict:
+    return {"metadata": {"name": n, "namespace": ns}}
+
+
+async def test_an_informer_syncs_then_reports_every_change_to_its_handlers(client: Client) -> None:
+    await namespace(client, "inf-basic")
+    for n in ("a", "b"):
+        await client.create(CONFIGMAPS, configmap(n, "inf-basic"))
+    informer = SharedInformer(client, CONFIGMAPS, options=ReflectorOptions(namespace="inf-basic", page_size=1))
+    recorder = Recorder()
+    informer.add_handler(recorder.handler())
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.wait_for_sync(), 10)
+        await eventually(lambda: len(recorder.events) == 2)
+        assert informer.has_synced() and sorted(recorder.events) == [("add", "a"), ("add", "b")]
+        await client.patch(CONFIGMAPS, "a", {"data": {"k": "v"}}, namespace="inf-basic")
+        await client.delete(CONFIGMAPS, "b", namespace="inf-basic")
+        await client.create(CONFIGMAPS, configmap("c", "inf-basic"))
+        await eventually(lambda: len(recorder.events) == 5)
+        assert recorder.events[2:] == [("update", "a"), ("delete", "b"), ("add", "c")]
+        assert sorted(informer.indexer.keys()) == ["inf-basic/a", "inf-basic/c"]
+        assert informer.indexer.get("inf-basic/a")["data"] == {"k": "v"}
+        assert len(informer.indexer.by_index(BY_NAMESPACE, "inf-basic")) == 2
+    finally:
+        await informer.stop()
+
+
+async def test_pods_are_indexed_by_node_name(client: Client) -> None:
+    await namespace(client, "inf-nodes")
+    for n, node in (("p1", "node-1"), ("p2", "node-2"), ("p3", "node-1")):
+        await client.create(PODS, {"metadata": {"name": n, "namespace": "inf-nodes"},
+                                   "spec": {"nodeName": node, "containers": [{"name": "c", "image": "i"}]}})
+    informer = SharedInformer(client, PODS, options=ReflectorOptions(namespace="inf-nodes"))
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.wait_for_sync(), 10)
+        await eventually(lambda: len(informer.indexer) == 3)  # a resourceVersion=0 list may lag a little
+        assert sorted(name(p) for p in informer.indexer.by_index(BY_NODE_NAME, "node-1")) == ["p1", "p3"]
+        await client.delete(PODS, "p1", namespace="inf-nodes", grace_period_seconds=0)
+        await eventually(lambda: len(informer.indexer.by_index(BY_NODE_NAME, "node-1")) == 1)
+    finally:
+        await informer.stop()
+
+
+async def test_watches_that_time_out_resume_from_the_last_version_without_a_re_list(client: Client) -> None:
+    await namespace(client, "inf-resume")
+    informer = SharedInformer(client, CONFIGMAPS,
+                              options=ReflectorOptions(namespace="inf-resume", min_watch_timeout=1))
+    recorder = Recorder()
+    informer.add_handler(recorder.handler())
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.wait_for_sync(), 10)
+        for n in range(4):
+            await client.create(CONFIGMAPS, configmap(f"cm-{n}", "inf-resume"))
+            await asyncio.sleep(1.2)  # each watch times out after 1-2 s
+        await eventually(lambda: len(recorder.events) == 4)
+        stats = informer.reflector.stats
+        assert stats.lists == 1 and stats.watches >= 3 and stats.gone == 0
+        assert recorder.events == [("add", f"cm-{n}") for n in range(4)]
+    finally:
+        await informer.stop()
+
+
+async def test_a_410_after_falling_out_of_the_window_re_lists_and_reports_the_difference(client: Client) -> None:
+    await namespace(client, "inf-gone")
+    for n in ("stays", "goes", "changes"):
+        await client.create(CONFIGMAPS, configmap(n, "inf-gone"))
+    informer = SharedInformer(client, CONFIGMAPS, options=ReflectorOptions(namespace="inf-gone"))
+    recorder = Recorder()
+    informer.add_handler(recorder.handler())
+    informer.start()
+    await asyncio.wait_for(informer.wait_for_sync(), 10)
+    await eventually(lambda: len(informer.indexer) == 3)
+    await informer.stop()  # paused: its resourceVersion goes stale
+    await client.delete(CONFIGMAPS, "goes", namespace="inf-gone")
+    await client.patch(CONFIGMAPS, "changes", {"data": {"v": "2"}}, namespace="inf-gone")
+    await client.create(CONFIGMAPS, configmap("new", "inf-gone"))
+    await asyncio.sleep(WINDOW + 1.5)
+    await client.create(CONFIGMAPS, configmap("moves-the-window", "default"))
+    recorder.events.clear()
+    informer.start()
+    try:
+        await eventually(lambda: informer.reflector.stats.lists == 2)
+        stats = informer.reflector.stats
+        assert stats.gone == 1
+        assert sorted(recorder.events) == [("add", "new"), ("delete", "goes"), ("update", "changes")]
+    finally:
+        await informer.stop()
+
+
+async def test_watch_list_syncs_from_the_initial_events_of_one_watch(client: Client) -> None:
+    await namespace(client, "inf-watchlist")
+    for n in ("a", "b", "c"):
+        await client.create(CONFIGMAPS, configmap(n, "inf-watchlist"))
+    informer = SharedInformer(client, CONFIGMAPS, options=ReflectorOptions(namespace="inf-watchlist",
+                                                                           watch_list=True))
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.wait_for_sync(), 10)  # a watch-list is consistent: no lag
+        assert sorted(informer.indexer.keys()) == ["inf-watchlist/a", "inf-watchlist/b", "inf-watchlist/c"]
+        await client.create(CONFIGMAPS, configmap("d", "inf-watchlist"))
+        await eventually(lambda: "inf-watchlist/d" in informer.indexer)
+        assert informer.reflector.stats.lists == 1
+    finally:
+        await informer.stop()
+
+
+async def test_a_late_handler_gets_the_cache_as_adds_and_resync_sends_unchanged_updates(url: str) -> None:
+    clock = FakeClock()
+    async with Client(ClientOptions(endpoints=(url,), clock=clock)) as client:
+        await namespace(client, "inf-resync")
+        await client.create(CONFIGMAPS, configmap("a", "inf-resync"))
+        informer = SharedInformer(client, CONFIGMAPS, options=ReflectorOptions(namespace="inf-resync"),
+                                  resync_period=30)
+        informer.start()
+        try:
+            await asyncio.wait_for(informer.wait_for_sync(), 10)
+            await eventually(lambda: len(informer.indexer) == 1)
+            recorder = Recorder()
+            informer.add_handler(recorder.handler())
+            assert recorder.events == [("add", "a")]
+            await eventually(lambda: clock.sleepers > 0)
+            clock.advance(30)
+            await eventually(lambda: len(recorder.events) == 2)
+            assert recorder.events[1] == ("sync", "a")
+        finally:
+            await informer.stop()
+
+
+async def test_the_factory_shares_one_informer_per_resource_and_selection(client: Client) -> None:
+    factory = SharedInformerFactory(client)
+    first = factory.informer(CONFIGMAPS, namespace="default")
+    assert factory.informer(CONFIGMAPS, namespace="default") is first
+    other = factory.informer(CONFIGMAPS, namespace="default", label_selector="app=x")
+    assert other is not first
+    factory.start()
+    try:
+        assert await factory.wait_for_sync(timeout=10)
+        assert first.has_synced() and other.has_synced()
+    finally:
+        await factory.stop()
