@@ -102,6 +102,15 @@ def test_events_v1_updates_may_not_change_what_happened(apiserver: RunningServer
     assert code == 200 and updated["series"]["count"] == 2
 
 
+def test_an_event_without_a_note_can_start_a_series(apiserver: RunningServer) -> None:
+    # An empty note is stored as an omitted message; Go sees no change between the two.
+    code, _ = apiserver.send("POST", V1, v1_event("silent", note=""))
+    assert code == 201
+    series = {"series": {"count": 2, "lastObservedTime": "2026-11-23T10:01:00.000000Z"}}
+    code, updated = apiserver.send("PATCH", f"{V1}/silent", series)
+    assert code == 200 and updated["series"]["count"] == 2
+
+
 def test_field_selectors_use_each_apis_own_labels(apiserver: RunningServer) -> None:
     apiserver.send("POST", V1, v1_event("select-me"))
     status, body = apiserver.get(f"{V1}?fieldSelector=regarding.name%3Dselect-me-pod")

@@ -31,6 +31,17 @@ def running_apiserver(*, data_dir: Path, cpu: int | None, timeout: float = 60.0,
     With ``cpu`` set the server (every thread of it) runs on that CPU alone. Its output goes to
     ``data_dir/apiserver.log``.
     """
+    process, url = start_apiserver(data_dir=data_dir, cpu=cpu, timeout=timeout, args=args)
+    try:
+        yield url
+    finally:
+        stop_process(process)
+
+
+def start_apiserver(*, data_dir: Path, cpu: int | None = None, timeout: float = 60.0,
+                    args: tuple[str, ...] = ()) -> tuple[subprocess.Popen[bytes], str]:
+    """:func:`running_apiserver` without the block: the process and its URL; the caller stops it
+    (:func:`stop_process`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "apiserver.log"
     pin = (lambda: os.sched_setaffinity(0, {cpu})) if cpu is not None else None
@@ -38,9 +49,10 @@ def running_apiserver(*, data_dir: Path, cpu: int | None, timeout: float = 60.0,
         process = subprocess.Popen([sys.executable, "-m", "myriad", "apiserver", "--port", "0", "--data-dir",
                                     str(data_dir), *args], stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
     try:
-        yield _wait_for_url(process, log_path, timeout)
-    finally:
+        return process, _wait_for_url(process, log_path, timeout)
+    except BaseException:
         stop_process(process)
+        raise
 
 
 def stop_process(process: subprocess.Popen, *, sig: signal.Signals = signal.SIGTERM, timeout: float = 30.0) -> int:

@@ -199,8 +199,10 @@ class Client:
             try:
                 async with asyncio.timeout(self.options.request_timeout):
                     response = await connection.request(head, body)
-            except TimeoutError as exc:
+            except BaseException as exc:  # a timeout or a cancellation leaves an answer pending: drop it
                 connection.close()
+                if not isinstance(exc, TimeoutError):
+                    raise
                 raise RequestTimedOut(f"{method.decode()} {target.decode()[:200]}: no answer from "
                                       f"{endpoint.url} within {self.options.request_timeout:g} s") from exc
         finally:

@@ -84,7 +84,8 @@ class EventStrategy(GenericStrategy):
         if new.get("series") != old.get("series"):
             causes += _series(new)
         for name in _IMMUTABLE:
-            if new.get(name) != old.get(name):
+            # Go compares values: an omitted field and its zero value ("", 0, {}) are the same.
+            if (new.get(name) or None) != (old.get(name) or None):
                 causes.append(meta.immutable(name, new.get(name)))
         return causes
 

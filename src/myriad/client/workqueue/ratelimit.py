@@ -57,11 +57,14 @@ class BucketLimiter:
         self._last = clock.monotonic()
 
     def when(self, key: Hashable) -> float:
+        self._refill()
+        self._tokens -= 1  # reserve a token, borrowing from the future when none is left
+        return 0.0 if self._tokens >= 0 else -self._tokens / self._qps
+
+    def _refill(self) -> None:
         now = self._clock.monotonic()
         self._tokens = min(self._burst, self._tokens + (now - self._last) * self._qps)
         self._last = now
-        self._tokens -= 1  # reserve a token, borrowing from the future when none is left
-        return 0.0 if self._tokens >= 0 else -self._tokens / self._qps
 
     def forget(self, key: Hashable) -> None:
         pass

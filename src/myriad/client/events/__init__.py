@@ -1,0 +1,1 @@
+"""The event recorder: events.k8s.io/v1 Events, de-duplicated into series (KEP-383)."""
