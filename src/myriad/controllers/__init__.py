@@ -1,0 +1,1 @@
+"""Controllers: ordinary API clients built on :mod:`myriad.client.controller`."""
