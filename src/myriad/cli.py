@@ -4,6 +4,9 @@
     myriad apiserver [--bind ADDR] [--port N] [--data-dir DIR] [--storage embedded|etcd] [--etcd-endpoints ...]
     myriad bench storage [--backend embedded,etcd] [--mode put|range|soak] [...]
     myriad bench apiserver [--url URL] [--server-cpu N] [--concurrency N] [--pods N] [...]
+    myriad bench reads [--scenarios a,b,c,d] [...]
+    myriad bench client [--scenarios informer,queue,balance,http] [...]
+    myriad controller namespace-counts [--kubeconfig FILE | --server URL] [--leader-elect]
 """
 
 from __future__ import annotations
@@ -17,12 +20,15 @@ from myriad.apiserver.cache.types import CacheOptions
 from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.options import ServerOptions
 from myriad.bench import apiserver as apiserver_bench
+from myriad.bench import client as client_bench
 from myriad.bench import reads as reads_bench
 from myriad.bench import storage
 from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
+from myriad.bench.client import ClientBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
+from myriad.controllers import run as controllers_run
 
 _DEFAULT = " (default: %(default)s)"
 
@@ -52,6 +58,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                               flow=FlowControlOptions(max_readonly=args.max_requests_inflight,
                                                                       max_mutating=args.max_mutating_requests_inflight,
                                                                       max_watches=args.max_watches)))
+    if args.command == "controller":
+        return controllers_run.main(args)
+    if args.target == "client":
+        client_config = _fields_config(ClientBenchConfig, _CLIENT_HELP, args)
+        _validate(client_config, args)
+        return client_bench.run(client_config)
     if args.target == "reads":
         reads_config = _reads_config(args)
         _validate(reads_config, args)
@@ -65,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return storage.run(config)
 
 
-def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig, args: argparse.Namespace) -> None:
+def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig,
+              args: argparse.Namespace) -> None:
     try:
         config.validate()
     except ValueError as exc:
@@ -152,6 +165,17 @@ def _parser() -> argparse.ArgumentParser:
     add("--json", type=Path, default=api_defaults.json_path, help=f"results file{_DEFAULT}")
     add("--data-dir", type=Path, default=None, help="parent of the server's temp data dir (default: system temp)")
     _add_reads_bench(targets)
+    _add_fields(targets.add_parser("client", help="informers, priority queue, load balancing, REST client"),
+                ClientBenchConfig(), _CLIENT_HELP)
+    controller = commands.add_parser("controller", help="run a controller")
+    controller.set_defaults(command_parser=controller)
+    controller.add_argument("name", choices=("namespace-counts",), help="which controller")
+    controller.add_argument("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    controller.add_argument("--server", default=None, help="API server URL(s), comma-separated; overrides kubeconfig")
+    controller.add_argument("--namespace", default="kube-system", help=f"where its ConfigMap lives{_DEFAULT}")
+    controller.add_argument("--leader-elect", type=_boolean, default=False, metavar="BOOL",
+                            help="contend for a Lease before acting (default: false)")
+    controller.add_argument("--identity", default=None, help="leader election identity (default: host-pid)")
     return parser
 
 
@@ -168,12 +192,22 @@ _READS_HELP = {
 }
 
 
-def _add_reads_bench(targets: argparse._SubParsersAction) -> None:
-    """``myriad bench reads``: one flag per :class:`ReadsBenchConfig` field."""
-    parser = targets.add_parser("reads", help="watch cache, fan-out, flow control and bookmark scenarios")
+_CLIENT_HELP = {
+    "scenarios": "comma-separated subset of informer,queue,balance,http",
+    "server_cpu": "CPU the servers are pinned to, -1 for none", "pods": "(informer) pods listed and watched",
+    "nodes": "(informer) nodes the pods are spread over", "page_size": "(informer) list page size",
+    "watch_rate": "(informer) pod updates per second", "duration": "(informer) seconds of updates",
+    "storm_rate": "(queue) updates per second in the storm", "storm_duration": "(queue) seconds of storm",
+    "watchers": "(balance) watches spread",
+    "http_requests": "(http) GETs per client and run", "json_path": "results file",
+    "data_dir": "parent of the temp data dirs (default: system temp)",
+}
+
+
+def _add_fields(parser: argparse.ArgumentParser, defaults: object, helps: dict[str, str]) -> None:
+    """One flag per field of a bench config dataclass."""
     parser.set_defaults(command_parser=parser)
-    defaults = ReadsBenchConfig()
-    for name, help_text in _READS_HELP.items():
+    for name, help_text in helps.items():
         value = getattr(defaults, name)
         flag = "--json" if name == "json_path" else "--" + name.replace("_", "-")
         if name == "scenarios":
@@ -186,10 +220,20 @@ def _add_reads_bench(targets: argparse._SubParsersAction) -> None:
             parser.add_argument(flag, type=type(value), default=value, help=f"{help_text}{_DEFAULT}")
 
 
-def _reads_config(args: argparse.Namespace) -> ReadsBenchConfig:
-    values = {name: getattr(args, "json" if name == "json_path" else name) for name in _READS_HELP}
+def _fields_config(cls: type, helps: dict[str, str], args: argparse.Namespace):  # noqa: ANN202
+    values = {name: getattr(args, "json" if name == "json_path" else name) for name in helps}
     values["server_cpu"] = None if values["server_cpu"] < 0 else values["server_cpu"]
-    return ReadsBenchConfig(**values)
+    return cls(**values)
+
+
+def _add_reads_bench(targets: argparse._SubParsersAction) -> None:
+    """``myriad bench reads``: one flag per :class:`ReadsBenchConfig` field."""
+    parser = targets.add_parser("reads", help="watch cache, fan-out, flow control and bookmark scenarios")
+    _add_fields(parser, ReadsBenchConfig(), _READS_HELP)
+
+
+def _reads_config(args: argparse.Namespace) -> ReadsBenchConfig:
+    return _fields_config(ReadsBenchConfig, _READS_HELP, args)
 
 
 def _names(text: str) -> tuple[str, ...]:

@@ -8,9 +8,10 @@ still goes to the one whose ejection ends first, and a success there restores it
 
 Watches stay where they were placed, so after restarts they would pile onto the servers that
 stayed up (the seed's problem). The balancer therefore rebalances: when an endpoint returns, and
-every ``rebalance_interval``, each endpoint holding more than its even share plus
-``rebalance_slack`` ends its excess watches the way a server's watch timeout would, and their
-owners re-watch from their last resourceVersion on the least-loaded endpoint. A watch's slot is
+every ``rebalance_interval``, if any healthy endpoint is off its even share by more than
+``rebalance_slack``, every endpoint ends its watches above the even share (rounded up) the way a
+server's watch timeout would, and their owners re-watch from their last resourceVersion on the
+least-loaded endpoint, which leaves the spread even to within one watch. A watch's slot is
 taken at placement, before it connects, so a burst of re-watches spreads evenly.
 
 Concurrency: loop only. Background tasks (the prober and the periodic rebalancer) start on first
@@ -132,17 +133,23 @@ class Balancer:
     # -- watches -------------------------------------------------------------------------------
 
     def rebalance(self) -> int:
-        """Ends watches beyond each endpoint's even share (plus slack); returns how many."""
+        """When some healthy endpoint holds more than its even share plus ``rebalance_slack``, or
+        less than it minus the slack, ends every watch above the even share (rounded up) on each
+        endpoint; the owners re-watch on the least-loaded ones. Returns how many were ended."""
         healthy = [e for e in self.endpoints if e.healthy]
         total = sum(len(e.watches) for e in self.endpoints)
         if not healthy or not total:
             return 0
-        limit = math.ceil(total / len(healthy) * (1 + self._options.rebalance_slack))
+        share = total / len(healthy)
+        slack = share * self._options.rebalance_slack
+        stranded = any(e.watches for e in self.endpoints if not e.healthy)
+        if not stranded and all(abs(len(e.watches) - share) <= slack for e in healthy):
+            return 0
+        limit = math.ceil(share)
         ended = 0
         for endpoint in self.endpoints:
             keep = limit if endpoint.healthy else 0
-            excess = len(endpoint.watches) - keep
-            for slot in list(endpoint.watches)[:max(0, excess)]:
+            for slot in list(endpoint.watches)[:max(0, len(endpoint.watches) - keep)]:
                 endpoint.watches.discard(slot)
                 slot.stop()
                 ended += 1

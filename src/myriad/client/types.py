@@ -96,9 +96,9 @@ class BalancerOptions:
     max_ejection: float = 30.0
     #: How often ejected endpoints are probed (``GET /readyz``).
     probe_interval: float = 0.5
-    #: When an endpoint comes back, or every ``rebalance_interval``, watches on endpoints holding
-    #: more than their even share + ``rebalance_slack`` (a fraction) are ended so their owners
-    #: re-watch on the least-loaded endpoint.
+    #: When an endpoint comes back, and every ``rebalance_interval``: if an endpoint's watches are
+    #: off the even share by more than ``rebalance_slack`` (a fraction), the watches above the
+    #: even share are ended so their owners re-watch on the least-loaded endpoints.
     rebalance_interval: float = 30.0
     rebalance_slack: float = 0.05
 
