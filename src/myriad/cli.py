@@ -176,6 +176,8 @@ def _parser() -> argparse.ArgumentParser:
     controller.add_argument("--leader-elect", type=_boolean, default=False, metavar="BOOL",
                             help="contend for a Lease before acting (default: false)")
     controller.add_argument("--identity", default=None, help="leader election identity (default: host-pid)")
+    controller.add_argument("--metrics-port", type=int, default=None, metavar="N",
+                            help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
     return parser
 
 

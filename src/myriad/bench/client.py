@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -81,13 +80,7 @@ class ClientBenchConfig:
 
 def run(config: ClientBenchConfig, *, console: Console | None = None) -> int:
     console = console or Console()
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    load_cpus = None
-    if config.server_cpu is not None:
-        load_cpus = frozenset(os.sched_getaffinity(0) - {config.server_cpu}) or None
-        if load_cpus:
-            os.sched_setaffinity(0, load_cpus)
+    load_cpus = loadprocess.take_load_cpus(config.server_cpu)
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="myriad-bench-client-", dir=config.data_dir) as scratch:
         if "informer" in config.scenarios or "http" in config.scenarios:

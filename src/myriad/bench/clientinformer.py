@@ -2,7 +2,8 @@
 
 The child pins itself to the load CPUs, starts a pods informer on one namespace, reports the
 time to sync and its RSS before and after, then times every update event from the ``bench/sent``
-wall-clock annotation the updater stamped to the moment its handler ran, until told to stop.
+wall-clock annotation the updater stamped as it sent the update to the moment its handler ran,
+the rate at which those events arrived and the process's CPU per event, until told to stop.
 """
 
 from __future__ import annotations
@@ -52,11 +53,14 @@ async def _run(plan: InformerPlan, queue: multiprocessing.Queue, stop: multiproc
     rss_start = rss_bytes()
     lag = LatencyHistogram()
     updates = 0
+    first = last = 0.0
 
     def on_update(_old: dict, new: dict) -> None:
-        nonlocal updates
+        nonlocal updates, first, last
         sent = (new["metadata"].get("annotations") or {}).get(SENT)
         if sent is not None:
+            last = time.perf_counter()
+            first = first or last
             lag.record_seconds(time.time() - float(sent))
             updates += 1
 
@@ -72,9 +76,13 @@ async def _run(plan: InformerPlan, queue: multiprocessing.Queue, stop: multiproc
         gc.collect()
         queue.put({"sync_s": synced, "objects": objects, "rss_start": rss_start, "rss_synced": rss_bytes(),
                    "lists": informer.reflector.stats.lists})
+        cpu_synced = time.process_time()
         while not stop.is_set():
             await asyncio.sleep(0.1)
-        queue.put({"updates": updates, "lag": lag.percentiles().to_json(), "rss_end": rss_bytes(),
+        cpu = time.process_time() - cpu_synced
+        queue.put({"updates": updates, "events_per_s": updates / (last - first) if last > first else 0.0,
+                   "cpu_us_per_event": cpu / updates * 1e6 if updates else None,
+                   "lag": lag.percentiles().to_json(), "rss_end": rss_bytes(),
                    "objects_end": len(informer.indexer), "relists": informer.reflector.stats.lists - 1,
                    "watches": informer.reflector.stats.watches})
         await informer.stop()

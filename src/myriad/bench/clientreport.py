@@ -5,7 +5,8 @@ JSON layout::
     {"config": {...ClientBenchConfig...},
      "results": {"informer": {"objects", "sync_s", "lists", "relists", "watches", "rss_start", "rss_synced",
                               "rss_end", "bytes_per_object", "pod_json_bytes", "create_per_s",
-                              "updates_sent", "updates", "update_errors", "update_latency": {latency},
+                              "updates_sent", "updates", "events_per_s", "cpu_us_per_event", "update_errors",
+                              "update_latency": {latency},
                               "lag": {latency}, "server_rss_bytes"},
                  "queue": {"plan": {...}, "on": {"add_wait": {latency}, "update_wait": {latency}, ...},
                            "off": {...}},
@@ -26,6 +27,8 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
+from myriad.bench.readreport import latency_text, mib
+
 if TYPE_CHECKING:
     from myriad.bench.client import ClientBenchConfig
 
@@ -37,14 +40,6 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, object]]:
     return out
 
 
-def _ms(latency: dict[str, float]) -> str:
-    return f"p50 {latency['p50_ms']:,.1f} / p99 {latency['p99_ms']:,.1f} / max {latency['max_ms']:,.1f} ms"
-
-
-def _mb(value: float | None) -> str:
-    return "-" if value is None else f"{value / 2**20:,.0f} MiB"
-
-
 def print_report(config: ClientBenchConfig, results: dict[str, Any], console: Console) -> None:
     table = Table(title="myriad bench client", show_lines=True)
     table.add_column("scenario")
@@ -53,17 +48,19 @@ def print_report(config: ClientBenchConfig, results: dict[str, Any], console: Co
         r = results["informer"]
         table.add_row(f"informer on {r['objects']:,} pods, {config.watch_rate:g} updates/s",
                       f"sync {r['sync_s']:.1f} s ({r['lists']} list, {r['pod_json_bytes']:,} B JSON per pod)\n"
-                      f"memory: {_mb(r['rss_synced'] - r['rss_start'])} for the cache, "
-                      f"{r['bytes_per_object']:,.0f} B per pod; RSS {_mb(r['rss_synced'])} synced, "
-                      f"{_mb(r['rss_end'])} at the end\n"
-                      f"event lag: {_ms(r['lag'])} over {r['updates']:,} of {r['updates_sent']:,} updates\n"
-                      f"(the updates' own latency: {_ms(r['update_latency'])})\n"
-                      f"re-lists {r['relists']}, watches {r['watches']}; server RSS {_mb(r['server_rss_bytes'])}")
+                      f"memory: {mib(r['rss_synced'] - r['rss_start'])} for the cache, "
+                      f"{r['bytes_per_object']:,.0f} B per pod; RSS {mib(r['rss_synced'])} synced, "
+                      f"{mib(r['rss_end'])} at the end\n"
+                      f"event lag: {latency_text(r['lag'])} over {r['updates']:,} of {r['updates_sent']:,} updates, "
+                      f"arriving at {r['events_per_s']:,.0f}/s; informer CPU {r['cpu_us_per_event'] or 0:,.0f} µs "
+                      f"per event\n"
+                      f"(the updates' own latency: {latency_text(r['update_latency'])})\n"
+                      f"re-lists {r['relists']}, watches {r['watches']}; server RSS {mib(r['server_rss_bytes'])}")
     if "queue" in results:
         q = results["queue"]
         table.add_row(f"priority queue: {q['plan']['update_rate']:g} updates/s + {q['plan']['add_rate']:g} adds/s",
-                      f"adds queued, priorities on: {_ms(q['on']['add_wait'])}\n"
-                      f"adds queued, priorities off: {_ms(q['off']['add_wait'])}\n"
+                      f"adds queued, priorities on: {latency_text(q['on']['add_wait'])}\n"
+                      f"adds queued, priorities off: {latency_text(q['off']['add_wait'])}\n"
                       f"updates queued (on / off): p99 {q['on']['update_wait']['p99_ms']:,.0f} / "
                       f"{q['off']['update_wait']['p99_ms']:,.0f} ms")
     if "balance" in results:
@@ -75,8 +72,8 @@ def print_report(config: ClientBenchConfig, results: dict[str, Any], console: Co
     if "http" in results:
         h = results["http"]
         table.add_row(f"REST client vs aiohttp, {h['concurrency']} concurrent GETs",
-                      f"myriad: {h['myriad']['per_s']:,.0f}/s, {_ms(h['myriad']['latency'])}\n"
-                      f"aiohttp: {h['aiohttp']['per_s']:,.0f}/s, {_ms(h['aiohttp']['latency'])}\n"
+                      f"myriad: {h['myriad']['per_s']:,.0f}/s, {latency_text(h['myriad']['latency'])}\n"
+                      f"aiohttp: {h['aiohttp']['per_s']:,.0f}/s, {latency_text(h['aiohttp']['latency'])}\n"
                       f"myriad / aiohttp: {h['myriad_over_aiohttp']:.2f}x")
     console.print(table)
     for name, target in targets(results).items():

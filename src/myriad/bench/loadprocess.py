@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import resource
 from collections.abc import Callable
 from typing import Any
 
@@ -27,3 +28,16 @@ def pin(cpus: frozenset[int] | None) -> None:
     """Runs the calling process on ``cpus`` (None or empty: anywhere)."""
     if cpus:
         os.sched_setaffinity(0, cpus)
+
+
+def take_load_cpus(server_cpu: int | None) -> frozenset[int] | None:
+    """Prepares this process to drive servers pinned to ``server_cpu``: raises its open-file
+    limit to the hard limit (thousands of watches) and moves it to the other CPUs, which it
+    returns (None when the server is not pinned or no other CPU exists)."""
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if server_cpu is None:
+        return None
+    others = frozenset(os.sched_getaffinity(0) - {server_cpu}) or None
+    pin(others)
+    return others

@@ -76,11 +76,12 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, object]]:
     return out
 
 
-def _ms(latency: dict[str, float]) -> str:
+def latency_text(latency: dict[str, float]) -> str:
+    """``p50 … / p99 … / max … ms`` from a {latency} dict."""
     return f"p50 {latency['p50_ms']:,.1f} / p99 {latency['p99_ms']:,.1f} / max {latency['max_ms']:,.1f} ms"
 
 
-def _mb(value: int | None) -> str:
+def mib(value: float | None) -> str:
     return "-" if value is None else f"{value / 2**20:,.0f} MiB"
 
 
@@ -92,20 +93,21 @@ def print_report(config: ReadsBenchConfig, results: dict[str, Any], console: Con
         a = results["a"]
         ratio = a["storage_over_cache_p50"]
         table.add_row(f"(a) list {a['objects']:,} ConfigMaps ({a['list_bytes'] / 2**20:,.0f} MiB)",
-                      f"cache: {_ms(a['cache'])}\nstorage: {_ms(a['storage'])}\n"
+                      f"cache: {latency_text(a['cache'])}\nstorage: {latency_text(a['storage'])}\n"
                       f"storage / cache (p50): {ratio:,.1f}x\nserver RSS with cache: "
-                      f"{_mb(a['server_rss_bytes']['cache'])}")
+                      f"{mib(a['server_rss_bytes']['cache'])}")
     for name in ("b", "c"):
         if name not in results:
             continue
         r = results[name]
         text = (f"{r['watchers']:,} watchers ({r['failed_watches']} failed), {r['updates']:,} updates, "
-                f"{r['events_delivered']:,} events delivered\ndelivery: {_ms(r['delivery_latency'])}\n"
-                f"server CPU per event: {r['server_cpu_us_per_event'] or 0:,.1f} µs, RSS {_mb(r['server_rss_bytes'])}"
-                f"\ndisk's own sync: {_ms(r['disk_sync_latency'])}"
-                f"\ndisk commit floor: {_ms(r['disk_commit_floor'])}")
+                f"{r['events_delivered']:,} events delivered\ndelivery: {latency_text(r['delivery_latency'])}\n"
+                f"server CPU per event: {r['server_cpu_us_per_event'] or 0:,.1f} µs, RSS {mib(r['server_rss_bytes'])}"
+                f"\ndisk's own sync: {latency_text(r['disk_sync_latency'])}"
+                f"\ndisk commit floor: {latency_text(r['disk_commit_floor'])}")
         if name == "c":
-            text += (f"\nlease PUTs: {r['lease_puts']:,}, {_ms(r['lease_latency'])}, errors {r['lease_errors']}"
+            text += (f"\nlease PUTs: {r['lease_puts']:,}, {latency_text(r['lease_latency'])}, "
+                     f"errors {r['lease_errors']}"
                      f"\nflood answers {r['flood_answers']}, 429s by level {r['rejected_by_level']}")
         table.add_row("(b) watch fan-out" if name == "b" else "(c) leases under a list flood", text)
     if "d" in results:

@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import resource
 import tempfile
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -34,7 +33,7 @@ import orjson
 import uvloop
 from rich.console import Console
 
-from myriad.bench import readflood, readwatchers
+from myriad.bench import loadprocess, readflood, readwatchers
 from myriad.bench import readscenarios as load
 from myriad.bench.apiserver_process import running_apiserver, server_cpu_seconds
 from myriad.bench.diskprobe import DiskProbe
@@ -89,13 +88,7 @@ class ReadsBenchConfig:
 
 def run(config: ReadsBenchConfig, *, console: Console | None = None) -> int:
     console = console or Console()
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    load_cpus = None
-    if config.server_cpu is not None:
-        load_cpus = frozenset(os.sched_getaffinity(0) - {config.server_cpu}) or None
-        if load_cpus:
-            os.sched_setaffinity(0, load_cpus)
+    load_cpus = loadprocess.take_load_cpus(config.server_cpu)
     results: dict[str, object] = {}
     with tempfile.TemporaryDirectory(prefix="myriad-bench-reads-", dir=config.data_dir) as scratch:
         if "a" in config.scenarios:

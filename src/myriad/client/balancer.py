@@ -21,13 +21,13 @@ need and stop in :meth:`Balancer.close`.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import math
 from collections.abc import Callable, Iterable
 
 from myriad.client.connection import Connection
 from myriad.client.endpoints import Endpoint, WatchSlot
 from myriad.client.errors import ClientError
+from myriad.client.tasks import cancel_and_wait
 from myriad.client.types import BalancerOptions
 from myriad.clock import Clock
 
@@ -166,10 +166,6 @@ class Balancer:
             self.rebalance()
 
     async def close(self) -> None:
-        for task in (self._prober, self._rebalancer):
-            if task is not None:
-                task.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await task
+        await cancel_and_wait([self._prober, self._rebalancer])
         for endpoint in self.endpoints:
             endpoint.close()

@@ -33,6 +33,7 @@ from myriad.client.informers.informer import Handler, SharedInformer
 from myriad.client.informers.store import Obj, object_key
 from myriad.client.leaderelection import LeaderElectionConfig, LeaderElector
 from myriad.client.rest import Client
+from myriad.client.tasks import cancel_and_wait
 from myriad.client.workqueue.errors import ShutDown
 from myriad.client.workqueue.priority import PriorityQueue, priority_queue
 from myriad.client.workqueue.ratelimit import RateLimiter
@@ -134,11 +135,7 @@ class Controller(abc.ABC):
 
     async def _stop_workers(self) -> None:
         workers, self._workers = self._workers, []
-        for worker in workers:
-            worker.cancel()
-        for worker in workers:
-            with contextlib.suppress(asyncio.CancelledError):
-                await worker
+        await cancel_and_wait(workers)
 
     async def _work(self) -> None:
         name = self.options.name

@@ -8,6 +8,7 @@ import os
 import signal
 
 import uvloop
+from prometheus_client import start_http_server
 
 from myriad.client.controller import ControllerOptions
 from myriad.client.leaderelection import LeaderElectionConfig
@@ -27,6 +28,8 @@ async def _run(args: argparse.Namespace) -> int:
     else:
         client = Client.from_kubeconfig(args.kubeconfig, user_agent="myriad-controller")
     identity = args.identity or f"{os.uname().nodename}-{os.getpid()}"
+    if args.metrics_port is not None:
+        start_http_server(args.metrics_port, addr="127.0.0.1")  # workqueue and reconcile metrics
     election = (LeaderElectionConfig(name=args.name, namespace=args.namespace, identity=identity)
                 if args.leader_elect else None)
     async with client:

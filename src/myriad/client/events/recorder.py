@@ -19,7 +19,6 @@ Concurrency: loop only; :meth:`event` is synchronous and safe from any task.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from myriad.client.errors import ClientError, NotFound, TooManyRequests
 from myriad.client.events.series import FINISH, HEARTBEAT, Event, SeriesCache, Write
 from myriad.client.leaderelection import micro_time
 from myriad.client.rest import Client
+from myriad.client.tasks import cancel_and_wait
 from myriad.client.types import EVENTS
 from myriad.client.workqueue.ratelimit import BucketLimiter
 from myriad.clock import Clock, SystemClock
@@ -129,11 +129,7 @@ class EventRecorder:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)
 
     async def _write_loop(self) -> None:
         while True:

@@ -16,7 +16,6 @@ Concurrency: loop only. The reflector task is the only writer of the cache.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -24,6 +23,7 @@ from typing import Any
 from myriad.client.informers.reflector import Reflector, ReflectorOptions
 from myriad.client.informers.store import BUILTIN_INDEXERS, Indexer, IndexFunc, Obj, object_key
 from myriad.client.rest import Client
+from myriad.client.tasks import cancel_and_wait
 from myriad.client.types import Resource, WatchEvent
 
 
@@ -59,11 +59,7 @@ class SharedInformer:
 
     async def stop(self) -> None:
         tasks, self._tasks = self._tasks, []
-        for task in tasks:
-            task.cancel()
-        for task in tasks:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait(tasks)
 
     def has_synced(self) -> bool:
         """True once the first list (or watch-list) has filled the cache."""

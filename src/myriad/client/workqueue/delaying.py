@@ -12,15 +12,16 @@ shutdown.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 from collections.abc import Hashable
 
+from myriad.client.tasks import cancel_and_wait
 from myriad.client.workqueue.queue import Queue
+from myriad.client.workqueue.wrapper import QueueWrapper
 
 
-class DelayingQueue:
+class DelayingQueue(QueueWrapper):
     def __init__(self, queue: Queue) -> None:
         self.queue = queue
         self.clock = queue.clock
@@ -30,23 +31,10 @@ class DelayingQueue:
         self._waker: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
 
-    # the base queue's interface, delegated
+    # adding, delegated (taking, finishing and length come from QueueWrapper)
 
     def add(self, key: Hashable, *, priority: int = 0) -> None:
         self.queue.add(key, priority=priority)
-
-    async def get(self) -> Hashable:
-        return await self.queue.get()
-
-    def done(self, key: Hashable) -> None:
-        self.queue.done(key)
-
-    def __len__(self) -> int:
-        return len(self.queue)
-
-    @property
-    def shutting_down(self) -> bool:
-        return self.queue.shutting_down
 
     def shut_down(self) -> None:
         self.queue.shut_down()
@@ -110,7 +98,4 @@ class DelayingQueue:
     async def aclose(self) -> None:
         """Stops the waiting task (shutdown does too) and waits for it to end."""
         task, self._task = self._task, None
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        await cancel_and_wait([task])

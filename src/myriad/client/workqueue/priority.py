@@ -22,13 +22,14 @@ from myriad.client.workqueue.lanes import PriorityLanes
 from myriad.client.workqueue.queue import Queue
 from myriad.client.workqueue.ratelimit import RateLimiter, default_controller_limiter
 from myriad.client.workqueue.ratelimited import RateLimitedQueue
+from myriad.client.workqueue.wrapper import QueueWrapper
 from myriad.clock import Clock, SystemClock
 
 #: Event → priority (0 is served first).
 DEFAULT_PRIORITIES: Mapping[str, int] = {"add": 0, "update": 1, "delete": 2, "sync": 3}
 
 
-class PriorityQueue:
+class PriorityQueue(QueueWrapper):
     def __init__(self, queue: RateLimitedQueue, *, priorities: Mapping[str, int] = DEFAULT_PRIORITIES) -> None:
         self.queue = queue
         self.priorities = dict(priorities)
@@ -56,24 +57,6 @@ class PriorityQueue:
     def retries(self, key: Hashable) -> int:
         return self.queue.retries(key)
 
-    async def get(self) -> Hashable:
-        return await self.queue.get()
-
-    def done(self, key: Hashable) -> None:
-        self.queue.done(key)
-
-    def __len__(self) -> int:
-        return len(self.queue)
-
-    @property
-    def shutting_down(self) -> bool:
-        return self.queue.shutting_down
-
-    def shut_down(self) -> None:
-        self.queue.shut_down()
-
-    async def shut_down_with_drain(self) -> None:
-        await self.queue.shut_down_with_drain()
 
 
 def priority_queue(*, name: str = "", clock: Clock | None = None, limiter: RateLimiter | None = None,

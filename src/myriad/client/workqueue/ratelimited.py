@@ -12,9 +12,10 @@ from collections.abc import Hashable
 from myriad.client.workqueue.delaying import DelayingQueue
 from myriad.client.workqueue.metrics import QueueMetrics
 from myriad.client.workqueue.ratelimit import RateLimiter
+from myriad.client.workqueue.wrapper import QueueWrapper
 
 
-class RateLimitedQueue:
+class RateLimitedQueue(QueueWrapper):
     def __init__(self, queue: DelayingQueue, limiter: RateLimiter) -> None:
         self.queue = queue
         self.limiter = limiter
@@ -38,22 +39,3 @@ class RateLimitedQueue:
 
     def retries(self, key: Hashable) -> int:
         return self.limiter.retries(key)
-
-    async def get(self) -> Hashable:
-        return await self.queue.get()
-
-    def done(self, key: Hashable) -> None:
-        self.queue.done(key)
-
-    def __len__(self) -> int:
-        return len(self.queue)
-
-    @property
-    def shutting_down(self) -> bool:
-        return self.queue.shutting_down
-
-    def shut_down(self) -> None:
-        self.queue.shut_down()
-
-    async def shut_down_with_drain(self) -> None:
-        await self.queue.shut_down_with_drain()
