@@ -124,7 +124,7 @@ async def acting(client: Client) -> str:
 
 @pytest.mark.timeout(90)
 @pytest.mark.parametrize(("sig", "within"), [
-    (signal.SIGKILL, LEASE + 2 * 1.2 * RETRY + 0.3),  # lease expiry, seen at the standby's polling
+    (signal.SIGKILL, LEASE + RETRY + 0.25),  # the lease lapses; slack for the first act to land
     (signal.SIGTERM, 1.0),                            # released: the standby's next retry takes it
 ])
 async def test_the_standby_process_acts_soon_after_the_leader_dies_or_stops(client: Client, sig, within) -> None:
@@ -152,6 +152,7 @@ async def test_the_standby_process_acts_soon_after_the_leader_dies_or_stops(clie
                 process.kill()
                 process.wait()
     assert took <= within, f"the standby acted {took:.2f} s after the leader's {sig.name}"
+    print(f"standby acted {took:.3f} s after {sig.name}")
 
 
 async def _exists(client: Client) -> bool:

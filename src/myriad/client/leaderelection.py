@@ -10,9 +10,12 @@ Every write carries the resourceVersion it read, so two contenders cannot both w
 Timing (``LeaderElectionConfig``): the leader renews every ``retry_period``. If no renewal has
 succeeded for ``renew_deadline`` it stops leading at once: the leading task is cancelled before
 any other contender can acquire, because they must first see the record unchanged for
-``lease_duration`` > ``renew_deadline`` (fencing). Standbys retry every ``retry_period``
-(jittered up to 1.2×). On a graceful stop the leader releases the lease (empty holder, duration
-1 s), so a standby takes over on its next retry.
+``lease_duration`` > ``renew_deadline`` (fencing). While the lease is held, standbys read it
+every ``retry_period`` and also wake exactly when the record they observed lapses, so after a
+leader dies one takes over within ``lease_duration + retry_period`` of its last renewal. When
+nobody holds it, contenders retry at jittered intervals (up to 1.2×) so they do not collide. On
+a graceful stop the leader releases the lease (empty holder, duration 1 s), so a standby takes
+over on its next read.
 
 Concurrency: one task runs :meth:`LeaderElector.run`; the leading callback runs in a task of its
 own that is cancelled when leadership ends.
@@ -72,6 +75,7 @@ class LeaderElector:
         self._observed: dict[str, Any] | None = None
         self._observed_version = ""
         self._observed_at = 0.0
+        self._observed_duration = 0.0
         self._leading = False
         #: The holder last seen in the lease ("" when none).
         self.leader = ""
@@ -102,8 +106,14 @@ class LeaderElector:
 
     async def _acquire(self) -> None:
         clock = self.config.clock
+        period = self.config.retry_period
         while not await self._try_acquire_or_renew():
-            await clock.sleep(self.config.retry_period * random.uniform(1.0, JITTER))
+            if not self._observed_holder():
+                await clock.sleep(period * random.uniform(1.0, JITTER))  # contended: spread the tries
+                continue
+            # Held: poll every period, and wake exactly when the observed record lapses.
+            remaining = self._observed_at + self._observed_duration - clock.monotonic()
+            await clock.sleep(remaining if 0 < remaining < period else period)
         self._leading = True
 
     async def _renew(self, leading: asyncio.Task[Any]) -> None:
@@ -198,6 +208,7 @@ class LeaderElector:
         if spec != self._observed:
             self._observed = dict(spec)
             self._observed_at = self.config.clock.monotonic()
+            self._observed_duration = float(spec.get("leaseDurationSeconds") or 0)
         holder = spec.get("holderIdentity") or ""
         if holder != self.leader:
             self.leader = holder
