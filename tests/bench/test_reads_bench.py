@@ -34,6 +34,7 @@ def test_bench_reads_runs_every_scenario_and_writes_json(tmp_path: Path) -> None
         assert run["server_cpu_us_per_event"] > 0
         assert run["disk_sync_latency"]["count"] > 0  # the disk probe ran beside the load
         assert run["disk_commit_floor"]["count"] >= run["disk_sync_latency"]["count"]
+        assert run["load_loop_lag"]["count"] > 100  # sampled every 5 ms through the load
     c = results["c"]
     assert c["lease_puts"] == 100 and c["lease_errors"] == {} and not c["rejected_by_level"].get("node-high")
     assert c["flood_answers"].get("200", 0) > 0

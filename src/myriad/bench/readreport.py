@@ -11,7 +11,8 @@ JSON layout::
                        "disk_sync_latency": {latency}: the data disk's own 4 KiB write + fdatasync,
                        sampled beside the load, "disk_commit_floor": {latency}: what writes due
                        50 times a second would wait on an ideal group-committing store on that
-                       disk (myriad.bench.diskprobe)},
+                       disk (myriad.bench.diskprobe), "load_loop_lag": {latency}: how late the
+                       process timing the writes ran its loop (myriad.bench.looplag)},
                  "c": {...b..., "lease_puts", "lease_errors": {status: n}, "lease_latency": {latency},
                        "flood_answers": {status: n}, "rejected_by_level": {level: n}},
                  "d": {"watchers", "quiet_objects", "window_s",
@@ -104,7 +105,8 @@ def print_report(config: ReadsBenchConfig, results: dict[str, Any], console: Con
                 f"{r['events_delivered']:,} events delivered\ndelivery: {latency_text(r['delivery_latency'])}\n"
                 f"server CPU per event: {r['server_cpu_us_per_event'] or 0:,.1f} µs, RSS {mib(r['server_rss_bytes'])}"
                 f"\ndisk's own sync: {latency_text(r['disk_sync_latency'])}"
-                f"\ndisk commit floor: {latency_text(r['disk_commit_floor'])}")
+                f"\ndisk commit floor: {latency_text(r['disk_commit_floor'])}"
+                f"\nthe load generator's own loop lag: {latency_text(r['load_loop_lag'])}")
         if name == "c":
             text += (f"\nlease PUTs: {r['lease_puts']:,}, {latency_text(r['lease_latency'])}, "
                      f"errors {r['lease_errors']}"

@@ -38,6 +38,7 @@ from myriad.bench import readscenarios as load
 from myriad.bench.apiserver_process import running_apiserver, server_cpu_seconds
 from myriad.bench.diskprobe import DiskProbe
 from myriad.bench.httpclient import Connection
+from myriad.bench.looplag import LoopLag
 from myriad.bench.readreport import print_report, rejections, server_memory, write_json
 
 SCENARIOS = ("a", "b", "c", "d")
@@ -184,6 +185,8 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
             raise RuntimeError(f"watcher process failed: {ready}")
         probe = DiskProbe(config.data_dir or Path(tempfile.gettempdir()))
         probe.start()
+        lag = LoopLag()
+        lag.start()
         try:
             rss_before = await asyncio.to_thread(server_memory, url)
             cpu_before = await asyncio.to_thread(server_cpu_seconds, url)
@@ -213,6 +216,7 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
             rss_after = await asyncio.to_thread(server_memory, url)
         finally:
             disk = probe.stop()  # also when the scenario raised: its thread syncs until stopped
+            own_lag = await lag.stop()
         stop.set()
         watched = await asyncio.to_thread(queue.get, True, 120)
         await asyncio.to_thread(process.join, 30)
@@ -226,6 +230,7 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
             "server_cpu_us_per_event": cpu / delivered * 1e6 if cpu and delivered else None,
             "server_rss_bytes": rss_after, "server_rss_before_bytes": rss_before,
             "disk_sync_latency": disk.sync.to_json(), "disk_commit_floor": disk.commit_floor.to_json(),
+            "load_loop_lag": own_lag.to_json(),
         }
         if scenario == "c":
             rejected = await asyncio.to_thread(rejections, url)
