@@ -122,3 +122,24 @@ async def test_a_429_pauses_the_writer_and_the_series_keeps_counting(url: str, p
             assert recorder.failed_writes == 1
         finally:
             await recorder.stop()
+
+
+async def test_writes_beyond_the_sources_rate_wait_for_their_token(url: str, pod: dict) -> None:
+    clock = FakeClock()
+    async with Client(ClientOptions(endpoints=(url,), clock=clock)) as client:
+        sink = CountingSink(client)
+        recorder = EventRecorder(sink, RecorderOptions(controller="rate-test", qps=1, burst=1, clock=clock))
+        recorder.start()
+        try:
+            for reason in ("First", "Second", "Third"):  # three classes: three creates
+                recorder.event(pod, reason=reason, action="Act")
+            await asyncio.sleep(0.2)
+            assert sink.calls == ["create"]  # the burst of one is spent; the next waits a second
+            clock.advance(1)
+            await asyncio.sleep(0.2)
+            assert sink.calls == ["create", "create"]
+            clock.advance(1)
+            await asyncio.sleep(0.2)
+            assert sink.calls == ["create", "create", "create"]
+        finally:
+            await recorder.stop()

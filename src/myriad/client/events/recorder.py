@@ -89,6 +89,7 @@ class EventRecorder:
         self._queue: asyncio.Queue[Event] = asyncio.Queue(options.queue_size)
         self._tasks: list[asyncio.Task[None]] = []
         self._pause = 0.0
+        self._last_nanos = 0
         #: Occurrences dropped because the queue was full, and writes that failed for good.
         self.dropped = 0
         self.failed_writes = 0
@@ -98,9 +99,12 @@ class EventRecorder:
         """Records an occurrence; ``regarding``/``related`` are objects or ObjectReferences."""
         reference = object_reference(regarding) if "metadata" in regarding else dict(regarding)
         now = self.clock.now()
+        # Named ``<regarding>.<nanoseconds in hex>`` as upstream, kept strictly increasing so two
+        # events in one clock tick do not collide.
+        self._last_nanos = max(int(now * 1e9), self._last_nanos + 1)
         event: Event = {
             "apiVersion": "events.k8s.io/v1", "kind": "Event",
-            "metadata": {"name": f"{reference.get('name', 'event')}.{int(now * 1e9):x}",
+            "metadata": {"name": f"{reference.get('name', 'event')}.{self._last_nanos:x}",
                          "namespace": reference.get("namespace") or "default"},
             "eventTime": micro_time(now), "reportingController": self.options.controller,
             "reportingInstance": self.options.instance, "action": action, "reason": reason,
