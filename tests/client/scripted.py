@@ -24,6 +24,10 @@ class ScriptedServer:
     script: list[bytes]
     requests: list[bytes] = field(default_factory=list)
     port: int = 0
+    #: Seconds to wait before each answer; with it, the most connections open at once.
+    delay: float = 0.0
+    peak_connections: int = 0
+    _open: int = 0
     _server: asyncio.base_events.Server | None = None
 
     async def __aenter__(self) -> ScriptedServer:
@@ -40,6 +44,8 @@ class ScriptedServer:
         return f"http://127.0.0.1:{self.port}"
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._open += 1
+        self.peak_connections = max(self.peak_connections, self._open)
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
@@ -55,9 +61,12 @@ class ScriptedServer:
                 reply = self.script.pop(0)
                 if reply is DROP or reply == DROP:
                     break
+                if self.delay:
+                    await asyncio.sleep(self.delay)
                 writer.write(reply)
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass
         finally:
+            self._open -= 1
             writer.close()

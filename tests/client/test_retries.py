@@ -109,3 +109,13 @@ async def test_a_non_status_error_body_still_maps_by_http_code() -> None:
                 await get(client)
         finally:
             await client.close()
+
+
+async def test_requests_in_flight_per_endpoint_are_capped() -> None:
+    async with ScriptedServer([OK] * 12, delay=0.05) as server:
+        client = Client(ClientOptions(endpoints=(server.url,), max_requests_per_endpoint=3))
+        try:
+            await asyncio.gather(*(get(client) for _ in range(12)))
+        finally:
+            await client.close()
+    assert len(server.requests) == 12 and server.peak_connections == 3

@@ -2,15 +2,18 @@
 
 An :class:`Endpoint` lends connections (:meth:`Endpoint.connection`, given back with
 :meth:`Endpoint.release`) and counts what it carries: ``outstanding`` requests and the watches
-registered on it. Health is a small state machine driven by the balancer: a transport failure
-ejects the endpoint until ``ejected_until``; a successful probe restores it; each failed probe
-doubles the ejection, up to a cap.
+registered on it. ``slots`` bounds the requests (not watches) in flight on it at once, so one
+process driving thousands of simulated nodes opens a bounded number of sockets. Health is a
+small state machine driven by the balancer: a transport failure ejects the endpoint until
+``ejected_until``; a successful probe restores it; each failed probe doubles the ejection, up to
+a cap.
 
 Concurrency: loop only; nothing here awaits except :meth:`Endpoint.connection` while it connects.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -41,17 +44,28 @@ class Endpoint:
     #: Monotonic time until which the endpoint takes no new work; None when healthy.
     ejected_until: float | None = None
     watches: set[WatchSlot] = field(default_factory=set)
+    #: Requests allowed in flight at once; see the module docstring.
+    max_requests: int = 256
     _idle: deque[Connection] = field(default_factory=deque)
+    _slots: asyncio.Semaphore | None = None
+
+    @property
+    def slots(self) -> asyncio.Semaphore:
+        """The semaphore a request holds while in flight (made on first use, inside the loop)."""
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_requests)
+        return self._slots
 
     @classmethod
-    def parse(cls, url: str, *, max_idle: int, connect_timeout: float, idle_timeout: float) -> Endpoint:
+    def parse(cls, url: str, *, max_idle: int, connect_timeout: float, idle_timeout: float,
+              max_requests: int = 256) -> Endpoint:
         """An endpoint for ``http://host:port``; raises ClientError for anything else."""
         parts = urlsplit(url)
         if parts.scheme != "http" or not parts.hostname:
             raise ClientError(f"unsupported API server URL {url!r}: only http://host:port is supported")
         port = parts.port or 80
         return cls(url=url.rstrip("/"), host=parts.hostname, port=port, max_idle=max_idle,
-                   connect_timeout=connect_timeout, idle_timeout=idle_timeout)
+                   connect_timeout=connect_timeout, idle_timeout=idle_timeout, max_requests=max_requests)
 
     @property
     def healthy(self) -> bool:

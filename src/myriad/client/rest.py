@@ -36,7 +36,8 @@ class Client:
         #: Used for namespaced calls that name no namespace and whose body has none.
         self.namespace = namespace
         endpoints = [Endpoint.parse(url, max_idle=options.max_idle_per_endpoint,
-                                    connect_timeout=options.connect_timeout, idle_timeout=options.idle_timeout)
+                                    connect_timeout=options.connect_timeout, idle_timeout=options.idle_timeout,
+                                    max_requests=options.max_requests_per_endpoint)
                      for url in options.endpoints]
         self.balancer = Balancer(endpoints, options=options.balancer, clock=options.clock)
         extra = "".join(f"{name}: {value}\r\n" for name, value in options.headers.items())
@@ -193,20 +194,25 @@ class Client:
         if body or method in (b"POST", b"PUT", b"PATCH"):
             head += b"Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
         head += b"\r\n"
-        endpoint.outstanding += 1
+        endpoint.outstanding += 1  # waiting for a slot counts: least-outstanding then looks elsewhere
         try:
-            connection = await endpoint.connection(self.options.clock.monotonic())
-            try:
-                async with asyncio.timeout(self.options.request_timeout):
-                    response = await connection.request(head, body)
-            except BaseException as exc:  # a timeout or a cancellation leaves an answer pending: drop it
-                connection.close()
-                if not isinstance(exc, TimeoutError):
-                    raise
-                raise RequestTimedOut(f"{method.decode()} {target.decode()[:200]}: no answer from "
-                                      f"{endpoint.url} within {self.options.request_timeout:g} s") from exc
+            async with endpoint.slots:
+                return await self._exchange_on(endpoint, method, target, head, body)
         finally:
             endpoint.outstanding -= 1
+
+    async def _exchange_on(self, endpoint: Endpoint, method: bytes, target: bytes, head: bytes,
+                           body: bytes) -> Response:
+        connection = await endpoint.connection(self.options.clock.monotonic())
+        try:
+            async with asyncio.timeout(self.options.request_timeout):
+                response = await connection.request(head, body)
+        except BaseException as exc:  # a timeout or a cancellation leaves an answer pending: drop it
+            connection.close()
+            if not isinstance(exc, TimeoutError):
+                raise
+            raise RequestTimedOut(f"{method.decode()} {target.decode()[:200]}: no answer from "
+                                  f"{endpoint.url} within {self.options.request_timeout:g} s") from exc
         endpoint.release(connection, self.options.clock.monotonic())
         return response
 

@@ -115,6 +115,9 @@ class ClientOptions:
     headers: dict[str, str] = field(default_factory=dict)
     #: Idle keep-alive connections kept per endpoint.
     max_idle_per_endpoint: int = 16
+    #: Requests in flight at once per endpoint (each on its own connection); more wait their turn.
+    #: Watches have connections of their own and do not count.
+    max_requests_per_endpoint: int = 256
     #: Seconds to make a connection, and to wait for a whole non-watch answer.
     connect_timeout: float = 5.0
     request_timeout: float = 60.0
