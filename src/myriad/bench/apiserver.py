@@ -23,7 +23,7 @@ import os
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -34,6 +34,7 @@ from rich.console import Console
 from myriad.bench.apiload import LIST_SIZE, PodSet, Request, random_picker, run_phase
 from myriad.bench.apireport import PhaseResult, print_report, write_json
 from myriad.bench.apiserver_process import running_apiserver, server_cpu_seconds
+from myriad.bench.configs import check_server_cpu, config_json
 from myriad.bench.httpclient import Connection
 
 
@@ -69,14 +70,11 @@ class ApiBenchConfig:
             raise ValueError(f"--pods must be at least {LIST_SIZE} (the list phase reads a namespace of {LIST_SIZE})")
         if self.updates > self.pods:
             raise ValueError("--updates must not exceed --pods (each pod is updated at most once)")
-        if self.url is None and self.server_cpu is not None and self.server_cpu not in os.sched_getaffinity(0):
-            raise ValueError(f"--server-cpu {self.server_cpu} is not available here")
+        if self.url is None:
+            check_server_cpu(self.server_cpu)
 
     def to_json(self) -> dict[str, object]:
-        document = asdict(self)
-        document["json_path"] = str(self.json_path)
-        document["data_dir"] = str(self.data_dir) if self.data_dir else None
-        return document
+        return config_json(self)
 
 
 def run(config: ApiBenchConfig, *, console: Console | None = None) -> int:

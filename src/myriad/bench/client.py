@@ -21,7 +21,6 @@ Results: a table, and JSON at :attr:`ClientBenchConfig.json_path` (see :mod:`.cl
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -36,6 +35,7 @@ from myriad.bench import clientbalance, clienthttp, clientinformer, clientqueue,
 from myriad.bench import readscenarios as load
 from myriad.bench.apiserver_process import running_apiserver
 from myriad.bench.clientreport import print_report, write_json
+from myriad.bench.configs import check_server_cpu, config_json
 from myriad.bench.httpclient import Connection
 from myriad.bench.readreport import server_memory
 
@@ -68,14 +68,10 @@ class ClientBenchConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
         if min(self.watch_rate, self.duration, self.storm_rate, self.storm_duration) <= 0:
             raise ValueError("rates and --duration must be positive")
-        if self.server_cpu is not None and self.server_cpu not in os.sched_getaffinity(0):
-            raise ValueError(f"--server-cpu {self.server_cpu} is not available here")
+        check_server_cpu(self.server_cpu)
 
     def to_json(self) -> dict[str, object]:
-        document = asdict(self)
-        document["json_path"] = str(self.json_path)
-        document["data_dir"] = str(self.data_dir) if self.data_dir else None
-        return document
+        return config_json(self)
 
 
 def run(config: ClientBenchConfig, *, console: Console | None = None) -> int:

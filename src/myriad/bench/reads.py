@@ -23,9 +23,8 @@ Results: a table, and JSON at :attr:`ReadsBenchConfig.json_path` (see :mod:`.rea
 from __future__ import annotations
 
 import asyncio
-import os
 import tempfile
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -36,6 +35,7 @@ from rich.console import Console
 from myriad.bench import loadprocess, readflood, readwatchers
 from myriad.bench import readscenarios as load
 from myriad.bench.apiserver_process import running_apiserver, server_cpu_seconds
+from myriad.bench.configs import check_server_cpu, config_json
 from myriad.bench.diskprobe import DiskProbe
 from myriad.bench.httpclient import Connection
 from myriad.bench.looplag import LoopLag
@@ -77,14 +77,10 @@ class ReadsBenchConfig:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
         if self.update_rate <= 0 or self.lease_rate <= 0 or self.duration <= 0 or self.window <= 0:
             raise ValueError("rates, --duration and --window must be positive")
-        if self.server_cpu is not None and self.server_cpu not in os.sched_getaffinity(0):
-            raise ValueError(f"--server-cpu {self.server_cpu} is not available here")
+        check_server_cpu(self.server_cpu)
 
     def to_json(self) -> dict[str, object]:
-        document = asdict(self)
-        document["json_path"] = str(self.json_path)
-        document["data_dir"] = str(self.data_dir) if self.data_dir else None
-        return document
+        return config_json(self)
 
 
 def run(config: ReadsBenchConfig, *, console: Console | None = None) -> int:
