@@ -69,12 +69,13 @@ class PodStrategy(GenericStrategy):
         return self.validate_metadata(obj) + validate_pod_spec(obj.get("spec"), "spec")
 
     def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:
-        causes = self.validate(new)
-        if subresource in ("status", "binding"):
-            return causes
         old_spec, new_spec = _spec(old), _spec(new)
-        # Most updates (metadata, status) leave the spec alone: no view to build then.
-        if new_spec != old_spec and _mutable_view(new_spec, old_spec) != old_spec:
+        if new_spec == old_spec:
+            # Most updates (metadata, status) leave the spec alone; it passed validation when it
+            # was written, so only the metadata is checked again (validation ratcheting).
+            return self.validate_metadata(new)
+        causes = self.validate(new)
+        if subresource not in ("status", "binding") and _mutable_view(new_spec, old_spec) != old_spec:
             causes.append(meta.forbidden("spec", IMMUTABLE_MESSAGE))
         return causes
 
