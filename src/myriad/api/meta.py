@@ -48,6 +48,11 @@ def rfc3339(seconds: float | None = None) -> str:
     return text
 
 
+def rfc3339_micro(seconds: float) -> str:
+    """RFC 3339 in UTC with microseconds, as metav1.MicroTime marshals (``2006-01-02T15:04:05.000000Z``)."""
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
 def parse_rfc3339(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
 

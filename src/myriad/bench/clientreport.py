@@ -27,7 +27,7 @@ import orjson
 from rich.console import Console
 from rich.table import Table
 
-from myriad.bench.readreport import latency_text, mib
+from myriad.bench.readreport import latency_text, mib, print_targets
 
 if TYPE_CHECKING:
     from myriad.bench.client import ClientBenchConfig
@@ -76,8 +76,7 @@ def print_report(config: ClientBenchConfig, results: dict[str, Any], console: Co
                       f"aiohttp: {h['aiohttp']['per_s']:,.0f}/s, {latency_text(h['aiohttp']['latency'])}\n"
                       f"myriad / aiohttp: {h['myriad_over_aiohttp']:.2f}x")
     console.print(table)
-    for name, target in targets(results).items():
-        console.print(f"target {name} ({target['limit']}): {'met' if target['met'] else 'MISSED'}")
+    print_targets(targets(results), console)
 
 
 def write_json(config: ClientBenchConfig, results: dict[str, Any]) -> None:

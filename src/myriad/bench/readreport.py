@@ -121,7 +121,12 @@ def print_report(config: ReadsBenchConfig, results: dict[str, Any], console: Con
                       f" ({d['without_bookmarks']['expired']} expired)\nreduction: "
                       + ("all events avoided" if d["reduction"] is None else f"{d['reduction']:,.1f}x"))
     console.print(table)
-    for name, target in targets(results).items():
+    print_targets(targets(results), console)
+
+
+def print_targets(found: dict[str, dict[str, Any]], console: Console) -> None:
+    """One line per target: its name, limit, and met or MISSED."""
+    for name, target in found.items():
         console.print(f"target {name} ({target['limit']}): {'met' if target['met'] else 'MISSED'}")
 
 

@@ -28,9 +28,9 @@ import contextlib
 import random
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from myriad.api.meta import rfc3339_micro
 from myriad.client.errors import ClientError, Conflict, NotFound
 from myriad.client.rest import Client
 from myriad.client.types import LEASES
@@ -55,11 +55,6 @@ class LeaderElectionConfig:
             raise ValueError("need lease_duration > renew_deadline > 1.2 x retry_period > 0 (client-go's rule)")
         if not self.identity:
             raise ValueError("a leader election identity must not be empty")
-
-
-def micro_time(seconds: float) -> str:
-    """A MicroTime as the API writes it: ``2006-01-02T15:04:05.000000Z``."""
-    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 class LeaderElector:
@@ -188,8 +183,8 @@ class LeaderElector:
             if spec.get("holderIdentity") != self.config.identity:
                 return
             now = self.config.clock.now()
-            released = {"holderIdentity": "", "leaseDurationSeconds": 1, "acquireTime": micro_time(now),
-                        "renewTime": micro_time(now), "leaseTransitions": int(spec.get("leaseTransitions") or 0)}
+            released = {"holderIdentity": "", "leaseDurationSeconds": 1, "acquireTime": rfc3339_micro(now),
+                        "renewTime": rfc3339_micro(now), "leaseTransitions": int(spec.get("leaseTransitions") or 0)}
             try:
                 await self._client.update(LEASES, {**lease, "spec": released}, namespace=self.config.namespace)
                 return
@@ -198,10 +193,13 @@ class LeaderElector:
 
     def _record(self, now: float, *, acquire: float | None, transitions: int,
                 keep: dict[str, Any] | None = None) -> dict[str, Any]:
-        acquired = micro_time(acquire) if acquire is not None else (keep or {}).get("acquireTime", micro_time(now))
+        if acquire is not None:
+            acquired = rfc3339_micro(acquire)
+        else:
+            acquired = (keep or {}).get("acquireTime", rfc3339_micro(now))
         return {"holderIdentity": self.config.identity,
                 "leaseDurationSeconds": max(1, round(self.config.lease_duration)),
-                "acquireTime": acquired, "renewTime": micro_time(now), "leaseTransitions": transitions}
+                "acquireTime": acquired, "renewTime": rfc3339_micro(now), "leaseTransitions": transitions}
 
     def _observe(self, lease: dict[str, Any]) -> None:
         spec = lease.get("spec") or {}

@@ -24,9 +24,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
+from myriad.api.meta import rfc3339_micro
 from myriad.client.errors import ClientError, NotFound, TooManyRequests
 from myriad.client.events.series import FINISH, HEARTBEAT, Event, SeriesCache, Write
-from myriad.client.leaderelection import micro_time
 from myriad.client.rest import Client
 from myriad.client.tasks import cancel_and_wait
 from myriad.client.types import EVENTS
@@ -106,7 +106,7 @@ class EventRecorder:
             "apiVersion": "events.k8s.io/v1", "kind": "Event",
             "metadata": {"name": f"{reference.get('name', 'event')}.{self._last_nanos:x}",
                          "namespace": reference.get("namespace") or "default"},
-            "eventTime": micro_time(now), "reportingController": self.options.controller,
+            "eventTime": rfc3339_micro(now), "reportingController": self.options.controller,
             "reportingInstance": self.options.instance, "action": action, "reason": reason,
             "regarding": reference, "note": note[:1024], "type": type,
         }

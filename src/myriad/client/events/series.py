@@ -23,7 +23,7 @@ from typing import Any, Literal
 
 import orjson
 
-from myriad.client.leaderelection import micro_time
+from myriad.api.meta import rfc3339_micro
 from myriad.clock import Clock
 
 Event = dict[str, Any]
@@ -64,9 +64,9 @@ class SeriesCache:
         series = cached.get("series")
         if series is not None:
             series["count"] += 1
-            series["lastObservedTime"] = micro_time(now)
+            series["lastObservedTime"] = rfc3339_micro(now)
             return None
-        cached["series"] = {"count": 2, "lastObservedTime": micro_time(now)}
+        cached["series"] = {"count": 2, "lastObservedTime": rfc3339_micro(now)}
         return Write("patch", copy.deepcopy(cached))
 
     def heartbeats(self) -> list[Write]:
