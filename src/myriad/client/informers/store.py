@@ -80,9 +80,6 @@ class Indexer:
         keys = self._indices[name].get(value, ())
         return [self._objects[key] for key in keys]
 
-    def index_values(self, name: str) -> list[str]:
-        return list(self._indices[name])
-
     def put(self, obj: Obj) -> Obj | None:
         """Adds or replaces ``obj``; returns the object it replaced."""
         key = object_key(obj)

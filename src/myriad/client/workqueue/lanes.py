@@ -89,9 +89,6 @@ class PriorityLanes:
         del self._where[key]
         return key
 
-    def level_of(self, key: Hashable) -> int | None:
-        return self._where.get(key)
-
     def __len__(self) -> int:
         return len(self._where)
 
