@@ -187,7 +187,7 @@ _READS_HELP = {
     "lists": "(a) lists timed on each path", "nodes": "(b, c) node watchers and leases",
     "pods_per_node": "(b) pods per node", "unfiltered": "(b) unfiltered pod watchers",
     "update_rate": "(b-d) pod updates per second", "lease_rate": "(c) lease PUTs per second",
-    "flooders": "(c) connections flooding low-priority lists", "duration": "(b, c) seconds of load",
+    "flooders": "(c) connections flooding low-priority lists (0: none)", "duration": "(b, c) seconds of load",
     "restart_watchers": "(d) watchers restarted", "quiet_objects": "(d) ConfigMaps in the quiet namespace",
     "window": "(b-d) the server's watch cache window, seconds", "json_path": "results file",
     "data_dir": "parent of the servers' temp data dirs (default: system temp)",

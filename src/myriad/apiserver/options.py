@@ -37,7 +37,8 @@ class ServerOptions:
     #: hundreds of short-lived objects that reference counting frees; collecting generation 0
     #: every 700 allocations (CPython's default) cost about a tenth of a pod create's CPU.
     gc_thresholds: tuple[int, int, int] = (20_000, 20, 100)
-    #: How often the process freezes the collector's view of long-lived objects (:mod:`myriad.gcfreeze`).
+    #: The longest the process goes between freezes of the collector's view of long-lived
+    #: objects (:mod:`myriad.gcfreeze`; a burst of allocation freezes sooner).
     gc_freeze_interval: float = gcfreeze.DEFAULT_INTERVAL
 
     @property

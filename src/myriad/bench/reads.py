@@ -71,10 +71,11 @@ class ReadsBenchConfig:
         unknown = set(self.scenarios) - set(SCENARIOS)
         if unknown or not self.scenarios:
             raise ValueError(f"--scenarios takes a comma-separated subset of {','.join(SCENARIOS)}")
-        for name in ("configmaps", "lists", "nodes", "pods_per_node", "restart_watchers", "quiet_objects",
-                     "flooders"):
+        for name in ("configmaps", "lists", "nodes", "pods_per_node", "restart_watchers", "quiet_objects"):
             if getattr(self, name) < 1:
                 raise ValueError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.flooders < 0:
+            raise ValueError("--flooders must be at least 0")
         if self.update_rate <= 0 or self.lease_rate <= 0 or self.duration <= 0 or self.window <= 0:
             raise ValueError("rates, --duration and --window must be positive")
         check_server_cpu(self.server_cpu)
@@ -195,11 +196,13 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
                 jobs.append(load.open_loop(connections[32:], rate=config.lease_rate, duration=config.duration,
                                            build=load.lease_renewal_builder(config.nodes), figures=leases,
                                            user_agent=load.KUBELET))
+            if scenario == "c" and config.flooders:
                 flood = readflood.start(readflood.FloodPlan(
                     host=plan.host, port=plan.port, path=b"/api/v1/pods", connections=config.flooders,
                     headers={"X-Myriad-Priority-Level": "workload-low"}, cpus=plan.cpus))
             console.print(f"  ({scenario}) {config.update_rate:g} pod updates/s for {config.duration:g} s"
-                          + (f", {config.lease_rate:g} lease PUTs/s and a low-priority list flood" if flood else ""))
+                          + (f", {config.lease_rate:g} lease PUTs/s" if scenario == "c" else "")
+                          + (" and a low-priority list flood" if flood else ""))
             await asyncio.gather(*jobs)
             flood_statuses = {}
             if flood is not None:

@@ -98,3 +98,20 @@ async def test_a_watcher_that_falls_behind_its_buffer_catches_up_from_disk_witho
         assert [e.prev_kv.value for e in events] == [b"%d" % i for i in range(59)]
     finally:
         await store.close()
+
+
+async def test_a_writer_with_time_to_spare_commits_each_write_without_lingering(tmp_path):
+    # A linger of a second would show in every put if the writer waited for company; writes a
+    # few milliseconds apart keep the writer mostly idle, so it must not.
+    store = await open_store(EmbeddedOptions(data_dir=tmp_path / "data", **FAST, commit_linger=1.0))
+    try:
+        latencies = []
+        for i in range(20):
+            await asyncio.sleep(0.01)
+            t0 = time.perf_counter()
+            await store.put(b"/l/%02d" % i, b"v")
+            latencies.append(time.perf_counter() - t0)
+        latencies.sort()
+        assert latencies[len(latencies) // 2] < 0.25, latencies  # the median: a disk stall may hit one
+    finally:
+        await store.close()

@@ -14,10 +14,12 @@ class EmbeddedOptions:
     clock: Clock = field(default_factory=SystemClock)
     #: Most transactions applied in one group commit (one fsync).
     max_batch: int = 4096
-    #: When writes keep arriving while the writer commits, it waits up to this long for
-    #: ``commit_batch_target`` of them before the next commit (never when the store is quiet).
+    #: When writes keep arriving while the writer commits, and its turns have lately taken at
+    #: least ``linger_when_busy`` of its time, it waits up to ``commit_linger`` for
+    #: ``commit_batch_target`` writes before the next commit (never when it has time to spare).
     commit_linger: float = 0.002
     commit_batch_target: int = 64
+    linger_when_busy: float = 0.5
     #: Automatic compaction keeps about this many seconds of history; 0 turns it off.
     compaction_retention: float = 300.0
     #: How often the automatic compactor samples the revision and compacts.

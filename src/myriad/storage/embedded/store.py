@@ -173,8 +173,8 @@ class EmbeddedStore(KVOps):
             values.put(key, revision, value)
         self.published_revision = commit.revision
         self.compacted = commit.compacted
-        if commit.events:
-            self.hub.publish(commit.events, prev_complete=commit.prev_complete)
+        # Callers first, watchers second: the loop runs what these schedule in this order, so
+        # the writers' answers (a lease renewal's, say) do not queue behind the watch fan-out.
         for future, value, error in commit.outcomes:
             if future.done():
                 continue
@@ -182,6 +182,8 @@ class EmbeddedStore(KVOps):
                 future.set_exception(error)
             else:
                 future.set_result(value)
+        if commit.events:
+            self.hub.publish(commit.events, prev_complete=commit.prev_complete)
 
     async def _submit(self, kind: str, *args):
         """Queues a write for the writer. Writes submitted in one loop iteration are handed over

@@ -37,6 +37,7 @@ from typing import Any
 
 from myriad.clock import Clock
 from myriad.storage.embedded.apply import BatchApplier
+from myriad.storage.embedded.busy import BusyMeter
 from myriad.storage.embedded.cleaning import Cleaner
 from myriad.storage.embedded.keyindex import KeyIndex
 from myriad.storage.embedded.leases import LeaseTable
@@ -115,7 +116,8 @@ class Writer:
         self._compact_rev = meta["compact_rev"]
         self._cleaner = cleaner
         self._last_write = float("-inf")
-        self._turn_ended = float("-inf")
+        #: Turns that carried writes (commit and fsync included), as a share of the writer's time.
+        self._busy = BusyMeter()
         cleaner.compacted(self._compact_rev)
         self._options = options
         self._clock: Clock = options.clock
@@ -157,9 +159,10 @@ class Writer:
                 batch = self._take()
                 if batch is None:
                     return
+                started = time.monotonic()
                 self._turn(batch)
                 if batch:
-                    self._turn_ended = time.monotonic()
+                    self._busy.record(started, time.monotonic())
                 try:
                     self._maintain()
                 except sqlite3.OperationalError as e:  # busy or interrupted upkeep: retried next turn
@@ -176,7 +179,7 @@ class Writer:
         while True:
             busy = self._vacuum_pending or self._cleaner.pending(idle=self._idle())
             with self._cond:
-                if self._queue and self._back_to_back():
+                if self._queue and self._saturated():
                     self._linger()
                 if self._queue or (busy and not self._closing):
                     n = min(len(self._queue), self._options.max_batch)
@@ -185,15 +188,21 @@ class Writer:
                     return None
                 self._cond.wait(timeout=IDLE_AFTER_SECONDS)
 
-    def _back_to_back(self) -> bool:
-        """Whether writes queued up while the previous turn ran: the store is busy."""
-        return time.monotonic() - self._turn_ended < self._options.commit_linger
+    def _saturated(self) -> bool:
+        """Whether the writer is what writes wait for: turns follow each other back to back and
+        took at least ``linger_when_busy`` of its time lately. Only then does a larger batch
+        (fewer BEGIN/COMMITs and fsyncs for the same writes) buy it time; otherwise lingering
+        would only add its wait to every write."""
+        opts = self._options
+        busy = self._busy
+        return busy.share >= opts.linger_when_busy and time.monotonic() - busy.ended < opts.commit_linger
 
     def _linger(self) -> None:
         """Holding ``self._cond``: waits up to ``commit_linger`` for the queue to reach
-        ``commit_batch_target``, so a busy store commits (and fsyncs) fewer, larger batches.
+        ``commit_batch_target``, so a saturated store commits (and fsyncs) fewer, larger batches.
         Measured: at 5,000 puts/s the writer had been committing 7–20 writes a turn, 700 turns a
-        second, and spent half its time beginning and committing them."""
+        second, and spent half its time beginning and committing them. At 1,500 writes/s it was
+        busy ~10% of the time and lingering only delayed each write by up to 2 ms."""
         opts = self._options
         deadline = time.monotonic() + opts.commit_linger
         while len(self._queue) < opts.commit_batch_target and not self._closing:
