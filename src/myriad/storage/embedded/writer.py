@@ -5,11 +5,12 @@ Concurrency rules:
 * One thread owns the writer connection, the writer's key index (a :class:`KeyIndex` of key →
   :data:`Meta`, the authority for compare-and-swap), the :class:`LeaseTable` and the revision.
 * Requests arrive through :meth:`Writer.submit` from the event loop. Each turn the thread takes
-  everything queued (up to ``max_batch``), applies it, inserts the rows, runs one bounded
-  cleaning step (:mod:`.cleaning`), and commits once: concurrent writers share one fsync (group commit).
+  everything queued (up to ``max_batch``; while it is saturated it first lingers for more),
+  applies it, inserts the rows, runs one bounded cleaning step (:mod:`.cleaning`), and commits
+  once: concurrent writers share one fsync (group commit).
 * Only after the commit is durable does it hand the outcome to the event loop, with one
-  ``call_soon_threadsafe`` per batch; the loop then publishes index changes and events and
-  resolves the callers' futures. An acknowledged write is therefore always on disk.
+  ``call_soon_threadsafe`` per batch; the loop then publishes index changes, resolves the
+  callers' futures and publishes the events. An acknowledged write is therefore always on disk.
 * The WAL is kept bounded by the writer alone: between commits, once ``checkpoint_after_bytes``
   were written since its last checkpoint, it runs a PASSIVE checkpoint. No write can slip in
   meanwhile, so it copies everything (unless a reader's snapshot still needs frames), and the next
