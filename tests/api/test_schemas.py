@@ -1,4 +1,5 @@
-"""Pruning of fields the built-in schemas do not declare (what fieldValidation reports)."""
+"""Decoding against the built-in schemas: fields they do not declare are pruned (what
+fieldValidation reports) and values of the wrong type refused as Go refuses them."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import copy
 
 import pytest
 
-from myriad.api.schemas import prune_unknown
+from myriad.api.schemas import FieldTypeError, prune_unknown
 
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}},
        "spec": {"containers": [{"name": "c", "image": "i", "env": [{"name": "X", "value": "1"}],
@@ -44,3 +45,53 @@ def test_kinds_without_a_schema_are_left_alone() -> None:
     obj = {"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"whatever": 1}}
     assert prune_unknown(obj, "example.com/v1", "Widget") == []
     assert obj["spec"] == {"whatever": 1}
+
+
+@pytest.mark.parametrize(("api_version", "kind", "body", "message"), [
+    ("coordination.k8s.io/v1", "Lease", {"spec": {"leaseDurationSeconds": "40"}},
+     "json: cannot unmarshal string into Go struct field LeaseSpec.spec.leaseDurationSeconds of type int32"),
+    ("coordination.k8s.io/v1", "Lease", {"spec": {"leaseDurationSeconds": 2**31}},
+     "json: cannot unmarshal number 2147483648 into Go struct field LeaseSpec.spec.leaseDurationSeconds of type "
+     "int32"),
+    ("coordination.k8s.io/v1", "Lease", {"spec": {"leaseTransitions": 1.5}},
+     "json: cannot unmarshal number 1.5 into Go struct field LeaseSpec.spec.leaseTransitions of type int32"),
+    ("coordination.k8s.io/v1", "Lease", {"spec": {"renewTime": "garbage"}},
+     'parsing time "garbage" as "2006-01-02T15:04:05Z07:00": cannot parse "garbage" as "2006"'),
+    ("v1", "ConfigMap", {"data": {"a": 1}},
+     "json: cannot unmarshal number into Go struct field ConfigMap.data of type string"),
+    ("v1", "ConfigMap", {"data": ["a"]},
+     "json: cannot unmarshal array into Go struct field ConfigMap.data of type map[string]string"),
+    ("v1", "Secret", {"data": {"a": "!!"}}, "illegal base64 data at input byte 0"),
+    ("v1", "Pod", {"spec": "x"}, "json: cannot unmarshal string into Go struct field Pod.spec of type v1.PodSpec"),
+    ("v1", "Pod", {"spec": {"containers": [{"name": 1}]}},
+     "json: cannot unmarshal number into Go struct field Container.spec.containers.name of type string"),
+    ("v1", "Pod", {"metadata": {"labels": {"a": True}}},
+     "json: cannot unmarshal bool into Go struct field ObjectMeta.metadata.labels of type string"),
+    ("v1", "Pod", {"metadata": {"creationTimestamp": "2026-12-01 10:00:00"}},
+     'parsing time "2026-12-01 10:00:00" as "2006-01-02T15:04:05Z07:00": cannot parse "2026-12-01 10:00:00" as '
+     '"2006"'),
+    ("v1", "Service", {"spec": {"ports": [{"port": 80, "targetPort": False}]}},
+     "json: cannot unmarshal bool into Go struct field ServicePort.spec.ports.targetPort of type intstr.IntOrString"),
+])
+def test_values_go_cannot_decode_raise_gos_message(api_version: str, kind: str, body: dict, message: str) -> None:
+    with pytest.raises(FieldTypeError) as refused:
+        prune_unknown(body, api_version, kind)
+    assert str(refused.value) == message
+
+
+@pytest.mark.parametrize(("api_version", "kind", "body"), [
+    ("coordination.k8s.io/v1", "Lease", {"spec": {"leaseDurationSeconds": 40, "leaseTransitions": 0,
+                                                  "renewTime": "2026-12-01T22:26:58.123456Z",
+                                                  "acquireTime": "2026-12-01T22:26:58.123456789+05:30"}}),
+    ("v1", "Pod", {"metadata": {"creationTimestamp": None, "labels": None, "deletionTimestamp": "2026-12-01T10:00:00Z"},
+                   "spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}],
+                                            "resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}],
+                            "activeDeadlineSeconds": None}}),
+    ("v1", "Service", {"spec": {"ports": [{"port": 80, "targetPort": "http"}, {"port": 81, "targetPort": 8081}]}}),
+    ("v1", "Secret", {"data": {"a": "aGVsbG8="}, "stringData": {"b": "plain"}}),
+    ("v1", "Node", {"status": {"capacity": {"cpu": "4"}, "conditions": [{"type": "Ready", "status": "True"}]}}),
+])
+def test_values_of_the_declared_types_and_nulls_pass(api_version: str, kind: str, body: dict) -> None:
+    expected = copy.deepcopy(body)
+    assert prune_unknown(body, api_version, kind) == []
+    assert body == expected

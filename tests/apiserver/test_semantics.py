@@ -285,10 +285,67 @@ def test_a_new_deployment_answers_with_an_empty_status(apiserver: RunningServer)
     assert code == 201 and created["status"] == {}
 
 
-@pytest.mark.parametrize("value", [{"b": 1}, ["l"], 7, None])
-def test_label_values_that_are_not_strings_get_422_even_for_a_key_seen_before(apiserver: RunningServer,
-                                                                            value: Any) -> None:
+@pytest.mark.parametrize(("value", "json_type"), [({"b": 1}, "object"), (["l"], "array"), (7, "number")])
+def test_label_values_that_are_not_strings_are_refused_as_go_refuses_to_decode_them(
+        apiserver: RunningServer, value: Any, json_type: str) -> None:
     assert apiserver.send("POST", CMS, configmap("labelled-ok", labels={"seen": "v"}))[0] in (201, 409)
     code, status = apiserver.send("POST", CMS, configmap("labelled-bad", labels={"seen": value}))
+    assert (code, status["reason"]) == (400, "BadRequest"), status
+    assert status["message"].endswith(f"json: cannot unmarshal {json_type} into Go struct field "
+                                      "ObjectMeta.metadata.labels of type string")
+
+
+def test_a_null_label_value_gets_422_even_for_a_key_seen_before(apiserver: RunningServer) -> None:
+    assert apiserver.send("POST", CMS, configmap("labelled-ok", labels={"seen": "v"}))[0] in (201, 409)
+    code, status = apiserver.send("POST", CMS, configmap("labelled-null", labels={"seen": None}))
     assert code == 422, status
     assert status["details"]["causes"][0]["field"] == "metadata.labels[seen]"
+
+
+LEASES = "/apis/coordination.k8s.io/v1/namespaces/default/leases"
+
+
+def lease(name: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": name}, "spec": spec}
+
+
+@pytest.mark.parametrize(("method", "path", "body", "message"), [
+    ("POST", LEASES, lease("garbage-time", renewTime="garbage"),
+     'Lease in version "v1" cannot be handled as a Lease: parsing time "garbage" as "2006-01-02T15:04:05Z07:00": '
+     'cannot parse "garbage" as "2006"'),
+    ("PUT", LEASES + "/string-duration", lease("string-duration", leaseDurationSeconds="40"),
+     'Lease in version "v1" cannot be handled as a Lease: json: cannot unmarshal string into Go struct field '
+     'LeaseSpec.spec.leaseDurationSeconds of type int32'),
+    ("POST", CMS, {**configmap("number-value"), "data": {"a": 1}},
+     'ConfigMap in version "v1" cannot be handled as a ConfigMap: json: cannot unmarshal number into Go struct '
+     'field ConfigMap.data of type string'),
+])
+def test_a_body_of_the_wrong_types_is_refused_with_400_and_nothing_stored(apiserver: RunningServer, method: str,
+                                                                          path: str, body: dict, message: str) -> None:
+    code, status = apiserver.send(method, path, body)
+    assert (code, status["reason"], status["message"]) == (400, "BadRequest", message)
+    collection = path.rsplit("/", 1)[0] if method == "PUT" else path
+    assert apiserver.get(f"{collection}/{body['metadata']['name']}")[0] == 404
+
+
+def test_a_patch_that_leaves_a_value_of_the_wrong_type_is_invalid(apiserver: RunningServer) -> None:
+    assert apiserver.send("POST", CMS, configmap("patched-type"))[0] == 201
+    code, status = apiserver.send("PATCH", CMS + "/patched-type", {"data": {"a": 2}})
+    assert (code, status["reason"]) == (422, "Invalid")
+    assert status["details"]["causes"][0]["field"] == "patch"
+    assert status["message"].endswith("json: cannot unmarshal number into Go struct field ConfigMap.data of type "
+                                      "string")
+    assert json.loads(apiserver.get(CMS + "/patched-type")[1])["data"] == {"a": "1"}
+
+
+def test_lease_specs_are_validated_as_upstream_validates_them(apiserver: RunningServer) -> None:
+    code, status = apiserver.send("POST", LEASES, lease("bad-spec", leaseDurationSeconds=0, leaseTransitions=-1,
+                                                         preferredHolder="me"))
+    assert (code, status["reason"]) == (422, "Invalid")
+    assert [(c["field"], c["message"]) for c in status["details"]["causes"]] == [
+        ("spec.leaseDurationSeconds", "Invalid value: 0: must be greater than 0"),
+        ("spec.leaseTransitions", "Invalid value: -1: must be greater than or equal to 0"),
+        ("spec.preferredHolder", "Forbidden: may only be specified if `strategy` is defined")]
+    code, stored = apiserver.send("POST", LEASES, lease("good-spec", holderIdentity="me", leaseDurationSeconds=40,
+                                                        renewTime="2026-12-01T10:00:00.000000Z"))
+    assert code == 201 and stored["spec"]["leaseDurationSeconds"] == 40

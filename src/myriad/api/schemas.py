@@ -1,15 +1,22 @@
 """The built-in types' schemas, from the JSON schemas bundled in ``kubernetes-validate``
 (Kubernetes 1.37, strict variant): definitions by name, kinds by (apiVersion, kind), and the
-walk that finds and drops fields a schema does not declare (what Go's decoder drops, and what
-``fieldValidation=Strict`` refuses).
+walk that decodes a body as Go's typed decoder would: it finds and drops fields a schema does not
+declare (what Go's decoder drops, and what ``fieldValidation=Strict`` refuses) and raises
+:class:`FieldTypeError` for a value of the wrong JSON type (a string where an int32 belongs), an
+integer out of its format's range, a time that is not RFC 3339 or bytes that are not base64: Go
+fails to decode those, so upstream answers 400 and stores nothing. ``null`` is accepted anywhere
+(Go leaves the zero value).
 
 Loaded once per process, lazily; the file is about 2 MB of JSON.
 """
 
 from __future__ import annotations
 
+import binascii
 import functools
+import re
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -52,21 +59,35 @@ def resolve(schema: dict[str, Any]) -> dict[str, Any]:
             return schema
 
 
+class FieldTypeError(ValueError):
+    """A value Go's decoder would refuse; the message is worded as Go's (``json: cannot
+    unmarshal string into Go struct field LeaseSpec.spec.leaseDurationSeconds of type int32``)."""
+
+
 def prune_unknown(obj: Any, api_version: str, kind: str) -> list[str]:
     """Removes, in place, every field the kind's schema does not declare and returns their paths
-    (``spec.foo``, ``spec.containers[0].bar``). Kinds without a schema are left alone."""
+    (``spec.foo``, ``spec.containers[0].bar``). Raises :class:`FieldTypeError` at the first value
+    of the wrong type. Kinds without a schema are left alone."""
     name = kinds().get((api_version, kind))
     if name is None:
         return []
     unknown: list[str] = []
-    _walk(obj, _compiled(name), [], unknown)
+    _walk(obj, _compiled(name), [], unknown, _short(name))
     return unknown
+
+
+#: JSON types as Go's decoder names them in its errors.
+_JSON_NAMES = {str: "string", int: "number", float: "number", bool: "bool", list: "array", dict: "object"}
+_RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
+_GO_LAYOUT = "2006-01-02T15:04:05Z07:00"
+_RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))")
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 
 @dataclass(slots=True)
 class _Node:
-    """A schema reduced to what pruning needs; ``leaf`` nodes (scalars, free-form values) are
-    never walked into."""
+    """A schema reduced to what the walk needs; ``leaf`` nodes (scalars, free-form values) are
+    never walked into, only checked."""
 
     properties: dict[str, _Node] | None = None
     #: ``additionalProperties: false``: undeclared properties are unknown fields.
@@ -75,6 +96,14 @@ class _Node:
     values: _Node | None = None
     items: _Node | None = None
     leaf: bool = True
+    #: The Python types a value may have (besides None); None: any.
+    accepts: tuple[type, ...] | None = None
+    #: A further check of the value: "int32", "int64", "date-time" or "byte".
+    format: str = ""
+    #: The Go type, for messages (``int32``, ``v1.PodSpec``, ``[]v1.Container``).
+    go_type: str = ""
+    #: For a struct: its Go name (``PodSpec``), which prefixes the path of a bad field in it.
+    struct: str = ""
 
 
 @functools.cache
@@ -82,8 +111,25 @@ def _compiled(name: str) -> _Node:
     return _compile(definitions()[name], {})
 
 
+def _short(ref: str) -> str:
+    return ref_name(ref).rsplit(".", 1)[-1]
+
+
+def _go_name(ref: str) -> str:
+    """``io.k8s.api.core.v1.PodSpec`` → ``v1.PodSpec``, as Go prints a type."""
+    return ".".join(ref_name(ref).rsplit(".", 2)[-2:])
+
+
 def _compile(schema: dict[str, Any], memo: dict[int, _Node]) -> _Node:
-    schema = resolve(schema)
+    ref = ""
+    while True:  # resolve(), remembering the last definition's name
+        if "$ref" in schema:
+            ref = schema["$ref"]
+            schema = definitions()[ref_name(ref)]
+        elif "allOf" in schema and len(schema["allOf"]) == 1:
+            schema = schema["allOf"][0]
+        else:
+            break
     node = memo.get(id(schema))
     if node is not None:
         return node
@@ -94,6 +140,7 @@ def _compile(schema: dict[str, Any], memo: dict[int, _Node]) -> _Node:
     if properties is not None:
         node.leaf = False  # before the children, which may lead back here
         node.closed = extra is False
+        node.struct = _short(ref) if ref else ""
         node.properties = {key: _compile(child, memo) for key, child in properties.items()}
     elif isinstance(extra, dict):
         node.leaf = False
@@ -101,36 +148,150 @@ def _compile(schema: dict[str, Any], memo: dict[int, _Node]) -> _Node:
     if isinstance(items, dict):
         node.leaf = False
         node.items = _compile(items, memo)
+    _type(node, schema, ref)
     return node
 
 
-def _walk(value: Any, node: _Node, path: list[str], unknown: list[str]) -> None:
+def _type(node: _Node, schema: dict[str, Any], ref: str) -> None:
+    """Fills in what values ``node`` accepts, from the schema's ``type``/``format`` (or a
+    ``oneOf`` of plain types: IntOrString, Quantity)."""
+    types: set[str] = set()
+    for option in schema.get("oneOf") or [schema]:
+        declared = option.get("type")
+        types.update([declared] if isinstance(declared, str) else declared or ())
+    types.discard("null")
+    if not types:
+        return
+    accepts: list[type] = []
+    for name in types:
+        accepts += {"string": [str], "integer": [int], "number": [int, float], "boolean": [bool],
+                    "object": [dict], "array": [list]}.get(name, [])
+    node.accepts = tuple(accepts)
+    node.format = schema.get("format", "") if len(types) == 1 else ""
+    if node.format not in ("int32", "int64", "date-time", "byte"):
+        node.format = ""
+    if ref and ("object" in types or len(types) > 1):
+        node.go_type = _go_name(ref)
+    elif "integer" in types:
+        node.go_type = node.format or "int"
+    elif "number" in types:
+        node.go_type = "float64"
+    elif "boolean" in types:
+        node.go_type = "bool"
+    elif "string" in types:
+        node.go_type = "[]uint8" if node.format == "byte" else "string"
+    elif "array" in types:
+        node.go_type = "[]" + (node.items.go_type if node.items is not None and node.items.go_type else "interface {}")
+    else:
+        node.go_type = "map[string]" + (node.values.go_type if node.values is not None and node.values.go_type
+                                        else "interface {}")
+
+
+def _check(value: Any, node: _Node, path: list[str], struct: str) -> None:
+    """Raises FieldTypeError unless ``value`` (not None) is what ``node`` accepts."""
+    accepts = node.accepts
+    if accepts is not None and type(value) not in accepts:
+        fraction = f" {value}" if type(value) is float and int in accepts else ""
+        raise FieldTypeError(f"json: cannot unmarshal {_JSON_NAMES.get(type(value), 'value')}{fraction} into Go "
+                             f"struct field {_field(struct, path)} of type {node.go_type}")
+    fmt = node.format
+    if not fmt:
+        return
+    if fmt in _RANGES:
+        low, high = _RANGES[fmt]
+        if not low <= value <= high:
+            raise FieldTypeError(f"json: cannot unmarshal number {value} into Go struct field "
+                                 f"{_field(struct, path)} of type {fmt}")
+    elif fmt == "date-time":
+        if not _is_rfc3339(value):
+            raise FieldTypeError(f'parsing time "{value}" as "{_GO_LAYOUT}": cannot parse "{value}" as "2006"')
+    elif fmt == "byte":
+        error = _base64_error(value)
+        if error is not None:
+            raise FieldTypeError(error)
+
+
+def _is_rfc3339(text: str) -> bool:
+    """Whether Go's time.Parse(time.RFC3339, text) succeeds: a date, ``T``, a time with an
+    optional fraction of any length, and ``Z`` or a ``±hh:mm`` offset, each in range."""
+    match = _RFC3339.fullmatch(text)
+    if match is None:
+        return False
+    year, month, day, hour, minute, second, offset_hour, offset_minute = (int(g or 0) for g in match.groups())
+    try:
+        datetime(year, month, day, hour, minute, second)
+    except ValueError:
+        return False
+    return offset_hour < 24 and offset_minute < 60
+
+
+def _base64_error(text: str) -> str | None:
+    """Go's error for ``text`` as standard base64 (``illegal base64 data at input byte 3``), or None."""
+    try:
+        binascii.a2b_base64(text, strict_mode=True)
+    except (binascii.Error, ValueError):
+        bad = next((i for i, c in enumerate(text) if c not in _BASE64), None)
+        return f"illegal base64 data at input byte {bad if bad is not None else max(0, len(text) - 1)}"
+    return None
+
+
+def _field(struct: str, path: list[str]) -> str:
+    """Go's ``Struct.dotted.path``: field names only, without list indices or map keys."""
+    return ".".join([struct, *(part[1:] for part in path if part[0] == ".")]) if struct else \
+        ".".join(part[1:] for part in path if part[0] == ".")
+
+
+def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: str) -> None:
     """``path`` holds the parts leading to ``value`` (``.key``, ``[i]``, ``[key]``); it is joined
-    into a string only for an unknown field."""
+    into a string only for an unknown field or a bad value. ``struct`` is the Go struct the value
+    is a field of. ``value`` is not None."""
+    if node.accepts is not None and type(value) not in node.accepts:
+        _check(value, node, path, struct)
     if type(value) is dict:
         properties = node.properties
         if properties is not None:
+            inner = node.struct or struct
             undeclared = None
             for key, item in value.items():
                 child = properties.get(key)
                 if child is None:
                     if node.closed:
                         undeclared = [key] if undeclared is None else [*undeclared, key]
+                elif item is None:
+                    continue
                 elif not child.leaf:
                     path.append("." + key)
-                    _walk(item, child, path, unknown)
+                    _walk(item, child, path, unknown, inner)
+                    path.pop()
+                elif child.accepts is not None and (child.format or type(item) not in child.accepts):
+                    path.append("." + key)
+                    _check(item, child, path, inner)
                     path.pop()
             if undeclared:
                 for key in undeclared:
                     unknown.append(("".join(path) + "." + key).removeprefix("."))
                     del value[key]
         elif node.values is not None:
+            values = node.values
             for key, item in value.items():
+                if item is None:
+                    continue
                 path.append(f"[{key}]")
-                _walk(item, node.values, path, unknown)
+                if values.leaf:
+                    if values.accepts is not None and (values.format or type(item) not in values.accepts):
+                        _check(item, values, path, struct)
+                else:
+                    _walk(item, values, path, unknown, struct)
                 path.pop()
     elif type(value) is list and node.items is not None:
+        items = node.items
         for i, item in enumerate(value):
+            if item is None:
+                continue
             path.append(f"[{i}]")
-            _walk(item, node.items, path, unknown)
+            if items.leaf:
+                if items.accepts is not None and (items.format or type(item) not in items.accepts):
+                    _check(item, items, path, struct)
+            else:
+                _walk(item, items, path, unknown, struct)
             path.pop()

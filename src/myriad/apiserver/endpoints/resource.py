@@ -20,7 +20,7 @@ from myriad.api.errors import (
 )
 from myriad.api.meta import forbidden, invalid, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
-from myriad.api.schemas import prune_unknown
+from myriad.api.schemas import FieldTypeError, prune_unknown
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
 from myriad.api.strictjson import duplicate_fields
 from myriad.apiserver.endpoints import negotiation
@@ -102,7 +102,14 @@ def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: 
     if resource.custom:
         unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
     else:
-        unknown = prune_unknown(obj, resource.api_version, resource.kind)
+        try:
+            unknown = prune_unknown(obj, resource.api_version, resource.kind)
+        except FieldTypeError as e:
+            if patch:
+                raise InvalidError(f' "" is invalid: patch: Invalid value: "{orjson.dumps(obj).decode()}": {e}',
+                                   causes=[invalid("patch", orjson.dumps(obj).decode(), str(e))]) from e
+            raise BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+                                  f"{resource.kind}: {e}") from e
     duplicates = []
     if mode == "Strict" and not patch and negotiation.body_format(request.header("content-type")) == _JSON:
         duplicates = duplicate_fields(request.body)

@@ -9,6 +9,7 @@ from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.crds import CRDStrategy
 from myriad.apiserver.strategies.custom import CustomResourceStrategy
 from myriad.apiserver.strategies.events import EventStrategy
+from myriad.apiserver.strategies.leases import LeaseStrategy
 from myriad.apiserver.strategies.namespaces import NamespaceStrategy
 from myriad.apiserver.strategies.pods import PodStrategy
 from myriad.apiserver.strategies.services import ServiceStrategy
@@ -33,6 +34,7 @@ _BY_RESOURCE: dict[tuple[str, str], type[GenericStrategy]] = {
     ("batch", "jobs"): JobStrategy,
     ("", "events"): EventStrategy,
     ("events.k8s.io", "events"): EventStrategy,
+    ("coordination.k8s.io", "leases"): LeaseStrategy,
 }
 #: Resources whose deletes answer with the deleted object (upstream's ReturnDeletedObject).
 _RETURN_DELETED = {("", "serviceaccounts")}
