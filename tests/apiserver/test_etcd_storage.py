@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import threading
+import time
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
@@ -64,3 +65,50 @@ def test_a_watch_on_etcd_sees_a_concurrent_create(on_etcd: RunningServer) -> Non
     assert on_etcd.send("POST", CMS, {"metadata": {"name": "watched"}})[0] == 201
     thread.join(10)
     assert seen and seen[0]["type"] == "ADDED" and seen[0]["object"]["metadata"]["name"] == "watched"
+
+
+def test_the_watch_cache_relists_after_etcd_comes_back(tmp_path) -> None:
+    # Its own etcd and server: etcd is stopped and restarted on the same data and ports.
+    loop = asyncio.new_event_loop()
+    etcd = LocalEtcd(data_dir=tmp_path / "etcd")
+    loop.run_until_complete(etcd.start())
+    restarted = None
+    try:
+        with running_apiserver(data_dir=tmp_path / "api", cpu=None,
+                               args=("--storage", "etcd", "--etcd-endpoints", etcd.endpoint)) as url:
+            server = RunningServer(url=url, kubeconfig=tmp_path / "api" / "kubeconfig", data_dir=tmp_path / "api")
+            assert server.send("POST", CMS, {"metadata": {"name": "before"}, "data": {"a": "1"}})[0] == 201
+            rv = json.loads(server.get(CMS)[1])["metadata"]["resourceVersion"]
+            ended = threading.Event()
+
+            def watch() -> None:
+                with urllib.request.urlopen(f"{url}{CMS}?watch=1&resourceVersion={rv}&timeoutSeconds=120",
+                                            timeout=130) as response:
+                    for _ in response:
+                        pass
+                ended.set()
+
+            watcher = threading.Thread(target=watch, daemon=True)
+            watcher.start()
+            time.sleep(0.5)
+            loop.run_until_complete(etcd.stop())
+            # The cache's storage watch fails once etcd has not answered for the retry budget
+            # (15 s); the cache stops serving and ends its watchers, who re-watch.
+            assert ended.wait(40)
+            restarted = LocalEtcd(data_dir=tmp_path / "etcd", client_port=etcd.client_port,
+                                  peer_port=etcd.peer_port)
+            loop.run_until_complete(restarted.start())
+            deadline = time.monotonic() + 30
+            while server.send("POST", CMS, {"metadata": {"name": "after"}, "data": {"a": "1"}})[0] != 201:
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+            names: list[str] = []
+            while "after" not in names:  # resourceVersion=0: the cache alone answers, once re-listed
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+                status, body = server.get(f"{CMS}?resourceVersion=0")
+                names = [item["metadata"]["name"] for item in json.loads(body).get("items", [])]
+            assert sorted(names) == ["after", "before"]
+    finally:
+        loop.run_until_complete((restarted or etcd).stop())
+        loop.close()
