@@ -8,6 +8,7 @@ import base64
 import json
 import re
 import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Iterator
@@ -196,3 +197,30 @@ def test_bad_list_parameters_get_400_not_500(server: RunningServer, query: str) 
 def test_a_watch_with_an_absurd_timeout_is_still_served(server: RunningServer) -> None:
     events = watch_lines(server, f"{CMS}?watch=1&resourceVersion=0&timeoutSeconds={'9' * 400}", limit=1)
     assert events and events[0]["type"] == "ADDED"
+
+
+def test_the_metrics_show_each_caches_objects_watchers_events_and_bookmarks(server: RunningServer) -> None:
+    server.send("POST", CMS, configmap("metrics-0"))
+    rv = json.loads(server.get(CMS)[1])["metadata"]["resourceVersion"]
+    dispatched = metric(server, "apiserver_watch_cache_events_dispatched_total", resource="configmaps")
+    bookmarks = metric(server, "apiserver_watch_cache_bookmarks_sent_total", resource="configmaps")
+    watchers = metric(server, "apiserver_registered_watchers", kind="ConfigMap")
+    events: list[dict[str, Any]] = []
+    # Times out in 3 s, so a bookmark is due about 2 s before that.
+    path = f"{CMS}?watch=1&resourceVersion={rv}&allowWatchBookmarks=true&timeoutSeconds=3"
+    watch = threading.Thread(target=lambda: events.extend(watch_lines(server, path, limit=100, timeout=15)))
+    watch.start()
+    deadline = time.monotonic() + 5
+    while metric(server, "apiserver_registered_watchers", kind="ConfigMap") < watchers + 1:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    server.send("POST", CMS, configmap("metrics-1"))
+    # A change the watcher does not see (another namespace) leaves it behind the cache: a
+    # bookmark then has news for it.
+    server.send("POST", "/api/v1/namespaces/default/configmaps", configmap(f"metrics-elsewhere-{time.time_ns()}"))
+    watch.join(15)
+    assert [e["type"] for e in events][:1] == ["ADDED"] and "BOOKMARK" in [e["type"] for e in events]
+    assert metric(server, "apiserver_watch_cache_objects", resource="configmaps") >= 2
+    assert metric(server, "apiserver_watch_cache_events_dispatched_total", resource="configmaps") >= dispatched + 1
+    assert metric(server, "apiserver_watch_cache_bookmarks_sent_total", resource="configmaps") >= bookmarks + 1
+    assert metric(server, "apiserver_registered_watchers", kind="ConfigMap") == watchers
