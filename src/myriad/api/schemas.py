@@ -50,13 +50,20 @@ def ref_name(ref: str) -> str:
 
 def resolve(schema: dict[str, Any]) -> dict[str, Any]:
     """Follows a ``$ref`` (possibly wrapped in ``allOf``) to its definition."""
+    return _resolve(schema)[0]
+
+
+def _resolve(schema: dict[str, Any]) -> tuple[dict[str, Any], str]:
+    """:func:`resolve`, and the ``$ref`` of the last definition it followed ("" if none)."""
+    ref = ""
     while True:
         if "$ref" in schema:
-            schema = definitions()[ref_name(schema["$ref"])]
+            ref = schema["$ref"]
+            schema = definitions()[ref_name(ref)]
         elif "allOf" in schema and len(schema["allOf"]) == 1:
             schema = schema["allOf"][0]
         else:
-            return schema
+            return schema, ref
 
 
 class FieldTypeError(ValueError):
@@ -121,15 +128,7 @@ def _go_name(ref: str) -> str:
 
 
 def _compile(schema: dict[str, Any], memo: dict[int, _Node]) -> _Node:
-    ref = ""
-    while True:  # resolve(), remembering the last definition's name
-        if "$ref" in schema:
-            ref = schema["$ref"]
-            schema = definitions()[ref_name(ref)]
-        elif "allOf" in schema and len(schema["allOf"]) == 1:
-            schema = schema["allOf"][0]
-        else:
-            break
+    schema, ref = _resolve(schema)
     node = memo.get(id(schema))
     if node is not None:
         return node
@@ -237,8 +236,8 @@ def _base64_error(text: str) -> str | None:
 
 def _field(struct: str, path: list[str]) -> str:
     """Go's ``Struct.dotted.path``: field names only, without list indices or map keys."""
-    return ".".join([struct, *(part[1:] for part in path if part[0] == ".")]) if struct else \
-        ".".join(part[1:] for part in path if part[0] == ".")
+    names = [part[1:] for part in path if part[0] == "."]
+    return ".".join([struct, *names] if struct else names)
 
 
 def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: str) -> None:

@@ -15,6 +15,7 @@ from myriad.api.errors import (
     InvalidError,
     MethodNotAllowedError,
     NotFoundError,
+    StatusError,
     UnsupportedMediaTypeError,
     success_status,
 )
@@ -97,7 +98,8 @@ def _field_validation(request: Request) -> str:
 
 def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool) -> tuple[str, ...]:
     """Drops fields the schema does not know; Strict refuses them (and keys given twice in a JSON
-    create or update body), Warn reports them."""
+    create or update body), Warn reports them. A value Go could not decode is refused whatever
+    the mode."""
     mode = _field_validation(request)
     if resource.custom:
         unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
@@ -105,11 +107,7 @@ def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: 
         try:
             unknown = prune_unknown(obj, resource.api_version, resource.kind)
         except FieldTypeError as e:
-            if patch:
-                raise InvalidError(f' "" is invalid: patch: Invalid value: "{orjson.dumps(obj).decode()}": {e}',
-                                   causes=[invalid("patch", orjson.dumps(obj).decode(), str(e))]) from e
-            raise BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
-                                  f"{resource.kind}: {e}") from e
+            raise _undecodable(obj, resource, str(e), patch=patch) from e
     duplicates = []
     if mode == "Strict" and not patch and negotiation.body_format(request.header("content-type")) == _JSON:
         duplicates = duplicate_fields(request.body)
@@ -118,12 +116,19 @@ def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: 
     if mode == "Strict":
         detail = "strict decoding error: " + ", ".join([*(f'duplicate field "{path}"' for path in duplicates),
                                                          *(f'unknown field "{path}"' for path in unknown)])
-        if patch:
-            raise InvalidError(f' "" is invalid: patch: Invalid value: "{orjson.dumps(obj).decode()}": {detail}',
-                               causes=[invalid("patch", orjson.dumps(obj).decode(), detail)])
-        raise BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
-                              f"{resource.kind}: {detail}")
+        raise _undecodable(obj, resource, detail, patch=patch)
     return tuple(f'unknown field "{path}"' for path in unknown)
+
+
+def _undecodable(obj: Obj, resource: ResourceType, detail: str, *, patch: bool) -> StatusError:
+    """What upstream answers when the typed decode of a body fails: 400 for a create or update
+    body; for a patch, 422 on the field ``patch`` carrying the patched object."""
+    if patch:
+        patched = orjson.dumps(obj).decode()
+        return InvalidError(f' "" is invalid: patch: Invalid value: "{patched}": {detail}',
+                            causes=[invalid("patch", patched, detail)])
+    return BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+                           f"{resource.kind}: {detail}")
 
 
 #: Called after a write is stored: ``(verb, resource, object)``; verb is create, update or delete
