@@ -349,3 +349,17 @@ def test_lease_specs_are_validated_as_upstream_validates_them(apiserver: Running
     code, stored = apiserver.send("POST", LEASES, lease("good-spec", holderIdentity="me", leaseDurationSeconds=40,
                                                         renewTime="2026-12-01T10:00:00.000000Z"))
     assert code == 201 and stored["spec"]["leaseDurationSeconds"] == 40
+
+
+def test_a_lease_update_must_name_its_resource_version_and_a_lease_has_no_generation(
+        apiserver: RunningServer) -> None:
+    code, created = apiserver.send("PUT", LEASES + "/conditional", lease("conditional", holderIdentity="a"))
+    assert code == 201 and "generation" not in created["metadata"]  # a PUT may still create
+    code, status = apiserver.send("PUT", LEASES + "/conditional", lease("conditional", holderIdentity="b"))
+    assert (code, status["reason"]) == (422, "Invalid")
+    assert status["details"]["causes"] == [{"reason": "FieldValueInvalid", "field": "metadata.resourceVersion",
+                                            "message": "Invalid value: 0x0: must be specified for an update"}]
+    renewal = lease("conditional", holderIdentity="b")
+    renewal["metadata"]["resourceVersion"] = created["metadata"]["resourceVersion"]
+    code, updated = apiserver.send("PUT", LEASES + "/conditional", renewal)
+    assert code == 200 and updated["spec"]["holderIdentity"] == "b" and "generation" not in updated["metadata"]

@@ -11,8 +11,9 @@ and, for the 10,000 watchers, a process of its own, on the other CPUs. Scenarios
        the nodes for ``duration`` s. Delivery latency (sent-time annotation to arrival), server
        CPU per delivered event, server memory.
 ``c``  Leases under read pressure: (b) again, plus ``lease_rate`` node Lease PUTs a second as a
-       kubelet sends them, while ``flooders`` connections list every pod at workload-low (from a
-       process of their own, so reading the lists does not stall the process timing the leases).
+       kubelet sends them (each conditional on its last resourceVersion), while ``flooders``
+       connections list every pod at workload-low (from a process of their own, so reading the
+       lists does not stall the process timing the leases).
 ``d``  Watch restart cost (KEP-956): ``restart_watchers`` watches on a quiet resource (ConfigMaps
        of one namespace) while pods stay busy; they time out after the server's window has
        moved on and resume, once with bookmarks and once without.
@@ -193,9 +194,10 @@ async def _fanout(config: ReadsBenchConfig, url: str, plan: readwatchers.Watcher
                                    figures=writes)]
             flood = None
             if scenario == "c":
+                renewals = load.LeaseRenewals(await load.lease_versions(connections[0]))
                 jobs.append(load.open_loop(connections[32:], rate=config.lease_rate, duration=config.duration,
-                                           build=load.lease_renewal_builder(config.nodes), figures=leases,
-                                           user_agent=load.KUBELET))
+                                           build=renewals.build, figures=leases, user_agent=load.KUBELET,
+                                           answered=renewals.answered))
             if scenario == "c" and config.flooders:
                 flood = readflood.start(readflood.FloodPlan(
                     host=plan.host, port=plan.port, path=b"/api/v1/pods", connections=config.flooders,

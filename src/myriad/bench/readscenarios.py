@@ -9,6 +9,7 @@ stalled server shows as latency rather than as a lower rate.
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from myriad.bench.readwatchers import SENT
 from myriad.bench.watchclient import WatchStream
 
 LEASES = "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases"
+_RESOURCE_VERSION = re.compile(rb'"resourceVersion":"(\d+)"')
 KUBELET = "kubelet/v1.37.0 (myriad bench)"
 
 
@@ -113,9 +115,11 @@ class OpenLoopFigures:
 
 
 async def open_loop(connections: list[Connection], *, rate: float, duration: float,
-                    build: Callable[[int], Request], figures: OpenLoopFigures, user_agent: str = "") -> None:
+                    build: Callable[[int], Request], figures: OpenLoopFigures, user_agent: str = "",
+                    answered: Callable[[int, int, bytes], None] | None = None) -> None:
     """Issues ``build(n)`` at ``rate`` per second for ``duration`` seconds from a pool of idle
-    connections; latency runs from each request's due time to its answer."""
+    connections; latency runs from each request's due time to its answer. ``answered(n,
+    status, body)`` is told each answer."""
     idle: asyncio.Queue[Connection] = asyncio.Queue()
     for connection in connections:
         idle.put_nowait(connection)
@@ -126,8 +130,10 @@ async def open_loop(connections: list[Connection], *, rate: float, duration: flo
 
     async def one(connection: Connection, index: int, due: float) -> None:
         method, path, body, content_type = build(index)
-        status, _ = await connection.request(method, path, body, content_type=content_type, headers=extra)
+        status, reply = await connection.request(method, path, body, content_type=content_type, headers=extra)
         figures.histogram.record_seconds(time.perf_counter() - due)
+        if answered is not None:
+            answered(index, status, reply)
         if status >= 300:
             figures.errors[status] = figures.errors.get(status, 0) + 1
         idle.put_nowait(connection)
@@ -163,18 +169,37 @@ def pod_update_builder(namespace: str, pods: int, *, keys: list[int] | None = No
     return build
 
 
-def lease_renewal_builder(nodes: int) -> Callable[[int], Request]:
-    """PUTs of each node's Lease in turn with a new renewTime; unconditional, as the
-    resourceVersion is left out."""
+class LeaseRenewals:
+    """PUTs of each node's Lease in turn with a new renewTime, each conditional on the
+    resourceVersion its last answer carried, as a kubelet renews its Lease (upstream refuses a
+    Lease update without one). :meth:`build` and :meth:`answered` go to :func:`open_loop`."""
 
-    def build(index: int) -> Request:
-        node = f"node-{index % nodes}"
+    def __init__(self, versions: dict[str, str]) -> None:
+        """``versions``: each node's Lease resourceVersion (node name → version), as listed."""
+        self._nodes = sorted(versions)
+        self._versions = versions
+
+    def build(self, index: int) -> Request:
+        node = self._nodes[index % len(self._nodes)]
         now = time.strftime("%Y-%m-%dT%H:%M:%S.000000Z", time.gmtime())
-        body = orjson.dumps({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease", "metadata": {"name": node},
+        body = orjson.dumps({"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+                             "metadata": {"name": node, "resourceVersion": self._versions[node]},
                              "spec": {"holderIdentity": node, "leaseDurationSeconds": 40, "renewTime": now}})
         return b"PUT", f"{LEASES}/{node}".encode(), body, b"application/json"
 
-    return build
+    def answered(self, index: int, status: int, body: bytes) -> None:
+        if status == 200:
+            match = _RESOURCE_VERSION.search(body)
+            if match is not None:
+                self._versions[self._nodes[index % len(self._nodes)]] = match.group(1).decode()
+
+
+async def lease_versions(connection: Connection) -> dict[str, str]:
+    """Every Lease in kube-node-lease: name → resourceVersion."""
+    status, body = await connection.request(b"GET", LEASES.encode())
+    if status != 200:
+        raise RuntimeError(f"listing leases: {status} {body[:300]!r}")
+    return {item["metadata"]["name"]: item["metadata"]["resourceVersion"] for item in orjson.loads(body)["items"]}
 
 
 @dataclass(frozen=True, slots=True)

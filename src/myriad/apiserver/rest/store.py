@@ -197,8 +197,9 @@ class ObjectStore:
                 if requested_rv != str(kv.mod_revision):
                     raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
             elif not strategy.allow_unconditional_update:
-                raise InvalidError.of(resource.kind, resource.group, name, [
-                    meta.invalid("metadata.resourceVersion", 0, "must be specified for an update")])
+                raise InvalidError.of(resource.kind, resource.group, name, [  # Go prints its uint64 0 as 0x0
+                    Cause("FieldValueInvalid", "Invalid value: 0x0: must be specified for an update",
+                          "metadata.resourceVersion")])
             new = body if attempt == 0 else copy.deepcopy(body)
             result = await self._write_update(resource, strategy, kv, new, subresource=subresource,
                                               dry_run=dry_run, strict_rv=bool(requested_rv))

@@ -1,6 +1,8 @@
-"""Leases (coordination.k8s.io/v1), validated as upstream validates them
-(pkg/apis/coordination/validation): a positive duration, no negative transitions, a known
-coordinated-election strategy, and a preferred holder only with a strategy. Times and integer
+"""Leases (coordination.k8s.io/v1), as upstream's lease strategy treats them: updates must be
+conditional (a PUT without resourceVersion is refused; a PUT may still create), there is no
+generation, and they are validated as pkg/apis/coordination/validation does: a positive
+duration, no negative transitions, a known coordinated-election strategy, and a preferred
+holder only with a strategy. Times and integer
 types are checked earlier, where the body is decoded (:mod:`myriad.api.schemas`)."""
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ STRATEGIES = ["OldestEmulationVersion"]
 
 
 class LeaseStrategy(GenericStrategy):
+    #: Upstream's lease strategy: an update must name the resourceVersion it replaces, and a
+    #: Lease has no generation.
+    allow_unconditional_update = False
+    tracks_generation = False
+
     def validate(self, obj: Obj) -> list[Cause]:
         causes = self.validate_metadata(obj)
         spec = obj.get("spec")
