@@ -28,11 +28,11 @@ up: install
 	$(BIN)/myriad up
 
 test: install etcd
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
 	$(BIN)/python -m pytest -q
 
 lint: install
-	$(BIN)/ruff check src tests
+	$(BIN)/ruff check src tests tools
 
 clean:
 	rm -rf $(VENV) .myriad

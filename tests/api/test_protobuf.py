@@ -7,6 +7,7 @@ import pytest
 
 from myriad.api.protobuf import ProtobufError, decode_body
 from myriad.api.protobuf.decode import go_duration
+from myriad.api.schemas import prune_unknown
 
 
 def varint(n: int) -> bytes:
@@ -43,13 +44,36 @@ def envelope(api_version: str, kind: str, raw: bytes) -> bytes:
 METADATA = text(1, "cm") + text(2, "") + entry(11, "app", text(2, "web")) + nested(8, b"")
 
 
-def test_a_configmap_decodes_with_empty_strings_and_zero_times_left_out() -> None:
+def test_a_configmap_decodes_with_zero_times_left_out_and_the_json_path_drops_the_empty_fields() -> None:
     raw = nested(1, METADATA) + entry(2, "a", text(2, "1")) + entry(2, "empty", b"") + \
         entry(3, "bin", nested(2, b"\x00\xff")) + number(4, 0)
-    assert decode_body(envelope("v1", "ConfigMap", raw)) == {
+    obj = decode_body(envelope("v1", "ConfigMap", raw))
+    assert obj == {
         "kind": "ConfigMap", "apiVersion": "v1",
-        "metadata": {"name": "cm", "labels": {"app": "web"}},
+        "metadata": {"name": "cm", "generateName": "", "labels": {"app": "web"}},
         "data": {"a": "1", "empty": ""}, "binaryData": {"bin": "AP8="}, "immutable": False}
+    # immutable is a *bool: false is kept, as Go's JSON encoder writes a pointer to false
+    assert prune_unknown(obj, "v1", "ConfigMap") == []
+    assert obj == {"kind": "ConfigMap", "apiVersion": "v1", "metadata": {"name": "cm", "labels": {"app": "web"}},
+                   "data": {"a": "1", "empty": ""}, "binaryData": {"bin": "AP8="}, "immutable": False}
+
+
+def test_structs_go_embeds_inline_are_merged_into_their_parent() -> None:
+    # Volume{name, VolumeSource{hostPath{path}}}: kubectl debug node's host-root volume
+    volume = text(1, "host-root") + nested(2, nested(1, text(1, "/")))
+    # Probe{ProbeHandler{exec{command}}, periodSeconds}
+    probe = nested(1, nested(1, text(1, "true"))) + number(4, 5)
+    # EnvVar{name, valueFrom{configMapKeyRef{LocalObjectReference{name}, key}}}
+    env = text(1, "X") + nested(3, nested(3, nested(1, text(1, "settings")) + text(2, "k")))
+    container = text(1, "c") + text(2, "busybox") + nested(7, env) + nested(10, probe)
+    raw = nested(1, text(1, "p")) + nested(2, nested(1, volume) + nested(2, container))
+    obj = decode_body(envelope("v1", "Pod", raw))
+    spec = obj["spec"]
+    assert spec["volumes"] == [{"name": "host-root", "hostPath": {"path": "/"}}]
+    assert spec["containers"][0]["livenessProbe"] == {"exec": {"command": ["true"]}, "periodSeconds": 5}
+    assert spec["containers"][0]["env"] == [{"name": "X",
+                                             "valueFrom": {"configMapKeyRef": {"name": "settings", "key": "k"}}}]
+    assert prune_unknown(obj, "v1", "Pod") == []
 
 
 def test_a_deployment_decodes_ints_quantities_and_int_or_strings() -> None:

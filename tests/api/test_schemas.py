@@ -12,7 +12,8 @@ from myriad.api.schemas import FieldTypeError, prune_unknown
 POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "labels": {"a": "b"}},
        "spec": {"containers": [{"name": "c", "image": "i", "env": [{"name": "X", "value": "1"}],
                                 "resources": {"requests": {"cpu": "1"}}}],
-                "nodeSelector": {"disk": "ssd"}}}
+                "nodeSelector": {"disk": "ssd"}},
+       "status": {}}
 
 
 @pytest.mark.parametrize(("path", "extra", "reported"), [
@@ -92,6 +93,55 @@ def test_values_go_cannot_decode_raise_gos_message(api_version: str, kind: str, 
     ("v1", "Node", {"status": {"capacity": {"cpu": "4"}, "conditions": [{"type": "Ready", "status": "True"}]}}),
 ])
 def test_values_of_the_declared_types_and_nulls_pass(api_version: str, kind: str, body: dict) -> None:
-    expected = copy.deepcopy(body)
+    given = copy.deepcopy(body)
+    assert prune_unknown(body, api_version, kind) == []
+    _assert_kept(body, given)
+
+
+def _assert_kept(result: object, given: object) -> None:
+    """Every non-null value given is in the result (which Go's encoding may have added to)."""
+    if isinstance(given, dict):
+        assert isinstance(result, dict)
+        for key, value in given.items():
+            if value is not None:
+                _assert_kept(result[key], value)
+    elif isinstance(given, list):
+        assert isinstance(result, list) and len(result) == len(given)
+        for got, value in zip(result, given, strict=True):
+            _assert_kept(got, value)
+    else:
+        assert result == given
+
+
+@pytest.mark.parametrize(("api_version", "kind", "body", "expected"), [
+    # omitempty scalars at zero go; pointers to zero stay; structs held by value are written
+    ("apps/v1", "Deployment",
+     {"spec": {"replicas": 0, "minReadySeconds": 0, "paused": False, "revisionHistoryLimit": 0}},
+     {"spec": {"replicas": 0, "revisionHistoryLimit": 0, "template": {"metadata": {}, "spec": {"containers": None}},
+               "strategy": {}, "selector": None},
+      "metadata": {}, "status": {}}),
+    # fields without omitempty are always written, at their zero
+    ("apps/v1", "DaemonSet", {"metadata": {"generation": 0}, "status": {}},
+     {"metadata": {}, "status": {"currentNumberScheduled": 0, "numberMisscheduled": 0, "desiredNumberScheduled": 0,
+                                 "numberReady": 0},
+      "spec": {"selector": None, "template": {"metadata": {}, "spec": {"containers": None}}, "updateStrategy": {}}}),
+    ("discovery.k8s.io/v1", "EndpointSlice", {"addressType": "IPv4"},
+     {"addressType": "IPv4", "metadata": {}, "endpoints": None, "ports": None}),
+    # a null map value is Go's zero string; null fields are left out, or zero where always written
+    ("v1", "ConfigMap", {"metadata": {"labels": {"k": None}, "creationTimestamp": None, "annotations": {}},
+                         "data": {"a": None}, "immutable": None},
+     {"metadata": {"labels": {"k": ""}}, "data": {"a": ""}}),
+    # pointer to "" kept; containers' flags at false go; resources is a struct and is written
+    ("v1", "Pod", {"spec": {"hostPID": False, "volumes": [{"name": "v", "hostPath": {"path": "/", "type": ""}}],
+                            "containers": [{"name": "c", "stdin": False, "tty": False, "ports": []}]}},
+     {"metadata": {}, "status": {},
+      "spec": {"volumes": [{"name": "v", "hostPath": {"path": "/", "type": ""}}],
+               "containers": [{"name": "c", "resources": {}}]}}),
+    # times held by value are written as null, as Go writes a zero metav1.Time
+    ("v1", "Event", {"involvedObject": {"name": "p"}, "count": 0},
+     {"involvedObject": {"name": "p"}, "metadata": {}, "source": {}, "firstTimestamp": None,
+      "lastTimestamp": None, "eventTime": None, "reportingComponent": "", "reportingInstance": ""}),
+])
+def test_bodies_are_left_as_gos_encoder_writes_them(api_version: str, kind: str, body: dict, expected: dict) -> None:
     assert prune_unknown(body, api_version, kind) == []
     assert body == expected

@@ -4,8 +4,13 @@ walk that decodes a body as Go's typed decoder would: it finds and drops fields 
 declare (what Go's decoder drops, and what ``fieldValidation=Strict`` refuses) and raises
 :class:`FieldTypeError` for a value of the wrong JSON type (a string where an int32 belongs), an
 integer out of its format's range, a time that is not RFC 3339 or bytes that are not base64: Go
-fails to decode those, so upstream answers 400 and stores nothing. ``null`` is accepted anywhere
-(Go leaves the zero value).
+fails to decode those, so upstream answers 400 and stores nothing.
+
+The same walk leaves the object as Go's encoder would write the decoded struct back (the layout
+comes from :mod:`myriad.api.gotypes`): empty values of ``omitempty`` scalars, slices and maps
+are dropped, always-written fields that are missing or ``null`` get their zero value
+(``status: {}`` with a DaemonSet's four counts, ``resources: {}``, ``endpoints: null``), other
+``null`` fields are dropped, and a ``null`` string in a map or list becomes ``""``.
 
 Loaded once per process, lazily; the file is about 2 MB of JSON.
 """
@@ -22,6 +27,8 @@ from typing import Any
 
 import kubernetes_validate
 import orjson
+
+from myriad.api import gotypes
 
 SCHEMA_VERSION = "v1.37.0-local-strict"
 _REF_PREFIX = "#/$defs/"
@@ -73,14 +80,23 @@ class FieldTypeError(ValueError):
 
 def prune_unknown(obj: Any, api_version: str, kind: str) -> list[str]:
     """Removes, in place, every field the kind's schema does not declare and returns their paths
-    (``spec.foo``, ``spec.containers[0].bar``). Raises :class:`FieldTypeError` at the first value
-    of the wrong type. Kinds without a schema are left alone."""
+    (``spec.foo``, ``spec.containers[0].bar``), and leaves the rest as Go would encode it.
+    Raises :class:`FieldTypeError` at the first value of the wrong type. Kinds without a schema
+    are left alone."""
     name = kinds().get((api_version, kind))
     if name is None:
         return []
     unknown: list[str] = []
     _walk(obj, _compiled(name), [], unknown, _short(name))
     return unknown
+
+
+def zero_field(api_version: str, kind: str, key: str) -> Any:
+    """What Go writes for the kind's top-level field ``key`` at its zero value (a new object's
+    ``status``): ``{}`` with the struct's always-written fields, or None if Go omits it."""
+    name = kinds().get((api_version, kind))
+    field = (gotypes.fields(name) or {}).get(key) if name else None
+    return gotypes.zero(field) if field is not None and field.always_written else None
 
 
 #: JSON types as Go's decoder names them in its errors.
@@ -111,11 +127,15 @@ class _Node:
     go_type: str = ""
     #: For a struct: its Go name (``PodSpec``), which prefixes the path of a bad field in it.
     struct: str = ""
+    #: For a struct Go's layout is known of: fields whose empty value Go leaves out, and fields
+    #: Go always writes (filled in at their zero when missing or null).
+    empties: frozenset[str] = frozenset()
+    fills: dict[str, gotypes.GoField] | None = None
 
 
 @functools.cache
 def _compiled(name: str) -> _Node:
-    return _compile(definitions()[name], {})
+    return _compile({"$ref": _REF_PREFIX + name}, {})
 
 
 def _short(ref: str) -> str:
@@ -141,6 +161,10 @@ def _compile(schema: dict[str, Any], memo: dict[int, _Node]) -> _Node:
         node.closed = extra is False
         node.struct = _short(ref) if ref else ""
         node.properties = {key: _compile(child, memo) for key, child in properties.items()}
+        go = gotypes.fields(ref_name(ref)) if ref else None
+        if go is not None:
+            node.empties = frozenset(key for key, field in go.items() if field.drops_empty)
+            node.fills = {key: field for key, field in go.items() if field.always_written}
     elif isinstance(extra, dict):
         node.leaf = False
         node.values = _compile(extra, memo)
@@ -251,14 +275,19 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
         if properties is not None:
             inner = node.struct or struct
             undeclared = None
+            fills, empties = node.fills, node.empties
+            empty: list[str] | None = None
             for key, item in value.items():
                 child = properties.get(key)
                 if child is None:
                     if node.closed:
                         undeclared = [key] if undeclared is None else [*undeclared, key]
-                elif item is None:
                     continue
-                elif not child.leaf:
+                if item is None:
+                    if fills is not None:
+                        empty = [key] if empty is None else [*empty, key]
+                    continue
+                if not child.leaf:
                     path.append("." + key)
                     _walk(item, child, path, unknown, inner)
                     path.pop()
@@ -266,14 +295,20 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
                     path.append("." + key)
                     _check(item, child, path, inner)
                     path.pop()
+                if not item and key in empties:
+                    empty = [key] if empty is None else [*empty, key]
             if undeclared:
                 for key in undeclared:
                     unknown.append(("".join(path) + "." + key).removeprefix("."))
                     del value[key]
+            if fills is not None:
+                _encode_as_go(value, fills, empty)
         elif node.values is not None:
             values = node.values
             for key, item in value.items():
                 if item is None:
+                    if values.accepts == (str,) and not values.format:
+                        value[key] = ""
                     continue
                 path.append(f"[{key}]")
                 if values.leaf:
@@ -286,6 +321,8 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
         items = node.items
         for i, item in enumerate(value):
             if item is None:
+                if items.accepts == (str,) and not items.format:
+                    value[i] = ""
                 continue
             path.append(f"[{i}]")
             if items.leaf:
@@ -294,3 +331,19 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
             else:
                 _walk(item, items, path, unknown, struct)
             path.pop()
+
+
+def _encode_as_go(value: dict[str, Any], fills: dict[str, gotypes.GoField], empty: list[str] | None) -> None:
+    """Leaves a struct's fields as Go's encoder writes them: ``empty`` (null values, and empty
+    ones Go omits) are dropped or, if Go always writes them, set to their zero, as are the
+    always-written fields that are missing."""
+    if empty is not None:
+        for key in empty:
+            field = fills.get(key)
+            if field is None:
+                del value[key]
+            else:
+                value[key] = gotypes.zero(field)
+    for key, field in fills.items():
+        if key not in value:
+            value[key] = gotypes.zero(field)

@@ -10,8 +10,16 @@ these translations of Go's JSON encoding:
 * ``Time`` becomes RFC 3339 in whole seconds, ``MicroTime`` with microseconds, ``Duration`` Go's
   duration text, ``Quantity`` its string, ``IntOrString`` an int or a string, and raw JSON
   (``RawExtension``, ``FieldsV1``, apiextensions ``JSON``) the JSON it holds;
-* a singular string that is empty and a zero time are left out: Go's protobuf encoder writes
-  every non-pointer field, where its JSON encoder omits empty ones;
+* a struct Go embeds inline (``Volume.VolumeSource``, ``Probe.ProbeHandler``, the
+  ``LocalObjectReference`` of ``configMapKeyRef``…: :func:`myriad.api.gotypes.inlined`) is a
+  field of its own in protobuf and its fields are the parent's in JSON, so it is merged into the
+  parent;
+* zero times are left out. Go's protobuf encoder writes every non-pointer field, zero or not,
+  where its JSON encoder omits the empty ``omitempty`` ones; the JSON path drops those
+  (:func:`myriad.api.schemas.prune_unknown`), knowing which fields are pointers, so a decoded
+  body keeps its zeros (``replicas: 0`` and ``minReadySeconds: 0`` alike) and its empty
+  strings. Messages of types Go's layout is not known of (apiextensions) leave out empty
+  strings and keep zero numbers;
 * fields the table does not know are dropped, as Go's protobuf decoder drops them.
 """
 
@@ -27,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from myriad.api import gotypes
 from myriad.api.protobuf import wire
 
 MAGIC = b"k8s\x00"
@@ -39,7 +48,8 @@ _APIEXTENSIONS = "k8s.io.apiextensions_apiserver.pkg.apis.apiextensions.v1"
 _NUMERIC = frozenset({"bool", "int32", "int64", "uint32", "uint64", "sint32", "sint64", "fixed32", "fixed64",
                       "double", "float"})
 
-Field = tuple[str, str, Any, bool]
+#: name, kind, type, repeated, inline (an embedded struct whose fields are the parent's in JSON)
+Field = tuple[str, str, Any, bool, bool]
 
 
 class ProtobufError(ValueError):
@@ -49,8 +59,24 @@ class ProtobufError(ValueError):
 @functools.cache
 def _schema() -> dict[str, dict[int, Field]]:
     table = orjson.loads((Path(__file__).parent / "schema.json").read_bytes())["messages"]
-    return {name: {int(number): tuple(spec) for number, spec in message.items()}  # type: ignore[misc]
-            for name, message in table.items()}
+    out: dict[str, dict[int, Field]] = {}
+    for name, message in table.items():
+        inline = gotypes.inlined(_openapi_name(name))
+        out[name] = {int(number): (field_name, kind, type_, repeated,
+                                   kind == "message" and _openapi_name(type_) in inline)
+                     for number, (field_name, kind, type_, repeated) in message.items()}
+    return out
+
+
+@functools.cache
+def _keeps_empty(name: str) -> bool:
+    """Whether a message's empty strings stay for the JSON path to sort out (Go's layout is known)."""
+    return gotypes.fields(_openapi_name(name)) is not None
+
+
+def _openapi_name(name: str) -> str:
+    """``k8s.io.api.core.v1.Volume`` → ``io.k8s.api.core.v1.Volume``."""
+    return "io.k8s." + name.removeprefix("k8s.io.")
 
 
 def message_name(api_version: str, kind: str) -> str:
@@ -94,8 +120,10 @@ def decode_message(data: bytes, name: str, *, raw_bytes: bool = False) -> dict[s
         field = spec.get(number)
         if field is None:
             continue
-        field_name, kind, type_, repeated = field
-        if kind == "map":
+        field_name, kind, type_, repeated, inline = field
+        if inline:
+            out.update(_value(kind, type_, wire_type, value, raw_bytes))
+        elif kind == "map":
             if not isinstance(value, bytes):
                 raise wire.WireError(f"{name}.{field_name}: map entry is not length-delimited")
             key, item = _map_entry(value, type_)
@@ -106,6 +134,8 @@ def decode_message(data: bytes, name: str, *, raw_bytes: bool = False) -> dict[s
             out.setdefault(field_name, []).append(_value(kind, type_, wire_type, value, raw_bytes))
         else:
             out[field_name] = _value(kind, type_, wire_type, value, raw_bytes)
+    if _keeps_empty(name):
+        return {k: v for k, v in out.items() if v is not None}
     return {k: v for k, v in out.items() if v is not None and v != ""}
 
 

@@ -384,7 +384,7 @@ class ResourceEndpoints:
             raise BadRequestError(f"the name of the object ({name}) does not match the name on the URL ({info.name})")
         if not name:
             obj["metadata"]["name"] = info.name  # type: ignore[index]
-        warnings = _check_fields(obj, resource, request, patch=False) if not info.subresource else ()
+        warnings = _check_fields(obj, resource, request, patch=False) if info.subresource in ("", "status") else ()
         dry_run = self._dry_run(request)
         stored, created = await self._store.update(resource, info.namespace, info.name, obj,
                                                    subresource=info.subresource, dry_run=dry_run)
@@ -397,7 +397,7 @@ class ResourceEndpoints:
 
         def mutate(current: Obj) -> Obj:
             patched = patch.apply(current, resource.api_version, resource.kind)
-            if not info.subresource:
+            if info.subresource in ("", "status"):
                 warnings.extend(_check_fields(patched, resource, request, patch=True))
             return patched
 

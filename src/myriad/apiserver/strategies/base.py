@@ -11,6 +11,7 @@ from __future__ import annotations
 from myriad.api import meta
 from myriad.api.errors import Cause
 from myriad.api.registry import ResourceType
+from myriad.api.schemas import zero_field
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.clock import Clock, SystemClock
 
@@ -46,13 +47,15 @@ class GenericStrategy:
     # -- create --------------------------------------------------------------------------------
 
     def prepare_for_create(self, obj: Obj) -> None:
-        """A new object's status starts empty, as upstream's strategies reset it (custom resources
-        keep none at all, as unstructured objects do)."""
+        """A new object's status starts empty, as upstream's strategies reset it: the zero status
+        as Go writes it (a DaemonSet's four counts at 0). Custom resources keep none at all, as
+        unstructured objects do."""
         if self.has_status:
             if self.resource.custom:
                 obj.pop("status", None)
             else:
-                obj["status"] = {}
+                zero = zero_field(self.resource.api_version, self.resource.kind, "status")
+                obj["status"] = {} if zero is None else zero
 
     def default(self, obj: Obj) -> None:
         """Fills upstream defaults; the generic strategy has none."""

@@ -66,6 +66,9 @@ def default_pod_spec(spec: dict[str, object]) -> None:
             source = volume.get(kind)
             if isinstance(source, dict):
                 source.setdefault("defaultMode", 420)
+        host_path = volume.get("hostPath")
+        if isinstance(host_path, dict) and host_path.get("type") is None:
+            host_path["type"] = ""  # SetDefaults_HostPathVolumeSource: HostPathUnset
         if not any(key != "name" for key in volume):
             volume["emptyDir"] = {}
 

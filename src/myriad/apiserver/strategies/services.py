@@ -65,7 +65,7 @@ class ServiceStrategy(GenericStrategy):
         spec.setdefault("sessionAffinity", "None")
         for port in _ports(obj):
             port.setdefault("protocol", "TCP")
-            if "targetPort" not in port and "port" in port:
+            if port.get("targetPort") in (None, 0, "") and "port" in port:  # Go's zero IntOrString, as upstream
                 port["targetPort"] = port["port"]
         if kind == "ExternalName":
             return

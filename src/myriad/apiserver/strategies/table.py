@@ -6,11 +6,13 @@ from myriad.api.registry import ResourceType
 from myriad.apiserver.rest.allocator import ServiceAllocator
 from myriad.apiserver.rest.interfaces import Strategy
 from myriad.apiserver.strategies.base import GenericStrategy
+from myriad.apiserver.strategies.configdata import ConfigMapStrategy, SecretStrategy
 from myriad.apiserver.strategies.crds import CRDStrategy
 from myriad.apiserver.strategies.custom import CustomResourceStrategy
 from myriad.apiserver.strategies.events import EventStrategy
 from myriad.apiserver.strategies.leases import LeaseStrategy
 from myriad.apiserver.strategies.namespaces import NamespaceStrategy
+from myriad.apiserver.strategies.nodes import NodeStrategy
 from myriad.apiserver.strategies.pods import PodStrategy
 from myriad.apiserver.strategies.services import ServiceStrategy
 from myriad.apiserver.strategies.workloads import (
@@ -24,6 +26,9 @@ from myriad.clock import Clock
 
 _BY_RESOURCE: dict[tuple[str, str], type[GenericStrategy]] = {
     ("", "namespaces"): NamespaceStrategy,
+    ("", "nodes"): NodeStrategy,
+    ("", "configmaps"): ConfigMapStrategy,
+    ("", "secrets"): SecretStrategy,
     ("apiextensions.k8s.io", "customresourcedefinitions"): CRDStrategy,
     ("", "pods"): PodStrategy,
     ("", "services"): ServiceStrategy,
