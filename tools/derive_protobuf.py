@@ -54,7 +54,7 @@ class Table:
             return "message", message_name(info)
         if info["kind"] == "slice" and self.types.seen[info["elem"]]["kind"] == "uint8":
             return "bytes", None
-        if info["kind"] == "slice" and info["pkg"]:  # a named slice (ExtraValue): a message of its items
+        if info["kind"] == "slice" and info["pkg"]:  # a named slice (Verbs, ExtraValue): a message of its items
             name = message_name(info)
             item_kind, item_type = self.kind_of(self._deref(info["elem"]))
             self.messages[name] = {"1": ["items", item_kind, item_type, True]}
@@ -64,21 +64,22 @@ class Table:
     def add(self, info: dict[str, Any]) -> None:
         name = message_name(info)
         fields: dict[str, list[Any]] = {}
-        for _field_name, tag, _embedded, type_at in info["fields"]:
+        for field_name, tag, _embedded, type_at in info["fields"]:
             match = _PROTOBUF_TAG.search(tag)
-            if match is None:
+            if match is None or match.group(1) == "-":
                 continue
             parts = match.group(1).split(",")
             number = parts[1]
-            proto_name = next(p[5:] for p in parts if p.startswith("name="))
+            proto_name = next((p[5:] for p in parts if p.startswith("name=")), field_name[:1].lower() + field_name[1:])
             value = self._deref(type_at)
-            repeated = "rep" in parts[2:]
             if value["kind"] == "map":
                 key_kind, _ = self.kind_of(self._deref(value["key"]))
                 value_kind, value_type = self.kind_of(self._deref(value["elem"]))
                 fields[number] = [proto_name, "map", [key_kind, value_type or value_kind], False]
                 continue
-            if repeated and value["kind"] == "slice" and not (self.types.seen[value["elem"]]["kind"] == "uint8"):
+            elem = self.types.seen[value["elem"]] if value["kind"] == "slice" else None
+            repeated = elem is not None and not value["pkg"] and elem["kind"] != "uint8"
+            if repeated:
                 value = self._deref(value["elem"])
             kind, type_ = self.kind_of(value)
             fields[number] = [proto_name, kind, type_, repeated]
@@ -97,8 +98,11 @@ def derive(kubectl: Path, committed: dict[str, Any]) -> dict[str, Any]:
         {f"k8s.io.apimachinery.pkg.apis.meta.v1.{n}" for n in ("Time", "MicroTime", "Duration", "FieldsV1")}
     messages = {name: fields for name, fields in table.messages.items() if name not in special}
     messages.update({name: kept[name] for name in special if name in kept})
-    return {"source": committed["source"] | {"derived_from": orjson.loads(orjson.dumps(_version(kubectl)))},
-            "messages": dict(sorted(messages.items()))}
+    proto = committed["source"].get("generated.proto", committed["source"])
+    kept_files = {key: {path: value for path, value in proto[key].items() if "/k8s.io/api/" not in path}
+                  for key in ("files", "file_repos") if key in proto}
+    source = {"kubectl": _version(kubectl), "generated.proto": {**proto, **kept_files}}
+    return {"source": source, "messages": dict(sorted(messages.items()))}
 
 
 def _version(kubectl: Path) -> str:
@@ -106,8 +110,9 @@ def _version(kubectl: Path) -> str:
 
     out = subprocess.run([str(kubectl), "version", "--client", "-o", "json"], capture_output=True, check=True).stdout
     client = orjson.loads(out)["clientVersion"]
-    return f"kubectl {client['gitVersion']} ({client['goVersion']}) type descriptors, for every message but " \
-           "apiextensions and apimachinery's own (Time, Quantity, IntOrString, runtime): generated.proto"
+    return f"kubectl {client['gitVersion']} ({client['goVersion']}) type descriptors: every message but " \
+           "apiextensions' and apimachinery's own (Time, Quantity, IntOrString, runtime), which come from the " \
+           "generated.proto files below"
 
 
 if __name__ == "__main__":

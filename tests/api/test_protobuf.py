@@ -3,6 +3,7 @@ generated.proto, as kubectl's typed clients encode them)."""
 
 from __future__ import annotations
 
+import orjson
 import pytest
 
 from myriad.api.protobuf import ProtobufError, decode_body
@@ -123,3 +124,31 @@ def test_bad_bodies_raise_a_clear_error(body: bytes, message: str) -> None:
 ])
 def test_durations_print_as_go_does(nanos: int, text_: str) -> None:
     assert go_duration(nanos) == text_
+
+
+def test_the_committed_table_is_the_one_derived_from_the_installed_kubectl() -> None:
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    sys.path.insert(0, str(root / "tools"))
+    try:
+        spec = importlib.util.spec_from_file_location("derive_protobuf", root / "tools" / "derive_protobuf.py")
+        assert spec is not None and spec.loader is not None
+        derive = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(derive)
+    finally:
+        sys.path.remove(str(root / "tools"))
+    committed_path = root / "src" / "myriad" / "api" / "protobuf" / "schema.json"
+    committed = orjson.loads(committed_path.read_bytes())
+    derived = derive.derive(Path(sys.executable).parent / "kubectl", committed)
+    assert orjson.dumps(derived) == committed_path.read_bytes()
+
+
+def test_a_named_slice_decodes_as_the_list_it_is_in_json() -> None:
+    # SubjectAccessReview{spec{extra{"scopes": ExtraValue{items: [a, b]}}, user}}
+    extra = entry(5, "scopes", nested(2, text(1, "a") + text(1, "b")))
+    raw = nested(1, text(1, "r")) + nested(2, extra + text(3, "alice"))
+    obj = decode_body(envelope("authorization.k8s.io/v1", "SubjectAccessReview", raw))
+    assert obj["spec"] == {"extra": {"scopes": ["a", "b"]}, "user": "alice"}

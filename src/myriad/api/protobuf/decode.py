@@ -1,10 +1,9 @@
 """Kubernetes protobuf objects to JSON-shaped dicts, driven by ``schema.json``.
 
-``schema.json`` is a table derived from upstream's ``generated.proto`` files (k8s.io/api,
-apimachinery, apiextensions-apiserver; the files and commits it came from are in its ``source``):
-for every message, field number → ``[name, kind, type, repeated]``. The field names in those
-files are the JSON names, so a decoded message is the object as its JSON would carry it, with
-these translations of Go's JSON encoding:
+``schema.json`` is a table of every message, field number → ``[name, kind, type, repeated]``, as
+upstream's ``generated.proto`` files have it (its ``source`` says where each part came from).
+Field names there are the JSON names, so a decoded message is the object as its JSON would carry
+it, with these translations of Go's JSON encoding:
 
 * ``bytes`` become base64 text (Go encodes ``[]byte`` so);
 * ``Time`` becomes RFC 3339 in whole seconds, ``MicroTime`` with microseconds, ``Duration`` Go's
@@ -20,7 +19,11 @@ these translations of Go's JSON encoding:
   body keeps its zeros (``replicas: 0`` and ``minReadySeconds: 0`` alike) and its empty
   strings. Messages of types Go's layout is not known of (apiextensions) leave out empty
   strings and keep zero numbers;
+* a Go named slice (``Verbs``, ``ExtraValue``) is a message of its ``items`` in protobuf and the
+  list itself in JSON;
 * fields the table does not know are dropped, as Go's protobuf decoder drops them.
+
+The table itself is read out of kubectl's type descriptors (``tools/derive_protobuf.py``).
 """
 
 from __future__ import annotations
@@ -66,6 +69,14 @@ def _schema() -> dict[str, dict[int, Field]]:
                                    kind == "message" and _openapi_name(type_) in inline)
                      for number, (field_name, kind, type_, repeated) in message.items()}
     return out
+
+
+@functools.cache
+def _slices() -> frozenset[str]:
+    """Messages standing for a Go named slice (``Verbs``, ``ExtraValue``): one repeated field
+    ``items``. Their JSON is the list itself."""
+    return frozenset(name for name, fields in _schema().items()
+                     if len(fields) == 1 and fields.get(1, ("",))[0] == "items" and fields[1][3])
 
 
 @functools.cache
@@ -159,7 +170,11 @@ def _value(kind: str, type_: Any, wire_type: int, value: int | bytes, raw_bytes:
         if not isinstance(value, bytes):
             raise wire.WireError(f"{type_} is not length-delimited")
         special = _SPECIAL.get(type_)
-        return special(value) if special is not None else decode_message(value, type_)
+        if special is not None:
+            return special(value)
+        if type_ in _slices():
+            return decode_message(value, type_).get("items", [])
+        return decode_message(value, type_)
     if kind == "string":
         if not isinstance(value, bytes):
             raise wire.WireError("string is not length-delimited")
