@@ -142,12 +142,14 @@ def _b64(text: str) -> str:
 @pytest.mark.parametrize(("path", "body", "causes"), [
     (CMS, {"data": {"bad key": "v"}},
      [("data[bad key]", "Invalid value: \"bad key\": a valid config key must consist of alphanumeric characters, "
-                        "'-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'KEY.NAME', regex used for "
+                        "'-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for "
                         "validation is '[-._a-zA-Z0-9]+')")]),
     (CMS, {"data": {"..hidden": "v"}}, [("data[..hidden]", "Invalid value: \"..hidden\": must not start with '..'")]),
     (CMS, {"data": {"k": "v"}, "binaryData": {"k": "AA=="}},
-     [("data[k]", 'Invalid value: "k": duplicate of key present in binaryData'),
-      ("binaryData[k]", 'Invalid value: "k": duplicate of key present in data')]),
+     [("data[k]", 'Invalid value: "k": duplicate of key present in binaryData')]),
+    (CMS, {"data": {"big": "x" * (1024 * 1024 + 1)}}, [("[]", "Too long: may not be more than 1048576 bytes")]),
+    (SECRETS, {"stringData": {"big": "x" * (1024 * 1024 + 1)}},
+     [("data", "Too long: may not be more than 1048576 bytes")]),
     (SECRETS, {"data": {".": _b64("x")}}, [("data[.]", "Invalid value: \".\": must not be '.'")]),
     (SECRETS, {"type": "kubernetes.io/tls", "data": {"tls.crt": _b64("c")}},
      [("data[tls.key]", "Required value")]),

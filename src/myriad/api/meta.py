@@ -212,8 +212,13 @@ def annotations_errors(annotations: object, field: str) -> list[Cause]:
         else:
             total += len(key) + len(value)
     if total > _ANNOTATIONS_MAX_BYTES:
-        causes.append(Cause("FieldValueTooLong", f"Too long: must have at most {_ANNOTATIONS_MAX_BYTES} bytes", field))
+        causes.append(too_long(field, _ANNOTATIONS_MAX_BYTES))
     return causes
+
+
+def too_long(field: str, limit: int) -> Cause:
+    """field.TooLong as upstream words it since 1.30."""
+    return Cause("FieldValueTooLong", f"Too long: may not be more than {limit} bytes", field)
 
 
 def duplicate(field: str, value: object) -> Cause:

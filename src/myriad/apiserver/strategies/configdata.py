@@ -36,7 +36,7 @@ def key_errors(key: str) -> list[str]:
         errors.append(f"must be no more than {_KEY_MAX} characters")
     if not _KEY.fullmatch(key):
         errors.append("a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name', "
-                      " or 'KEY_NAME',  or 'KEY.NAME', regex used for validation is '[-._a-zA-Z0-9]+')")
+                      " or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')")
     if key in (".", ".."):
         errors.append(f"must not be '{key}'")
     elif key.startswith(".."):
@@ -56,10 +56,6 @@ def _size(values: object, *, encoded: bool) -> int:
     if encoded:  # base64 text: the decoded length, without decoding
         return sum(len(v) * 3 // 4 - v.count("=", -2) for v in values.values() if isinstance(v, str))
     return sum(len(v.encode()) for v in values.values() if isinstance(v, str))
-
-
-def _too_long(field: str) -> Cause:
-    return Cause("FieldValueTooLong", f"Too long: must have at most {MAX_SIZE} bytes", field)
 
 
 def _immutable_errors(new: Obj, old: Obj, fields: tuple[str, ...]) -> list[Cause]:
@@ -83,11 +79,8 @@ class ConfigMapStrategy(GenericStrategy):
             causes += [meta.invalid(f"data[{key}]", key, "duplicate of key present in binaryData")
                        for key in data if key in binary]
         causes += _keys(binary, "binaryData")
-        if isinstance(data, dict) and isinstance(binary, dict):
-            causes += [meta.invalid(f"binaryData[{key}]", key, "duplicate of key present in data")
-                       for key in binary if key in data]
         if _size(data, encoded=False) + _size(binary, encoded=True) > MAX_SIZE:
-            causes.append(_too_long(""))
+            causes.append(meta.too_long("[]", MAX_SIZE))  # Go prints the empty path as "[]"
         return causes
 
     def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:
@@ -112,7 +105,7 @@ class SecretStrategy(GenericStrategy):
         data = obj.get("data") if isinstance(obj.get("data"), dict) else {}
         causes += _keys(data, "data")
         if _size(data, encoded=True) > MAX_SIZE:
-            causes.append(_too_long("data"))
+            causes.append(meta.too_long("data", MAX_SIZE))
         return causes + _type_errors(obj, data)  # type: ignore[arg-type]
 
     def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:
