@@ -42,6 +42,8 @@ class ResourceType:
     storage_prefix: str = ""
     #: True for resources served from a CRD.
     custom: bool = False
+    #: False for resources answered without storage (access reviews, componentstatuses, bindings).
+    stored: bool = True
     #: For custom resources: the CRD's name, its validation schema and printer columns.
     extra: dict[str, object] = field(default_factory=dict, compare=False, hash=False)
     _hash: int = field(init=False, repr=False, compare=False, hash=False)

@@ -1,21 +1,23 @@
-"""APIServer: storage, registry, strategies, endpoints and the HTTP edge put together, plus
-the objects every cluster starts with (the system namespaces and their default
-ServiceAccounts) and the kubeconfig for clients."""
+"""APIServer: storage, registry, strategies, endpoints and the HTTP edge put together, the
+objects every cluster starts with (:mod:`.bootstrap`) and the kubeconfig for clients."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
+from collections.abc import Awaitable, Callable
 
 from myriad.api.builtin import BUILTIN
-from myriad.api.errors import AlreadyExistsError, NotFoundError
+from myriad.api.errors import NotFoundError
 from myriad.api.registry import ResourceRegistry, ResourceType
+from myriad.apiserver.admission import PriorityAdmission
+from myriad.apiserver.bootstrap import Bootstrap
 from myriad.apiserver.cache.readpath import CachedReadPath
 from myriad.apiserver.crds import CRDRegistrar
 from myriad.apiserver.discovery import Discovery, version_document
 from myriad.apiserver.endpoints.resource import ResourceEndpoints
 from myriad.apiserver.endpoints.subresources import Subresources
+from myriad.apiserver.endpoints.virtual import VirtualResources
 from myriad.apiserver.flowcontrol.limiter import FlowController
 from myriad.apiserver.http import HttpServer
 from myriad.apiserver.kubeconfig import write_kubeconfig
@@ -24,7 +26,7 @@ from myriad.apiserver.openapi import OpenAPI
 from myriad.apiserver.options import ServerOptions
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.allocator import ServiceAllocator
-from myriad.apiserver.rest.interfaces import ReadPath
+from myriad.apiserver.rest.interfaces import ListOptions, ReadPath
 from myriad.apiserver.rest.readpath import StorageReadPath
 from myriad.apiserver.rest.store import ObjectStore
 from myriad.apiserver.router import Router
@@ -32,8 +34,6 @@ from myriad.apiserver.strategies.table import StrategyTable
 from myriad.apiserver.tables.convert import TableConverter
 from myriad.storage import EmbeddedOptions, EtcdOptions, Store, open_store
 from myriad.storage.interfaces import DeleteRange, prefix_end
-
-SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 
 
 class APIServer:
@@ -49,6 +49,8 @@ class APIServer:
         self.objects: ObjectStore | None = None
         self._crds: CRDRegistrar | None = None
         self.reads: CachedReadPath | None = None
+        self._bootstrap: Bootstrap | None = None
+        self._read_path: ReadPath | None = None
 
     @property
     def url(self) -> str:
@@ -74,19 +76,26 @@ class APIServer:
         assert namespaces is not None
         self._crds = CRDRegistrar(self.registry, self.storage)
         await self._crds.start()
-        self.objects = ObjectStore(self.storage, self.strategies, clock=options.clock, namespaces=namespaces)
+        priority = PriorityAdmission(self._priority_classes)
+        self.objects = ObjectStore(self.storage, self.strategies, clock=options.clock, namespaces=namespaces,
+                                   admit=priority.admit)
         reads: ReadPath
         if options.watch_cache:
             cached = self.reads = CachedReadPath(self.storage, self.strategies, options.cache)
-            cached.start(list(self.registry.all()))
+            cached.start([resource for resource in self.registry.all() if resource.stored])
             self.metrics.watch_caches(lambda: list(cached.caches.values()))
             reads = cached
         else:
             reads = StorageReadPath(self.storage, self.strategies)
+        self._read_path = reads
         subresources = Subresources(self.objects, reads, self.registry, clock=options.clock)
+        pods, leases = self.registry.get("", "v1", "pods"), self.registry.get("coordination.k8s.io", "v1", "leases")
+        assert pods is not None and leases is not None
+        virtual = VirtualResources(subresources, pods=pods, lease=self._reader(leases), storage=self._probe_storage,
+                                   now=options.clock.now)
         endpoints = ResourceEndpoints(self.registry, self.objects, reads, self.strategies,
                                       tables=TableConverter(now=options.clock.now), subresources=subresources,
-                                      after_write=self._after_write)
+                                      virtual=virtual, after_write=self._after_write)
         discovery = Discovery(self.registry)
         self.flow = FlowController(options.flow, count_objects=self._list_width)
         self.metrics.flow_control(self.flow)
@@ -96,27 +105,19 @@ class APIServer:
         self._http = HttpServer(self._router, options=options.http)
         self.port = await self._http.start(options.bind, options.port)
         discovery.server_address = f"{options.bind}:{self.port}"
-        await self._bootstrap()
+        self._bootstrap = Bootstrap(self.objects, self.registry, flow=options.flow,
+                                    kubernetes_ip=self.allocator.kubernetes_ip)
+        await self._bootstrap.run(port=self.port)
         self._router.ready = True
         write_kubeconfig(options.kubeconfig_path, server=self.url)
-
-    async def _bootstrap(self) -> None:
-        assert self.objects is not None
-        namespaces = self.registry.get("", "v1", "namespaces")
-        assert namespaces is not None
-        for name in SYSTEM_NAMESPACES:
-            with contextlib.suppress(AlreadyExistsError):
-                obj = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name}}
-                await self.objects.create(namespaces, "", obj)
-            await self._ensure_service_account(name)
-        await self._ensure_kubernetes_service()
 
     async def _after_write(self, verb: str, resource: ResourceType, obj: dict[str, object]) -> None:
         """Side effects of writes that upstream's controllers perform: a new namespace gets its
         default ServiceAccount; a CRD's resources are served (or dropped, with their objects) as
         soon as the write returns."""
         if resource.group == "" and resource.plural == "namespaces" and verb == "create":
-            await self._ensure_service_account(str(obj["metadata"]["name"]))  # type: ignore[index]
+            assert self._bootstrap is not None
+            await self._bootstrap.service_account(str(obj["metadata"]["name"]))  # type: ignore[index]
         elif resource.group == "apiextensions.k8s.io" and resource.plural == "customresourcedefinitions":
             assert self._crds is not None and self.storage is not None
             metadata = obj["metadata"]
@@ -129,36 +130,30 @@ class APIServer:
                 if self.reads is not None:
                     self.reads.forget(prefix.decode())
 
-    async def _ensure_service_account(self, namespace: str) -> None:
-        assert self.objects is not None
-        accounts = self.registry.get("", "v1", "serviceaccounts")
-        assert accounts is not None
-        with contextlib.suppress(AlreadyExistsError):
-            obj = {"apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default",
-                                                                             "namespace": namespace}}
-            await self.objects.create(accounts, namespace, obj)
+    async def _priority_classes(self) -> list[dict[str, object]]:
+        """Every PriorityClass, from the watch cache when there is one."""
+        resource = self.registry.get("scheduling.k8s.io", "v1", "priorityclasses")
+        assert resource is not None
+        assert self._read_path is not None
+        return (await self._read_path.list(resource, ListOptions(resource_version="0"))).objects()
 
-    async def _ensure_kubernetes_service(self) -> None:
-        """The ``kubernetes`` Service in ``default`` with the first service IP, and its
-        Endpoints pointing at this server, as upstream's bootstrap controller keeps them."""
-        assert self.objects is not None
-        services = self.registry.get("", "v1", "services")
-        endpoints = self.registry.get("", "v1", "endpoints")
-        assert services is not None and endpoints is not None
-        labels = {"component": "apiserver", "provider": "kubernetes"}
+    def _reader(self, resource: ResourceType) -> Callable[[str, str], Awaitable[dict[str, object] | None]]:
+        async def read(namespace: str, name: str) -> dict[str, object] | None:
+            assert self.objects is not None
+            try:
+                return await self.objects.get(resource, namespace, name)
+            except NotFoundError:
+                return None
+        return read
+
+    async def _probe_storage(self) -> str | None:
+        """None if storage answers a read, else what it said."""
+        assert self.storage is not None
         try:
-            await self.objects.get(services, "default", "kubernetes")
-        except NotFoundError:
-            await self.objects.create(services, "default", {
-                "apiVersion": "v1", "kind": "Service",
-                "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
-                "spec": {"type": "ClusterIP", "clusterIP": self.allocator.kubernetes_ip,
-                         "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
-        body = {"apiVersion": "v1", "kind": "Endpoints",
-                "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
-                "subsets": [{"addresses": [{"ip": "127.0.0.1"}],
-                             "ports": [{"name": "https", "port": self.port, "protocol": "TCP"}]}]}
-        await self.objects.update(endpoints, "default", "kubernetes", body)
+            await self.storage.range(b"/registry/health", count_only=True)
+        except Exception as exc:  # noqa: BLE001 - any failure is the answer
+            return str(exc) or type(exc).__name__
+        return None
 
     def _list_width(self, info: RequestInfo) -> int:
         """About how many objects a list returns, for flow control: what its cache holds."""
@@ -172,6 +167,8 @@ class APIServer:
         assert self.storage is not None
         counts = {}
         for resource in self.registry.all():
+            if not resource.stored:
+                continue
             prefix = resource.prefix().encode()
             result = await self.storage.range(prefix, prefix_end(prefix), count_only=True)
             counts[f"{resource.plural}.{resource.group}" if resource.group else resource.plural] = result.count

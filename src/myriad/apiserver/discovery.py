@@ -17,7 +17,7 @@ _GROUP_ORDER = ("apiregistration.k8s.io", "apps", "events.k8s.io", "authenticati
                 "authorization.k8s.io", "autoscaling", "batch", "certificates.k8s.io", "networking.k8s.io",
                 "policy", "rbac.authorization.k8s.io", "storage.k8s.io", "admissionregistration.k8s.io",
                 "apiextensions.k8s.io", "scheduling.k8s.io", "coordination.k8s.io", "node.k8s.io",
-                "discovery.k8s.io", "flowcontrol.apiserver.k8s.io")
+                "discovery.k8s.io", "resource.k8s.io", "flowcontrol.apiserver.k8s.io", "storagemigration.k8s.io")
 
 
 def version_document(git_commit: str = "0" * 40, build_date: str = "2026-10-01T00:00:00Z") -> bytes:

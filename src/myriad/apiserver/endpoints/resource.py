@@ -27,6 +27,7 @@ from myriad.api.strictjson import duplicate_fields
 from myriad.apiserver.endpoints import negotiation
 from myriad.apiserver.endpoints.patching import Patch
 from myriad.apiserver.endpoints.subresources import Subresources
+from myriad.apiserver.endpoints.virtual import VirtualResources
 from myriad.apiserver.endpoints.watch import serve_watch
 from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.requestinfo import RequestInfo
@@ -35,6 +36,8 @@ from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
 
 _JSON = "application/json"
+#: Resources upstream marks deprecated: every request to them is answered with this ``Warning``.
+DEPRECATED = {("", "v1", "endpoints"): "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"}
 #: Subresources served: ``status`` and ``finalize`` by the generic store (the strategies split
 #: what each may change), the others by :mod:`.subresources`.
 _SERVED_SUBRESOURCES = frozenset({"status", "finalize", "scale", "binding", "eviction"})
@@ -86,6 +89,11 @@ def _list_parts(start: bytes, result: ListResult, resource: ResourceType) -> lis
         parts[1] = memoryview(list_items[0])[1:]
     parts.append(b"]}")
     return parts
+
+
+def _warnings(texts: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``Warning: 299`` headers, as upstream sends warnings."""
+    return [("Warning", '299 - "' + text.replace('"', '\\"') + '"') for text in texts]
 
 
 def _field_validation(request: Request) -> str:
@@ -140,8 +148,10 @@ AfterWrite = Callable[[str, ResourceType, Obj], Awaitable[None]]
 class ResourceEndpoints:
     def __init__(self, registry: ResourceRegistry, store: ObjectStore, reads: ReadPath,
                  strategy: Callable[[ResourceType], Strategy], *,
-                 tables: TableConverter, subresources: Subresources, after_write: AfterWrite | None = None) -> None:
+                 tables: TableConverter, subresources: Subresources, virtual: VirtualResources,
+                 after_write: AfterWrite | None = None) -> None:
         self._tables = tables
+        self._virtual = virtual
         self._subresources = subresources
         self._after_write = after_write
         self._registry = registry
@@ -175,12 +185,15 @@ class ResourceEndpoints:
         if info.subresource not in ("", "status"):
             view = None
         verb = info.verb
+        deprecated = DEPRECATED.get((resource.group, resource.version, resource.plural))
         if verb == "watch":
             tables = None if view is None else self._tables
             await serve_watch(self._reads, resource, self._list_options(info, request), request, responder,
-                              view=view, tables=tables)
+                              view=view, tables=tables, headers=_warnings((deprecated,) if deprecated else ()))
             return
-        if info.subresource in ("scale", "binding", "eviction"):
+        if not resource.stored:
+            reply = await self._virtual_reply(resource, info, request)
+        elif info.subresource in ("scale", "binding", "eviction"):
             reply = await self._subresource(resource, info, request)
         elif verb == "get" and view is None:
             reply = Reply(200, await self._store.get_raw(resource, info.namespace, info.name))
@@ -207,7 +220,7 @@ class ResourceEndpoints:
             elif view is not None:
                 body = self._tables.object_body(resource, view, body)
             body = orjson.dumps(body)
-        headers = [("Warning", '299 - "' + w.replace('"', '\\"') + '"') for w in reply.warnings]
+        headers = _warnings((deprecated, *reply.warnings) if deprecated else reply.warnings)
         if isinstance(body, list):
             responder.send_parts(reply.status, body, content_type=_JSON, headers=headers)
         else:
@@ -233,6 +246,15 @@ class ResourceEndpoints:
         else:
             await subs.evict(resource, namespace, name, body)
         return Reply(201, success_status(201))
+
+    async def _virtual_reply(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        """Resources answered without storage (:mod:`.virtual`)."""
+        if info.verb == "create":
+            body = self._body(resource, info, request)
+            _check_fields(body, resource, request, patch=False)
+            answer = await self._virtual.create(resource, info.namespace, body, dry_run=self._dry_run(request))
+            return Reply(201, success_status(201) if answer is None else answer)
+        return Reply(200, await self._virtual.read(resource, info.name), is_list=info.verb == "list")
 
     async def _notify(self, verb: str, resource: ResourceType, obj: Obj) -> None:
         if self._after_write is not None:

@@ -43,9 +43,11 @@ def _flag(request: Request, name: str) -> bool | None:
 
 
 async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOptions, request: Request,
-                      responder: Responder, *, view: View | None = None, tables: TableConverter | None = None) -> None:
+                      responder: Responder, *, view: View | None = None, tables: TableConverter | None = None,
+                      headers: list[tuple[str, str]] | None = None) -> None:
     """``view`` and ``tables`` turn each event's object into a one-row Table (or
-    PartialObjectMetadata); column definitions go with the first event only."""
+    PartialObjectMetadata); column definitions go with the first event only. ``headers`` go out
+    with the stream's head (a deprecation ``Warning``)."""
     send_initial = _flag(request, "sendInitialEvents")
     if send_initial is not None and options.resource_version_match != "NotOlderThan":
         raise _invalid("sendInitialEvents", "sendInitialEvents requires setting resourceVersionMatch to "
@@ -57,7 +59,7 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
     timeout = _timeout(request)
     events = await reads.watch(resource, options, send_initial=bool(send_initial), bookmarks=bookmarks or
                                bool(send_initial), timeout=timeout)
-    stream = responder.stream(200, content_type="application/json")
+    stream = responder.stream(200, content_type="application/json", headers=headers or ())
     loop = asyncio.get_running_loop()
 
     async def pump() -> None:

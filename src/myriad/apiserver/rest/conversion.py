@@ -1,7 +1,8 @@
 """Resources served in one version and stored in another.
 
 Upstream stores ``events.k8s.io/v1`` Events as core ``v1`` Events, under the same keys, so both
-APIs see the same objects. Here the object store and the read path keep every object in its
+APIs see the same objects, and ``autoscaling/v1`` HorizontalPodAutoscalers as ``autoscaling/v2``
+ones (:mod:`.hpaconversion`). Here the object store and the read path keep every object in its
 storage form and convert at the edge: request bodies on the way in, answers and watch events on
 the way out; strategies and field selectors see the storage form, as upstream's see the
 internal type.
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
+from myriad.apiserver.rest.hpaconversion import HPAV1
 from myriad.apiserver.rest.interfaces import Obj
 
 
@@ -84,4 +86,5 @@ class EventsV1:
 
 
 #: Served (group, version, plural) → its conversion to the stored form.
-CONVERSIONS: dict[tuple[str, str, str], Conversion] = {("events.k8s.io", "v1", "events"): EventsV1()}
+CONVERSIONS: dict[tuple[str, str, str], Conversion] = {("events.k8s.io", "v1", "events"): EventsV1(),
+                                                       ("autoscaling", "v1", "horizontalpodautoscalers"): HPAV1()}

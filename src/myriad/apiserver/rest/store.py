@@ -9,7 +9,7 @@ retried against the newer object.
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import orjson
@@ -61,13 +61,19 @@ class DeleteOutcome:
     gone: bool
 
 
+#: Mutating admission: ``(resource, new, old)`` (old is None on create) after defaults, before
+#: the strategy prepares and validates; raises a StatusError to refuse.
+Admit = Callable[[ResourceType, Obj, "Obj | None"], Awaitable[None]]
+
+
 class ObjectStore:
     def __init__(self, storage: Store, strategy: Callable[[ResourceType], Strategy], *, clock: Clock,
-                 namespaces: ResourceType) -> None:
+                 namespaces: ResourceType, admit: Admit | None = None) -> None:
         self._storage = storage
         self._strategy = strategy
         self._clock = clock
         self._namespaces = namespaces
+        self._admit = admit
 
     @staticmethod
     def key(resource: ResourceType, namespace: str, name: str) -> bytes:
@@ -126,6 +132,8 @@ class ObjectStore:
         else:
             metadata.pop("generation", None)
         strategy.default(obj)  # upstream defaults on decoding, before PrepareForCreate
+        if self._admit is not None:
+            await self._admit(resource, obj, None)
         strategy.prepare_for_create(obj)
         causes = strategy.validate(obj)
         name = str(metadata.get("name") or "")
@@ -252,6 +260,8 @@ class ObjectStore:
             raise InvalidError.of(resource.kind, resource.group, name, [meta.forbidden(
                 "metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
         strategy.default(new)
+        if self._admit is not None and not subresource:
+            await self._admit(resource, new, old)
         strategy.prepare_for_update(new, old, subresource=subresource)
         new_meta = _metadata(new)
         if strategy.tracks_generation:

@@ -50,9 +50,6 @@ class PodStrategy(GenericStrategy):
         default_pod_only(spec)
         account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
         spec["serviceAccountName"] = spec["serviceAccount"] = account
-        if not spec.get("priorityClassName"):
-            spec.setdefault("priority", 0)
-        spec.setdefault("preemptionPolicy", "PreemptLowerPriority")
         tolerations = spec.get("tolerations")
         if not isinstance(tolerations, list):
             tolerations = spec["tolerations"] = []

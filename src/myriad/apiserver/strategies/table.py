@@ -49,6 +49,11 @@ _NO_GENERATION = {("", "configmaps"), ("", "secrets"), ("", "endpoints"), ("", "
                   ("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "clusterroles"),
                   ("rbac.authorization.k8s.io", "rolebindings"),
                   ("rbac.authorization.k8s.io", "clusterrolebindings")}
+#: Resources whose names need only be valid path segments (upstream's ValidateRBACName and the like).
+_PATH_NAMES = {("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "clusterroles"),
+               ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
+               ("apiregistration.k8s.io", "apiservices"), ("flowcontrol.apiserver.k8s.io", "flowschemas"),
+               ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations")}
 #: Resources a PUT may create (upstream's AllowCreateOnUpdate).
 _CREATE_ON_UPDATE = {("", "endpoints"), ("", "events"), ("events.k8s.io", "events"), ("coordination.k8s.io", "leases"),
                      ("discovery.k8s.io", "endpointslices")}
@@ -99,6 +104,8 @@ class StrategyTable:
                 instance.return_deleted_object = True
             if key in _NO_GENERATION:
                 instance.tracks_generation = False
+            if key in _PATH_NAMES:
+                instance.name_rule = "path"
             if key in _CREATE_ON_UPDATE:
                 instance.allow_create_on_update = True
             strategy = self._cache[resource] = instance
