@@ -4,6 +4,7 @@ watches."""
 from __future__ import annotations
 
 import json
+import time
 import urllib.request
 
 from tests.apiserver.conftest import RunningServer
@@ -65,8 +66,15 @@ def test_custom_resources_print_their_columns_and_go_with_their_crd(apiserver: R
     assert [c["name"] for c in table["columnDefinitions"]] == ["Name", "Size", "Mode"]
     assert table["rows"][0]["cells"] == ["g1", 2, "slow"]
     assert table["rows"][0]["object"]["kind"] == "PartialObjectMetadata"
-    assert apiserver.send("DELETE", f"{CRDS}/gadgets.example.org", {})[0] == 200
+    code, deleted = apiserver.send("DELETE", f"{CRDS}/gadgets.example.org", {})
+    assert code == 200 and deleted["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+    assert [c["reason"] for c in deleted["status"]["conditions"] if c["type"] == "Terminating"] == [
+        "InstanceDeletionPending"]
+    deadline = time.monotonic() + 5
+    while apiserver.get(GADGETS)[0] != 404 and time.monotonic() < deadline:
+        time.sleep(0.05)  # the finalizer runs after the answer; the CRD is served until it is gone
     assert apiserver.get(GADGETS)[0] == 404
+    assert apiserver.get(f"{CRDS}/gadgets.example.org")[0] == 404
     assert apiserver.send("POST", CRDS, CRD)[0] == 201
     _, listed = apiserver.get(GADGETS)
     assert json.loads(listed)["items"] == []

@@ -30,10 +30,18 @@ from myriad.apiserver.rest.interfaces import ListOptions, ReadPath
 from myriad.apiserver.rest.readpath import StorageReadPath
 from myriad.apiserver.rest.store import ObjectStore
 from myriad.apiserver.router import Router
+from myriad.apiserver.strategies.crds import CLEANUP_FINALIZER
 from myriad.apiserver.strategies.table import StrategyTable
 from myriad.apiserver.tables.convert import TableConverter
 from myriad.storage import EmbeddedOptions, EtcdOptions, Store, open_store
 from myriad.storage.interfaces import DeleteRange, prefix_end
+
+
+def _custom_objects(crd: dict[str, object]) -> tuple[bytes, bytes]:
+    """The key range of a CRD's custom objects."""
+    spec = crd.get("spec") or {}
+    prefix = f"/registry/{spec.get('group')}/{(spec.get('names') or {}).get('plural')}/".encode()  # type: ignore[union-attr]
+    return prefix, prefix_end(prefix)
 
 
 class APIServer:
@@ -51,6 +59,7 @@ class APIServer:
         self.reads: CachedReadPath | None = None
         self._bootstrap: Bootstrap | None = None
         self._read_path: ReadPath | None = None
+        self._cleanups: set[asyncio.Task[None]] = set()
 
     @property
     def url(self) -> str:
@@ -113,22 +122,52 @@ class APIServer:
 
     async def _after_write(self, verb: str, resource: ResourceType, obj: dict[str, object]) -> None:
         """Side effects of writes that upstream's controllers perform: a new namespace gets its
-        default ServiceAccount; a CRD's resources are served (or dropped, with their objects) as
-        soon as the write returns."""
+        default ServiceAccount; a CRD's resources are served as soon as the write returns, and a
+        deleted CRD's objects are dropped through its cleanup finalizer."""
         if resource.group == "" and resource.plural == "namespaces" and verb == "create":
             assert self._bootstrap is not None
             await self._bootstrap.service_account(str(obj["metadata"]["name"]))  # type: ignore[index]
         elif resource.group == "apiextensions.k8s.io" and resource.plural == "customresourcedefinitions":
-            assert self._crds is not None and self.storage is not None
+            assert self._crds is not None
             metadata = obj["metadata"]
-            gone = verb == "delete"
-            self._crds.apply(str(metadata["name"]), None if gone else obj, int(metadata["resourceVersion"]))  # type: ignore[index,call-overload]
-            if verb == "delete":
-                spec = obj.get("spec") or {}
-                prefix = f"/registry/{spec.get('group')}/{(spec.get('names') or {}).get('plural')}/".encode()  # type: ignore[union-attr]
-                await self.storage.txn((), (DeleteRange(prefix, prefix_end(prefix)),))
-                if self.reads is not None:
-                    self.reads.forget(prefix.decode())
+            name, revision = str(metadata["name"]), int(metadata["resourceVersion"])  # type: ignore[index,call-overload]
+            if verb != "delete":
+                self._crds.apply(name, obj, revision)
+            elif CLEANUP_FINALIZER in (metadata.get("finalizers") or ()):  # type: ignore[union-attr,operator]
+                self._crds.apply(name, obj, revision)
+                task = asyncio.create_task(self._clean_up(resource, obj))
+                self._cleanups.add(task)
+                task.add_done_callback(self._cleanups.discard)
+            else:
+                await self._forget_crd(obj, revision)
+
+    async def _clean_up(self, crds: ResourceType, crd: dict[str, object]) -> None:
+        """Upstream's CRD finalizer: deletes the CRD's custom objects, then its cleanup
+        finalizer, so the CRD goes."""
+        assert self.storage is not None and self.objects is not None
+        await self.storage.txn((), (DeleteRange(*_custom_objects(crd)),))
+
+        def release(current: dict[str, object]) -> dict[str, object]:
+            metadata = current["metadata"]
+            metadata["finalizers"] = [f for f in metadata.get("finalizers") or []  # type: ignore[index,union-attr]
+                                      if f != CLEANUP_FINALIZER]
+            return current
+
+        name = str(crd["metadata"]["name"])  # type: ignore[index]
+        try:
+            gone = await self.objects.patch(crds, "", name, release)
+        except NotFoundError:
+            return
+        await self._forget_crd(gone, int(gone["metadata"]["resourceVersion"]))  # type: ignore[index,call-overload]
+
+    async def _forget_crd(self, crd: dict[str, object], revision: int) -> None:
+        """A CRD that is gone: its resources are no longer served and its objects are dropped."""
+        assert self._crds is not None and self.storage is not None
+        self._crds.apply(str(crd["metadata"]["name"]), None, revision)  # type: ignore[index]
+        start, end = _custom_objects(crd)
+        await self.storage.txn((), (DeleteRange(start, end),))
+        if self.reads is not None:
+            self.reads.forget(start.decode())
 
     async def _priority_classes(self) -> list[dict[str, object]]:
         """Every PriorityClass, from the watch cache when there is one."""

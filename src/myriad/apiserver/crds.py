@@ -31,12 +31,11 @@ CRD_PREFIX = b"/registry/apiextensions.k8s.io/customresourcedefinitions/"
 
 
 def resource_types(crd: dict[str, object]) -> list[ResourceType]:
-    """The resource types a CRD serves (one per served version); none while it is being deleted."""
+    """The resource types a CRD serves (one per served version). While the CRD is being deleted
+    they are still served, marked ``terminating``: reads and deletes work, creates do not."""
     spec = crd.get("spec") if isinstance(crd.get("spec"), dict) else {}
     assert isinstance(spec, dict)
     metadata = crd.get("metadata") if isinstance(crd.get("metadata"), dict) else {}
-    if metadata.get("deletionTimestamp"):  # type: ignore[union-attr]
-        return []
     names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
     assert isinstance(names, dict)
     group, plural, kind = str(spec.get("group", "")), str(names.get("plural", "")), str(names.get("kind", ""))
@@ -61,7 +60,8 @@ def resource_types(crd: dict[str, object]) -> list[ResourceType]:
             extra={"crd": str(metadata.get("name", "")), "schema": schema,  # type: ignore[union-attr]
                    "columns": tuple(version.get("additionalPrinterColumns") or ()),
                    "scale": scale if isinstance(scale, dict) else None,
-                   "list_kind": str(names.get("listKind") or kind + "List")}))
+                   "list_kind": str(names.get("listKind") or kind + "List"),
+                   "terminating": bool(metadata.get("deletionTimestamp"))}))  # type: ignore[union-attr]
     return out
 
 

@@ -389,6 +389,10 @@ class ResourceEndpoints:
     async def _create(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         if info.subresource:
             raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
+        if resource.extra.get("terminating"):
+            error = MethodNotAllowedError.of(resource.plural, resource.group, "create")
+            error.message = "create not allowed while custom resource definition is terminating"
+            raise error
         obj = self._body(resource, info, request)
         if info.name:
             raise MethodNotAllowedError.of(resource.plural, resource.group, "create")

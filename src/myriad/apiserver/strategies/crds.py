@@ -1,5 +1,6 @@
 """CustomResourceDefinitions: defaults, validation, and the status upstream's CRD controllers
-would write (names accepted, Established, stored versions), set at once on every write."""
+would write (names accepted, Established, stored versions), set at once on every write; the
+cleanup finalizer on every CRD, and the Terminating condition while it is deleted."""
 
 from __future__ import annotations
 
@@ -13,10 +14,31 @@ def _dict(value: object) -> dict[str, object]:
     return value if isinstance(value, dict) else {}
 
 
+#: The finalizer upstream puts on every CRD: its custom objects are deleted before it goes.
+CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
+
+
 class CRDStrategy(GenericStrategy):
     def prepare_for_create(self, obj: Obj) -> None:
         obj.pop("status", None)
         self._set_status(obj, {})
+        metadata = _dict(obj.get("metadata"))
+        finalizers = metadata.get("finalizers")
+        finalizers = finalizers if isinstance(finalizers, list) else []
+        if CLEANUP_FINALIZER not in finalizers:
+            metadata["finalizers"] = [*finalizers, CLEANUP_FINALIZER]
+
+    def mark_deleting(self, obj: Obj) -> None:
+        """A CRD being deleted is Terminating until its custom objects are gone."""
+        status = _dict(obj.get("status"))
+        conditions = [c for c in status.get("conditions") or [] if isinstance(c, dict)  # type: ignore[attr-defined]
+                      and c.get("type") != "Terminating"]
+        now = meta.rfc3339(self.clock.now())
+        conditions.append({"type": "Terminating", "status": "True", "lastTransitionTime": now,
+                           "reason": "InstanceDeletionPending",
+                           "message": "CustomResourceDefinition marked for deletion; CustomResource deletion will "
+                                      "begin soon"})
+        obj["status"] = {**status, "conditions": conditions}
 
     def prepare_for_update(self, new: Obj, old: Obj, *, subresource: str) -> None:
         super().prepare_for_update(new, old, subresource=subresource)
