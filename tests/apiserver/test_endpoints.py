@@ -15,6 +15,20 @@ def test_health_endpoints_answer_ok(apiserver: RunningServer) -> None:
         assert apiserver.get(path) == (200, b"ok")
 
 
+def test_verbose_health_lists_each_check_and_single_checks_answer_alone(apiserver: RunningServer) -> None:
+    status, body = apiserver.get("/readyz?verbose")
+    lines = body.decode().splitlines()
+    assert status == 200 and lines[-1] == "readyz check passed"
+    assert lines[:5] == ["[+]ping ok", "[+]log ok", "[+]etcd ok", "[+]etcd-readiness ok", "[+]informer-sync ok"]
+    assert "[+]poststarthook/rbac/bootstrap-roles ok" in lines and lines[-2] == "[+]shutdown ok"
+    status, body = apiserver.get("/livez?verbose&exclude=etcd")
+    lines = body.decode().splitlines()
+    assert "[+]etcd excluded: ok" in lines and lines[-1] == "livez check passed" and "[+]shutdown ok" not in lines
+    assert apiserver.get("/readyz/etcd") == (200, b"ok")
+    assert apiserver.get("/livez/informer-sync")[0] == 404
+    assert "readyz check passed" in apiserver.kubectl("get", "--raw", "/readyz?verbose").stdout
+
+
 def test_metrics_count_requests_and_stored_objects(apiserver: RunningServer) -> None:
     apiserver.get("/api/v1/namespaces")
     status, body = apiserver.get("/metrics")

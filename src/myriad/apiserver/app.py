@@ -19,6 +19,7 @@ from myriad.apiserver.endpoints.resource import ResourceEndpoints
 from myriad.apiserver.endpoints.subresources import Subresources
 from myriad.apiserver.endpoints.virtual import VirtualResources
 from myriad.apiserver.flowcontrol.limiter import FlowController
+from myriad.apiserver.health import HealthChecks
 from myriad.apiserver.http import HttpServer
 from myriad.apiserver.kubeconfig import write_kubeconfig
 from myriad.apiserver.metrics import ServerMetrics
@@ -60,6 +61,7 @@ class APIServer:
         self._bootstrap: Bootstrap | None = None
         self._read_path: ReadPath | None = None
         self._cleanups: set[asyncio.Task[None]] = set()
+        self._bootstrapped = self._stopping = False
 
     @property
     def url(self) -> str:
@@ -108,16 +110,18 @@ class APIServer:
         discovery = Discovery(self.registry)
         self.flow = FlowController(options.flow, count_objects=self._list_width)
         self.metrics.flow_control(self.flow)
+        health = HealthChecks(storage=self._probe_storage, caches_synced=self._caches_synced,
+                              bootstrapped=lambda: self._bootstrapped, stopping=lambda: self._stopping)
         self._router = Router(resources=endpoints, discovery=discovery, openapi=OpenAPI(self.registry),
                               metrics=self.metrics, count_objects=self._count_objects,
-                              version=version_document(), flow=self.flow)
+                              version=version_document(), flow=self.flow, health=health)
         self._http = HttpServer(self._router, options=options.http)
         self.port = await self._http.start(options.bind, options.port)
         discovery.server_address = f"{options.bind}:{self.port}"
         self._bootstrap = Bootstrap(self.objects, self.registry, flow=options.flow,
                                     kubernetes_ip=self.allocator.kubernetes_ip)
         await self._bootstrap.run(port=self.port)
-        self._router.ready = True
+        self._bootstrapped = True
         write_kubeconfig(options.kubeconfig_path, server=self.url)
 
     async def _after_write(self, verb: str, resource: ResourceType, obj: dict[str, object]) -> None:
@@ -213,7 +217,11 @@ class APIServer:
             counts[f"{resource.plural}.{resource.group}" if resource.group else resource.plural] = result.count
         return counts
 
+    def _caches_synced(self) -> bool:
+        return self.reads is None or all(cache.ready.is_set() for cache in self.reads.caches.values())
+
     async def stop(self) -> None:
+        self._stopping = True
         if self._crds is not None:
             await self._crds.stop()
         if self._http is not None:

@@ -14,6 +14,7 @@ from myriad.api.errors import InternalError, NotFoundError, ServiceUnavailableEr
 from myriad.apiserver.discovery import Discovery
 from myriad.apiserver.endpoints.resource import ResourceEndpoints
 from myriad.apiserver.flowcontrol.limiter import FlowController, Rejected
+from myriad.apiserver.health import HealthChecks
 from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
@@ -21,7 +22,6 @@ from myriad.apiserver.requestinfo import request_info
 from myriad.storage import errors as storage_errors
 
 log = logging.getLogger(__name__)
-_HEALTH = {"/healthz", "/livez", "/readyz"}
 #: Seconds a request's seats wait for its answer to drain to a slow reader.
 DRAIN_LIMIT = 5.0
 
@@ -35,8 +35,9 @@ def _pf_headers(level: str, schema: str) -> list[tuple[str, str]]:
 class Router:
     def __init__(self, *, resources: ResourceEndpoints, discovery: Discovery, openapi: OpenAPI,
                  metrics: ServerMetrics, version: bytes,
-                 count_objects: Callable[[], Awaitable[dict[str, int]]],
+                 count_objects: Callable[[], Awaitable[dict[str, int]]], health: HealthChecks,
                  flow: FlowController | None = None) -> None:
+        self._health = health
         self._count_objects = count_objects
         self._flow = flow
         self._openapi = openapi
@@ -44,7 +45,6 @@ class Router:
         self._discovery = discovery
         self._metrics = metrics
         self._version = version
-        self.ready = False
 
     async def __call__(self, request: Request, responder: Responder) -> None:
         started = time.perf_counter()
@@ -75,7 +75,7 @@ class Router:
                 responder.send(200, self._metrics.exposition(),
                                content_type="text/plain; version=0.0.4; charset=utf-8")
             else:
-                self._non_resource(request, responder)
+                await self._non_resource(request, responder)
         except StatusError as error:
             self._fail(responder, error)
         except storage_errors.UnavailableError as exc:
@@ -101,14 +101,15 @@ class Router:
         headers = [("Retry-After", str(error.retry_after))] if error.retry_after else []
         responder.send(error.code, error.encode(), headers=headers)
 
-    def _non_resource(self, request: Request, responder: Responder) -> None:
+    async def _non_resource(self, request: Request, responder: Responder) -> None:
         path = request.path.rstrip("/") or "/"
-        if path in _HEALTH or path.startswith(("/healthz/", "/livez/", "/readyz/")):
-            if path.startswith("/readyz") and not self.ready:
-                responder.send(500, b"[-]storage not ready\nreadyz check failed\n",
-                               content_type="text/plain; charset=utf-8")
-                return
-            responder.send(200, b"ok", content_type="text/plain; charset=utf-8")
+        if path.startswith(("/healthz", "/livez", "/readyz")):
+            verbose = request.param("verbose") is not None
+            answer = await self._health.answer(path, verbose=verbose, exclude=request.query.get("exclude", []))
+            if answer is None:
+                raise NotFoundError("the server could not find the requested resource", empty_details=True)
+            responder.send(answer[0], answer[1], content_type="text/plain; charset=utf-8",
+                           headers=[("X-Content-Type-Options", "nosniff")])
             return
         if path == "/version":
             responder.send(200, self._version)
