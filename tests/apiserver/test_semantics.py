@@ -201,11 +201,49 @@ def test_each_patch_type_applies(apiserver: RunningServer, content_type: str, pa
     assert code == 200 and obj["data"] == expected
 
 
-def test_apply_patches_get_415_until_server_side_apply(apiserver: RunningServer) -> None:
+def test_apply_patches_get_415_naming_only_the_patch_types_served(apiserver: RunningServer) -> None:
     apiserver.send("POST", CMS, configmap("applied"))
     code, status = apiserver.send("PATCH", f"{CMS}/applied", {"data": {}},
                                   content_type="application/apply-patch+yaml")
     assert code == 415 and status["reason"] == "UnsupportedMediaType"
+    assert status["message"] == ("the body of the request was in an unknown format - accepted media types include: "
+                                 "application/json-patch+json, application/merge-patch+json, "
+                                 "application/strategic-merge-patch+json")
+    code, status = apiserver.send("POST", CMS, configmap("yaml"), content_type="application/yaml")
+    assert code == 415 and status["message"].endswith("application/json, application/vnd.kubernetes.protobuf")
+
+
+@pytest.mark.parametrize(("token", "detail"), [
+    ("a!b", "illegal base64 data at input byte 1"),
+    ("YWJj=", "illegal base64 data at input byte 4"),
+    ("", None),
+    ("eyJmb28iOjF9", "server does not recognize this encoded version "),  # {"foo":1}
+    ("eyJ2IjoibWV0YS5rOHMuaW8vdjEifQ", "incorrect encoded start resourceVersion (version meta.k8s.io/v1)"),
+    ("eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NX0", "encoded start key empty (version meta.k8s.io/v1)"),
+    ("eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6IjUifQ",
+     "json: cannot unmarshal string into Go struct field continueToken.rv of type int64"),
+    ("eyJ2IjoibWV0YS5rOHMuaW8vdjEiLCJydiI6NSwic3RhcnQiOiIuLi8uLi94In0", "../../x"),
+    ("bm90IGpzb24", "invalid character 'n' looking for beginning of value"),
+])
+def test_a_bad_continue_token_gets_upstreams_400(apiserver: RunningServer, token: str, detail: str | None) -> None:
+    status, body = apiserver.get(f"{CMS}?limit=1&continue={token}")
+    if detail is None:
+        assert status == 200
+        return
+    answer = json.loads(body)
+    assert (status, answer["reason"]) == (400, "BadRequest")
+    assert answer["message"] == f"invalid continue token: continue key is not valid: {detail}"
+
+
+def test_answers_put_kind_and_api_version_first_and_metadata_in_go_order(apiserver: RunningServer) -> None:
+    body = {"data": {"a": "1"}, "metadata": {"labels": {"x": "y"}, "name": "ordered"}, "apiVersion": "v1",
+            "kind": "ConfigMap"}
+    request = urllib.request.Request(apiserver.url + CMS, method="POST", data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        created = response.read()
+    assert created.startswith(b'{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"ordered","namespace"')
+    assert list(json.loads(created)["metadata"])[:4] == ["name", "namespace", "uid", "resourceVersion"]
 
 
 def test_a_strategic_patch_with_retain_keys_drops_the_other_keys(apiserver: RunningServer) -> None:

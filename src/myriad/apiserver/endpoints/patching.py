@@ -22,15 +22,8 @@ class Patch:
     @classmethod
     def read(cls, request: Request, *, custom: bool) -> Patch:
         """The patch in ``request``; 415 for a type this resource cannot take, 400 for bad JSON."""
-        kind = negotiation.patch_type(request.header("content-type"))
-        if kind == negotiation.PATCH_APPLY:
-            raise negotiation.UnsupportedMediaTypeError(
-                "the body of the request was in an unknown format - accepted media types include: "
-                f"{negotiation.PATCH_JSON}, {negotiation.PATCH_MERGE}, {negotiation.PATCH_STRATEGIC}")
-        if kind == negotiation.PATCH_STRATEGIC and custom:
-            raise negotiation.UnsupportedMediaTypeError(
-                "the body of the request was in an unknown format - accepted media types include: "
-                f"{negotiation.PATCH_JSON}, {negotiation.PATCH_MERGE}, {negotiation.PATCH_APPLY}")
+        accepted = (negotiation.PATCH_JSON, negotiation.PATCH_MERGE) if custom else negotiation.PATCH_TYPES
+        kind = negotiation.patch_type(request.header("content-type"), accepted)
         try:
             body = orjson.loads(request.body)
         except orjson.JSONDecodeError as exc:

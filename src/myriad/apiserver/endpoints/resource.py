@@ -31,6 +31,7 @@ from myriad.apiserver.endpoints.virtual import VirtualResources
 from myriad.apiserver.endpoints.watch import serve_watch
 from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.requestinfo import RequestInfo
+from myriad.apiserver.rest.codec import laid_out
 from myriad.apiserver.rest.interfaces import ListOptions, ListResult, Obj, ReadPath, Strategy
 from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
@@ -219,6 +220,8 @@ class ResourceEndpoints:
                 body = self._tables.list_body(resource, view, body["items"], body["metadata"])  # type: ignore[arg-type]
             elif view is not None:
                 body = self._tables.object_body(resource, view, body)
+            else:
+                body = laid_out(body)  # kind and apiVersion first, metadata in Go's order
             body = orjson.dumps(body)
         headers = _warnings((deprecated, *reply.warnings) if deprecated else reply.warnings)
         if isinstance(body, list):

@@ -45,15 +45,26 @@ def raw(kv: KeyValue, *, revision: int | None = None) -> bytes:
 
 def encode(obj: Obj) -> bytes:
     """The object's storage bytes, in the layout described above; ``obj`` is left as it was."""
-    metadata = obj["metadata"]
-    assert isinstance(metadata, dict)
+    return orjson.dumps(laid_out(obj, resource_version=""))
+
+
+def laid_out(obj: Obj, *, resource_version: str | None = None) -> Obj:
+    """``obj`` with its fields in upstream's order (kind, apiVersion, metadata in ObjectMeta's
+    order, then the rest), as an answer goes out; ``resource_version`` replaces metadata's."""
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict):
+        return {**{k: obj[k] for k in ("kind", "apiVersion") if k in obj}, **obj}
+    if resource_version is None:
+        resource_version = metadata.get("resourceVersion")  # type: ignore[assignment]
     ordered: dict[str, object] = {}
     for name in _META_ORDER:
         if name == "resourceVersion":
-            ordered[name] = ""
+            if resource_version is not None:
+                ordered[name] = resource_version
         elif name in metadata:
             ordered[name] = metadata[name]
-    if len(ordered) - 1 < len(metadata) - ("resourceVersion" in metadata):
+    known = len(ordered) - (resource_version is not None) + ("resourceVersion" in metadata)
+    if known < len(metadata):  # fields ObjectMeta does not have (kept, as they were given)
         ordered.update((k, v) for k, v in metadata.items() if k not in _META_FIELDS)
     out: dict[str, object] = {}
     if "kind" in obj:
@@ -64,7 +75,7 @@ def encode(obj: Obj) -> bytes:
     for key, value in obj.items():
         if key not in _HEAD:
             out[key] = value
-    return orjson.dumps(out)
+    return out
 
 
 def same_content(a: Obj, b: Obj) -> bool:

@@ -8,6 +8,7 @@ Continue tokens are upstream's: unpadded URL-safe base64 of ``{"v":"meta.k8s.io/
 from __future__ import annotations
 
 import base64
+import posixpath
 from collections.abc import AsyncIterator, Callable
 
 import orjson
@@ -37,19 +38,46 @@ def encode_continue(revision: int, start: str) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+_URL_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
+_NOT_VALID = "invalid continue token: continue key is not valid"
+
+
 def decode_continue(token: str) -> tuple[int, str]:
+    """The revision and start key of a continue token; a bad one gets the 400 upstream's
+    storage.DecodeContinue gives it, Go's wording of the problem included."""
+    bad = next((i for i, c in enumerate(token) if c not in _URL_BASE64), None)
+    if bad is None and len(token) % 4 == 1:
+        bad = len(token) - 1
+    if bad is not None:
+        raise BadRequestError(f"{_NOT_VALID}: illegal base64 data at input byte {bad}")
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     try:
-        raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
         data = orjson.loads(raw)
-        if not isinstance(data, dict) or data.get("v") != "meta.k8s.io/v1":
-            raise ValueError("unknown version")
-        revision, start = int(data["rv"]), str(data["start"])
-    except (ValueError, KeyError, TypeError, orjson.JSONDecodeError) as exc:
-        raise BadRequestError(f"invalid continue token: continue key is not valid: {exc}") from exc
-    if revision <= 0 or start.startswith("/") or ".." in start.split("/") or len(start) > MAX_KEY_BYTES:
-        raise BadRequestError("invalid continue token: continue key is not valid: incorrect encoded start "
-                              "resourceVersion (version meta.k8s.io/v1)")
-    return revision, start
+    except orjson.JSONDecodeError:
+        detail = ("unexpected end of JSON input" if not raw.strip() else
+                  f"invalid character {chr(raw.lstrip()[0])!r} looking for beginning of value")
+        raise BadRequestError(f"{_NOT_VALID}: {detail}") from None
+    if not isinstance(data, dict):
+        kind = {list: "array", str: "string", bool: "bool"}.get(type(data), "number")
+        raise BadRequestError(f"{_NOT_VALID}: json: cannot unmarshal {kind} into Go value of type "
+                              "storage.continueToken")
+    for field, wanted, go in (("v", str, "string"), ("rv", int, "int64"), ("start", str, "string")):
+        value = data.get(field)
+        if value is not None and (type(value) is not wanted):
+            kind = {list: "array", dict: "object", str: "string", bool: "bool"}.get(type(value), "number")
+            raise BadRequestError(f"{_NOT_VALID}: json: cannot unmarshal {kind} into Go struct field "
+                                  f"continueToken.{field} of type {go}")
+    version, revision, start = data.get("v") or "", data.get("rv") or 0, data.get("start") or ""
+    if version != "meta.k8s.io/v1":
+        raise BadRequestError(f"{_NOT_VALID}: server does not recognize this encoded version {version}")
+    if revision == 0:
+        raise BadRequestError(f"{_NOT_VALID}: incorrect encoded start resourceVersion (version meta.k8s.io/v1)")
+    if not start:
+        raise BadRequestError(f"{_NOT_VALID}: encoded start key empty (version meta.k8s.io/v1)")
+    key = start if start.startswith("/") else "/" + start
+    if posixpath.normpath(key) != key or key.startswith("//") or len(start) > MAX_KEY_BYTES:
+        raise BadRequestError(f"{_NOT_VALID}: {start}")
+    return revision, key[1:]
 
 
 def list_prefix(resource: ResourceType, namespace: str) -> str:
