@@ -38,6 +38,44 @@ def _needs_node_ports(spec: dict[str, object]) -> bool:
                                                and spec.get("allocateLoadBalancerNodePorts", True) is not False)
 
 
+def _needs_health_check_port(spec: dict[str, object]) -> bool:
+    return spec.get("type") == "LoadBalancer" and spec.get("externalTrafficPolicy") == "Local"
+
+
+def _externally_accessible(spec: dict[str, object]) -> bool:
+    return spec.get("type") in ("NodePort", "LoadBalancer") or bool(spec.get("externalIPs"))
+
+
+def _drop_type_dependent_fields(new: Obj, old: Obj) -> None:
+    """Upstream's dropTypeDependentFields: a type change leaves behind what the old type needed
+    (cluster IPs, node ports, the health check port, the load balancer's settings and status),
+    but only values the update did not itself change."""
+    new_spec, old_spec = _spec(new), _spec(old)
+    if _needs_ip(old_spec) and not _needs_ip(new_spec):
+        if new_spec.get("clusterIPs") == old_spec.get("clusterIPs") and \
+                new_spec.get("clusterIP") == old_spec.get("clusterIP"):
+            new_spec.pop("clusterIP", None)
+            new_spec.pop("clusterIPs", None)
+        for field in ("ipFamilies", "ipFamilyPolicy"):
+            if new_spec.get(field) == old_spec.get(field):
+                new_spec.pop(field, None)
+    if _needs_node_ports(old_spec) and not _needs_node_ports(new_spec) and \
+            [p.get("nodePort") for p in _ports(new)] == [p.get("nodePort") for p in _ports(old)]:
+        for port in _ports(new):
+            port.pop("nodePort", None)
+    if _needs_health_check_port(old_spec) and not _needs_health_check_port(new_spec) and \
+            new_spec.get("healthCheckNodePort") == old_spec.get("healthCheckNodePort"):
+        new_spec.pop("healthCheckNodePort", None)
+    if old_spec.get("type") == "LoadBalancer" and new_spec.get("type") != "LoadBalancer":
+        for field in ("allocateLoadBalancerNodePorts", "loadBalancerClass"):
+            if new_spec.get(field) == old_spec.get(field):
+                new_spec.pop(field, None)
+        new["status"] = {**(new.get("status") or {}), "loadBalancer": {}}  # type: ignore[dict-item]
+    if _externally_accessible(old_spec) and not _externally_accessible(new_spec) and \
+            new_spec.get("externalTrafficPolicy") == old_spec.get("externalTrafficPolicy"):
+        new_spec.pop("externalTrafficPolicy", None)
+
+
 def _node_ports(obj: Obj | None) -> set[int]:
     return {p["nodePort"] for p in _ports(obj) if isinstance(p.get("nodePort"), int)}  # type: ignore[misc]
 
@@ -84,6 +122,7 @@ class ServiceStrategy(GenericStrategy):
         new_spec, old_spec = _spec(new), _spec(old)
         if subresource or not new_spec:
             return
+        _drop_type_dependent_fields(new, old)
         if _needs_ip(old_spec) and _needs_ip(new_spec) and not new_spec.get("clusterIP"):
             new_spec["clusterIP"] = old_spec.get("clusterIP")
             new_spec["clusterIPs"] = old_spec.get("clusterIPs")
