@@ -169,3 +169,20 @@ def test_every_request_to_v1_endpoints_carries_upstreams_deprecation_warning(api
     watch = apiserver.kubectl("get", "endpoints", "-n", "default", "--watch", "--request-timeout=1s", check=False)
     assert warning in watch.stderr
     assert "Warning" not in apiserver.kubectl("get", "endpointslices", "-n", "default").stderr
+
+
+def test_a_node_port_service_patched_to_cluster_ip_drops_its_unchanged_node_ports(apiserver: RunningServer) -> None:
+    apiserver.kubectl("create", "service", "nodeport", "np", "--tcp=80:8080", "-n", "default")
+    before = _json(apiserver, "get", "service", "np", "-n", "default")
+    assert before["spec"]["ports"][0]["nodePort"] and before["spec"]["externalTrafficPolicy"] == "Cluster"
+    apiserver.kubectl("patch", "service", "np", "-n", "default", "--type=merge", "-p", '{"spec":{"type":"ClusterIP"}}')
+    after = _json(apiserver, "get", "service", "np", "-n", "default")
+    assert after["spec"]["type"] == "ClusterIP" and "nodePort" not in after["spec"]["ports"][0]
+    assert "externalTrafficPolicy" not in after["spec"]
+    assert after["spec"]["clusterIP"] == before["spec"]["clusterIP"]
+    # the port went back to the pool: another service can have it
+    port = before["spec"]["ports"][0]["nodePort"]
+    code, created = apiserver.send("POST", "/api/v1/namespaces/default/services", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "np2"},
+        "spec": {"type": "NodePort", "ports": [{"port": 81, "nodePort": port}]}})
+    assert code == 201, created
