@@ -103,6 +103,8 @@ def zero_field(api_version: str, kind: str, key: str) -> Any:
 _JSON_NAMES = {str: "string", int: "number", float: "number", bool: "bool", list: "array", dict: "object"}
 _RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _GO_LAYOUT = "2006-01-02T15:04:05Z07:00"
+_GO_MICRO_LAYOUT = "2006-01-02T15:04:05.000000Z07:00"
+_MICRO_TIME = "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"
 _RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))")
 _BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
@@ -121,7 +123,7 @@ class _Node:
     leaf: bool = True
     #: The Python types a value may have (besides None); None: any.
     accepts: tuple[type, ...] | None = None
-    #: A further check of the value: "int32", "int64", "date-time" or "byte".
+    #: A further check of the value: "int32", "int64", "date-time", "micro-time" or "byte".
     format: str = ""
     #: The Go type, for messages (``int32``, ``v1.PodSpec``, ``[]v1.Container``).
     go_type: str = ""
@@ -193,6 +195,8 @@ def _type(node: _Node, schema: dict[str, Any], ref: str) -> None:
     node.format = schema.get("format", "") if len(types) == 1 else ""
     if node.format not in ("int32", "int64", "date-time", "byte"):
         node.format = ""
+    elif node.format == "date-time" and ref_name(ref) == _MICRO_TIME:
+        node.format = "micro-time"  # metav1.MicroTime parses with RFC3339Micro: exactly six fractional digits
     if ref and ("object" in types or len(types) > 1):
         node.go_type = _go_name(ref)
     elif "integer" in types:
@@ -228,6 +232,10 @@ def _check(value: Any, node: _Node, path: list[str], struct: str) -> None:
     elif fmt == "date-time":
         if not _is_rfc3339(value):
             raise FieldTypeError(f'parsing time "{value}" as "{_GO_LAYOUT}": cannot parse "{value}" as "2006"')
+    elif fmt == "micro-time":
+        error = _micro_time_error(value)
+        if error is not None:
+            raise FieldTypeError(error)
     elif fmt == "byte":
         error = _base64_error(value)
         if error is not None:
@@ -246,6 +254,22 @@ def _is_rfc3339(text: str) -> bool:
     except ValueError:
         return False
     return offset_hour < 24 and offset_minute < 60
+
+
+def _micro_time_error(text: str) -> str | None:
+    """Go's error parsing ``text`` with RFC3339Micro (``2006-01-02T15:04:05.000000Z07:00``), whose
+    zeros demand exactly six fractional digits, or None."""
+    prefix = f'parsing time "{text}" as "{_GO_MICRO_LAYOUT}": cannot parse '
+    if not _is_rfc3339(text):
+        return prefix + f'"{text}" as "2006"'
+    rest = text[19:]  # after the seconds
+    fraction = rest[1:] if rest.startswith(".") else ""
+    digits = len(fraction) - len(fraction.lstrip("0123456789"))
+    if digits < 6:
+        return prefix + f'"{rest}" as ".000000"'
+    if digits > 6:
+        return prefix + f'"{rest[7:]}" as "Z07:00"'
+    return None
 
 
 def _base64_error(text: str) -> str | None:
