@@ -351,8 +351,11 @@ def lease(name: str, **spec: Any) -> dict[str, Any]:
 
 @pytest.mark.parametrize(("method", "path", "body", "message"), [
     ("POST", LEASES, lease("garbage-time", renewTime="garbage"),
-     'Lease in version "v1" cannot be handled as a Lease: parsing time "garbage" as "2006-01-02T15:04:05Z07:00": '
-     'cannot parse "garbage" as "2006"'),
+     'Lease in version "v1" cannot be handled as a Lease: parsing time "garbage" as '
+     '"2006-01-02T15:04:05.000000Z07:00": cannot parse "garbage" as "2006"'),
+    ("POST", LEASES, lease("whole-seconds", renewTime="2026-12-01T10:00:00Z"),
+     'Lease in version "v1" cannot be handled as a Lease: parsing time "2026-12-01T10:00:00Z" as '
+     '"2006-01-02T15:04:05.000000Z07:00": cannot parse "Z" as ".000000"'),
     ("PUT", LEASES + "/string-duration", lease("string-duration", leaseDurationSeconds="40"),
      'Lease in version "v1" cannot be handled as a Lease: json: cannot unmarshal string into Go struct field '
      'LeaseSpec.spec.leaseDurationSeconds of type int32'),
