@@ -3,6 +3,8 @@
 A :class:`View` is what the client asked for in ``Accept``; :class:`TableConverter` builds the
 response body for a list, a single object, or one watch event. Column definitions go out with
 the first table of a watch only, as upstream's watch encoder does (later ones carry ``null``).
+Cells are printed from an object's stored form (``rest.conversion``: an ``autoscaling/v1``
+HorizontalPodAutoscaler as ``v2``), while the row's ``object`` is the served one.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 import orjson
 
 from myriad.api.registry import ResourceType
+from myriad.apiserver.rest.conversion import CONVERSIONS
 from myriad.apiserver.tables.format import human_duration, timestamp
 from myriad.apiserver.tables.jsonpath import compile_path
 from myriad.apiserver.tables.printers import BY_RESOURCE, DEFAULT, NAME, Column, Obj, Printer
@@ -50,7 +53,7 @@ class TableConverter:
         if view.kind == PARTIAL:
             return {"kind": "PartialObjectMetadataList", "apiVersion": f"meta.k8s.io/{view.version}",
                     "metadata": list_meta, "items": [self._partial(item, view) for item in items]}
-        return self._table(resource, view, items, list_meta, headers=True)
+        return self._table(resource, view, items, list_meta, headers=True, whole_list=True)
 
     def object_body(self, resource: ResourceType, view: View, obj: Obj, *, headers: bool = True) -> Obj:
         """One object as a one-row Table (get, writes, watch events) or as PartialObjectMetadata."""
@@ -58,21 +61,28 @@ class TableConverter:
             return self._partial(obj, view)
         metadata = obj.get("metadata") if isinstance(obj.get("metadata"), dict) else {}
         rv = metadata.get("resourceVersion") if isinstance(metadata, dict) else None
-        return self._table(resource, view, [obj], {"resourceVersion": rv} if rv else {}, headers=headers)
+        return self._table(resource, view, [obj], {"resourceVersion": rv} if rv else {}, headers=headers,
+                           whole_list=False)
 
     def _table(self, resource: ResourceType, view: View, items: list[Obj], list_meta: dict[str, object], *,
-               headers: bool) -> Obj:
+               headers: bool, whole_list: bool) -> Obj:
+        """Rows print the stored form of the served objects (``items``), which the rows carry."""
         printer = self.printer(resource)
+        conversion = CONVERSIONS.get((resource.group, resource.version, resource.plural))
+        stored = items if conversion is None else [conversion.to_storage(item) for item in items]
+        order, cells = list(range(len(items))), printer.cells
+        if whole_list and printer.listing is not None:
+            order, cells = printer.listing(stored)
         now = self._now()
         rows = []
-        for item in items:
-            row: dict[str, object] = {"cells": printer.cells(item, now)}
-            if printer.conditions is not None and (conditions := printer.conditions(item)):
+        for i in order:
+            row: dict[str, object] = {"cells": cells(stored[i], now)}
+            if printer.conditions is not None and (conditions := printer.conditions(stored[i])):
                 row["conditions"] = conditions
             if view.include == "Object":
-                row["object"] = {"kind": resource.kind, "apiVersion": resource.api_version, **item}
+                row["object"] = {"kind": resource.kind, "apiVersion": resource.api_version, **items[i]}
             elif view.include != "None":
-                row["object"] = self._partial(item, view)
+                row["object"] = self._partial(items[i], view)
             rows.append(row)
         return {"kind": TABLE, "apiVersion": f"meta.k8s.io/{view.version}", "metadata": list_meta,
                 "columnDefinitions": [c.to_json() for c in printer.columns] if headers else None, "rows": rows}

@@ -64,14 +64,15 @@ def labels_text(labels: object) -> str:
     return ",".join(f"{k}={labels[k]}" for k in sorted(labels))
 
 
-def selector_text(selector: object, *, empty: str = NONE) -> str:
-    """``metav1.FormatLabelSelector``: ``<none>`` for nil or empty, ``<error>`` when invalid."""
+def selector_text(selector: object, *, empty: str = NONE, invalid: str = "<error>") -> str:
+    """``metav1.FormatLabelSelector``: ``<none>`` for nil or empty, ``<error>`` when invalid (the
+    Deployment printer shows the raw selector: ``empty=""``, ``invalid="<invalid>"``)."""
     if not isinstance(selector, dict) or not (selector.get("matchLabels") or selector.get("matchExpressions")):
         return empty
     try:
         return label_selector_string(selector) or empty
     except ValueError:
-        return "<error>"
+        return invalid
 
 
 def containers_cells(pod_spec: object) -> list[str]:
