@@ -107,3 +107,40 @@ def test_a_table_watch_sends_column_definitions_once(apiserver: RunningServer) -
     assert {"tw1", "tw2"} <= set(names)
     assert events[0]["object"]["columnDefinitions"][1]["name"] == "Data"
     assert all(e["object"]["columnDefinitions"] is None for e in events[1:])
+
+
+WIDGETS_CRD = """\
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: widgets.example.com}
+spec:
+  group: example.com
+  scope: Namespaced
+  names: {plural: widgets, kind: Widget}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        description: A widget.
+        properties:
+          spec:
+            type: object
+            description: What the widget should be.
+            properties:
+              size: {type: integer, description: How big.}
+"""
+
+
+def test_openapi_v3_publishes_each_crd_versions_schema_so_kubectl_explain_works(apiserver: RunningServer) -> None:
+    apiserver.kubectl("apply", "-f", "-", input=WIDGETS_CRD)
+    document = json.loads(apiserver.get("/openapi/v3/apis/example.com/v1")[1])
+    widget = document["components"]["schemas"]["com.example.v1.Widget"]
+    assert widget["x-kubernetes-group-version-kind"] == [{"group": "example.com", "kind": "Widget", "version": "v1"}]
+    assert set(widget["properties"]) == {"apiVersion", "kind", "metadata", "spec"}
+    assert "com.example.v1.WidgetList" in document["components"]["schemas"]
+    explained = apiserver.kubectl("explain", "widgets.spec").stdout
+    assert "FIELD: spec <Object>" in explained and "What the widget should be." in explained
+    assert "size\t<integer>" in explained and "How big." in explained

@@ -1,5 +1,6 @@
 """``/openapi/v3``: an index of group-versions and one OpenAPI 3.0 document per group-version,
-built from the bundled schemas (:mod:`myriad.api.schemas`) and the resource registry.
+built from the bundled schemas (:mod:`myriad.api.schemas`), the served CRD versions' schemas
+and the resource registry.
 
 Each document carries the schemas its kinds reach (refs rewritten to
 ``#/components/schemas/...``, JSON-schema type arrays narrowed to one type) and, per resource
@@ -60,6 +61,48 @@ def _refs(node: Any, found: set[str]) -> None:
             _refs(item, found)
 
 
+def custom_definition_name(resource: ResourceType, kind: str | None = None) -> str:
+    """Upstream's name for a custom resource's schema: the group's domain reversed, the version
+    and the kind (``com.example.v1.Widget``)."""
+    return ".".join([*reversed(resource.group.split(".")), resource.version, kind or resource.kind])
+
+
+_API_VERSION_DOC = ("APIVersion defines the versioned schema of this representation of an object. Servers should "
+                    "convert recognized schemas to the latest internal value, and may reject unrecognized values. "
+                    "More info: https://git.k8s.io/community/contributors/devel/sig-architecture/"
+                    "api-conventions.md#resources")
+_KIND_DOC = ("Kind is a string value representing the REST resource this object represents. Servers may infer this "
+             "from the endpoint the client submits requests to. Cannot be updated. In CamelCase. More info: "
+             "https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds")
+
+
+def _custom_schemas(resource: ResourceType) -> dict[str, Any]:
+    """A custom resource's schema and its list's, as upstream's CRD OpenAPI builder publishes
+    them: the CRD version's openAPIV3Schema with apiVersion, kind and metadata filled in."""
+    schema = dict(resource.extra.get("schema") or {})  # type: ignore[call-overload]
+    gvk = [{"group": resource.group, "kind": resource.kind, "version": resource.version}]
+    meta = "#/components/schemas/io.k8s.apimachinery.pkg.apis.meta.v1."
+    properties = {"apiVersion": {"type": "string", "description": _API_VERSION_DOC},
+                  "kind": {"type": "string", "description": _KIND_DOC},
+                  "metadata": {"allOf": [{"$ref": meta + "ObjectMeta"}], "description": "Standard object's metadata. "
+                               "More info: https://git.k8s.io/community/contributors/devel/sig-architecture/"
+                               "api-conventions.md#metadata"},
+                  **{k: v for k, v in (schema.get("properties") or {}).items() if k != "metadata"}}
+    item = {**schema, "type": "object", "properties": properties, "x-kubernetes-group-version-kind": gvk}
+    name = custom_definition_name(resource)
+    listing = {"type": "object", "required": ["items"], "description": f"{resource.kind}List is a list of "
+               f"{resource.kind}", "properties": {
+                   "apiVersion": {"type": "string", "description": _API_VERSION_DOC},
+                   "items": {"type": "array", "items": {"$ref": "#/components/schemas/" + name},
+                             "description": f"List of {resource.plural}. More info: "
+                                            "https://git.k8s.io/community/contributors/devel/sig-architecture/"
+                                            "api-conventions.md"},
+                   "kind": {"type": "string", "description": _KIND_DOC},
+                   "metadata": {"allOf": [{"$ref": meta + "ListMeta"}]}},
+               "x-kubernetes-group-version-kind": [{**gvk[0], "kind": resource.list_kind}]}
+    return {name: item, custom_definition_name(resource, resource.list_kind): listing}
+
+
 class OpenAPI:
     def __init__(self, registry: ResourceRegistry) -> None:
         self._registry = registry
@@ -93,21 +136,29 @@ class OpenAPI:
     def _document(self, resources: list[ResourceType]) -> dict[str, Any]:
         names: set[str] = set(_META)
         paths: dict[str, Any] = {}
+        custom: dict[str, Any] = {}
         for resource in sorted(resources, key=lambda r: r.plural):
-            definition = schemas.kinds().get((resource.api_version, resource.kind))
-            if definition is not None:
-                names.add(definition)
-            list_definition = schemas.kinds().get((resource.api_version, resource.list_kind))
-            if list_definition is not None:
-                names.add(list_definition)
+            if resource.custom:
+                definition: str | None = custom_definition_name(resource)
+                custom.update(_custom_schemas(resource))
+                names.update(("io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta",
+                              "io.k8s.apimachinery.pkg.apis.meta.v1.ListMeta"))
+            else:
+                definition = schemas.kinds().get((resource.api_version, resource.kind))
+                if definition is not None:
+                    names.add(definition)
+                list_definition = schemas.kinds().get((resource.api_version, resource.list_kind))
+                if list_definition is not None:
+                    names.add(list_definition)
             paths.update(self._paths(resource, definition))
         found = set(names)
         for name in names:
             _refs(schemas.definitions().get(name, {}), found)
         components = {name: _convert(schemas.definitions()[name]) for name in sorted(found)
                       if name in schemas.definitions()}
+        components.update(custom)
         return {"openapi": "3.0.0", "info": {"title": "Kubernetes", "version": "v1.37.0"}, "paths": paths,
-                "components": {"schemas": components}}
+                "components": {"schemas": dict(sorted(components.items()))}}
 
     @staticmethod
     def _paths(resource: ResourceType, definition: str | None) -> dict[str, Any]:
