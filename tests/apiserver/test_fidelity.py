@@ -188,3 +188,23 @@ def test_an_immutable_configmaps_data_cannot_change(apiserver: RunningServer) ->
     assert code == 422, status
     assert [(c["field"], c["message"]) for c in status["details"]["causes"]] == [
         ("data", "Forbidden: field is immutable when `immutable` is set")]
+
+
+DEPLOYMENTS = "/apis/apps/v1/namespaces/default/deployments"
+
+
+def test_scale_and_status_bodies_get_the_same_decoding_checks_as_the_object(apiserver: RunningServer) -> None:
+    apiserver.kubectl("create", "deployment", "scaled", "--image=nginx", "-n", "default")
+    code, status = apiserver.send("PUT", DEPLOYMENTS + "/scaled/scale", {
+        "apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "scaled"}, "spec": {"replicas": "3"}})
+    assert (code, status["message"]) == (400, 'Scale in version "v1" cannot be handled as a Scale: json: cannot '
+                                               'unmarshal string into Go struct field ScaleSpec.spec.replicas of '
+                                               'type int32')
+    code, status = apiserver.send("PATCH", DEPLOYMENTS + "/scaled/scale?fieldValidation=Strict",
+                                  {"spec": {"replicas": 2, "replics": 4}})
+    assert code == 422 and 'unknown field "spec.replics"' in status["message"]
+    code, scale = apiserver.send("PATCH", DEPLOYMENTS + "/scaled/scale", {"spec": {"replicas": 2}})
+    assert code == 200 and scale["spec"]["replicas"] == 2
+    code, status = apiserver.send("PATCH", DEPLOYMENTS + "/scaled/status", {"status": {"replicas": "x"}})
+    assert code == 422 and "cannot unmarshal string into Go struct field DeploymentStatus.status.replicas" in \
+        status["message"]

@@ -37,6 +37,8 @@ from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
 
 _JSON = "application/json"
+#: What a scale subresource's bodies are decoded as.
+_SCALE = ResourceType("autoscaling", "v1", "scales", "scale", "Scale", True, ())
 #: Resources upstream marks deprecated: every request to them is answered with this ``Warning``.
 DEPRECATED = {("", "v1", "endpoints"): "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"}
 #: Subresources served: ``status`` and ``finalize`` by the generic store (the strategies split
@@ -236,10 +238,15 @@ class ResourceEndpoints:
                 return Reply(200, await subs.get_scale(resource, namespace, name))
             if info.verb == "patch":
                 patch = Patch.read(request, custom=False)
-                return Reply(200, await subs.patch_scale(resource, namespace, name, patch,
-                                                         dry_run=self._dry_run(request)))
+                found: list[str] = []
+                scaled = await subs.patch_scale(resource, namespace, name, patch, dry_run=self._dry_run(request),
+                                                check=lambda obj: found.extend(_check_fields(obj, _SCALE, request,
+                                                                                             patch=True)))
+                return Reply(200, scaled, warnings=tuple(dict.fromkeys(found)))
             scale = self._body(resource, info, request)
-            return Reply(200, await subs.update_scale(resource, namespace, name, scale, dry_run=self._dry_run(request)))
+            warnings = _check_fields(scale, _SCALE, request, patch=False)
+            return Reply(200, await subs.update_scale(resource, namespace, name, scale, dry_run=self._dry_run(request)),
+                         warnings=warnings)
         body = self._body(resource, info, request)
         body_name = body["metadata"].get("name")  # type: ignore[union-attr]
         if body_name and body_name != name:

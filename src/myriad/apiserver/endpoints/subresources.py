@@ -6,6 +6,7 @@ compare-and-swap, strategies and validation are the parent's."""
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 
 from myriad.api import meta
 from myriad.api.errors import (
@@ -125,11 +126,14 @@ class Subresources:
         return paths.scale_of(stored)
 
     async def patch_scale(self, resource: ResourceType, namespace: str, name: str, patch: Patch, *,
-                          dry_run: bool) -> Obj:
+                          dry_run: bool, check: Callable[[Obj], None] | None = None) -> Obj:
+        """Patches the parent's Scale; ``check`` sees (and may refuse) the patched Scale."""
         paths = ScalePaths(resource)
 
         def mutate(current: Obj) -> Obj:
             patched = patch.apply(paths.scale_of(current), SCALE_VERSION, "Scale")
+            if check is not None:
+                check(patched)
             new = copy.deepcopy(current)
             _set(new, paths.spec, _replicas(patched, name))
             return new
