@@ -186,3 +186,29 @@ def test_a_node_port_service_patched_to_cluster_ip_drops_its_unchanged_node_port
         "apiVersion": "v1", "kind": "Service", "metadata": {"name": "np2"},
         "spec": {"type": "NodePort", "ports": [{"port": 81, "nodePort": port}]}})
     assert code == 201, created
+
+
+PRUNED = """\
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: keep, namespace: default, labels: {app: prune}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: drop, namespace: default, labels: {app: prune}}
+"""
+
+
+def test_kubectl_apply_prune_works_without_an_allowlist(apiserver: RunningServer) -> None:
+    apiserver.kubectl("apply", "--prune", "-l", "app=prune", "-f", "-", input=PRUNED)
+    result = apiserver.kubectl("apply", "--prune", "-l", "app=prune", "-f", "-", input=PRUNED.split("---")[0])
+    assert "configmap/drop pruned" in result.stdout
+    names = apiserver.kubectl("get", "cm", "-l", "app=prune", "-n", "default", "-o", "name").stdout.split()
+    assert names == ["configmap/keep"]
+
+
+def test_kubectl_cluster_info_dump_completes(apiserver: RunningServer) -> None:
+    apiserver.kubectl("run", "dumped", "--image=nginx", "-n", "default")
+    result = apiserver.kubectl("cluster-info", "dump")
+    assert '"kind": "NodeList"' in result.stdout and "==== START logs for container dumped of pod default/dumped" \
+        in result.stdout
