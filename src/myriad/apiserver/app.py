@@ -24,6 +24,7 @@ from myriad.apiserver.http import HttpServer
 from myriad.apiserver.kubeconfig import write_kubeconfig
 from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
+from myriad.apiserver.openapiv2 import OpenAPIV2
 from myriad.apiserver.options import ServerOptions
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.allocator import ServiceAllocator
@@ -113,6 +114,7 @@ class APIServer:
         health = HealthChecks(storage=self._probe_storage, caches_synced=self._caches_synced,
                               bootstrapped=lambda: self._bootstrapped, stopping=lambda: self._stopping)
         self._router = Router(resources=endpoints, discovery=discovery, openapi=OpenAPI(self.registry),
+                              openapi_v2=OpenAPIV2(self.registry),
                               metrics=self.metrics, count_objects=self._count_objects,
                               version=version_document(), flow=self.flow, health=health)
         self._http = HttpServer(self._router, options=options.http)

@@ -18,6 +18,7 @@ from myriad.apiserver.health import HealthChecks
 from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
+from myriad.apiserver.openapiv2 import OpenAPIV2
 from myriad.apiserver.requestinfo import request_info
 from myriad.storage import errors as storage_errors
 
@@ -34,13 +35,14 @@ def _pf_headers(level: str, schema: str) -> list[tuple[str, str]]:
 
 class Router:
     def __init__(self, *, resources: ResourceEndpoints, discovery: Discovery, openapi: OpenAPI,
-                 metrics: ServerMetrics, version: bytes,
+                 openapi_v2: OpenAPIV2, metrics: ServerMetrics, version: bytes,
                  count_objects: Callable[[], Awaitable[dict[str, int]]], health: HealthChecks,
                  flow: FlowController | None = None) -> None:
         self._health = health
         self._count_objects = count_objects
         self._flow = flow
         self._openapi = openapi
+        self._openapi_v2 = openapi_v2
         self._resources = resources
         self._discovery = discovery
         self._metrics = metrics
@@ -114,6 +116,15 @@ class Router:
         if path == "/version":
             responder.send(200, self._version)
             return
+        if path == "/openapi/v2":
+            answer = self._openapi_v2.document(request.header("accept"))
+            if answer is None:  # nothing acceptable: upstream answers 406 with no body
+                responder.send(406, b"", content_type="text/plain; charset=utf-8")
+                return
+            content_type, body = answer
+            responder.send(200, body, content_type=content_type,
+                           headers=[("ETag", self._openapi_v2.etag()), ("Vary", "Accept")])
+            return
         if path == "/openapi/v3":
             responder.send(200, self._openapi.index())
             return
@@ -128,7 +139,8 @@ class Router:
             responder.send(200, body)
             return
         if path == "/":
-            paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/readyz", "/version"]
+            paths = ["/api", "/api/v1", "/apis", "/healthz", "/livez", "/metrics", "/openapi/v2", "/openapi/v3",
+                     "/readyz", "/version"]
             responder.send(200, orjson.dumps({"paths": paths}))
             return
         raise NotFoundError("the server could not find the requested resource", empty_details=True)
