@@ -41,9 +41,11 @@ _JSON = "application/json"
 _SCALE = ResourceType("autoscaling", "v1", "scales", "scale", "Scale", True, ())
 #: Resources upstream marks deprecated: every request to them is answered with this ``Warning``.
 DEPRECATED = {("", "v1", "endpoints"): "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"}
-#: Subresources served: ``status`` and ``finalize`` by the generic store (the strategies split
-#: what each may change), the others by :mod:`.subresources`.
-_SERVED_SUBRESOURCES = frozenset({"status", "finalize", "scale", "binding", "eviction"})
+#: Subresources served: ``status``, ``approval`` and ``finalize`` by the generic store (the
+#: strategies split what each may change), the others by :mod:`.subresources`.
+_SERVED_SUBRESOURCES = frozenset({"status", "approval", "finalize", "scale", "binding", "eviction"})
+#: Subresources whose bodies are the whole object (the strategy decides what each may change).
+_WHOLE_OBJECT = ("", "status", "approval")
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,7 +187,7 @@ class ResourceEndpoints:
     async def handle(self, info: RequestInfo, request: Request, responder: Responder) -> None:
         resource = self.resolve(info)
         view = negotiation.view(request.header("accept"), request.param("includeObject"))
-        if info.subresource not in ("", "status"):
+        if info.subresource not in _WHOLE_OBJECT:
             view = None
         verb = info.verb
         deprecated = DEPRECATED.get((resource.group, resource.version, resource.plural))
@@ -420,7 +422,7 @@ class ResourceEndpoints:
             raise BadRequestError(f"the name of the object ({name}) does not match the name on the URL ({info.name})")
         if not name:
             obj["metadata"]["name"] = info.name  # type: ignore[index]
-        warnings = _check_fields(obj, resource, request, patch=False) if info.subresource in ("", "status") else ()
+        warnings = _check_fields(obj, resource, request, patch=False) if info.subresource in _WHOLE_OBJECT else ()
         dry_run = self._dry_run(request)
         stored, created = await self._store.update(resource, info.namespace, info.name, obj,
                                                    subresource=info.subresource, dry_run=dry_run)
@@ -433,7 +435,7 @@ class ResourceEndpoints:
 
         def mutate(current: Obj) -> Obj:
             patched = patch.apply(current, resource.api_version, resource.kind)
-            if info.subresource in ("", "status"):
+            if info.subresource in _WHOLE_OBJECT:
                 warnings.extend(_check_fields(patched, resource, request, patch=True))
             return patched
 

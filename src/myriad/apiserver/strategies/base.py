@@ -74,10 +74,7 @@ class GenericStrategy:
         elif not isinstance(name, str):
             causes.append(meta.invalid("metadata.name", name, "must be a string"))
         else:
-            errors = (meta.dns1123_label_errors(name) if self.name_rule == "label"
-                      else meta.path_segment_errors(name) if self.name_rule == "path"
-                      else meta.dns1123_subdomain_errors(name))
-            causes.extend(meta.invalid("metadata.name", name, error) for error in errors)
+            causes.extend(meta.invalid("metadata.name", name, error) for error in self.name_errors(name, obj))
         causes.extend(meta.labels_errors(metadata.get("labels"), "metadata.labels"))
         causes.extend(meta.annotations_errors(metadata.get("annotations"), "metadata.annotations"))
         finalizers = metadata.get("finalizers")
@@ -89,6 +86,15 @@ class GenericStrategy:
                     errors = meta.qualified_name_errors(finalizer)
                     causes.extend(meta.invalid(f"metadata.finalizers[{i}]", finalizer, e) for e in errors)
         return causes
+
+    def name_errors(self, name: str, obj: Obj) -> list[str]:
+        """Why ``name`` may not name ``obj`` (upstream's name validation function for the kind),
+        by :attr:`name_rule`."""
+        if self.name_rule == "label":
+            return meta.dns1123_label_errors(name)
+        if self.name_rule == "path":
+            return meta.path_segment_errors(name)
+        return meta.dns1123_subdomain_errors(name)
 
     # -- update --------------------------------------------------------------------------------
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from myriad.api import meta
 from myriad.api.errors import Cause
+from myriad.apiserver.strategies.volumes import default_claim_spec
 
 RESTART_POLICIES = ["Always", "OnFailure", "Never"]
 DNS_POLICIES = ["ClusterFirstWithHostNet", "ClusterFirst", "Default", "None"]
@@ -69,6 +70,10 @@ def default_pod_spec(spec: dict[str, object]) -> None:
         host_path = volume.get("hostPath")
         if isinstance(host_path, dict) and host_path.get("type") is None:
             host_path["type"] = ""  # SetDefaults_HostPathVolumeSource: HostPathUnset
+        claim = volume.get("ephemeral")
+        claim_spec = claim.get("volumeClaimTemplate") if isinstance(claim, dict) else None
+        if isinstance(claim_spec, dict) and isinstance(claim_spec.get("spec"), dict):
+            default_claim_spec(claim_spec["spec"])
         if not any(key != "name" for key in volume):
             volume["emptyDir"] = {}
 

@@ -5,16 +5,62 @@ from __future__ import annotations
 from myriad.api.registry import ResourceType
 from myriad.apiserver.rest.allocator import ServiceAllocator
 from myriad.apiserver.rest.interfaces import Strategy
+from myriad.apiserver.strategies.admissionpolicies import (
+    MutatingAdmissionPolicyBindingStrategy,
+    MutatingAdmissionPolicyStrategy,
+    ValidatingAdmissionPolicyBindingStrategy,
+    ValidatingAdmissionPolicyStrategy,
+)
+from myriad.apiserver.strategies.apiservices import APIServiceStrategy
+from myriad.apiserver.strategies.autoscaling import HorizontalPodAutoscalerStrategy
 from myriad.apiserver.strategies.base import GenericStrategy
+from myriad.apiserver.strategies.certificates import (
+    CertificateSigningRequestStrategy,
+    ClusterTrustBundleStrategy,
+    PodCertificateRequestStrategy,
+)
 from myriad.apiserver.strategies.configdata import ConfigMapStrategy, SecretStrategy
 from myriad.apiserver.strategies.crds import CRDStrategy
+from myriad.apiserver.strategies.cronjobs import CronJobStrategy
 from myriad.apiserver.strategies.custom import CustomResourceStrategy
+from myriad.apiserver.strategies.dra import (
+    DeviceClassStrategy,
+    ResourceClaimStrategy,
+    ResourceClaimTemplateStrategy,
+    ResourceSliceStrategy,
+)
 from myriad.apiserver.strategies.events import EventStrategy
+from myriad.apiserver.strategies.flowschemas import FlowSchemaStrategy, PriorityLevelConfigurationStrategy
+from myriad.apiserver.strategies.ipam import IPAddressStrategy, ServiceCIDRStrategy
 from myriad.apiserver.strategies.leases import LeaseStrategy
 from myriad.apiserver.strategies.namespaces import NamespaceStrategy
+from myriad.apiserver.strategies.networking import IngressClassStrategy, IngressStrategy, NetworkPolicyStrategy
 from myriad.apiserver.strategies.nodes import NodeStrategy
 from myriad.apiserver.strategies.pods import PodStrategy
+from myriad.apiserver.strategies.quotas import LimitRangeStrategy, ResourceQuotaStrategy
+from myriad.apiserver.strategies.rbac import (
+    ClusterRoleBindingStrategy,
+    ClusterRoleStrategy,
+    RoleBindingStrategy,
+    RoleStrategy,
+)
+from myriad.apiserver.strategies.replication import PodTemplateStrategy, ReplicationControllerStrategy
+from myriad.apiserver.strategies.scheduling import PriorityClassStrategy, RuntimeClassStrategy
 from myriad.apiserver.strategies.services import ServiceStrategy
+from myriad.apiserver.strategies.storage import (
+    CSIDriverStrategy,
+    CSINodeStrategy,
+    CSIStorageCapacityStrategy,
+    StorageClassStrategy,
+    VolumeAttachmentStrategy,
+    VolumeAttributesClassStrategy,
+)
+from myriad.apiserver.strategies.storagemigration import StorageVersionMigrationStrategy
+from myriad.apiserver.strategies.volumes import PersistentVolumeClaimStrategy, PersistentVolumeStrategy
+from myriad.apiserver.strategies.webhooks import (
+    MutatingWebhookConfigurationStrategy,
+    ValidatingWebhookConfigurationStrategy,
+)
 from myriad.apiserver.strategies.workloads import (
     DaemonSetStrategy,
     DeploymentStrategy,
@@ -40,20 +86,55 @@ _BY_RESOURCE: dict[tuple[str, str], type[GenericStrategy]] = {
     ("", "events"): EventStrategy,
     ("events.k8s.io", "events"): EventStrategy,
     ("coordination.k8s.io", "leases"): LeaseStrategy,
+    ("", "persistentvolumes"): PersistentVolumeStrategy,
+    ("", "persistentvolumeclaims"): PersistentVolumeClaimStrategy,
+    ("", "replicationcontrollers"): ReplicationControllerStrategy,
+    ("", "podtemplates"): PodTemplateStrategy,
+    ("", "resourcequotas"): ResourceQuotaStrategy,
+    ("", "limitranges"): LimitRangeStrategy,
+    ("batch", "cronjobs"): CronJobStrategy,
+    ("storage.k8s.io", "storageclasses"): StorageClassStrategy,
+    ("storage.k8s.io", "csidrivers"): CSIDriverStrategy,
+    ("storage.k8s.io", "csinodes"): CSINodeStrategy,
+    ("storage.k8s.io", "csistoragecapacities"): CSIStorageCapacityStrategy,
+    ("storage.k8s.io", "volumeattachments"): VolumeAttachmentStrategy,
+    ("storage.k8s.io", "volumeattributesclasses"): VolumeAttributesClassStrategy,
+    ("networking.k8s.io", "ingresses"): IngressStrategy,
+    ("networking.k8s.io", "ingressclasses"): IngressClassStrategy,
+    ("networking.k8s.io", "networkpolicies"): NetworkPolicyStrategy,
+    ("networking.k8s.io", "ipaddresses"): IPAddressStrategy,
+    ("networking.k8s.io", "servicecidrs"): ServiceCIDRStrategy,
+    ("scheduling.k8s.io", "priorityclasses"): PriorityClassStrategy,
+    ("node.k8s.io", "runtimeclasses"): RuntimeClassStrategy,
+    ("autoscaling", "horizontalpodautoscalers"): HorizontalPodAutoscalerStrategy,
+    ("certificates.k8s.io", "certificatesigningrequests"): CertificateSigningRequestStrategy,
+    ("certificates.k8s.io", "clustertrustbundles"): ClusterTrustBundleStrategy,
+    ("certificates.k8s.io", "podcertificaterequests"): PodCertificateRequestStrategy,
+    ("admissionregistration.k8s.io", "validatingwebhookconfigurations"): ValidatingWebhookConfigurationStrategy,
+    ("admissionregistration.k8s.io", "mutatingwebhookconfigurations"): MutatingWebhookConfigurationStrategy,
+    ("admissionregistration.k8s.io", "validatingadmissionpolicies"): ValidatingAdmissionPolicyStrategy,
+    ("admissionregistration.k8s.io", "validatingadmissionpolicybindings"): ValidatingAdmissionPolicyBindingStrategy,
+    ("admissionregistration.k8s.io", "mutatingadmissionpolicies"): MutatingAdmissionPolicyStrategy,
+    ("admissionregistration.k8s.io", "mutatingadmissionpolicybindings"): MutatingAdmissionPolicyBindingStrategy,
+    ("flowcontrol.apiserver.k8s.io", "flowschemas"): FlowSchemaStrategy,
+    ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"): PriorityLevelConfigurationStrategy,
+    ("rbac.authorization.k8s.io", "roles"): RoleStrategy,
+    ("rbac.authorization.k8s.io", "clusterroles"): ClusterRoleStrategy,
+    ("rbac.authorization.k8s.io", "rolebindings"): RoleBindingStrategy,
+    ("rbac.authorization.k8s.io", "clusterrolebindings"): ClusterRoleBindingStrategy,
+    ("resource.k8s.io", "deviceclasses"): DeviceClassStrategy,
+    ("resource.k8s.io", "resourceclaims"): ResourceClaimStrategy,
+    ("resource.k8s.io", "resourceclaimtemplates"): ResourceClaimTemplateStrategy,
+    ("resource.k8s.io", "resourceslices"): ResourceSliceStrategy,
+    ("storagemigration.k8s.io", "storageversionmigrations"): StorageVersionMigrationStrategy,
+    ("apiregistration.k8s.io", "apiservices"): APIServiceStrategy,
 }
 #: Resources whose deletes answer with the deleted object (upstream's ReturnDeletedObject).
 _RETURN_DELETED = {("", "serviceaccounts")}
-#: Resources with no spec to track generations of.
+#: Resources served by the generic strategy that have no spec to track generations of (the
+#: per-kind strategies say it themselves).
 _NO_GENERATION = {("", "configmaps"), ("", "secrets"), ("", "endpoints"), ("", "events"), ("", "serviceaccounts"),
-                  ("events.k8s.io", "events"), ("discovery.k8s.io", "endpointslices"), ("apps", "controllerrevisions"),
-                  ("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "clusterroles"),
-                  ("rbac.authorization.k8s.io", "rolebindings"),
-                  ("rbac.authorization.k8s.io", "clusterrolebindings")}
-#: Resources whose names need only be valid path segments (upstream's ValidateRBACName and the like).
-_PATH_NAMES = {("rbac.authorization.k8s.io", "roles"), ("rbac.authorization.k8s.io", "clusterroles"),
-               ("rbac.authorization.k8s.io", "rolebindings"), ("rbac.authorization.k8s.io", "clusterrolebindings"),
-               ("apiregistration.k8s.io", "apiservices"), ("flowcontrol.apiserver.k8s.io", "flowschemas"),
-               ("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations")}
+                  ("events.k8s.io", "events"), ("discovery.k8s.io", "endpointslices"), ("apps", "controllerrevisions")}
 #: Resources a PUT may create (upstream's AllowCreateOnUpdate).
 _CREATE_ON_UPDATE = {("", "endpoints"), ("", "events"), ("events.k8s.io", "events"), ("coordination.k8s.io", "leases"),
                      ("discovery.k8s.io", "endpointslices")}
@@ -104,8 +185,6 @@ class StrategyTable:
                 instance.return_deleted_object = True
             if key in _NO_GENERATION:
                 instance.tracks_generation = False
-            if key in _PATH_NAMES:
-                instance.name_rule = "path"
             if key in _CREATE_ON_UPDATE:
                 instance.allow_create_on_update = True
             strategy = self._cache[resource] = instance

@@ -10,6 +10,7 @@ from myriad.api.selectors import SelectorError, selector_from_object
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.podspec import default_pod_spec, validate_pod_spec
+from myriad.apiserver.strategies.volumes import claim_templates, default_claim_template
 
 JOB_RESTART_POLICIES = ["OnFailure", "Never"]
 
@@ -109,10 +110,14 @@ class DeploymentStrategy(WorkloadStrategy):
 
 class StatefulSetStrategy(WorkloadStrategy):
     def default_spec(self, spec: dict[str, object]) -> None:
+        """SetDefaults_StatefulSet, and each volume claim template defaulted as a claim is
+        (``volumeMode: Filesystem``, phase ``Pending``)."""
         spec.setdefault("podManagementPolicy", "OrderedReady")
         _default_strategy(spec, "updateStrategy", {"partition": 0})
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("persistentVolumeClaimRetentionPolicy", {"whenDeleted": "Retain", "whenScaled": "Retain"})
+        for claim in claim_templates(spec):
+            default_claim_template(claim)
 
 
 class DaemonSetStrategy(WorkloadStrategy):
