@@ -67,6 +67,8 @@ def test_kinds_without_a_schema_are_left_alone() -> None:
     ("v1", "Event", {"eventTime": "2026-12-01T22:26:58.1Z"},
      'parsing time "2026-12-01T22:26:58.1Z" as "2006-01-02T15:04:05.000000Z07:00": cannot parse ".1Z" as '
      '".000000"'),
+    ("v1", "Pod", {"spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": "lots"}}}]}},
+     "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"),
     ("v1", "Pod", {"metadata": {"creationTimestamp": "garbage"}},
      'parsing time "garbage" as "2006-01-02T15:04:05Z07:00": cannot parse "garbage" as "2006"'),
     ("v1", "ConfigMap", {"data": {"a": 1}},
@@ -97,7 +99,7 @@ def test_values_go_cannot_decode_raise_gos_message(api_version: str, kind: str, 
                                                   "acquireTime": "2026-12-01T22:26:58.123456+05:30"}}),
     ("v1", "Pod", {"metadata": {"creationTimestamp": None, "labels": None, "deletionTimestamp": "2026-12-01T10:00:00Z"},
                    "spec": {"containers": [{"name": "a", "ports": [{"containerPort": 80}],
-                                            "resources": {"limits": {"cpu": 1, "memory": "1Gi"}}}],
+                                            "resources": {"limits": {"cpu": "1", "memory": "1Gi"}}}],
                             "activeDeadlineSeconds": None}}),
     ("v1", "Service", {"spec": {"ports": [{"port": 80, "targetPort": "http"}, {"port": 81, "targetPort": 8081}]}}),
     ("v1", "Secret", {"data": {"a": "aGVsbG8="}, "stringData": {"b": "plain"}}),
@@ -148,6 +150,11 @@ def _assert_kept(result: object, given: object) -> None:
      {"metadata": {}, "status": {},
       "spec": {"volumes": [{"name": "v", "hostPath": {"path": "/", "type": ""}}],
                "containers": [{"name": "c", "resources": {}}]}}),
+    # quantities are written back in canonical form, as Go's Quantity writes them
+    ("v1", "Pod", {"spec": {"containers": [{"name": "c", "resources": {"requests": {"cpu": 0.5, "memory": "1024Mi"},
+                                                                       "limits": {"cpu": "1000m", "memory": "1Gi"}}}]}},
+     {"metadata": {}, "status": {}, "spec": {"containers": [{"name": "c", "resources": {
+         "requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1Gi"}}}]}}),
     # times held by value are written as null, as Go writes a zero metav1.Time
     ("v1", "Event", {"involvedObject": {"name": "p"}, "count": 0},
      {"involvedObject": {"name": "p"}, "metadata": {}, "source": {}, "firstTimestamp": None,

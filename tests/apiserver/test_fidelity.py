@@ -208,3 +208,16 @@ def test_scale_and_status_bodies_get_the_same_decoding_checks_as_the_object(apis
     code, status = apiserver.send("PATCH", DEPLOYMENTS + "/scaled/status", {"status": {"replicas": "x"}})
     assert code == 422 and "cannot unmarshal string into Go struct field DeploymentStatus.status.replicas" in \
         status["message"]
+
+
+def test_quantities_are_stored_in_the_canonical_form_upstream_stores(apiserver: RunningServer) -> None:
+    apiserver.kubectl("create", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "sized", "namespace": "default"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {
+            "requests": {"cpu": "0.5", "memory": "1024Mi"}, "limits": {"cpu": "1000m", "memory": "1.5Gi"}}}]}}))
+    resources = _get(apiserver, "pod", "sized", "-n", "default")["spec"]["containers"][0]["resources"]
+    assert resources == {"requests": {"cpu": "500m", "memory": "1Gi"}, "limits": {"cpu": "1", "memory": "1536Mi"}}
+    result = apiserver.kubectl("create", "-f", "-", check=False, input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "unsized", "namespace": "default"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "lots"}}}]}}))
+    assert result.returncode != 0 and "quantities must match the regular expression" in result.stderr

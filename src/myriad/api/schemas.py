@@ -28,7 +28,7 @@ from typing import Any
 import kubernetes_validate
 import orjson
 
-from myriad.api import gotypes
+from myriad.api import gotypes, quantity
 
 SCHEMA_VERSION = "v1.37.0-local-strict"
 _REF_PREFIX = "#/$defs/"
@@ -105,6 +105,7 @@ _RANGES = {"int32": (-(2**31), 2**31 - 1), "int64": (-(2**63), 2**63 - 1)}
 _GO_LAYOUT = "2006-01-02T15:04:05Z07:00"
 _GO_MICRO_LAYOUT = "2006-01-02T15:04:05.000000Z07:00"
 _MICRO_TIME = "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"
+_QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
 _RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))")
 _BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
@@ -123,7 +124,8 @@ class _Node:
     leaf: bool = True
     #: The Python types a value may have (besides None); None: any.
     accepts: tuple[type, ...] | None = None
-    #: A further check of the value: "int32", "int64", "date-time", "micro-time" or "byte".
+    #: A further check of the value: "int32", "int64", "date-time", "micro-time", "byte" or
+    #: "quantity" (which the walk also writes back in canonical form).
     format: str = ""
     #: The Go type, for messages (``int32``, ``v1.PodSpec``, ``[]v1.Container``).
     go_type: str = ""
@@ -197,6 +199,8 @@ def _type(node: _Node, schema: dict[str, Any], ref: str) -> None:
         node.format = ""
     elif node.format == "date-time" and ref_name(ref) == _MICRO_TIME:
         node.format = "micro-time"  # metav1.MicroTime parses with RFC3339Micro: exactly six fractional digits
+    if ref_name(ref) == _QUANTITY:
+        node.format = "quantity"  # decoded, then written back in canonical form
     if ref and ("object" in types or len(types) > 1):
         node.go_type = _go_name(ref)
     elif "integer" in types:
@@ -232,6 +236,9 @@ def _check(value: Any, node: _Node, path: list[str], struct: str) -> None:
     elif fmt == "date-time":
         if not _is_rfc3339(value):
             raise FieldTypeError(f'parsing time "{value}" as "{_GO_LAYOUT}": cannot parse "{value}" as "2006"')
+    elif fmt == "quantity":
+        if not quantity.valid(value):
+            raise FieldTypeError(quantity.FORMAT_ERROR)
     elif fmt == "micro-time":
         error = _micro_time_error(value)
         if error is not None:
@@ -319,6 +326,8 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
                     path.append("." + key)
                     _check(item, child, path, inner)
                     path.pop()
+                    if child.format == "quantity":
+                        value[key] = quantity.canonical(item)
                 if not item and key in empties:
                     empty = [key] if empty is None else [*empty, key]
             if undeclared:
@@ -338,6 +347,8 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
                 if values.leaf:
                     if values.accepts is not None and (values.format or type(item) not in values.accepts):
                         _check(item, values, path, struct)
+                        if values.format == "quantity":
+                            value[key] = quantity.canonical(item)
                 else:
                     _walk(item, values, path, unknown, struct)
                 path.pop()
@@ -352,6 +363,8 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
             if items.leaf:
                 if items.accepts is not None and (items.format or type(item) not in items.accepts):
                     _check(item, items, path, struct)
+                    if items.format == "quantity":
+                        value[i] = quantity.canonical(item)
             else:
                 _walk(item, items, path, unknown, struct)
             path.pop()

@@ -8,10 +8,9 @@ replicas. Validation is pkg/apis/autoscaling/validation's, scale-to-zero (an alp
 
 from __future__ import annotations
 
-from myriad.api import meta
+from myriad.api import meta, quantity
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
-from myriad.apiserver.strategies import quantity
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.common import as_dict, dicts, spec_of
 
@@ -211,7 +210,7 @@ def _target_errors(target: dict[str, object], path: str) -> list[Cause]:
     for key in ("value", "averageValue"):
         parsed = quantity.parse(target.get(key))
         if parsed is not None and parsed <= 0:
-            causes.append(meta.invalid(f"{path}.{key}", quantity.text(target[key]), "must be positive"))
+            causes.append(meta.invalid(f"{path}.{key}", quantity.canonical(target[key]), "must be positive"))
     utilization = target.get("averageUtilization")
     if isinstance(utilization, int) and utilization < 1:
         causes.append(meta.invalid(f"{path}.averageUtilization", utilization, "must be greater than 0"))

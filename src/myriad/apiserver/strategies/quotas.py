@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from myriad.api import meta
+from myriad.api import meta, quantity
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
-from myriad.apiserver.strategies import quantity
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.common import as_dict, dicts, go_strings, raw_invalid, spec_of, strings
 
@@ -50,7 +49,7 @@ def _resource_name_errors(name: str, path: str) -> list[Cause]:
 def _non_negative_quantity(value: object, path: str) -> list[Cause]:
     parsed = quantity.parse(value)
     if parsed is not None and parsed < 0:
-        return [meta.invalid(path, quantity.text(value), _NON_NEGATIVE)]
+        return [meta.invalid(path, quantity.canonical(value), _NON_NEGATIVE)]
     return []
 
 
@@ -68,7 +67,7 @@ class ResourceQuotaStrategy(GenericStrategy):
             causes += name_causes + _non_negative_quantity(value, path)
             parsed = quantity.parse(value)
             if (name in _INTEGER or _extended(name)) and parsed is not None and (parsed * 1000) % 1000:
-                causes.append(meta.invalid(path, quantity.text(value), "must be an integer"))
+                causes.append(meta.invalid(path, quantity.canonical(value), "must be an integer"))
         scopes = strings(spec.get("scopes"))
         rendered = go_strings("core.ResourceQuotaScope", scopes)
         causes += [raw_invalid("spec.scopes", rendered, "unsupported scope")
@@ -192,7 +191,7 @@ def _ordering_errors(item: dict[str, object], name: str, values: dict[str, dict[
                                         parsed["maxLimitRequestRatio"])
 
     def shown(key: str) -> str:
-        return quantity.text(texts[key])
+        return quantity.canonical(texts[key])
 
     causes = []
     if low is not None and high is not None and low > high:

@@ -9,10 +9,9 @@ a node selector and tolerations; updates must be conditional."""
 
 from __future__ import annotations
 
-from myriad.api import meta
+from myriad.api import meta, quantity
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
-from myriad.apiserver.strategies import quantity
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.common import as_dict, dicts, immutable_if_changed
 
@@ -113,7 +112,7 @@ class RuntimeClassStrategy(GenericStrategy):
         for name, value in as_dict(as_dict(obj.get("overhead")).get("podFixed")).items():
             parsed = quantity.parse(value)
             if parsed is not None and parsed < 0:
-                causes.append(meta.invalid(f"overhead.podFixed[{name}]", quantity.text(value),
+                causes.append(meta.invalid(f"overhead.podFixed[{name}]", quantity.canonical(value),
                                            "must be greater than or equal to 0"))
         scheduling = as_dict(obj.get("scheduling"))
         causes += meta.labels_errors(scheduling.get("nodeSelector"), "scheduling.nodeSelector")

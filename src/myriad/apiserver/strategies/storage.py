@@ -8,10 +8,9 @@ VolumeAttachment's spec and a CSIStorageCapacity's topology and class never chan
 
 from __future__ import annotations
 
-from myriad.api import meta
+from myriad.api import meta, quantity
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
-from myriad.apiserver.strategies import quantity
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.common import (
     as_dict,
@@ -245,7 +244,7 @@ class CSIStorageCapacityStrategy(GenericStrategy):
         capacity = obj.get("capacity")
         parsed = quantity.parse(capacity)
         if parsed is not None and parsed < 0:
-            causes.append(meta.invalid("capacity", quantity.text(capacity), "must be greater than or equal to 0"))
+            causes.append(meta.invalid("capacity", quantity.canonical(capacity), "must be greater than or equal to 0"))
         return causes
 
     def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:

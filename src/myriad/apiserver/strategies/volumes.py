@@ -9,10 +9,9 @@ from __future__ import annotations
 
 import posixpath
 
-from myriad.api import meta
+from myriad.api import meta, quantity
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
-from myriad.apiserver.strategies import quantity
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.common import as_dict, dicts, ensure_dict, spec_of, strings
 
@@ -73,7 +72,7 @@ def access_mode_errors(modes: object, path: str, required_detail: str) -> list[C
 def positive_quantity_errors(value: object, path: str) -> list[Cause]:
     parsed = quantity.parse(value)
     if parsed is not None and parsed <= 0:
-        return [meta.invalid(path, quantity.text(value), "must be greater than zero")]
+        return [meta.invalid(path, quantity.canonical(value), "must be greater than zero")]
     return []
 
 

@@ -3,6 +3,7 @@ service accounts, events, quotas, component statuses, and coordination Leases.""
 
 from __future__ import annotations
 
+from myriad.api import quantity
 from myriad.apiserver.tables.format import NONE, UNKNOWN, dig, human_duration, timestamp
 from myriad.apiserver.tables.printers.base import (
     AGE,
@@ -19,7 +20,6 @@ from myriad.apiserver.tables.printers.base import (
     name,
     text,
 )
-from myriad.apiserver.tables.quantity import quantity_text
 
 _NODE_ROLE = "node-role.kubernetes.io/"
 
@@ -127,7 +127,7 @@ def _resource_quota_cells(quota: Obj, now: float) -> list[object]:
     for resource in sorted(hard):
         pieces = resource.split(".")
         column = limits if len(pieces) > 1 and pieces[0] == "limits" else requests
-        column.append(f"{resource}: {quantity_text(used.get(resource, '0'))}/{quantity_text(hard[resource])}")
+        column.append(f"{resource}: {quantity.canonical(used.get(resource, '0'))}/{quantity.canonical(hard[resource])}")
     return [name(quota), ", ".join(requests), ", ".join(limits), age(quota, now)]
 
 

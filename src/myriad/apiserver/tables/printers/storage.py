@@ -3,6 +3,7 @@ VolumeAttributesClasses, CSIDrivers, CSINodes, CSIStorageCapacities and VolumeAt
 
 from __future__ import annotations
 
+from myriad.api import quantity
 from myriad.apiserver.tables.format import NONE, dig, timestamp
 from myriad.apiserver.tables.printers.base import (
     AGE,
@@ -19,7 +20,6 @@ from myriad.apiserver.tables.printers.base import (
     name,
     text,
 )
-from myriad.apiserver.tables.quantity import quantity_text
 
 _ACCESS_MODES = (("ReadWriteOnce", "RWO"), ("ReadOnlyMany", "ROX"), ("ReadWriteMany", "RWX"),
                  ("ReadWriteOncePod", "RWOP"))
@@ -51,7 +51,7 @@ def _storage_class(obj: Obj) -> str:
 def _pv_cells(pv: Obj, now: float) -> list[object]:
     spec = mapping(pv.get("spec"))
     claim = spec.get("claimRef")
-    return [name(pv), quantity_text(mapping(spec.get("capacity")).get("storage", "0")),
+    return [name(pv), quantity.canonical(mapping(spec.get("capacity")).get("storage", "0")),
             _access_modes(spec.get("accessModes")), text(spec.get("persistentVolumeReclaimPolicy")), _phase(pv),
             f"{text(claim.get('namespace'))}/{text(claim.get('name'))}" if isinstance(claim, dict) else "",
             _storage_class(pv), _unset(spec.get("volumeAttributesClassName")), text(dig(pv, "status", "reason")),
@@ -79,7 +79,7 @@ def _pvc_cells(pvc: Obj, now: float) -> list[object]:
     volume = text(spec.get("volumeName"))
     capacity = modes = ""
     if volume:
-        capacity = quantity_text(mapping(dig(pvc, "status", "capacity")).get("storage", "0"))
+        capacity = quantity.canonical(mapping(dig(pvc, "status", "capacity")).get("storage", "0"))
         modes = _access_modes(dig(pvc, "status", "accessModes"))
     return [name(pvc), _phase(pvc), volume, capacity, modes, _storage_class(pvc),
             _unset(spec.get("volumeAttributesClassName")), age(pvc, now), _unset(spec.get("volumeMode"))]
@@ -171,7 +171,7 @@ CSISTORAGECAPACITIES = Printer(
     (NAME, Column("StorageClassName", description=doc("storage.v1.CSIStorageCapacity", "storageClassName")),
      Column("Capacity", description=doc("storage.v1.CSIStorageCapacity", "capacity"))),
     lambda c, now: [name(c), text(c.get("storageClassName")),
-                    "<unset>" if c.get("capacity") is None else quantity_text(c.get("capacity"))])
+                    "<unset>" if c.get("capacity") is None else quantity.canonical(c.get("capacity"))])
 
 VOLUMEATTACHMENTS = Printer(
     (NAME, Column("Attacher", format="name", description=doc("storage.v1.VolumeAttachmentSpec", "attacher")),

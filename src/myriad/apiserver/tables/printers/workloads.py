@@ -4,6 +4,7 @@ HorizontalPodAutoscalers and PodDisruptionBudgets."""
 
 from __future__ import annotations
 
+from myriad.api import quantity
 from myriad.apiserver.tables.format import (
     NONE,
     containers_cells,
@@ -32,7 +33,6 @@ from myriad.apiserver.tables.printers.base import (
     name,
     text,
 )
-from myriad.apiserver.tables.quantity import quantity_text
 
 _READY = "Number of the pod with ready state"
 
@@ -194,19 +194,19 @@ def _metric_text(spec: dict[str, object], status: dict[str, object] | None) -> s
     current = dig(status, field) if status is not None else None
     now_value = mapping(dig(current, "current")) if isinstance(current, dict) else None
     if kind == "Pods":
-        value = "<unknown>" if now_value is None else quantity_text(now_value.get("averageValue"))
-        return f"{value}/{quantity_text(target.get('averageValue'))}"
+        value = "<unknown>" if now_value is None else quantity.canonical(now_value.get("averageValue"))
+        return f"{value}/{quantity.canonical(target.get('averageValue'))}"
     if kind in ("External", "Object"):
         if target.get("averageValue") is not None:
             value = "<unknown>" if now_value is None or now_value.get("averageValue") is None \
-                else quantity_text(now_value["averageValue"])
-            return f"{value}/{quantity_text(target['averageValue'])} (avg)"
-        value = "<unknown>" if now_value is None else quantity_text(now_value.get("value"))
-        return f"{value}/{quantity_text(target.get('value'))}"
+                else quantity.canonical(now_value["averageValue"])
+            return f"{value}/{quantity.canonical(target['averageValue'])} (avg)"
+        value = "<unknown>" if now_value is None else quantity.canonical(now_value.get("value"))
+        return f"{value}/{quantity.canonical(target.get('value'))}"
     resource = text(source.get("name"))
     if target.get("averageValue") is not None:
-        value = "<unknown>" if now_value is None else quantity_text(now_value.get("averageValue"))
-        return f"{resource}: {value}/{quantity_text(target['averageValue'])}"
+        value = "<unknown>" if now_value is None else quantity.canonical(now_value.get("averageValue"))
+        return f"{resource}: {value}/{quantity.canonical(target['averageValue'])}"
     utilization = None if now_value is None else now_value.get("averageUtilization")
     value = "<unknown>" if utilization is None else f"{utilization}%"
     wanted = target.get("averageUtilization")

@@ -1,16 +1,24 @@
-"""Resource quantities as apimachinery's ``Quantity.String()`` prints them: parsed, rounded up to
-nano precision, then written in canonical form (``1.5`` → ``1500m``, ``1024Mi`` → ``1Gi``,
+"""Kubernetes resource quantities (``500m``, ``1Gi``, ``1e3``): read as exact fractions for the
+comparisons validation makes, and written back as apimachinery's ``Quantity`` writes them.
+
+A decoded quantity is written in canonical form (``1.5`` → ``1500m``, ``1024Mi`` → ``1Gi``,
 ``2000`` → ``2k``), keeping the suffix family (binary, decimal SI, decimal exponent) it was
-written in. Objects are stored as the client sent them, so printers canonicalize on the way out.
+written in, unless the string given already is canonical (upstream's ParseQuantity keeps it
+then): that is what upstream stores, so the body walk (:mod:`myriad.api.schemas`) stores it too.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from fractions import Fraction
 from math import ceil
 
+#: Go's ErrFormatWrong: what a value that is not a quantity gets when a body is decoded.
+FORMAT_ERROR = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+_QUANTITY = re.compile(r"([+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+))(Ki|Mi|Gi|Ti|Pi|Ei|[numkMGTPE]|[eE][+-]?[0-9]+)?")
 _NUMBER = re.compile(r"([+-]?)0*([0-9]*)(?:\.([0-9]*))?(.*)")
+#: Suffix → power of ten (decimal SI) or of two (binary SI).
 _DECIMAL_SI = {"n": -9, "u": -6, "m": -3, "": 0, "k": 3, "M": 6, "G": 9, "T": 12, "P": 15, "E": 18}
 _BINARY_SI = {"Ki": 10, "Mi": 20, "Gi": 30, "Ti": 40, "Pi": 50, "Ei": 60}
 _DECIMAL_SUFFIX = {exponent: suffix for suffix, exponent in _DECIMAL_SI.items()}
@@ -18,10 +26,48 @@ _BINARY_SUFFIX = ("", "Ki", "Mi", "Gi", "Ti", "Pi", "Ei")
 _INT64_MAX = 2**63 - 1
 
 
-def quantity_text(value: object) -> str:
-    """The canonical form of a quantity field's value (a string or a JSON number); a value that
-    does not parse as a quantity is shown as it is."""
-    raw = str(value).strip() if isinstance(value, (str, int, float)) and not isinstance(value, bool) else ""
+def parse(value: object) -> Fraction | None:
+    """The quantity's exact value, or None when ``value`` is not a quantity (Go would not have
+    decoded it)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        return Fraction(value)
+    if not isinstance(value, str):
+        return None
+    match = _QUANTITY.fullmatch(value.strip())
+    if match is None:
+        return None
+    number, suffix = Fraction(match.group(1)), match.group(2) or ""
+    if suffix in _BINARY_SI:
+        return number * 2 ** _BINARY_SI[suffix]
+    if suffix in _DECIMAL_SI:
+        return number * Fraction(10) ** _DECIMAL_SI[suffix]
+    return number * Fraction(10) ** int(suffix[1:])
+
+
+def valid(value: str | int | float) -> bool:
+    """Whether Go would decode ``value`` as a quantity (memoized: the same few values recur in
+    every pod)."""
+    return _valid(value, type(value))
+
+
+@functools.lru_cache(maxsize=4096)
+def _valid(value: str | int | float, _kind: type) -> bool:
+    return parse(value) is not None
+
+
+def canonical(value: object) -> str:
+    """The canonical form of a quantity field's value (a string or a JSON number), as Go's
+    Quantity writes it back; a value that does not parse as a quantity is returned as it is."""
+    if isinstance(value, str | int | float) and not isinstance(value, bool):
+        return _canonical_of(value, type(value))
+    return ""
+
+
+@functools.lru_cache(maxsize=4096)
+def _canonical_of(value: str | int | float, _kind: type) -> str:
+    raw = str(value).strip()
     if raw == "0":
         return raw
     match = _NUMBER.fullmatch(raw)

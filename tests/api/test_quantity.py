@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from myriad.apiserver.tables.quantity import quantity_text
+from myriad.api import quantity
 
 
 @pytest.mark.parametrize(("written", "printed"), [
@@ -20,4 +20,4 @@ from myriad.apiserver.tables.quantity import quantity_text
     ("abc", "abc"), ("1Qi", "1Qi"),
 ])
 def test_quantities_print_in_canonical_form_unless_already_canonical(written: object, printed: str) -> None:
-    assert quantity_text(written) == printed
+    assert quantity.canonical(written) == printed
