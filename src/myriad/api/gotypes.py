@@ -83,15 +83,6 @@ def _table() -> dict[str, list[list[str]]]:
     return orjson.loads((Path(__file__).parent / "gotypes.json").read_bytes())["types"]
 
 
-def source() -> str:
-    """The kubectl release the table was read from."""
-    return orjson.loads((Path(__file__).parent / "gotypes.json").read_bytes())["source"]
-
-
-def known(name: str) -> bool:
-    return name in _table()
-
-
 @functools.cache
 def fields(name: str) -> dict[str, GoField] | None:
     """The struct's fields by JSON name, inline members' fields included; None if not listed."""
@@ -130,4 +121,9 @@ def zero(field: GoField) -> Any:
 
 def zero_struct(name: str) -> dict[str, Any]:
     """A zero struct as Go's encoder writes it: only its always-written fields, at their zeros."""
-    return {f.name: zero(f) for f in (fields(name) or {}).values() if f.always_written}
+    return {f.name: zero(f) for f in _always_written(name)}
+
+
+@functools.cache
+def _always_written(name: str) -> tuple[GoField, ...]:
+    return tuple(f for f in (fields(name) or {}).values() if f.always_written)

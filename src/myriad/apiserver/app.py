@@ -62,6 +62,8 @@ class APIServer:
         self._bootstrap: Bootstrap | None = None
         self._read_path: ReadPath | None = None
         self._cleanups: set[asyncio.Task[None]] = set()
+        #: The PriorityClasses admission last read, and the cache revision they are as of.
+        self._classes: tuple[int, list[dict[str, object]]] = (-1, [])
         self._bootstrapped = self._stopping = False
 
     @property
@@ -176,11 +178,17 @@ class APIServer:
             self.reads.forget(start.decode())
 
     async def _priority_classes(self) -> list[dict[str, object]]:
-        """Every PriorityClass, from the watch cache when there is one."""
+        """Every PriorityClass, from the watch cache when there is one; decoded again only after
+        the cache changed (every pod create asks)."""
         resource = self.registry.get("scheduling.k8s.io", "v1", "priorityclasses")
-        assert resource is not None
-        assert self._read_path is not None
-        return (await self._read_path.list(resource, ListOptions(resource_version="0"))).objects()
+        assert resource is not None and self._read_path is not None
+        cache = self.reads.cache(resource) if self.reads is not None else None
+        if cache is not None and cache.ready.is_set() and self._classes[0] == cache.changed:
+            return self._classes[1]
+        classes = (await self._read_path.list(resource, ListOptions(resource_version="0"))).objects()
+        if cache is not None:
+            self._classes = (cache.changed, classes)
+        return classes
 
     def _reader(self, resource: ResourceType) -> Callable[[str, str], Awaitable[dict[str, object] | None]]:
         async def read(namespace: str, name: str) -> dict[str, object] | None:
