@@ -221,3 +221,26 @@ def test_the_python_client_reads_and_lists_every_kind_with_its_typed_methods(
         assert type(listed).__name__.endswith(f"{model}List")
         assert listed.kind == f"{resource.kind}List" and listed.metadata.resource_version
         assert name in [item.metadata.name for item in listed.items]
+
+
+def test_server_filled_fields_match_upstreams_controllers_and_defaults(apiserver: RunningServer) -> None:
+    """A local APIService is Available at once; a pod certificate request's expiry defaults to a
+    day and its stub CSR is required."""
+    code, created = apiserver.send("POST", "/apis/apiregistration.k8s.io/v1/apiservices", {
+        "apiVersion": "apiregistration.k8s.io/v1", "kind": "APIService", "metadata": {"name": "v1.local.example.com"},
+        "spec": {"group": "local.example.com", "version": "v1", "groupPriorityMinimum": 100,
+                 "versionPriority": 10}})
+    assert code == 201, created
+    assert [(c["type"], c["status"], c["reason"]) for c in created["status"]["conditions"]] == [
+        ("Available", "True", "Local")]
+    pcr = json.loads(json.dumps(next(m for m in MANIFESTS if m["kind"] == "PodCertificateRequest")))
+    pcr["metadata"]["name"] = "defaulted-pcr"
+    del pcr["spec"]["maxExpirationSeconds"]
+    code, created = apiserver.send("POST", f"/apis/certificates.k8s.io/v1/namespaces/{pcr['metadata']['namespace']}"
+                                           "/podcertificaterequests", pcr)
+    assert code == 201 and created["spec"]["maxExpirationSeconds"] == 86400, created
+    del pcr["spec"]["stubPKCS10Request"]
+    pcr["metadata"]["name"] = "stubless-pcr"
+    code, status = apiserver.send("POST", f"/apis/certificates.k8s.io/v1/namespaces/{pcr['metadata']['namespace']}"
+                                          "/podcertificaterequests", pcr)
+    assert code == 422 and [c["field"] for c in status["details"]["causes"]] == ["spec.stubPKCS10Request"]

@@ -177,3 +177,20 @@ async def test_a_delete_event_carries_the_key_and_the_deletion_revision(store):
     assert event.type is EventType.DELETE
     assert (event.kv.key, event.kv.mod_revision, event.kv.value) == (P + b"gone", rev, b"")
     assert event.prev_kv.value == b"v"
+
+
+async def test_live_prefix_watches_see_exactly_the_keys_under_their_prefix(store):
+    start = await store.current_revision() + 1
+    slash = store.watch(b"/p/a/", prefix_end(b"/p/a/"), start_revision=start)
+    bare = store.watch(b"/p/a", prefix_end(b"/p/a"), start_revision=start)
+    outer = store.watch(b"/p/", prefix_end(b"/p/"), start_revision=start)
+    try:
+        for key in (b"/p/a/x", b"/p/ab", b"/p/a/deep/y", b"/q/a/x", b"/p/b"):
+            await store.put(key, b"v")
+        got = {name: [e.kv.key for e in await collect_events(w, count)]
+               for name, w, count in (("slash", slash, 2), ("bare", bare, 3), ("outer", outer, 4))}
+    finally:
+        for w in (slash, bare, outer):
+            await w.aclose()
+    assert got == {"slash": [b"/p/a/x", b"/p/a/deep/y"], "bare": [b"/p/a/x", b"/p/ab", b"/p/a/deep/y"],
+                   "outer": [b"/p/a/x", b"/p/ab", b"/p/a/deep/y", b"/p/b"]}

@@ -1,7 +1,7 @@
 """APIServices (apiregistration.k8s.io/v1), as kube-aggregator's strategy and validation treat
 them: named ``<version>.<group>``, a service port of 443 by default, priorities in range, a CA
-bundle or skipped TLS verification only with a service; the status is reset on create and kept
-by the main endpoint; no generation; updates must be conditional."""
+bundle or skipped TLS verification only with a service; the status is reset on create (a local
+one's to Available) and kept by the main endpoint; no generation; updates must be conditional."""
 
 from __future__ import annotations
 
@@ -23,6 +23,15 @@ class APIServiceStrategy(GenericStrategy):
         service = spec_of(obj).get("service")
         if isinstance(service, dict) and service.get("port") is None:
             service["port"] = 443
+
+    def prepare_for_create(self, obj: Obj) -> None:
+        """A local APIService (no service) is Available at once, as kube-aggregator's availability
+        controller, which runs in the API server, marks it."""
+        super().prepare_for_create(obj)
+        if not isinstance(spec_of(obj).get("service"), dict):
+            obj["status"] = {"conditions": [{"type": "Available", "status": "True",
+                                             "lastTransitionTime": meta.rfc3339(self.clock.now()),
+                                             "reason": "Local", "message": "Local APIServices are always available"}]}
 
     def name_errors(self, name: str, obj: Obj) -> list[str]:
         """A path segment, and exactly ``spec.version + "." + spec.group``."""

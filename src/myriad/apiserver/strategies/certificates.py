@@ -323,15 +323,24 @@ def _trust_bundle_errors(text: str, path: str) -> list[Cause]:
 
 
 class PodCertificateRequestStrategy(GenericStrategy):
-    """The spec never changes after creation; updates must be conditional."""
+    """The spec never changes after creation; updates must be conditional; maxExpirationSeconds
+    defaults to a day, as upstream's PrepareForCreate sets it."""
 
     tracks_generation = False
     allow_unconditional_update = False
     fields = _PCR_FIELDS
 
+    def prepare_for_create(self, obj: Obj) -> None:
+        super().prepare_for_create(obj)
+        spec = spec_of(obj)
+        if spec.get("maxExpirationSeconds") is None:
+            spec["maxExpirationSeconds"] = KUBERNETES_MAX_EXPIRATION
+
     def validate(self, obj: Obj) -> list[Cause]:
         spec = spec_of(obj)
         causes = self.validate_metadata(obj) + signer_name_errors(spec.get("signerName"), "spec.signerName")
+        if not spec.get("stubPKCS10Request"):
+            causes.append(meta.required("spec.stubPKCS10Request"))
         for name_key, uid_key in (("podName", "podUID"), ("serviceAccountName", "serviceAccountUID"),
                                   ("nodeName", "nodeUID")):
             name = spec.get(name_key) if isinstance(spec.get(name_key), str) else ""

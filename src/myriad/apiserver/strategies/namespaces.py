@@ -47,5 +47,8 @@ class NamespaceStrategy(GenericStrategy):
         return bool((obj.get("spec") or {}).get("finalizers"))  # type: ignore[union-attr]
 
     def mark_deleting(self, obj: Obj) -> None:
+        """Terminating, with a deletionTimestamp and no grace period (upstream's namespace
+        storage sets only the timestamp)."""
         status = obj.get("status")
         obj["status"] = {**(status if isinstance(status, dict) else {}), "phase": "Terminating"}
+        obj["metadata"].pop("deletionGracePeriodSeconds", None)  # type: ignore[union-attr]

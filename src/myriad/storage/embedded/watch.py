@@ -18,9 +18,10 @@ A watcher is in one of two modes:
   built without them (the writer builds them only while such a watcher is live) goes back to
   catching up from that revision.
 
-The hub indexes exact-key watchers by key; range watchers are checked per event, which is cheap
-because storage-level range watchers are few (the API server's watch cache holds one per
-resource and fans out itself).
+The hub indexes exact-key watchers by key and prefix watchers whose prefix ends in ``/`` (the
+API server's watch caches, one per resource: ``/registry/pods/``) by prefix, so an event finds
+them with one dict lookup per ``/`` in its key, however many resources are watched; other range
+watchers are checked per event.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING
 from myriad.storage.embedded.reader import replay
 from myriad.storage.embedded.records import event_from_row, first_id, kv_from_row
 from myriad.storage.errors import CompactedError, StoreClosedError
-from myriad.storage.interfaces import Event, WatchBatch, in_range
+from myriad.storage.interfaces import Event, WatchBatch, in_range, prefix_end
 
 if TYPE_CHECKING:
     from myriad.storage.embedded.store import EmbeddedStore
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
 class WatchHub:
     def __init__(self) -> None:
         self._exact: dict[bytes, set[EmbeddedWatch]] = {}
+        self._prefixes: dict[bytes, set[EmbeddedWatch]] = {}
         self._ranges: set[EmbeddedWatch] = set()
         self._all: set[EmbeddedWatch] = set()
         #: Open watchers (live or catching up) that asked for previous values. The writer thread
@@ -48,21 +50,31 @@ class WatchHub:
         #: the ones catching up too means a watcher that turns live finds them there.
         self.prev_watchers = 0
 
-    def add(self, watch: EmbeddedWatch) -> None:
+    def _index(self, watch: EmbeddedWatch) -> dict[bytes, set[EmbeddedWatch]] | None:
+        """The index ``watch`` is filed in, by its key (None: the unindexed ranges)."""
         if watch.end is None:
-            self._exact.setdefault(watch.key, set()).add(watch)
-        else:
+            return self._exact
+        if watch.key.endswith(b"/") and watch.end == prefix_end(watch.key):
+            return self._prefixes
+        return None
+
+    def add(self, watch: EmbeddedWatch) -> None:
+        index = self._index(watch)
+        if index is None:
             self._ranges.add(watch)
+        else:
+            index.setdefault(watch.key, set()).add(watch)
 
     def remove(self, watch: EmbeddedWatch) -> None:
-        if watch.end is None:
-            group = self._exact.get(watch.key)
-            if group is not None:
-                group.discard(watch)
-                if not group:
-                    del self._exact[watch.key]
-        else:
+        index = self._index(watch)
+        if index is None:
             self._ranges.discard(watch)
+            return
+        group = index.get(watch.key)
+        if group is not None:
+            group.discard(watch)
+            if not group:
+                del index[watch.key]
 
     def track(self, watch: EmbeddedWatch) -> None:
         if watch not in self._all:
@@ -78,8 +90,8 @@ class WatchHub:
     def publish(self, events: list[tuple[int, tuple[Event, ...]]], *, prev_complete: bool = True) -> None:
         """Pushes each revision's events to the live watchers they match; ``prev_complete`` False
         says the events were built without previous values."""
-        exact, ranges = self._exact, self._ranges
-        if not exact and not ranges:
+        exact, prefixes, ranges = self._exact, self._prefixes, self._ranges
+        if not exact and not prefixes and not ranges:
             return
         for revision, revision_events in events:
             targets: dict[EmbeddedWatch, list[Event]] = {}
@@ -89,6 +101,14 @@ class WatchHub:
                 if group:
                     for w in group:
                         targets.setdefault(w, []).append(event)
+                if prefixes:
+                    end = key.find(b"/") + 1
+                    while end:  # every prefix of the key that ends in "/"
+                        group = prefixes.get(key[:end])
+                        if group:
+                            for w in group:
+                                targets.setdefault(w, []).append(event)
+                        end = key.find(b"/", end) + 1
                 for w in ranges:
                     if in_range(key, w.key, w.end):
                         targets.setdefault(w, []).append(event)
