@@ -212,3 +212,25 @@ def test_kubectl_cluster_info_dump_completes(apiserver: RunningServer) -> None:
     result = apiserver.kubectl("cluster-info", "dump")
     assert '"kind": "NodeList"' in result.stdout and "==== START logs for container dumped of pod default/dumped" \
         in result.stdout
+
+
+def test_a_flow_schema_is_dangling_while_its_priority_level_does_not_exist(apiserver: RunningServer) -> None:
+    assert {c["reason"] for s in _json(apiserver, "get", "flowschemas")["items"]
+            for c in s["status"]["conditions"]} == {"Found"}
+    apiserver.kubectl("create", "-f", "-", input=json.dumps({
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": {"name": "orphan"},
+        "spec": {"priorityLevelConfiguration": {"name": "later"}, "matchingPrecedence": 5000}}))
+
+    def dangling() -> str:
+        schema = _json(apiserver, "get", "flowschema", "orphan")
+        return [c["status"] for c in schema.get("status", {}).get("conditions", []) if c["type"] == "Dangling"][0]
+
+    assert dangling() == "True"
+    assert apiserver.kubectl("get", "flowschema", "orphan").stdout.split("\n")[1].split()[-1] == "True"
+    apiserver.kubectl("create", "-f", "-", input=json.dumps({
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
+        "metadata": {"name": "later"}, "spec": {"type": "Limited", "limited": {"nominalConcurrencyShares": 5,
+                                                                    "limitResponse": {"type": "Reject"}}}}))
+    assert dangling() == "False"
+    apiserver.kubectl("delete", "prioritylevelconfiguration", "later")
+    assert dangling() == "True"

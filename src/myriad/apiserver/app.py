@@ -4,14 +4,16 @@ objects every cluster starts with (:mod:`.bootstrap`) and the kubeconfig for cli
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Awaitable, Callable
 
+from myriad.api import meta
 from myriad.api.builtin import BUILTIN
-from myriad.api.errors import NotFoundError
+from myriad.api.errors import ConflictError, NotFoundError
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.apiserver.admission import PriorityAdmission
-from myriad.apiserver.bootstrap import Bootstrap
+from myriad.apiserver.bootstrap import Bootstrap, dangling_condition
 from myriad.apiserver.cache.readpath import CachedReadPath
 from myriad.apiserver.crds import CRDRegistrar
 from myriad.apiserver.discovery import Discovery, version_document
@@ -123,7 +125,7 @@ class APIServer:
         self.port = await self._http.start(options.bind, options.port)
         discovery.server_address = f"{options.bind}:{self.port}"
         self._bootstrap = Bootstrap(self.objects, self.registry, flow=options.flow,
-                                    kubernetes_ip=self.allocator.kubernetes_ip)
+                                    kubernetes_ip=self.allocator.kubernetes_ip, clock=options.clock)
         await self._bootstrap.run(port=self.port)
         self._bootstrapped = True
         write_kubeconfig(options.kubeconfig_path, server=self.url)
@@ -135,6 +137,8 @@ class APIServer:
         if resource.group == "" and resource.plural == "namespaces" and verb == "create":
             assert self._bootstrap is not None
             await self._bootstrap.service_account(str(obj["metadata"]["name"]))  # type: ignore[index]
+        elif resource.group == "flowcontrol.apiserver.k8s.io":
+            await self._flow_schema_status(resource, obj, verb)
         elif resource.group == "apiextensions.k8s.io" and resource.plural == "customresourcedefinitions":
             assert self._crds is not None
             metadata = obj["metadata"]
@@ -148,6 +152,44 @@ class APIServer:
                 task.add_done_callback(self._cleanups.discard)
             else:
                 await self._forget_crd(obj, revision)
+
+    async def _flow_schema_status(self, resource: ResourceType, obj: dict[str, object], verb: str) -> None:
+        """Upstream's APF configuration controller: a FlowSchema is Dangling while the priority
+        level it names does not exist. Runs after FlowSchema writes and level creates/deletes."""
+        assert self.objects is not None
+        schemas_resource = self.registry.get("flowcontrol.apiserver.k8s.io", "v1", "flowschemas")
+        levels = self.registry.get("flowcontrol.apiserver.k8s.io", "v1", "prioritylevelconfigurations")
+        assert schemas_resource is not None and levels is not None
+        if resource.plural == "flowschemas":
+            if verb == "delete":
+                return
+            affected = [obj]
+        else:
+            level = str(obj["metadata"]["name"])  # type: ignore[index]
+            listed = []
+            if verb in ("create", "delete"):
+                assert self._read_path is not None
+                listed = (await self._read_path.list(schemas_resource, ListOptions())).objects()
+            affected = [s for s in listed if (s.get("spec") or {}).get("priorityLevelConfiguration", {})  # type: ignore[union-attr]
+                        .get("name") == level]
+        for schema in affected:
+            spec = schema.get("spec") or {}
+            level = str((spec.get("priorityLevelConfiguration") or {}).get("name") or "")  # type: ignore[union-attr]
+            try:
+                found = await self.objects.get(levels, "", level)
+                exists = not (found.get("metadata") or {}).get("deletionTimestamp")  # type: ignore[union-attr]
+            except NotFoundError:
+                exists = False
+            conditions = [c for c in (schema.get("status") or {}).get("conditions") or []  # type: ignore[union-attr]
+                          if c.get("type") == "Dangling"]
+            wanted = dangling_condition(level, exists, meta.rfc3339(self.options.clock.now()))
+            if conditions and conditions[0].get("status") == wanted["status"]:
+                continue
+            name = str(schema["metadata"]["name"])  # type: ignore[index]
+            with contextlib.suppress(NotFoundError, ConflictError):
+                await self.objects.patch(schemas_resource, "", name, lambda current, w=wanted: {
+                    **current, "status": {**(current.get("status") or {}), "conditions": [w]}},
+                                         subresource="status")
 
     async def _clean_up(self, crds: ResourceType, crd: dict[str, object]) -> None:
         """Upstream's CRD finalizer: deletes the CRD's custom objects, then its cleanup

@@ -19,12 +19,14 @@ from __future__ import annotations
 
 import asyncio
 
+from myriad.api import meta
 from myriad.api.errors import AlreadyExistsError, NotFoundError
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.apiserver.bootstrap_rbac import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, cluster_role, cluster_role_binding
 from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.rest.store import ObjectStore
+from myriad.clock import Clock
 
 SYSTEM_NAMESPACES = ("default", "kube-system", "kube-public", "kube-node-lease")
 #: Upstream's system PriorityClasses: name → (value, description).
@@ -81,7 +83,8 @@ API_SERVICE_PRIORITIES: dict[str, tuple[int, dict[str, int]]] = {
 
 class Bootstrap:
     def __init__(self, objects: ObjectStore, registry: ResourceRegistry, *, flow: FlowControlOptions,
-                 kubernetes_ip: str) -> None:
+                 kubernetes_ip: str, clock: Clock) -> None:
+        self._clock = clock
         self._objects = objects
         self._registry = registry
         self._flow = flow
@@ -121,8 +124,8 @@ class Bootstrap:
                            cluster_role_binding(name)) for name in CLUSTER_ROLE_BINDINGS),
             *(self._ensure(self._resource("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"), level)
               for level in self._priority_levels()),
-            *(self._ensure(self._resource("flowcontrol.apiserver.k8s.io", "flowschemas"), _flow_schema(name))
-              for name in FLOW_SCHEMAS),
+            *(self._ensure(self._resource("flowcontrol.apiserver.k8s.io", "flowschemas"),
+                           _flow_schema(name, meta.rfc3339(self._clock.now()))) for name in FLOW_SCHEMAS),
             *(self._ensure(self._resource("apiregistration.k8s.io", "apiservices"), service)
               for service in self._api_services()))
 
@@ -199,11 +202,23 @@ def _priority_class(name: str) -> Obj:
             "value": value, "description": description, "preemptionPolicy": "PreemptLowerPriority"}
 
 
-def _flow_schema(name: str) -> Obj:
+def _flow_schema(name: str, now: str) -> Obj:
     level, precedence, subjects = FLOW_SCHEMAS[name]
     rules = [{**_EVERYTHING[0], "subjects": subjects}]
     spec: Obj = {"priorityLevelConfiguration": {"name": level}, "matchingPrecedence": precedence, "rules": rules}
     if level != "exempt":
         spec["distinguisherMethod"] = {"type": "ByUser"}
     return {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": {"name": name},
-            "spec": spec}
+            "spec": spec, "status": {"conditions": [dangling_condition(level, True, now)]}}
+
+
+def dangling_condition(level: str, exists: bool, now: str) -> Obj:
+    """A FlowSchema's Dangling condition, as upstream's APF configuration controller (which runs
+    in the API server) writes it."""
+    if exists:
+        return {"type": "Dangling", "status": "False", "lastTransitionTime": now, "reason": "Found",
+                "message": f'This FlowSchema references the PriorityLevelConfiguration object named "{level}" and '
+                           "it exists"}
+    return {"type": "Dangling", "status": "True", "lastTransitionTime": now, "reason": "NotFound",
+            "message": f'This FlowSchema references the PriorityLevelConfiguration object named "{level}" but '
+                       "there is no such object"}
