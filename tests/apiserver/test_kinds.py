@@ -3,6 +3,7 @@ cluster starts with, the resources answered without storage, and HPAs in both ve
 
 from __future__ import annotations
 
+import base64
 import json
 from typing import Any
 
@@ -234,3 +235,20 @@ def test_a_flow_schema_is_dangling_while_its_priority_level_does_not_exist(apise
     assert dangling() == "False"
     apiserver.kubectl("delete", "prioritylevelconfiguration", "later")
     assert dangling() == "True"
+
+
+def test_kubectl_certificate_approve_and_deny_go_through_the_approval_subresource(apiserver: RunningServer) -> None:
+    from tests.apiserver.every_kind import CSR_PEM
+
+    for name in ("approve-me", "deny-me"):
+        apiserver.kubectl("create", "-f", "-", input=json.dumps({
+            "apiVersion": "certificates.k8s.io/v1", "kind": "CertificateSigningRequest", "metadata": {"name": name},
+            "spec": {"request": base64.b64encode(CSR_PEM.encode()).decode(), "signerName": "example.com/signer",
+                     "usages": ["client auth"]}}))
+    assert "approved" in apiserver.kubectl("certificate", "approve", "approve-me").stdout
+    assert "denied" in apiserver.kubectl("certificate", "deny", "deny-me").stdout
+    conditions = {name: [(c["type"], c["status"]) for c in _json(apiserver, "get", "csr", name)["status"]["conditions"]]
+                  for name in ("approve-me", "deny-me")}
+    assert conditions == {"approve-me": [("Approved", "True")], "deny-me": [("Denied", "True")]}
+    rows = apiserver.kubectl("get", "csr", "approve-me", "deny-me").stdout.splitlines()
+    assert "Approved" in rows[1] and "Denied" in rows[2]

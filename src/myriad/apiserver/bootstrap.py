@@ -6,7 +6,8 @@ upstream's post-start hooks and bootstrap controller create them:
 * the ``kubernetes`` Service in ``default``, with the Endpoints and EndpointSlice that point at
   this server;
 * the system PriorityClasses ``system-node-critical`` and ``system-cluster-critical``;
-* the bootstrap RBAC roles and bindings (:mod:`.bootstrap_rbac`);
+* upstream's bootstrap RBAC roles and bindings (:mod:`.bootstrap_rbac`), cluster-wide and in
+  kube-system and kube-public;
 * a FlowSchema and a PriorityLevelConfiguration for each priority level and flow schema that
   flow control really uses, with its real shares and queue length (:mod:`.flowcontrol`);
 * a local APIService for every built-in group version, as kube-aggregator registers them (CRD
@@ -22,7 +23,7 @@ import asyncio
 from myriad.api import meta
 from myriad.api.errors import AlreadyExistsError, NotFoundError
 from myriad.api.registry import ResourceRegistry, ResourceType
-from myriad.apiserver.bootstrap_rbac import CLUSTER_ROLE_BINDINGS, CLUSTER_ROLES, cluster_role, cluster_role_binding
+from myriad.apiserver import bootstrap_rbac
 from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.rest.store import ObjectStore
@@ -118,10 +119,14 @@ class Bootstrap:
             self._kubernetes_service(port),
             *(self._ensure(self._resource("scheduling.k8s.io", "priorityclasses"), _priority_class(name))
               for name in PRIORITY_CLASSES),
-            *(self._ensure(self._resource("rbac.authorization.k8s.io", "clusterroles"), cluster_role(name))
-              for name in CLUSTER_ROLES),
-            *(self._ensure(self._resource("rbac.authorization.k8s.io", "clusterrolebindings"),
-                           cluster_role_binding(name)) for name in CLUSTER_ROLE_BINDINGS),
+            *(self._ensure(self._resource("rbac.authorization.k8s.io", "clusterroles"), role)
+              for role in bootstrap_rbac.cluster_roles()),
+            *(self._ensure(self._resource("rbac.authorization.k8s.io", "clusterrolebindings"), binding)
+              for binding in bootstrap_rbac.cluster_role_bindings()),
+            *(self._ensure(self._resource("rbac.authorization.k8s.io", "roles"), role)
+              for role in bootstrap_rbac.roles()),
+            *(self._ensure(self._resource("rbac.authorization.k8s.io", "rolebindings"), binding)
+              for binding in bootstrap_rbac.role_bindings()),
             *(self._ensure(self._resource("flowcontrol.apiserver.k8s.io", "prioritylevelconfigurations"), level)
               for level in self._priority_levels()),
             *(self._ensure(self._resource("flowcontrol.apiserver.k8s.io", "flowschemas"),

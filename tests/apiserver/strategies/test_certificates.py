@@ -116,7 +116,7 @@ def test_a_trust_bundle_for_a_signer_is_named_after_it_and_holds_certificates() 
 def test_a_pod_certificate_request_names_its_pod_node_and_account_and_never_changes() -> None:
     spec = {"signerName": "example.com/signer", "podName": "p", "podUID": "u1", "serviceAccountName": "sa",
             "serviceAccountUID": "u2", "nodeName": "n", "nodeUID": "u3", "maxExpirationSeconds": 86400,
-            "pkixPublicKey": "AA==", "proofOfPossession": "AA=="}
+            "stubPKCS10Request": "AA=="}
     body = {"metadata": {"name": "pcr", "namespace": "default"}, "spec": spec}
     old, causes = create(CERTS, "podcertificaterequests", body)
     assert causes == [] and old["status"] == {}
