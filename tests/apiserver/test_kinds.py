@@ -252,3 +252,30 @@ def test_kubectl_certificate_approve_and_deny_go_through_the_approval_subresourc
     assert conditions == {"approve-me": [("Approved", "True")], "deny-me": [("Denied", "True")]}
     rows = apiserver.kubectl("get", "csr", "approve-me", "deny-me").stdout.splitlines()
     assert "Approved" in rows[1] and "Denied" in rows[2]
+
+
+def test_kubectl_debug_adds_an_ephemeral_container_through_its_subresource(apiserver: RunningServer) -> None:
+    apiserver.kubectl("run", "debugged", "--image=nginx", "-n", "default")
+    apiserver.kubectl("debug", "pod/debugged", "--image=busybox", "-c", "dbg", "-n", "default")
+    pod = _json(apiserver, "get", "pod", "debugged", "-n", "default")
+    assert [(c["name"], c["image"]) for c in pod["spec"]["ephemeralContainers"]] == [("dbg", "busybox")]
+    assert pod["spec"]["containers"][0]["image"] == "nginx"
+    code, status = apiserver.send("PATCH", "/api/v1/namespaces/default/pods/debugged/ephemeralcontainers",
+                                  {"spec": {"ephemeralContainers": [{"name": "dbg", "image": "alpine"}]}},
+                                  content_type="application/strategic-merge-patch+json")
+    assert code == 422 and status["details"]["causes"][0]["message"] == (
+        'Forbidden: existing ephemeral containers "dbg" may not be changed')
+
+
+def test_a_pod_resizes_cpu_and_memory_through_its_resize_subresource_only(apiserver: RunningServer) -> None:
+    apiserver.kubectl("create", "-f", "-", input=json.dumps({
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "resized", "namespace": "default"},
+        "spec": {"containers": [{"name": "c", "image": "nginx", "resources": {"requests": {"cpu": "100m"}}}]}}))
+    patch = '{"spec":{"containers":[{"name":"c","image":"other","resources":{"requests":{"cpu":"200m"}}}]}}'
+    apiserver.kubectl("patch", "pod", "resized", "-n", "default", "--subresource=resize", "-p", patch)
+    container = _json(apiserver, "get", "pod", "resized", "-n", "default")["spec"]["containers"][0]
+    assert container["resources"]["requests"]["cpu"] == "200m" and container["image"] == "nginx"
+    grow = '{"spec":{"containers":[{"name":"c","resources":{"requests":{"cpu":"200m","ephemeral-storage":"1Gi"}}}]}}'
+    failed = apiserver.kubectl("patch", "pod", "resized", "-n", "default", "--subresource=resize", "-p", grow,
+                               check=False)
+    assert failed.returncode != 0 and "only cpu and memory resources are mutable" in failed.stderr

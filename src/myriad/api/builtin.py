@@ -95,7 +95,9 @@ BUILTIN: tuple[ResourceType, ...] = (
         categories=("all",),
         subresources=(
             _sub("binding", "Binding", ("create",)),
+            _sub("ephemeralcontainers", "Pod"),
             _sub("eviction", "Eviction", ("create",), "policy", "v1"),
+            _sub("resize", "Pod"),
             _sub("status", "Pod"),
         ),
     ),

@@ -41,11 +41,13 @@ _JSON = "application/json"
 _SCALE = ResourceType("autoscaling", "v1", "scales", "scale", "Scale", True, ())
 #: Resources upstream marks deprecated: every request to them is answered with this ``Warning``.
 DEPRECATED = {("", "v1", "endpoints"): "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"}
-#: Subresources served: ``status``, ``approval`` and ``finalize`` by the generic store (the
-#: strategies split what each may change), the others by :mod:`.subresources`.
-_SERVED_SUBRESOURCES = frozenset({"status", "approval", "finalize", "scale", "binding", "eviction"})
+#: Subresources served: ``status``, ``approval``, ``finalize``, ``ephemeralcontainers`` and
+#: ``resize`` by the generic store (the strategies split what each may change), the others by
+#: :mod:`.subresources`.
+_SERVED_SUBRESOURCES = frozenset({"status", "approval", "finalize", "scale", "binding", "eviction",
+                                  "ephemeralcontainers", "resize"})
 #: Subresources whose bodies are the whole object (the strategy decides what each may change).
-_WHOLE_OBJECT = ("", "status", "approval")
+_WHOLE_OBJECT = ("", "status", "approval", "ephemeralcontainers", "resize")
 
 
 @dataclass(frozen=True, slots=True)

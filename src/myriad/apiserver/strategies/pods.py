@@ -11,6 +11,12 @@ from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.podspec import default_pod_only, default_pod_spec, qos_class, validate_pod_spec
+from myriad.apiserver.strategies.podsubresources import (
+    ephemeral_errors,
+    prepare_ephemeral,
+    prepare_resize,
+    resize_errors,
+)
 
 DEFAULT_GRACE_SECONDS = 30
 _TOLERATIONS = ({"key": "node.kubernetes.io/not-ready", "operator": "Exists", "effect": "NoExecute",
@@ -59,13 +65,21 @@ class PodStrategy(GenericStrategy):
                 tolerations.append(dict(toleration))
 
     def prepare_for_update(self, new: Obj, old: Obj, *, subresource: str) -> None:
-        if subresource != "binding":  # a binding writes the node and the PodScheduled condition together
+        if subresource == "ephemeralcontainers":
+            prepare_ephemeral(new, old)
+        elif subresource == "resize":
+            prepare_resize(new, old)
+        elif subresource != "binding":  # a binding writes the node and the PodScheduled condition together
             super().prepare_for_update(new, old, subresource=subresource)
 
     def validate(self, obj: Obj) -> list[Cause]:
         return self.validate_metadata(obj) + validate_pod_spec(obj.get("spec"), "spec")
 
     def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:
+        if subresource == "ephemeralcontainers":
+            return self.validate_metadata(new) + ephemeral_errors(new, old)
+        if subresource == "resize":
+            return self.validate_metadata(new) + validate_pod_spec(new.get("spec"), "spec") + resize_errors(new, old)
         old_spec, new_spec = _spec(old), _spec(new)
         if new_spec == old_spec:
             # Most updates (metadata, status) leave the spec alone; it passed validation when it
