@@ -279,3 +279,20 @@ def test_a_pod_resizes_cpu_and_memory_through_its_resize_subresource_only(apiser
     failed = apiserver.kubectl("patch", "pod", "resized", "-n", "default", "--subresource=resize", "-p", grow,
                                check=False)
     assert failed.returncode != 0 and "only cpu and memory resources are mutable" in failed.stderr
+
+
+def test_token_and_local_access_reviews_answer_as_an_always_allow_server_without_authenticators(
+        apiserver: RunningServer) -> None:
+    code, review = apiserver.send("POST", "/apis/authentication.k8s.io/v1/tokenreviews", {
+        "apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview", "spec": {"token": "abc"}})
+    assert code == 201 and "authenticated" not in review["status"] and review["status"]["error"]
+    path = "/apis/authorization.k8s.io/v1/namespaces/default/localsubjectaccessreviews"
+    code, review = apiserver.send("POST", path, {
+        "apiVersion": "authorization.k8s.io/v1", "kind": "LocalSubjectAccessReview",
+        "spec": {"user": "bob", "resourceAttributes": {"namespace": "default", "verb": "list", "resource": "pods"}}})
+    assert code == 201 and review["status"] == {"allowed": True}
+    code, status = apiserver.send("POST", path, {
+        "apiVersion": "authorization.k8s.io/v1", "kind": "LocalSubjectAccessReview",
+        "spec": {"user": "bob", "resourceAttributes": {"namespace": "other", "verb": "list", "resource": "pods"}}})
+    assert code == 422 and [(c["field"], c["message"]) for c in status["details"]["causes"]] == [
+        ("spec.resourceAttributes.namespace", 'Invalid value: "other": must match metadata.namespace')]
