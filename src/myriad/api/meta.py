@@ -53,10 +53,6 @@ def rfc3339_micro(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def parse_rfc3339(text: str) -> float:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC).timestamp()
-
-
 def _random_bytes(n: int) -> bytes:
     """``n`` bytes from the OS's random source, read in blocks: one ``getrandom`` (which releases
     the GIL, and a busy server then waits to get it back) serves hundreds of calls."""
