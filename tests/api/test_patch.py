@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from myriad.api.patch import PatchError, PatchTestFailedError, apply_json_patch, apply_merge_patch
+from myriad.api.patch import PatchError, PatchTestFailedError, PatchTooLargeError, apply_json_patch, apply_merge_patch
 from myriad.api.patch.strategic import apply_strategic_patch
 
 DOC = {"a": {"b": 1, "c": [1, 2]}, "d": "x"}
@@ -66,3 +66,19 @@ POD = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "p", "finalizers"
 ])
 def test_strategic_merge_patch_uses_the_schemas_merge_keys(patch: dict[str, object], check) -> None:  # noqa: ANN001
     assert check(apply_strategic_patch(POD, patch, "v1", "Pod"))
+
+
+def test_a_json_patch_of_more_than_ten_thousand_operations_is_refused() -> None:
+    operations = [{"op": "test", "path": "/a", "value": 1}] * 10_001
+    with pytest.raises(PatchTooLargeError, match="The allowed maximum operations in a JSON patch is 10000, got 10001"):
+        apply_json_patch({"a": 1}, operations)
+    assert apply_json_patch({"a": 1}, operations[:10_000]) == {"a": 1}
+
+
+def test_copies_may_add_only_so_many_bytes_so_a_chain_of_them_cannot_double_an_object() -> None:
+    doc = {"data": {f"k{i}": "v" * 10 for i in range(1000)}}  # about 19 KB of JSON
+    doubling = [{"op": "copy", "from": "/data", "path": f"/data/dup{i}"} for i in range(25)]
+    with pytest.raises(PatchError, match="Unable to complete the copy, the accumulated size increase of copy is"):
+        apply_json_patch(doc, doubling, copy_limit=1024 * 1024)
+    patched = apply_json_patch(doc, doubling[:3], copy_limit=1024 * 1024)
+    assert len(patched["data"]) == 1003

@@ -3,7 +3,8 @@
 Hierarchy::
 
     PatchError                 the patch is malformed or cannot apply (a missing path...)
-    └── PatchTestFailedError   a JSON Patch ``test`` operation did not match
+    ├── PatchTestFailedError   a JSON Patch ``test`` operation did not match
+    └── PatchTooLargeError     a JSON Patch has more operations than upstream allows (413)
 """
 
 from __future__ import annotations
@@ -14,4 +15,8 @@ class PatchError(ValueError):
 
 
 class PatchTestFailedError(PatchError):
+    pass
+
+
+class PatchTooLargeError(PatchError):
     pass

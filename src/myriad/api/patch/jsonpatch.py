@@ -1,11 +1,22 @@
-"""JSON Patch, RFC 6902: add, remove, replace, move, copy and test over JSON pointers (RFC 6901)."""
+"""JSON Patch, RFC 6902: add, remove, replace, move, copy and test over JSON pointers (RFC 6901).
+
+Bounded as upstream bounds it: at most :data:`MAX_OPERATIONS` operations, and the values copied
+may add at most ``copy_limit`` bytes of JSON in all (json-patch's AccumulatedCopySizeLimit, which
+kube-apiserver sets to its request body limit), so a patch's time and memory follow the sizes of
+the object and the patch, not what a chain of copies could double them into.
+"""
 
 from __future__ import annotations
 
 import copy
 from typing import Any
 
-from myriad.api.patch.errors import PatchError, PatchTestFailedError
+import orjson
+
+from myriad.api.patch.errors import PatchError, PatchTestFailedError, PatchTooLargeError
+
+#: Upstream's maxJSONPatchOperations.
+MAX_OPERATIONS = 10_000
 
 
 def _tokens(pointer: object) -> list[str]:
@@ -83,10 +94,15 @@ def _remove(doc: Any, path: str) -> Any:
     raise PatchError(f"doc is missing path: \"{path}\": missing value")
 
 
-def apply_json_patch(doc: Any, operations: Any) -> Any:
-    """Applies ``operations`` (a decoded JSON array) to a copy of ``doc`` and returns it."""
+def apply_json_patch(doc: Any, operations: Any, *, copy_limit: int | None = None) -> Any:
+    """Applies ``operations`` (a decoded JSON array) to a copy of ``doc`` and returns it; the
+    ``copy`` operations may add ``copy_limit`` bytes of JSON in all (None: no limit)."""
     if not isinstance(operations, list):
         raise PatchError("json: cannot unmarshal object into Go value of type jsonpatch.Patch")
+    if len(operations) > MAX_OPERATIONS:
+        raise PatchTooLargeError(f"The allowed maximum operations in a JSON patch is {MAX_OPERATIONS}, got "
+                                 f"{len(operations)}")
+    copied = 0
     result = copy.deepcopy(doc)
     for operation in operations:
         if not isinstance(operation, dict):
@@ -118,6 +134,11 @@ def apply_json_patch(doc: Any, operations: Any) -> Any:
                     raise PatchError("a value cannot be moved into one of its children")
                 _remove(result, source)  # type: ignore[arg-type]
             else:
+                if copy_limit is not None:
+                    copied += len(orjson.dumps(value))
+                    if copied > copy_limit:
+                        raise PatchError(f"Unable to complete the copy, the accumulated size increase of copy is "
+                                         f"{copied}, exceeding the limit {copy_limit}")
                 value = copy.deepcopy(value)
             result = _add(result, path, value)  # type: ignore[arg-type]
         elif op == "test":

@@ -7,11 +7,16 @@ from dataclasses import dataclass
 
 import orjson
 
-from myriad.api.errors import BadRequestError, InvalidError
-from myriad.api.patch import PatchError, apply_json_patch, apply_merge_patch, apply_strategic_patch
+from myriad.api.errors import BadRequestError, InvalidError, RequestEntityTooLargeError
+from myriad.api.patch import PatchError, PatchTooLargeError, apply_json_patch, apply_merge_patch, apply_strategic_patch
 from myriad.apiserver.endpoints import negotiation
 from myriad.apiserver.http import Request
+from myriad.apiserver.http.options import HttpOptions
 from myriad.apiserver.rest.interfaces import Obj
+
+#: What a JSON patch's copies may add in all: the request body limit, as upstream sets
+#: json-patch's AccumulatedCopySizeLimit.
+COPY_LIMIT = HttpOptions.max_body_bytes
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,11 +42,13 @@ class Patch:
         is upstream's generic 422."""
         try:
             if self.content_type == negotiation.PATCH_JSON:
-                patched = apply_json_patch(current, self.body)
+                patched = apply_json_patch(current, self.body, copy_limit=COPY_LIMIT)
             elif self.content_type == negotiation.PATCH_STRATEGIC:
                 patched = apply_strategic_patch(current, self.body, api_version, kind)
             else:
                 patched = apply_merge_patch(current, self.body)
+        except PatchTooLargeError as exc:
+            raise RequestEntityTooLargeError(str(exc)) from exc
         except PatchError as exc:
             raise InvalidError.generic() from exc
         if not isinstance(patched, dict):

@@ -37,6 +37,8 @@ from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
 
 _JSON = "application/json"
+#: Characters of a patched object an error quotes, at most (upstream quotes all of it).
+QUOTE_LIMIT = 1024
 #: What a scale subresource's bodies are decoded as.
 _SCALE = ResourceType("autoscaling", "v1", "scales", "scale", "Scale", True, ())
 #: Resources upstream marks deprecated: every request to them is answered with this ``Warning``.
@@ -140,6 +142,8 @@ def _undecodable(obj: Obj, resource: ResourceType, detail: str, *, patch: bool) 
     body; for a patch, 422 on the field ``patch`` carrying the patched object."""
     if patch:
         patched = orjson.dumps(obj).decode()
+        if len(patched) > QUOTE_LIMIT:  # the answer stays small however large the object grew
+            patched = f"{patched[:QUOTE_LIMIT]}... ({len(patched) - QUOTE_LIMIT} more characters)"
         return InvalidError(f' "" is invalid: patch: Invalid value: "{patched}": {detail}',
                             causes=[invalid("patch", patched, detail)])
     return BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
