@@ -59,3 +59,30 @@ def test_a_json_patch_of_more_than_ten_thousand_operations_gets_413(apiserver: R
     assert (code, answer["reason"]) == (413, "RequestEntityTooLarge")
     assert answer["message"] == "The allowed maximum operations in a JSON patch is 10000, got 10001"
     assert _patch(apiserver, CMS + "/many-ops", operations[:10_000])[0] == 200
+
+
+def test_a_name_too_long_for_a_storage_key_gets_404_on_reads_and_422_on_create(apiserver: RunningServer) -> None:
+    name = "n" * 9000
+    for method in ("GET", "DELETE"):
+        code, status = apiserver.send(method, f"{CMS}/{name}", None)
+        assert (code, status["reason"]) == (404, "NotFound"), status
+    code, status = apiserver.send("PATCH", f"/apis/rbac.authorization.k8s.io/v1/clusterroles/{name}", {"rules": []})
+    assert (code, status["reason"]) == (404, "NotFound")
+    code, status = apiserver.send("POST", "/apis/rbac.authorization.k8s.io/v1/clusterroles", {
+        "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "ClusterRole", "metadata": {"name": name}})
+    assert (code, status["reason"]) == (422, "Invalid"), status
+    assert status["details"]["causes"] == [{"reason": "FieldValueTooLong", "field": "metadata.name",
+                                            "message": "Too long: may not be more than 8192 bytes"}]
+
+
+def test_an_object_too_large_for_storage_gets_413_not_500(apiserver: RunningServer) -> None:
+    crd = {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+           "metadata": {"name": "blobs.example.org"},
+           "spec": {"group": "example.org", "scope": "Namespaced", "names": {"plural": "blobs", "kind": "Blob"},
+                    "versions": [{"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": {
+                        "type": "object", "x-kubernetes-preserve-unknown-fields": True}}}]}}
+    assert apiserver.send("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", crd)[0] == 201
+    code, status = apiserver.send("POST", "/apis/example.org/v1/namespaces/default/blobs", {
+        "apiVersion": "example.org/v1", "kind": "Blob", "metadata": {"name": "big"}, "data": "x" * (2 * 1024 * 1024)})
+    assert (code, status["reason"], status["message"]) == (413, "RequestEntityTooLarge",
+                                                           "etcdserver: request is too large")
