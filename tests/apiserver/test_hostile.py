@@ -8,6 +8,8 @@ import urllib.error
 import urllib.request
 from typing import Any
 
+import pytest
+
 from tests.apiserver.conftest import RunningServer
 
 CMS = "/api/v1/namespaces/default/configmaps"
@@ -86,3 +88,62 @@ def test_an_object_too_large_for_storage_gets_413_not_500(apiserver: RunningServ
         "apiVersion": "example.org/v1", "kind": "Blob", "metadata": {"name": "big"}, "data": "x" * (2 * 1024 * 1024)})
     assert (code, status["reason"], status["message"]) == (413, "RequestEntityTooLarge",
                                                            "etcdserver: request is too large")
+
+
+def _deployment(name: str, **spec: Any) -> dict[str, Any]:
+    return {"apiVersion": "apps/v1", "kind": "Deployment", "metadata": {"name": name},
+            "spec": {"selector": {"matchLabels": {"a": "b"}}, "template": {
+                "metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "c", "image": "i"}]}}, **spec}}
+
+
+@pytest.mark.parametrize(("path", "body", "causes"), [
+    ("/apis/apps/v1/namespaces/default/deployments", _deployment("neg-ready", minReadySeconds=-1),
+     [("spec.minReadySeconds", "Invalid value: -1: must be greater than or equal to 0")]),
+    ("/apis/apps/v1/namespaces/default/deployments", _deployment("neg-history", revisionHistoryLimit=-1),
+     [("spec.revisionHistoryLimit", "Invalid value: -1: must be greater than or equal to 0")]),
+    ("/apis/apps/v1/namespaces/default/deployments", _deployment("bogus", strategy={"type": "Bogus"}),
+     [("spec.strategy", 'Unsupported value: apps.DeploymentStrategy{Type:"Bogus", '
+                        'RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}: supported values: "Recreate", '
+                        '"RollingUpdate"')]),
+    ("/api/v1/namespaces/default/services", {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "tp"},
+                                             "spec": {"ports": [{"port": 80, "targetPort": 70000}]}},
+     [("spec.ports[0].targetPort", "Invalid value: 70000: must be between 1 and 65535, inclusive")]),
+    (CMS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "owned", "ownerReferences": [
+        {"apiVersion": "v1", "kind": "Pod", "name": "p", "uid": ""}]}},
+     [("metadata.ownerReferences.uid", 'Invalid value: "": uid must not be empty')]),
+    ("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "bad-fin"},
+                            "spec": {"finalizers": ["Bad Fin"]}},
+     [("spec.finalizers", "Invalid value: \"Bad Fin\": name part must consist of alphanumeric characters, '-', '_' "
+                          "or '.', and must start and end with an alphanumeric character (e.g. 'MyName',  or "
+                          "'my.name',  or '123-abc', regex used for validation is "
+                          "'([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]')"),
+      ("spec.finalizers", 'Invalid value: "Bad Fin": name is neither a standard finalizer name nor is it fully '
+                          "qualified")]),
+])
+def test_bad_objects_upstream_refuses_are_refused_with_its_causes(apiserver: RunningServer, path: str,
+                                                                  body: dict[str, Any],
+                                                                  causes: list[tuple[str, str]]) -> None:
+    code, status = apiserver.send("POST", path, body)
+    assert code == 422, status
+    assert [(c["field"], c["message"]) for c in status["details"]["causes"]] == causes
+
+
+def test_a_deployment_with_null_replicas_gets_one_and_a_namespace_keeps_its_own_finalizers(
+        apiserver: RunningServer) -> None:
+    code, created = apiserver.send("POST", "/apis/apps/v1/namespaces/default/deployments",
+                                   _deployment("null-replicas", replicas=None))
+    assert code == 201 and created["spec"]["replicas"] == 1
+    code, created = apiserver.send("POST", "/api/v1/namespaces", {
+        "apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "own-fin"},
+        "spec": {"finalizers": ["example.com/cleanup"]}})
+    assert code == 201 and created["spec"]["finalizers"] == ["example.com/cleanup", "kubernetes"]
+
+
+@pytest.mark.parametrize("patch", [{"metadata": {"name": "other"}}, {"metadata": {"namespace": "kube-system"}}])
+def test_a_patch_may_not_rename_or_move_an_object(apiserver: RunningServer, patch: dict[str, Any]) -> None:
+    apiserver.send("POST", CMS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "stay"}})
+    code, status = apiserver.send("PATCH", CMS + "/stay", patch)
+    assert (code, status["reason"]) == (400, "BadRequest"), status
+    assert status["message"] in ("the name of the object (other) does not match the name on the URL (stay)",
+                                 "the namespace of the object (kube-system) does not match the namespace on the "
+                                 "request (default)")

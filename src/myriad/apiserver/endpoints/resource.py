@@ -100,6 +100,17 @@ def _list_parts(start: bytes, result: ListResult, resource: ResourceType) -> lis
     return parts
 
 
+def _check_identity(patched: Obj, info: RequestInfo) -> None:
+    """A patch may not rename an object or move it (upstream's checkName: 400)."""
+    metadata = patched.get("metadata") if isinstance(patched.get("metadata"), dict) else {}
+    name, namespace = metadata.get("name"), metadata.get("namespace")  # type: ignore[union-attr]
+    if info.namespace and namespace and namespace != info.namespace:
+        raise BadRequestError(f"the namespace of the object ({namespace}) does not match the namespace on the "
+                              f"request ({info.namespace})")
+    if name and name != info.name:
+        raise BadRequestError(f"the name of the object ({name}) does not match the name on the URL ({info.name})")
+
+
 def _warnings(texts: tuple[str, ...]) -> list[tuple[str, str]]:
     """``Warning: 299`` headers, as upstream sends warnings."""
     return [("Warning", '299 - "' + text.replace('"', '\\"') + '"') for text in texts]
@@ -441,6 +452,7 @@ class ResourceEndpoints:
 
         def mutate(current: Obj) -> Obj:
             patched = patch.apply(current, resource.api_version, resource.kind)
+            _check_identity(patched, info)
             if info.subresource in _WHOLE_OBJECT:
                 warnings.extend(_check_fields(patched, resource, request, patch=True))
             return patched

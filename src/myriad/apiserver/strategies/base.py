@@ -76,6 +76,7 @@ class GenericStrategy:
         else:
             causes.extend(meta.invalid("metadata.name", name, error) for error in self.name_errors(name, obj))
         causes.extend(meta.labels_errors(metadata.get("labels"), "metadata.labels"))
+        causes.extend(_owner_reference_errors(metadata.get("ownerReferences")))
         causes.extend(meta.annotations_errors(metadata.get("annotations"), "metadata.annotations"))
         finalizers = metadata.get("finalizers")
         if finalizers is not None:
@@ -169,3 +170,27 @@ class GenericStrategy:
         """Generation moves when anything but metadata and status changed."""
         keys = (set(new) | set(old)) - {"metadata", "status", "kind", "apiVersion"}
         return any(new.get(key) != old.get(key) for key in keys)
+
+
+def _owner_reference_errors(references: object) -> list[Cause]:
+    """Upstream's ValidateOwnerReferences (its path names no index): each reference names a
+    version, kind, name and uid, and at most one is the controller."""
+    if not isinstance(references, list):
+        return []
+    causes = []
+    path = "metadata.ownerReferences"
+    controllers = []
+    for ref in references:
+        if not isinstance(ref, dict):
+            continue
+        version = str(ref.get("apiVersion") or "").rpartition("/")[2]
+        for field, value, what in (("apiVersion", version, "version"), ("kind", ref.get("kind"), "kind"),
+                                   ("name", ref.get("name"), "name"), ("uid", ref.get("uid"), "uid")):
+            if not value:
+                causes.append(meta.invalid(f"{path}.{field}", ref.get(field) or "", f"{what} must not be empty"))
+        if ref.get("controller") is True:
+            controllers.append(f"{ref.get('kind')}/{ref.get('name')}")
+    if len(controllers) > 1:
+        causes.append(meta.invalid(path, references, 'Only one reference can have Controller set to true. Found '
+                                                     f'"true" in references for {" and ".join(controllers)}'))
+    return causes

@@ -4,6 +4,8 @@ Active, and deletion that marks the namespace Terminating until its spec.finaliz
 
 from __future__ import annotations
 
+from myriad.api import meta
+from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.strategies.base import GenericStrategy
 
@@ -24,7 +26,9 @@ class NamespaceStrategy(GenericStrategy):
         spec = obj.get("spec")
         if not isinstance(spec, dict):
             spec = obj["spec"] = {}
-        spec["finalizers"] = ["kubernetes"]
+        finalizers = spec.get("finalizers") if isinstance(spec.get("finalizers"), list) else []
+        if "kubernetes" not in finalizers:  # type: ignore[operator]
+            spec["finalizers"] = [*finalizers, "kubernetes"]  # type: ignore[misc]
 
     def default(self, obj: Obj) -> None:
         labels = obj["metadata"].setdefault("labels", {})  # type: ignore[union-attr]
@@ -43,6 +47,12 @@ class NamespaceStrategy(GenericStrategy):
         if subresource != "status":
             new["spec"] = old.get("spec", {})
 
+    def validate(self, obj: Obj) -> list[Cause]:
+        return self.validate_metadata(obj) + _finalizer_errors(obj)
+
+    def validate_update(self, new: Obj, old: Obj, *, subresource: str) -> list[Cause]:
+        return self.validate(new)
+
     def holds_deletion(self, obj: Obj) -> bool:
         return bool((obj.get("spec") or {}).get("finalizers"))  # type: ignore[union-attr]
 
@@ -52,3 +62,21 @@ class NamespaceStrategy(GenericStrategy):
         status = obj.get("status")
         obj["status"] = {**(status if isinstance(status, dict) else {}), "phase": "Terminating"}
         obj["metadata"].pop("deletionGracePeriodSeconds", None)  # type: ignore[union-attr]
+
+
+#: Finalizer names that need no domain (upstream's IsStandardFinalizerName).
+STANDARD_FINALIZERS = frozenset({"kubernetes", "orphan", "foregroundDeletion"})
+
+
+def _finalizer_errors(obj: Obj) -> list[Cause]:
+    """ValidateNamespace's check of spec.finalizers (its path names no index): qualified names,
+    and a name without a domain only if it is a standard one."""
+    causes = []
+    for name in (obj.get("spec") or {}).get("finalizers") or []:  # type: ignore[union-attr]
+        if not isinstance(name, str):
+            continue
+        causes += [meta.invalid("spec.finalizers", name, e) for e in meta.qualified_name_errors(name)]
+        if "/" not in name and name not in STANDARD_FINALIZERS:
+            causes.append(meta.invalid("spec.finalizers", name,
+                                       "name is neither a standard finalizer name nor is it fully qualified"))
+    return causes

@@ -155,6 +155,9 @@ class ServiceStrategy(GenericStrategy):
                                            "must be between 1 and 65535, inclusive"))
             if port.get("protocol") not in PROTOCOLS:
                 causes.append(meta.unsupported(f"{path}.protocol", port.get("protocol") or "", PROTOCOLS))
+            target = port.get("targetPort")
+            if isinstance(target, int) and not isinstance(target, bool) and not 1 <= target <= 65535:
+                causes.append(meta.invalid(f"{path}.targetPort", target, "must be between 1 and 65535, inclusive"))
             name = port.get("name")
             if len(ports) > 1 and not name:
                 causes.append(meta.required(f"{path}.name"))

@@ -107,6 +107,29 @@ class DeploymentStrategy(WorkloadStrategy):
         spec.setdefault("revisionHistoryLimit", 10)
         spec.setdefault("progressDeadlineSeconds", 600)
 
+    def validate_spec(self, spec: dict[str, object]) -> list[Cause]:
+        """Upstream's ValidateDeploymentSpec beyond the shared checks: non-negative counts, a
+        progress deadline past minReadySeconds, and a known strategy."""
+        causes = [meta.invalid(f"spec.{field}", spec[field], "must be greater than or equal to 0")
+                  for field in ("minReadySeconds", "revisionHistoryLimit", "progressDeadlineSeconds")
+                  if isinstance(spec.get(field), int) and spec[field] < 0]  # type: ignore[operator]
+        deadline, ready = spec.get("progressDeadlineSeconds"), spec.get("minReadySeconds") or 0
+        if isinstance(deadline, int) and isinstance(ready, int) and deadline >= 0 and deadline <= ready:
+            causes.append(meta.invalid("spec.progressDeadlineSeconds", deadline,
+                                       "must be greater than minReadySeconds"))
+        strategy = _dict(spec.get("strategy"))
+        kind = strategy.get("type")
+        if kind == "Recreate" and strategy.get("rollingUpdate") is not None:
+            causes.append(meta.forbidden("spec.strategy.rollingUpdate",
+                                         "may not be specified when strategy `type` is 'Recreate'"))
+        elif kind not in ("Recreate", "RollingUpdate"):
+            # Go prints the whole strategy struct as the unsupported value
+            value = (f'apps.DeploymentStrategy{{Type:"{kind or ""}", '
+                     "RollingUpdate:(*apps.RollingUpdateDeployment)(nil)}")
+            causes.append(Cause("FieldValueNotSupported", f'Unsupported value: {value}: supported values: "Recreate", '
+                                                          '"RollingUpdate"', "spec.strategy"))
+        return causes
+
 
 class StatefulSetStrategy(WorkloadStrategy):
     def default_spec(self, spec: dict[str, object]) -> None:
