@@ -147,3 +147,21 @@ def test_a_patch_may_not_rename_or_move_an_object(apiserver: RunningServer, patc
     assert status["message"] in ("the name of the object (other) does not match the name on the URL (stay)",
                                  "the namespace of the object (kube-system) does not match the namespace on the "
                                  "request (default)")
+
+
+@pytest.mark.parametrize("path", [
+    "/api/v1/namespaces/default/pods/x/status/extra",
+    "/api/v1/namespaces/default/nodes",
+    "/api/v1/namespaces/default/namespaces",
+    "/livez/bogus",
+])
+def test_paths_no_route_serves_get_404(apiserver: RunningServer, path: str) -> None:
+    assert apiserver.get(path)[0] == 404
+
+
+def test_a_delete_body_of_another_kind_gets_400(apiserver: RunningServer) -> None:
+    apiserver.send("POST", CMS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "kept"}})
+    code, status = apiserver.send("DELETE", CMS + "/kept", {"kind": "Pod", "apiVersion": "v1"})
+    assert (code, status["reason"]) == (400, "BadRequest")
+    assert apiserver.send("GET", CMS + "/kept", None)[0] == 200
+    assert apiserver.send("DELETE", CMS + "/kept", {"kind": "DeleteOptions", "apiVersion": "v1"})[0] == 200

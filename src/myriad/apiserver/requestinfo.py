@@ -30,6 +30,8 @@ class RequestInfo:
     resource: str = ""
     name: str = ""
     subresource: str = ""
+    #: The path goes on past the subresource (no route serves that: 404).
+    extra: bool = False
 
 
 def _truthy(value: str | None) -> bool:
@@ -53,16 +55,15 @@ def request_info(request: Request) -> RequestInfo:
     if legacy_watch:
         parts = parts[1:]
     namespace = ""
+    scoped = False  # the path names a namespace and then a resource in it
     if parts and parts[0] == "namespaces" and len(parts) > 1:
         namespace = parts[1]
         if len(parts) > 2 and parts[2] not in _NAMESPACE_SUBRESOURCES:
-            parts = parts[2:]
+            parts, scoped = parts[2:], True
     resource = parts[0] if parts else ""
     name = parts[1] if len(parts) > 1 else ""
     subresource = parts[2] if len(parts) > 2 else ""
-    if resource == "namespaces" and namespace and not name:
-        name = namespace
-    if resource == "namespaces":
+    if resource == "namespaces" and not scoped:  # /namespaces/{name}: the Namespace itself
         namespace = ""
 
     method = request.method
@@ -75,4 +76,4 @@ def request_info(request: Request) -> RequestInfo:
     else:
         verb = _METHOD_VERBS.get(method, method.lower())
     return RequestInfo(is_resource=True, path=path, verb=verb, group=group, version=version, namespace=namespace,
-                       resource=resource, name=name, subresource=subresource)
+                       resource=resource, name=name, subresource=subresource, extra=len(parts) > 3)

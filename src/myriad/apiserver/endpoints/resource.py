@@ -183,7 +183,7 @@ class ResourceEndpoints:
 
     def resolve(self, info: RequestInfo) -> ResourceType:
         resource = self._registry.get(info.group, info.version, info.resource)
-        if resource is None:
+        if resource is None or info.extra or (not resource.namespaced and info.namespace):
             raise NotFoundError("the server could not find the requested resource", empty_details=True)
         if info.subresource:
             sub = resource.subresource(info.subresource)
@@ -476,6 +476,10 @@ class ResourceEndpoints:
             if decoded is not None and not isinstance(decoded, dict):
                 raise BadRequestError("DeleteOptions must be a JSON object")
             body = decoded or {}
+            kind = body.get("kind")
+            if kind not in (None, "", "DeleteOptions"):
+                raise BadRequestError(f'no kind "{kind}" is registered for version "{body.get("apiVersion") or "v1"}" '
+                                      'in scheme "k8s.io/apimachinery/pkg/runtime/scheme.go:100"')
         grace = body.get("gracePeriodSeconds", request.param("gracePeriodSeconds"))
         propagation = body.get("propagationPolicy", request.param("propagationPolicy"))
         if propagation not in (None, "Orphan", "Background", "Foreground"):
