@@ -165,3 +165,44 @@ def test_a_delete_body_of_another_kind_gets_400(apiserver: RunningServer) -> Non
     assert (code, status["reason"]) == (400, "BadRequest")
     assert apiserver.send("GET", CMS + "/kept", None)[0] == 200
     assert apiserver.send("DELETE", CMS + "/kept", {"kind": "DeleteOptions", "apiVersion": "v1"})[0] == 200
+
+
+@pytest.mark.parametrize(("query", "message"), [
+    ("limit=99999999999999999999", 'strconv.ParseInt: parsing "99999999999999999999": value out of range'),
+    ("limit=ten", 'strconv.ParseInt: parsing "ten": invalid syntax'),
+    ("limit=1.5", 'strconv.ParseInt: parsing "1.5": invalid syntax'),
+    ("timeoutSeconds=abc", 'strconv.ParseInt: parsing "abc": invalid syntax'),
+])
+def test_integer_parameters_go_cannot_parse_get_400_with_strconvs_error(apiserver: RunningServer, query: str,
+                                                                         message: str) -> None:
+    code, body = apiserver.get(f"{CMS}?{query}")
+    assert code == 400
+    assert json.loads(body)["message"] == message
+
+
+def test_a_watch_flag_is_false_only_for_zero_or_false(apiserver: RunningServer) -> None:
+    apiserver.send("POST", CMS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "flagged"}})
+    for value in ("0", "FALSE"):
+        code, body = apiserver.get(f"{CMS}?watch={value}")
+        assert code == 200 and json.loads(body)["kind"] == "ConfigMapList"
+    request = urllib.request.Request(f"{apiserver.url}{CMS}?watch=notabool&timeoutSeconds=1&resourceVersion=0")
+    with urllib.request.urlopen(request, timeout=10) as response:
+        first = json.loads(response.readline())
+    assert first["type"] == "ADDED"
+
+
+@pytest.mark.parametrize(("method", "kind"), [("POST", "CreateOptions"), ("PUT", "UpdateOptions"),
+                                              ("PATCH", "PatchOptions")])
+def test_a_field_manager_over_128_characters_gets_422_and_writes_nothing(apiserver: RunningServer, method: str,
+                                                                         kind: str) -> None:
+    name = f"managed-{method.lower()}"
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": name}, "data": {"a": "1"}}
+    if method != "POST":
+        assert apiserver.send("POST", CMS, body)[0] == 201
+    path = CMS if method == "POST" else f"{CMS}/{name}"
+    code, answer = apiserver.send(method, f"{path}?fieldManager={'m' * 129}", {**body, "data": {"a": "2"}})
+    assert code == 422
+    assert answer["message"] == (f'{kind}.meta.k8s.io "" is invalid: '
+                                 "fieldManager: Too long: may not be more than 128 bytes")
+    code, stored = apiserver.send("GET", f"{CMS}/{name}", None)
+    assert (code, stored.get("data")) == ((404, None) if method == "POST" else (200, {"a": "1"}))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from myriad.apiserver.http import Request
+from myriad.apiserver.params import go_bool
 
 _NAMESPACE_SUBRESOURCES = frozenset({"status", "finalize"})
 _METHOD_VERBS = {"POST": "create", "PUT": "update", "PATCH": "patch"}
@@ -32,10 +33,6 @@ class RequestInfo:
     subresource: str = ""
     #: The path goes on past the subresource (no route serves that: 404).
     extra: bool = False
-
-
-def _truthy(value: str | None) -> bool:
-    return value is not None and value.lower() in ("true", "1")
 
 
 def request_info(request: Request) -> RequestInfo:
@@ -70,7 +67,7 @@ def request_info(request: Request) -> RequestInfo:
     if legacy_watch:
         verb = "watch"
     elif method in ("GET", "HEAD"):
-        verb = "watch" if _truthy(request.param("watch")) else "get" if name else "list"
+        verb = "watch" if go_bool(request.param("watch")) else "get" if name else "list"
     elif method == "DELETE":
         verb = "delete" if name else "deletecollection"
     else:

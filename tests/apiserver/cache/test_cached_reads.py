@@ -194,9 +194,15 @@ def test_bad_list_parameters_get_400_not_500(server: RunningServer, query: str) 
     assert json.loads(body)["reason"] == "BadRequest"
 
 
-def test_a_watch_with_an_absurd_timeout_is_still_served(server: RunningServer) -> None:
-    events = watch_lines(server, f"{CMS}?watch=1&resourceVersion=0&timeoutSeconds={'9' * 400}", limit=1)
+def test_a_watch_with_the_largest_int64_timeout_is_still_served(server: RunningServer) -> None:
+    events = watch_lines(server, f"{CMS}?watch=1&resourceVersion=0&timeoutSeconds={2**63 - 1}", limit=1)
     assert events and events[0]["type"] == "ADDED"
+
+
+def test_a_watch_timeout_past_int64_is_upstreams_400(server: RunningServer) -> None:
+    status, body = server.get(f"{CMS}?watch=1&resourceVersion=0&timeoutSeconds={'9' * 400}")
+    assert status == 400
+    assert json.loads(body)["message"] == f'strconv.ParseInt: parsing "{"9" * 400}": value out of range'
 
 
 def test_the_metrics_show_each_caches_objects_watchers_events_and_bookmarks(server: RunningServer) -> None:

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass
 
@@ -19,7 +20,7 @@ from myriad.api.errors import (
     UnsupportedMediaTypeError,
     success_status,
 )
-from myriad.api.meta import forbidden, invalid, unsupported
+from myriad.api.meta import forbidden, invalid, too_long, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.schemas import FieldTypeError, prune_unknown
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
@@ -30,6 +31,7 @@ from myriad.apiserver.endpoints.subresources import Subresources
 from myriad.apiserver.endpoints.virtual import VirtualResources
 from myriad.apiserver.endpoints.watch import serve_watch
 from myriad.apiserver.http import Request, Responder
+from myriad.apiserver.params import go_int64
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.codec import laid_out
 from myriad.apiserver.rest.interfaces import ListOptions, ListResult, Obj, ReadPath, Strategy
@@ -37,6 +39,8 @@ from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
 
 _JSON = "application/json"
+#: Upstream's FieldManagerMaxLength.
+FIELD_MANAGER_MAX = 128
 #: Characters of a patched object an error quotes, at most (upstream quotes all of it).
 QUOTE_LIMIT = 1024
 #: What a scale subresource's bodies are decoded as.
@@ -304,11 +308,10 @@ class ResourceEndpoints:
             for field in sorted(fields.fields):
                 if field not in supported:
                     raise BadRequestError(strategy.field_label_error(field))
-        limit_text = request.param("limit") or "0"
-        try:
-            limit = max(0, int(limit_text))
-        except ValueError:
-            raise BadRequestError(f"invalid limit: {limit_text!r}") from None
+        limit = max(0, go_int64(request.param("limit") or "0"))
+        timeout = request.param("timeoutSeconds")
+        if timeout is not None:
+            go_int64(timeout)
         rv = request.param("resourceVersion") or ""
         match = request.param("resourceVersionMatch") or ""
         token = request.param("continue") or ""
@@ -408,6 +411,19 @@ class ResourceEndpoints:
         return obj
 
     @staticmethod
+    def _check_field_manager(request: Request, options_kind: str) -> None:
+        """Upstream's ValidateFieldManager: at most 128 characters, all printable (422 on the
+        request's CreateOptions, UpdateOptions or PatchOptions)."""
+        manager = request.param("fieldManager") or ""
+        causes = [too_long("fieldManager", FIELD_MANAGER_MAX)] if len(manager) > FIELD_MANAGER_MAX else []
+        causes += [invalid("fieldManager", manager, f"invalid character U+{ord(c):04X} {unicodedata.name(c, '')!r} "
+                                                    f"(at position {i})".replace(" ''", ""))
+                   for i, c in enumerate(manager) if not c.isprintable()]
+        if causes:
+            error = InvalidError.of(options_kind, "meta.k8s.io", "", causes)
+            raise error
+
+    @staticmethod
     def _dry_run(request: Request) -> bool:
         values = request.query.get("dryRun", [])
         for value in values:
@@ -416,6 +432,7 @@ class ResourceEndpoints:
         return bool(values)
 
     async def _create(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        self._check_field_manager(request, "CreateOptions")
         if info.subresource:
             raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
         if resource.extra.get("terminating"):
@@ -433,6 +450,7 @@ class ResourceEndpoints:
         return Reply(201, created, warnings=warnings)
 
     async def _update(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        self._check_field_manager(request, "UpdateOptions")
         obj = self._body(resource, info, request)
         name = obj["metadata"].get("name")  # type: ignore[union-attr]
         if name and name != info.name:
@@ -448,6 +466,7 @@ class ResourceEndpoints:
         return Reply(201 if created else 200, stored, warnings=warnings)
 
     async def _patch(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        self._check_field_manager(request, "PatchOptions")
         patch = Patch.read(request, custom=resource.custom)
 
         def mutate(current: Obj) -> Obj:

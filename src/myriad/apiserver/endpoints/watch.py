@@ -13,10 +13,11 @@ import random
 
 import orjson
 
-from myriad.api.errors import BadRequestError, InvalidError
+from myriad.api.errors import InvalidError
 from myriad.api.meta import forbidden
 from myriad.api.registry import ResourceType
 from myriad.apiserver.http import ClientGoneError, Request, Responder
+from myriad.apiserver.params import go_bool, go_int64
 from myriad.apiserver.rest.interfaces import ListOptions, ReadPath, WatchEvent
 from myriad.apiserver.tables.convert import TableConverter, View
 
@@ -29,17 +30,11 @@ def _timeout(request: Request) -> float:
     text = request.param("timeoutSeconds")
     if text is None:
         return MIN_REQUEST_TIMEOUT * (1 + random.random())
-    try:
-        return max(0.0, float(min(int(text), 2**31)))
-    except ValueError:
-        raise BadRequestError(f"invalid timeoutSeconds: {text!r}") from None
+    return max(0.0, float(min(go_int64(text), 2**31)))
 
 
 def _flag(request: Request, name: str) -> bool | None:
-    value = request.param(name)
-    if value is None:
-        return None
-    return value.lower() in ("true", "1")
+    return go_bool(request.param(name))
 
 
 async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOptions, request: Request,
