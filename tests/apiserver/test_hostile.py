@@ -206,3 +206,37 @@ def test_a_field_manager_over_128_characters_gets_422_and_writes_nothing(apiserv
                                  "fieldManager: Too long: may not be more than 128 bytes")
     code, stored = apiserver.send("GET", f"{CMS}/{name}", None)
     assert (code, stored.get("data")) == ((404, None) if method == "POST" else (200, {"a": "1"}))
+
+
+@pytest.mark.parametrize(("raw", "stored"), [
+    (b"\xff\xfe", "\ufffd\ufffd"),  # each byte that is not UTF-8 is one U+FFFD, as Go's DecodeRune reads it
+    (b"\xe2\x82A", "\ufffd\ufffdA"),
+    (rb"\ud800", "\ufffd"),  # a high surrogate escape alone
+    (rb"x\udc00", "x\ufffd"),  # a low one alone
+    (rb"\ud800\ud83d\ude00", "\ufffd\U0001f600"),  # the pair after a lone half is kept
+    (rb"\\ud800", "\\ud800"),  # an escaped backslash, not an escape
+])
+def test_strings_go_would_repair_are_stored_with_u_fffd(apiserver: RunningServer, raw: bytes, stored: str) -> None:
+    name = f"utf8-{raw.hex()}"
+    body = (b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"' + name.encode()
+            + b'"},"data":{"k":"' + raw + b'"}}')
+    request = urllib.request.Request(apiserver.url + CMS, method="POST", data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+    code, answer = apiserver.send("GET", f"{CMS}/{name}", None)
+    assert code == 200 and answer["data"] == {"k": stored}
+    patch = b'{"data":{"k":"' + raw + b'"}}'
+    request = urllib.request.Request(f"{apiserver.url}{CMS}/{name}", method="PATCH", data=patch,
+                                     headers={"Content-Type": "application/merge-patch+json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert json.loads(response.read())["data"] == {"k": stored}
+
+
+def test_a_body_that_is_not_json_still_gets_400_after_the_repair(apiserver: RunningServer) -> None:
+    request = urllib.request.Request(apiserver.url + CMS, method="POST", data=b'{"kind":"ConfigMap",\xff}',
+                                     headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=10)
+    assert refused.value.code == 400
+    assert json.loads(refused.value.read())["message"].startswith("error decoding request body: ")

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import orjson
 
+from myriad.api import gojson
 from myriad.api.errors import BadRequestError, InvalidError, RequestEntityTooLargeError
 from myriad.api.patch import PatchError, PatchTooLargeError, apply_json_patch, apply_merge_patch, apply_strategic_patch
 from myriad.apiserver.endpoints import negotiation
@@ -30,7 +31,7 @@ class Patch:
         accepted = (negotiation.PATCH_JSON, negotiation.PATCH_MERGE) if custom else negotiation.PATCH_TYPES
         kind = negotiation.patch_type(request.header("content-type"), accepted)
         try:
-            body = orjson.loads(request.body)
+            body = gojson.loads(request.body)
         except orjson.JSONDecodeError as exc:
             raise BadRequestError(f"error decoding patch: {exc}") from exc
         if kind != negotiation.PATCH_JSON and not isinstance(body, dict):

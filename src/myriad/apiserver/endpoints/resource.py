@@ -10,7 +10,7 @@ from dataclasses import KW_ONLY, dataclass
 
 import orjson
 
-from myriad.api import protobuf, structural
+from myriad.api import gojson, protobuf, structural
 from myriad.api.errors import (
     BadRequestError,
     InvalidError,
@@ -376,7 +376,7 @@ class ResourceEndpoints:
                 raise BadRequestError(f"error decoding request body: {exc}") from exc
         else:
             try:
-                obj = orjson.loads(request.body)
+                obj = gojson.loads(request.body)
             except orjson.JSONDecodeError as exc:
                 raise BadRequestError(f"error decoding request body: {exc}") from exc
         if not isinstance(obj, dict):
@@ -489,7 +489,7 @@ class ResourceEndpoints:
         body: dict[str, object] = {}
         if request.body.strip():
             try:
-                decoded = orjson.loads(request.body)
+                decoded = gojson.loads(request.body)
             except orjson.JSONDecodeError as exc:
                 raise BadRequestError(f"error decoding DeleteOptions: {exc}") from exc
             if decoded is not None and not isinstance(decoded, dict):
