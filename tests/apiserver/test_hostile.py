@@ -240,3 +240,12 @@ def test_a_body_that_is_not_json_still_gets_400_after_the_repair(apiserver: Runn
         urllib.request.urlopen(request, timeout=10)
     assert refused.value.code == 400
     assert json.loads(refused.value.read())["message"].startswith("error decoding request body: ")
+
+
+def test_a_service_of_type_null_is_a_cluster_ip_and_null_fields_are_left_out(apiserver: RunningServer) -> None:
+    code, created = apiserver.send("POST", "/api/v1/namespaces/default/services", {
+        "apiVersion": "v1", "kind": "Service", "metadata": {"name": "typeless", "labels": None, "annotations": None},
+        "spec": {"type": None, "selector": None, "ports": [{"port": 80}]}})
+    assert code == 201
+    assert created["spec"]["type"] == "ClusterIP" and "selector" not in created["spec"]
+    assert "labels" not in created["metadata"] and "annotations" not in created["metadata"]
