@@ -86,6 +86,45 @@ async def test_malformed_requests_get_400(edge) -> None:  # noqa: ANN001
     writer.close()
 
 
+@pytest.mark.parametrize(("request_head", "status", "message"), [
+    (b"GET /a HTTP/1.1\r\n\r\n", b"400", b"missing required Host header"),
+    (b"GET /a HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", b"400", b"too many Host headers"),
+    (b"GET /a HTTP/2.0\r\nHost: x\r\n\r\n", b"505", b"unsupported protocol version"),
+    (b"GET /a\r\n\r\n", b"400", b"malformed HTTP request"),
+])
+async def test_requests_go_refuses_get_its_status_and_close_the_connection(
+        edge, request_head: bytes, status: bytes, message: bytes) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request_head)
+    head, body = await _read_response(reader)
+    assert head.startswith(b"HTTP/1.1 " + status) and message in body
+    assert await asyncio.wait_for(reader.read(), timeout=5) == b""
+    writer.close()
+
+
+async def test_an_http_1_0_request_needs_no_host(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /old HTTP/1.0\r\n\r\n")
+    head, body = await _read_response(reader)
+    assert head.startswith(b"HTTP/1.1 200") and body == b"GET /old 0"
+    writer.close()
+
+
+async def test_an_h2c_upgrade_is_answered_once_as_http_1_1_and_the_connection_goes_on(edge) -> None:  # noqa: ANN001
+    _, _, port = edge
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(b"GET /up HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+                 b"HTTP2-Settings: AAMAAABkAARAAAAAAAIAAAAA\r\n\r\nGET /next HTTP/1.1\r\nHost: x\r\n\r\n")
+    answers = [await _read_response(reader) for _ in range(2)]
+    assert [(head[:12], body) for head, body in answers] == [(b"HTTP/1.1 200", b"GET /up 0"),
+                                                             (b"HTTP/1.1 200", b"GET /next 0")]
+    with pytest.raises(asyncio.TimeoutError):  # nothing unsolicited follows
+        await asyncio.wait_for(reader.read(1), timeout=0.2)
+    writer.close()
+
+
 async def test_idle_connections_are_closed(edge) -> None:  # noqa: ANN001
     _, _, port = edge
     reader, writer = await asyncio.open_connection("127.0.0.1", port)

@@ -83,6 +83,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body: list[bytes] = []
         self._body_len = 0
         self._header_bytes = 0
+        self._host_headers = 0
         #: Loop times after which the request being read, or the idle connection, is given up;
         #: the server's sweep (:meth:`check_deadlines`) enforces them, so a request arms no timer.
         self._read_deadline: float | None = None
@@ -115,8 +116,14 @@ class HttpProtocol(asyncio.Protocol):
             cause = exc.__context__ or exc.__cause__
             self._reject(cause if isinstance(cause, _Rejected) else
                          _Rejected(400, BadRequestError("malformed HTTP request")))
-        except httptools.HttpParserUpgrade:
-            self._reject(_Rejected(400, BadRequestError("protocol upgrades are not supported")))
+        except httptools.HttpParserUpgrade as upgrade:
+            # Go's server answers a request asking for an upgrade it does not serve (h2c, a
+            # websocket) as plain HTTP/1.1: that request is already queued, and what follows it
+            # is parsed as the next request.
+            self._parser = httptools.HttpRequestParser(self)
+            rest = data[upgrade.args[0]:]
+            if rest:
+                self.data_received(rest)
         except httptools.HttpParserError as exc:
             self._reject(_Rejected(400, BadRequestError(f"malformed HTTP request: {exc}")))
 
@@ -137,6 +144,7 @@ class HttpProtocol(asyncio.Protocol):
         self._body = []
         self._body_len = 0
         self._header_bytes = 0
+        self._host_headers = 0
         self._read_deadline = self._loop.time() + self._options.request_read_timeout
 
     def on_url(self, url: bytes) -> None:
@@ -146,11 +154,20 @@ class HttpProtocol(asyncio.Protocol):
     def on_header(self, name: bytes, value: bytes) -> None:
         self._count_header_bytes(len(name) + len(value) + 4)
         key = name.decode("latin-1").lower()
+        if key == "host":
+            self._host_headers += 1
         text = value.decode("latin-1")
         previous = self._headers.get(key)
         self._headers[key] = text if previous is None else f"{previous}, {text}"
 
     def on_headers_complete(self) -> None:
+        version = self._parser.get_http_version()
+        if version not in ("1.1", "1.0"):  # Go's http1ServerSupportsRequest; 0.9 has no version
+            raise (_Rejected(505, BadRequestError("unsupported protocol version")) if version != "0.9" else
+                   _Rejected(400, BadRequestError("malformed HTTP request")))
+        if version == "1.1" and self._host_headers != 1:
+            raise _Rejected(400, BadRequestError("missing required Host header" if not self._host_headers else
+                                                 "too many Host headers"))
         length = self._headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > self._options.max_body_bytes:
             raise self._too_large()
