@@ -4,28 +4,25 @@
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Awaitable, Callable
 from dataclasses import KW_ONLY, dataclass
 
 import orjson
 
-from myriad.api import gojson, protobuf, structural
+from myriad.api import gojson, protobuf
 from myriad.api.errors import (
     BadRequestError,
     InvalidError,
     MethodNotAllowedError,
     NotFoundError,
-    StatusError,
     UnsupportedMediaTypeError,
     success_status,
 )
-from myriad.api.meta import forbidden, invalid, too_long, unsupported
+from myriad.api.meta import forbidden, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
-from myriad.api.schemas import FieldTypeError, prune_unknown
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
-from myriad.api.strictjson import duplicate_fields
 from myriad.apiserver.endpoints import negotiation
+from myriad.apiserver.endpoints.fieldchecks import check_field_manager, check_fields
 from myriad.apiserver.endpoints.patching import Patch
 from myriad.apiserver.endpoints.subresources import Subresources
 from myriad.apiserver.endpoints.virtual import VirtualResources
@@ -39,10 +36,6 @@ from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
 
 _JSON = "application/json"
-#: Upstream's FieldManagerMaxLength.
-FIELD_MANAGER_MAX = 128
-#: Characters of a patched object an error quotes, at most (upstream quotes all of it).
-QUOTE_LIMIT = 1024
 #: What a scale subresource's bodies are decoded as.
 _SCALE = ResourceType("autoscaling", "v1", "scales", "scale", "Scale", True, ())
 #: Resources upstream marks deprecated: every request to them is answered with this ``Warning``.
@@ -118,51 +111,6 @@ def _check_identity(patched: Obj, info: RequestInfo) -> None:
 def _warnings(texts: tuple[str, ...]) -> list[tuple[str, str]]:
     """``Warning: 299`` headers, as upstream sends warnings."""
     return [("Warning", '299 - "' + text.replace('"', '\\"') + '"') for text in texts]
-
-
-def _field_validation(request: Request) -> str:
-    value = request.param("fieldValidation") or "Warn"
-    if value not in ("Ignore", "Warn", "Strict"):
-        raise BadRequestError(f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", '
-                              '"Strict", "Warn"')
-    return value
-
-
-def _check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool) -> tuple[str, ...]:
-    """Drops fields the schema does not know; Strict refuses them (and keys given twice in a JSON
-    create or update body), Warn reports them. A value Go could not decode is refused whatever
-    the mode."""
-    mode = _field_validation(request)
-    if resource.custom:
-        unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
-    else:
-        try:
-            unknown = prune_unknown(obj, resource.api_version, resource.kind)
-        except FieldTypeError as e:
-            raise _undecodable(obj, resource, str(e), patch=patch) from e
-    duplicates = []
-    if mode == "Strict" and not patch and negotiation.body_format(request.header("content-type")) == _JSON:
-        duplicates = duplicate_fields(request.body)
-    if not (unknown or duplicates) or mode == "Ignore":
-        return ()
-    if mode == "Strict":
-        detail = "strict decoding error: " + ", ".join([*(f'duplicate field "{path}"' for path in duplicates),
-                                                         *(f'unknown field "{path}"' for path in unknown)])
-        raise _undecodable(obj, resource, detail, patch=patch)
-    return tuple(f'unknown field "{path}"' for path in unknown)
-
-
-def _undecodable(obj: Obj, resource: ResourceType, detail: str, *, patch: bool) -> StatusError:
-    """What upstream answers when the typed decode of a body fails: 400 for a create or update
-    body; for a patch, 422 on the field ``patch`` carrying the patched object."""
-    if patch:
-        patched = orjson.dumps(obj).decode()
-        if len(patched) > QUOTE_LIMIT:  # the answer stays small however large the object grew
-            patched = f"{patched[:QUOTE_LIMIT]}... ({len(patched) - QUOTE_LIMIT} more characters)"
-        return InvalidError(f' "" is invalid: patch: Invalid value: "{patched}": {detail}',
-                            causes=[invalid("patch", patched, detail)])
-    return BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
-                           f"{resource.kind}: {detail}")
 
 
 #: Called after a write is stored: ``(verb, resource, object)``; verb is create, update or delete
@@ -263,11 +211,11 @@ class ResourceEndpoints:
                 patch = Patch.read(request, custom=False)
                 found: list[str] = []
                 scaled = await subs.patch_scale(resource, namespace, name, patch, dry_run=self._dry_run(request),
-                                                check=lambda obj: found.extend(_check_fields(obj, _SCALE, request,
+                                                check=lambda obj: found.extend(check_fields(obj, _SCALE, request,
                                                                                              patch=True)))
                 return Reply(200, scaled, warnings=tuple(dict.fromkeys(found)))
             scale = self._body(resource, info, request)
-            warnings = _check_fields(scale, _SCALE, request, patch=False)
+            warnings = check_fields(scale, _SCALE, request, patch=False)
             return Reply(200, await subs.update_scale(resource, namespace, name, scale, dry_run=self._dry_run(request)),
                          warnings=warnings)
         body = self._body(resource, info, request)
@@ -284,7 +232,7 @@ class ResourceEndpoints:
         """Resources answered without storage (:mod:`.virtual`)."""
         if info.verb == "create":
             body = self._body(resource, info, request)
-            _check_fields(body, resource, request, patch=False)
+            check_fields(body, resource, request, patch=False)
             answer = await self._virtual.create(resource, info.namespace, body, dry_run=self._dry_run(request))
             return Reply(201, success_status(201) if answer is None else answer)
         return Reply(200, await self._virtual.read(resource, info.name), is_list=info.verb == "list")
@@ -411,19 +359,6 @@ class ResourceEndpoints:
         return obj
 
     @staticmethod
-    def _check_field_manager(request: Request, options_kind: str) -> None:
-        """Upstream's ValidateFieldManager: at most 128 characters, all printable (422 on the
-        request's CreateOptions, UpdateOptions or PatchOptions)."""
-        manager = request.param("fieldManager") or ""
-        causes = [too_long("fieldManager", FIELD_MANAGER_MAX)] if len(manager) > FIELD_MANAGER_MAX else []
-        causes += [invalid("fieldManager", manager, f"invalid character U+{ord(c):04X} {unicodedata.name(c, '')!r} "
-                                                    f"(at position {i})".replace(" ''", ""))
-                   for i, c in enumerate(manager) if not c.isprintable()]
-        if causes:
-            error = InvalidError.of(options_kind, "meta.k8s.io", "", causes)
-            raise error
-
-    @staticmethod
     def _dry_run(request: Request) -> bool:
         values = request.query.get("dryRun", [])
         for value in values:
@@ -432,7 +367,7 @@ class ResourceEndpoints:
         return bool(values)
 
     async def _create(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
-        self._check_field_manager(request, "CreateOptions")
+        check_field_manager(request, "CreateOptions")
         if info.subresource:
             raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
         if resource.extra.get("terminating"):
@@ -442,7 +377,7 @@ class ResourceEndpoints:
         obj = self._body(resource, info, request)
         if info.name:
             raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
-        warnings = _check_fields(obj, resource, request, patch=False)
+        warnings = check_fields(obj, resource, request, patch=False)
         dry_run = self._dry_run(request)
         created = await self._store.create(resource, info.namespace, obj, dry_run=dry_run)
         if not dry_run:
@@ -450,14 +385,14 @@ class ResourceEndpoints:
         return Reply(201, created, warnings=warnings)
 
     async def _update(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
-        self._check_field_manager(request, "UpdateOptions")
+        check_field_manager(request, "UpdateOptions")
         obj = self._body(resource, info, request)
         name = obj["metadata"].get("name")  # type: ignore[union-attr]
         if name and name != info.name:
             raise BadRequestError(f"the name of the object ({name}) does not match the name on the URL ({info.name})")
         if not name:
             obj["metadata"]["name"] = info.name  # type: ignore[index]
-        warnings = _check_fields(obj, resource, request, patch=False) if info.subresource in _WHOLE_OBJECT else ()
+        warnings = check_fields(obj, resource, request, patch=False) if info.subresource in _WHOLE_OBJECT else ()
         dry_run = self._dry_run(request)
         stored, created = await self._store.update(resource, info.namespace, info.name, obj,
                                                    subresource=info.subresource, dry_run=dry_run)
@@ -466,14 +401,14 @@ class ResourceEndpoints:
         return Reply(201 if created else 200, stored, warnings=warnings)
 
     async def _patch(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
-        self._check_field_manager(request, "PatchOptions")
+        check_field_manager(request, "PatchOptions")
         patch = Patch.read(request, custom=resource.custom)
 
         def mutate(current: Obj) -> Obj:
             patched = patch.apply(current, resource.api_version, resource.kind)
             _check_identity(patched, info)
             if info.subresource in _WHOLE_OBJECT:
-                warnings.extend(_check_fields(patched, resource, request, patch=True))
+                warnings.extend(check_fields(patched, resource, request, patch=True))
             return patched
 
         warnings: list[str] = []

@@ -1,0 +1,82 @@
+"""What a write's body and options must pass before anything else looks at them: the
+fieldValidation directive (unknown fields and keys given twice: Ignore, Warn or Strict), values
+Go could not decode, and the fieldManager option."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import orjson
+
+from myriad.api import structural
+from myriad.api.errors import BadRequestError, InvalidError, StatusError
+from myriad.api.meta import invalid, too_long
+from myriad.api.registry import ResourceType
+from myriad.api.schemas import FieldTypeError, prune_unknown
+from myriad.api.strictjson import duplicate_fields
+from myriad.apiserver.endpoints import negotiation
+from myriad.apiserver.http import Request
+from myriad.apiserver.rest.interfaces import Obj
+
+_JSON = "application/json"
+#: Upstream's FieldManagerMaxLength.
+FIELD_MANAGER_MAX = 128
+#: Characters of a patched object an error quotes, at most (upstream quotes all of it).
+QUOTE_LIMIT = 1024
+
+
+def _field_validation(request: Request) -> str:
+    value = request.param("fieldValidation") or "Warn"
+    if value not in ("Ignore", "Warn", "Strict"):
+        raise BadRequestError(f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", '
+                              '"Strict", "Warn"')
+    return value
+
+
+def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool) -> tuple[str, ...]:
+    """Drops fields the schema does not know; Strict refuses them (and keys given twice in a JSON
+    create or update body), Warn reports them. A value Go could not decode is refused whatever
+    the mode."""
+    mode = _field_validation(request)
+    if resource.custom:
+        unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
+    else:
+        try:
+            unknown = prune_unknown(obj, resource.api_version, resource.kind)
+        except FieldTypeError as e:
+            raise _undecodable(obj, resource, str(e), patch=patch) from e
+    duplicates = []
+    if mode == "Strict" and not patch and negotiation.body_format(request.header("content-type")) == _JSON:
+        duplicates = duplicate_fields(request.body)
+    if not (unknown or duplicates) or mode == "Ignore":
+        return ()
+    if mode == "Strict":
+        detail = "strict decoding error: " + ", ".join([*(f'duplicate field "{path}"' for path in duplicates),
+                                                         *(f'unknown field "{path}"' for path in unknown)])
+        raise _undecodable(obj, resource, detail, patch=patch)
+    return tuple(f'unknown field "{path}"' for path in unknown)
+
+
+def _undecodable(obj: Obj, resource: ResourceType, detail: str, *, patch: bool) -> StatusError:
+    """What upstream answers when the typed decode of a body fails: 400 for a create or update
+    body; for a patch, 422 on the field ``patch`` carrying the patched object."""
+    if patch:
+        patched = orjson.dumps(obj).decode()
+        if len(patched) > QUOTE_LIMIT:  # the answer stays small however large the object grew
+            patched = f"{patched[:QUOTE_LIMIT]}... ({len(patched) - QUOTE_LIMIT} more characters)"
+        return InvalidError(f' "" is invalid: patch: Invalid value: "{patched}": {detail}',
+                            causes=[invalid("patch", patched, detail)])
+    return BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
+                           f"{resource.kind}: {detail}")
+
+
+def check_field_manager(request: Request, options_kind: str) -> None:
+    """Upstream's ValidateFieldManager: at most 128 characters, all printable (422 on the
+    request's CreateOptions, UpdateOptions or PatchOptions)."""
+    manager = request.param("fieldManager") or ""
+    causes = [too_long("fieldManager", FIELD_MANAGER_MAX)] if len(manager) > FIELD_MANAGER_MAX else []
+    causes += [invalid("fieldManager", manager, f"invalid character U+{ord(c):04X} {unicodedata.name(c, '')!r} "
+                                                f"(at position {i})".replace(" ''", ""))
+               for i, c in enumerate(manager) if not c.isprintable()]
+    if causes:
+        raise InvalidError.of(options_kind, "meta.k8s.io", "", causes)
