@@ -78,8 +78,9 @@ def test_disk_probe_samples_syncs_until_stopped_and_leaves_no_file(tmp_path: Pat
     figures = probe.stop()
     assert 10 <= figures.sync.count <= 31
     assert 0 < figures.sync.p50 <= figures.sync.max
-    # Every due write is covered by the sync that began after it fell due, so waits are never shorter.
-    assert figures.commit_floor.count == figures.sync.count
+    # Each sync covers every write that fell due before it began: at least one, and more when the
+    # thread woke late (a loaded machine), so there are never fewer waits than syncs.
+    assert figures.sync.count <= figures.commit_floor.count <= 31
     assert figures.commit_floor.max >= figures.sync.max
     assert list(tmp_path.iterdir()) == []
 
