@@ -7,6 +7,14 @@ takes. :func:`freeze_periodically` collects, then ``gc.freeze()``\\ s what survi
 then whenever enough was allocated since the last freeze, so a collection only ever walks what
 was allocated since the last freeze, and a burst of allocation is walked in pieces. Freezing is
 process-wide: run one freezer per process, from its entry point.
+
+A reference cycle frozen while in use (a connection whose protocol, transport and parser point
+at each other; a task and its frames) is never walked again, so when it is dropped only a full
+collection can free it. The freezer runs one, over the frozen objects too, whenever the frozen
+set has grown by :data:`FULL_COLLECTION_GROWTH` since the last (CPython's own rule for its
+oldest generation): such garbage stays bounded by a fraction of what is alive, and each full
+walk is paid for by a proportional number of survivors. Code that churns cycles should still
+break them (the HTTP edge does), so memory comes back at once.
 """
 
 from __future__ import annotations
@@ -21,17 +29,22 @@ import time
 DEFAULT_INTERVAL = 0.25
 #: How often the freezer looks at the collector's counts, to freeze sooner after a burst.
 DEFAULT_TICK = 0.025
+#: A full collection runs once the frozen set is this fraction larger than after the last one.
+FULL_COLLECTION_GROWTH = 0.25
 
 
-async def freeze_periodically(*, interval: float, tick: float = DEFAULT_TICK) -> None:
+async def freeze_periodically(*, interval: float, tick: float = DEFAULT_TICK,
+                              growth: float = FULL_COLLECTION_GROWTH) -> None:
     """Collects everything and freezes it; then collects the young generations (so cyclic
     garbage is not frozen with the rest) and freezes the survivors every ``interval`` seconds,
     or at the first ``tick`` after a generation-0 collection (a generation-0 threshold's worth
     of objects survived since the last freeze: a burst, such as thousands of watches opening at
-    once, which one collection a whole interval later would walk in one long pause). Runs until
-    cancelled."""
+    once, which one collection a whole interval later would walk in one long pause). Once the
+    frozen set has grown by ``growth`` since the last full collection, unfreezes, collects
+    everything and freezes again. Runs until cancelled."""
     gc.collect()
     gc.freeze()
+    walked = gc.get_freeze_count()
     last = time.monotonic()
     while True:
         await asyncio.sleep(min(tick, interval))
@@ -40,3 +53,8 @@ async def freeze_periodically(*, interval: float, tick: float = DEFAULT_TICK) ->
             gc.collect(1)
             gc.freeze()
             last = now
+            if gc.get_freeze_count() > walked * (1 + growth):
+                gc.unfreeze()
+                gc.collect()
+                gc.freeze()
+                walked = gc.get_freeze_count()

@@ -149,6 +149,62 @@ def test_a_patch_may_not_rename_or_move_an_object(apiserver: RunningServer, patc
                                  "request (default)")
 
 
+SMP = "application/strategic-merge-patch+json"
+NAMELESS = "the name of the object (directed based on URL) was undeterminable: name parameter required."
+
+
+@pytest.mark.parametrize(("patch", "code", "message", "data"), [
+    # upstream's strategicpatch errors, 400 as its interpretStrategicMergePatchError makes them
+    ({"data": {"$retainKeys": [1, 2], "x": "9"}}, 400, "invalid patch format of retainKeys", None),
+    ({"data": {"$retainKeys": "notalist"}}, 400, "invalid patch format of retainKeys", None),
+    ({"data": {"$retainKeys": ["x"], "q": "5"}}, 400, "invalid patch format of retainKeys", None),
+    ({"metadata": {"$setElementOrder/finalizers": "x"}}, 400, "invalid patch format of setElementOrder list", None),
+    ({"data": {"$patch": "bogus"}}, 400, "unknown patch type: bogus in map: map[$patch:bogus]", None),
+    # the whole object replaced, or every key dropped: no name left (upstream's checkName)
+    ({"$patch": "replace", "data": {"z": "3"}}, 400, NAMELESS, None),
+    ({"$retainKeys": ["data"]}, 400, NAMELESS, None),
+    # what upstream applies
+    ({"data": {"$retainKeys": ["x", "q"], "q": "5"}}, 200, None, {"x": "1", "q": "5"}),
+    ({"metadata": {"$deleteFromPrimitiveList/finalizers": "notalist"}}, 200, None, {"x": "1", "y": "2"}),
+    ({"data": {"$patch": "delete"}}, 200, None, None),
+    ({"$patch": "replace", "metadata": {"name": "directed"}, "data": {"z": "3"}}, 200, None, {"z": "3"}),
+])
+def test_strategic_merge_patch_directives_are_checked_as_upstream_checks_them(
+        apiserver: RunningServer, patch: dict[str, Any], code: int, message: str | None,
+        data: dict[str, str] | None) -> None:
+    apiserver.send("DELETE", CMS + "/directed", None)
+    assert apiserver.send("POST", CMS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {
+        "name": "directed", "labels": {"app": "x"}}, "data": {"x": "1", "y": "2"}})[0] == 201
+    got, answer = apiserver.send("PATCH", CMS + "/directed", patch, content_type=SMP)
+    assert got == code, answer
+    stored = apiserver.send("GET", CMS + "/directed", None)[1]
+    if code == 400:
+        assert (answer["reason"], answer["message"]) == ("BadRequest", message)
+        assert stored["data"] == {"x": "1", "y": "2"}  # nothing was applied
+    else:
+        assert stored.get("data") == data
+        assert ("labels" in stored["metadata"]) == ("$patch" not in patch)  # a top-level replace drops them
+
+
+@pytest.mark.parametrize(("operations", "detail"), [
+    ([{"op": "replace", "path": "/kind", "value": "Secret"}], "unable to decode /v1, Kind=Secret into *core.ConfigMap"),
+    ([{"op": "replace", "path": "/apiVersion", "value": "v9"}],
+     'no kind "ConfigMap" is registered for version "v9" in scheme "pkg/api/legacyscheme/scheme.go:30"'),
+])
+def test_a_json_patch_that_changes_kind_or_api_version_gets_422_on_the_field_patch(
+        apiserver: RunningServer, operations: list[dict[str, Any]], detail: str) -> None:
+    apiserver.send("POST", CMS, {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "typed"}})
+    code, body, _ = _patch(apiserver, CMS + "/typed", operations)
+    status = json.loads(body)
+    assert (code, status["reason"]) == (422, "Invalid"), status
+    [cause] = status["details"]["causes"]
+    assert cause["field"] == "patch" and cause["message"].endswith(": " + detail)
+    # the same change in a merge patch is refused too; a strategic one sets the type's own
+    assert apiserver.send("PATCH", CMS + "/typed", {"kind": "Foo"})[0] == 422
+    code, stored = apiserver.send("PATCH", CMS + "/typed", {"kind": "Foo"}, content_type=SMP)
+    assert (code, stored["kind"]) == (200, "ConfigMap")
+
+
 @pytest.mark.parametrize("path", [
     "/api/v1/namespaces/default/pods/x/status/extra",
     "/api/v1/namespaces/default/nodes",

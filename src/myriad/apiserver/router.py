@@ -10,15 +10,7 @@ from collections.abc import Awaitable, Callable
 
 import orjson
 
-from myriad.api.errors import (
-    InternalError,
-    InvalidError,
-    NotFoundError,
-    RequestEntityTooLargeError,
-    ServiceUnavailableError,
-    StatusError,
-)
-from myriad.api.meta import too_long
+from myriad.api.errors import InternalError, NotFoundError, StatusError
 from myriad.apiserver.discovery import Discovery
 from myriad.apiserver.endpoints.resource import ResourceEndpoints
 from myriad.apiserver.flowcontrol.limiter import FlowController, Rejected
@@ -27,9 +19,9 @@ from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
 from myriad.apiserver.openapiv2 import OpenAPIV2
-from myriad.apiserver.requestinfo import RequestInfo, request_info
+from myriad.apiserver.requestinfo import request_info
+from myriad.apiserver.storagestatus import is_internal, status_of
 from myriad.storage import errors as storage_errors
-from myriad.storage.interfaces import MAX_KEY_BYTES
 
 log = logging.getLogger(__name__)
 #: Seconds a request's seats wait for its answer to drain to a slow reader.
@@ -40,16 +32,6 @@ def _pf_headers(level: str, schema: str) -> list[tuple[str, str]]:
     """Upstream's APF response headers; they carry object UIDs, here derived from the names."""
     return [("X-Kubernetes-PF-FlowSchema-UID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"flowschema/{schema}"))),
             ("X-Kubernetes-PF-PriorityLevel-UID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"prioritylevel/{level}")))]
-
-
-def _name_too_long(info: RequestInfo) -> StatusError:
-    """A name too long for a storage key: no such object can exist (404), and none can be made
-    (422)."""
-    if info.verb != "create":
-        return NotFoundError.of(info.resource, info.group, info.name)
-    cause = too_long("metadata.name", MAX_KEY_BYTES)
-    return InvalidError(f"{info.resource} is invalid: {cause.field}: {cause.message}", group=info.group,
-                        kind=info.resource, causes=[cause])
 
 
 class Router:
@@ -99,13 +81,11 @@ class Router:
                 await self._non_resource(request, responder)
         except StatusError as error:
             self._fail(responder, error)
-        except storage_errors.UnavailableError as exc:
-            self._fail(responder, ServiceUnavailableError(f"storage is unavailable: {exc}"))
-        except storage_errors.ValueTooLargeError:
-            # etcd refuses it with this text; a client chose the size, so it is the client's error
-            self._fail(responder, RequestEntityTooLargeError("etcdserver: request is too large"))
-        except storage_errors.KeyTooLargeError:
-            self._fail(responder, _name_too_long(info))
+        except storage_errors.StorageError as exc:
+            if is_internal(exc):
+                log.exception("storage failed serving %s %s", request.method, request.path)
+            self._fail(responder, status_of(exc, verb=info.verb, resource=info.resource, group=info.group,
+                                            name=info.name))
         except Exception as exc:
             log.exception("internal error serving %s %s", request.method, request.path)
             self._fail(responder, InternalError.of(exc))

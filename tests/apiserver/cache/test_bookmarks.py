@@ -9,8 +9,8 @@ from myriad.apiserver.cache.watchers import CacheWatcher
 
 
 def watcher(deadline: float | None) -> CacheWatcher:
-    return CacheWatcher(matches=None, revision=0, buffer=10, trigger=None, convert=lambda e, k: None,  # type: ignore[arg-type,return-value]
-                        bookmarks=True, deadline=deadline)
+    return CacheWatcher(matches=None, revision=0, buffer=10, buffer_bytes=1 << 20, trigger=None,
+                        convert=lambda e, k: None, bookmarks=True, deadline=deadline)  # type: ignore[arg-type,return-value]
 
 
 @pytest.mark.parametrize(("deadline", "due_at"), [
@@ -37,3 +37,19 @@ def test_ended_watchers_drop_out_of_the_schedule() -> None:
     schedule.add(ended, now=0.0)
     ended.end("slow")
     assert schedule.due(61.0) == [kept]
+
+
+def test_watchers_that_come_and_go_within_the_interval_do_not_stay_filed_for_it() -> None:
+    schedule = BookmarkSchedule(interval=60.0, before_deadline=2.0)
+    kept = [watcher(None) for _ in range(10)]
+    for w in kept:
+        schedule.add(w, now=0.0)
+    for _ in range(100):  # rounds of a thousand watches that open and close within a second
+        gone = [watcher(None) for _ in range(1000)]
+        for w in gone:
+            schedule.add(w, now=0.0)
+        for w in gone:
+            w.end("stopped")
+            schedule.remove(w)
+        assert len(schedule) <= 2 * (len(kept) + 1)
+    assert set(schedule.due(61.0)) == set(kept)

@@ -16,9 +16,9 @@ from myriad.clock import FakeClock
 from myriad.storage.interfaces import Event, EventType, KeyValue, WatchBatch
 
 
-def configmap(name: str, revision: int) -> KeyValue:
-    value = b'{"kind":"ConfigMap","apiVersion":"v1","metadata":{"name":"%s","namespace":"ns","resourceVersion":""}}' % (
-        name.encode())
+def configmap(name: str, revision: int, *, data: bytes = b"") -> KeyValue:
+    metadata = b'"metadata":{"name":"%s","namespace":"ns","resourceVersion":""}' % name.encode()
+    value = b'{"kind":"ConfigMap","apiVersion":"v1",%s%s}' % (metadata, b',"data":{"k":"%s"}' % data if data else b"")
     return KeyValue(f"/registry/configmaps/ns/{name}".encode(), value, revision, revision, 1, 0)
 
 
@@ -34,8 +34,8 @@ def test_a_relist_ends_open_watchers_and_moves_the_window_to_the_list() -> None:
         cache = configmap_cache(clock)
         cache.replace([cache.entry(configmap("a", 5))], 5)
         cache.apply(WatchBatch(6, (Event(EventType.PUT, configmap("b", 6)),)))
-        watcher = CacheWatcher(matches=None, revision=6, buffer=10, trigger=None, convert=cache.watch_event,
-                               bookmarks=False, deadline=None)
+        watcher = CacheWatcher(matches=None, revision=6, buffer=10, buffer_bytes=1 << 20, trigger=None,
+                               convert=cache.watch_event, bookmarks=False, deadline=None)
         cache.register(watcher)
         assert cache.window.since(5) is not None
         # The storage watch broke; storage moved on to 20 meanwhile and the cache listed again.
@@ -57,18 +57,41 @@ def test_an_event_is_encoded_once_for_every_watcher_that_sees_it_alike() -> None
         clock = FakeClock()
         cache = configmap_cache(clock)
         cache.replace([], 1)
-        watchers = [CacheWatcher(matches=None, revision=1, buffer=10, trigger=None, convert=cache.watch_event,
-                                 bookmarks=False, deadline=None) for _ in range(3)]
+        watchers = [CacheWatcher(matches=None, revision=1, buffer=10, buffer_bytes=1 << 20, trigger=None,
+                                 convert=cache.watch_event, bookmarks=False, deadline=None) for _ in range(3)]
         for watcher in watchers:
             cache.register(watcher)
         cache.apply(WatchBatch(2, (Event(EventType.PUT, configmap("a", 2)),)))
         events = [await watcher.next() for watcher in watchers]
         assert events[0] is events[1] is events[2] and events[0] is not None
-        lines = [event.line() for event in events if event is not None]
-        assert lines[0] is lines[1] is lines[2]
-        assert lines[0].startswith(b'{"type":"ADDED","object":{"kind":"ConfigMap"')
-        assert b'"resourceVersion":"2"' in lines[0]
+        lines = [event.line_parts() for event in events if event is not None]
+        assert lines[0][0] is lines[1][0] is lines[2][0]  # one line, encoded once
+        line = b"".join(lines[0])
+        assert line.startswith(b'{"type":"ADDED","object":{"kind":"ConfigMap"') and line.endswith(b"}\n")
+        assert b'"resourceVersion":"2"' in line
         assert cache.events_dispatched == 1
+
+    asyncio.run(scenario())
+
+
+def test_a_large_objects_event_goes_out_as_parts_of_the_cached_bytes_not_a_copy() -> None:
+    async def scenario() -> None:
+        cache = configmap_cache(FakeClock())
+        cache.replace([], 1)
+        watchers = [CacheWatcher(matches=None, revision=1, buffer=10, buffer_bytes=1 << 20, trigger=None,
+                                 convert=cache.watch_event, bookmarks=False, deadline=None) for _ in range(2)]
+        for watcher in watchers:
+            cache.register(watcher)
+        cache.apply(WatchBatch(2, (Event(EventType.PUT, configmap("big", 2, data=b"x" * 100_000)),)))
+        entry = cache.objects["/registry/configmaps/ns/big"]
+        stored = entry.item
+        for watcher in watchers:
+            event = await watcher.next()
+            assert event is not None
+            parts = event.line_parts()
+            assert any(isinstance(p, memoryview) and p.obj is stored for p in parts)
+            assert sum(map(len, parts)) < len(stored) + 100 and "json" not in event.encoded
+            assert b"".join(parts) == b'{"type":"ADDED","object":%s}\n' % entry.raw
 
     asyncio.run(scenario())
 
@@ -78,8 +101,8 @@ def test_a_live_watcher_gets_every_event_of_a_revision_that_carries_several() ->
         clock = FakeClock()
         cache = configmap_cache(clock)
         cache.replace([cache.entry(configmap("a", 2)), cache.entry(configmap("b", 3))], 3)
-        watcher = CacheWatcher(matches=None, revision=3, buffer=10, trigger=None, convert=cache.watch_event,
-                               bookmarks=True, deadline=None)
+        watcher = CacheWatcher(matches=None, revision=3, buffer=10, buffer_bytes=1 << 20, trigger=None,
+                               convert=cache.watch_event, bookmarks=True, deadline=None)
         cache.register(watcher)
         deleted = KeyValue(b"/registry/configmaps/ns/a", b"", 0, 4, 0, 0), KeyValue(
             b"/registry/configmaps/ns/b", b"", 0, 4, 0, 0)

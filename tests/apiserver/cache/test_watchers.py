@@ -23,9 +23,10 @@ def convert(event: CacheEvent, kind: str) -> WatchEvent:
     return WatchEvent(kind, {"revision": event.revision}, event.revision)
 
 
-def watcher(trigger: tuple[str, str] | None, *, matches=None, buffer: int = 10) -> CacheWatcher:  # noqa: ANN001
-    return CacheWatcher(matches=matches, revision=0, buffer=buffer, trigger=trigger, convert=convert,
-                        bookmarks=False, deadline=None)
+def watcher(trigger: tuple[str, str] | None, *, matches=None, buffer: int = 10,  # noqa: ANN001
+            buffer_bytes: int = 1 << 20) -> CacheWatcher:
+    return CacheWatcher(matches=matches, revision=0, buffer=buffer, buffer_bytes=buffer_bytes, trigger=trigger,
+                        convert=convert, bookmarks=False, deadline=None)
 
 
 def test_an_update_reaches_its_nodes_watchers_and_the_unfiltered_ones_only() -> None:
@@ -68,6 +69,21 @@ def test_a_watcher_that_falls_too_far_behind_is_ended_and_the_others_are_not() -
     assert results == [True, True, True, False, True] and slow.ended and slow.end_reason == "slow"
     assert asyncio.run(slow.next()) is None
     assert [asyncio.run(fast.next()).resource_version for _ in range(5)] == [1, 2, 3, 4, 5]
+
+
+def test_a_watcher_is_ended_when_its_unsent_events_pass_the_byte_bound_but_one_large_event_still_goes() -> None:
+    def big(event: CacheEvent, kind: str) -> WatchEvent:
+        return WatchEvent(kind, raw=b'{"pad":"%s"}' % (b"x" * 390), resource_version=event.revision)  # 400 bytes
+
+    w = CacheWatcher(matches=None, revision=0, buffer=100, buffer_bytes=1000, trigger=None, convert=big,
+                     bookmarks=False, deadline=None)
+    lone = CacheWatcher(matches=None, revision=0, buffer=100, buffer_bytes=100, trigger=None, convert=big,
+                        bookmarks=False, deadline=None)
+    assert lone.offer(CacheEvent(1, pod("a", 1), None)) and lone.queued_bytes == 400  # alone, over the bound
+    assert [w.offer(CacheEvent(r, pod("a", r), None)) for r in (1, 2)] == [True, True] and w.queued_bytes == 800
+    assert asyncio.run(w.next()) is not None and w.queued_bytes == 400  # sending one frees its bytes
+    assert w.offer(CacheEvent(3, pod("a", 3), None)) and w.queued_bytes == 800
+    assert not w.offer(CacheEvent(4, pod("a", 4), None)) and w.end_reason == "slow"
 
 
 def test_a_bookmark_goes_only_to_watchers_behind_it() -> None:

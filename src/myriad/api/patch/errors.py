@@ -4,7 +4,8 @@ Hierarchy::
 
     PatchError                 the patch is malformed or cannot apply (a missing path...)
     ├── PatchTestFailedError   a JSON Patch ``test`` operation did not match
-    └── PatchTooLargeError     a JSON Patch has more operations than upstream allows (413)
+    ├── PatchTooLargeError     a JSON Patch has more operations than upstream allows (413)
+    └── PatchFormatError       a strategic merge patch directive is malformed (400, its message)
 """
 
 from __future__ import annotations
@@ -19,4 +20,8 @@ class PatchTestFailedError(PatchError):
 
 
 class PatchTooLargeError(PatchError):
+    pass
+
+
+class PatchFormatError(PatchError):
     pass

@@ -1,8 +1,16 @@
 """Strategic merge patch for the built-in types: JSON merge patch, except that lists the schema
 marks ``x-kubernetes-patch-strategy: merge`` merge element by element (by their
 ``x-kubernetes-patch-merge-key``, or as sets for primitives), plus the directives ``$patch``
-(replace, delete, merge), ``$retainKeys``, ``$setElementOrder/<list>`` and
-``$deleteFromPrimitiveList/<list>``."""
+(replace, delete; in a list also merge), ``$retainKeys``, ``$setElementOrder/<list>`` and
+``$deleteFromPrimitiveList/<list>``.
+
+Malformed directives are refused as upstream's ``strategicpatch`` refuses them, with its
+messages (:class:`PatchFormatError`): a ``$retainKeys`` that is not a list or leaves out a key
+the patch sets, a ``$setElementOrder`` that is not a list, and an unknown ``$patch``. A
+``$deleteFromPrimitiveList`` that is not a list deletes nothing, as upstream's does. A map's
+``$patch: delete`` leaves an empty map and ``$patch: replace`` the patch itself, at the top too
+(an object left without its name is then refused by the endpoint, as upstream's checkName does).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ import copy
 from typing import Any
 
 from myriad.api import schemas
-from myriad.api.patch.errors import PatchError
+from myriad.api.patch.errors import PatchError, PatchFormatError
 
 _SET_ORDER = "$setElementOrder/"
 _DELETE_PRIMITIVE = "$deleteFromPrimitiveList/"
@@ -35,16 +43,17 @@ def _child(schema: dict[str, Any], key: str) -> dict[str, Any]:
 
 
 def _merge_map(doc: dict[str, Any], patch: dict[str, Any], schema: dict[str, Any]) -> Any:
-    directive = patch.get("$patch")
-    if directive == "replace":
-        return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
-    if directive == "delete":
-        return None
-    if directive not in (None, "merge"):
-        raise PatchError(f"Unknown patch type: {directive}")
-    retain = patch.get("$retainKeys")
+    if "$patch" in patch:  # upstream's handleDirectiveInMergeMap
+        directive = patch["$patch"]
+        if directive == "replace":
+            return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+        if directive == "delete":
+            return {}
+        raise PatchFormatError(f"unknown patch type: {go_text(directive)} in map: {go_text(patch)}")
+    if "$retainKeys" in patch:
+        _retain_keys(doc, patch)
     for key, value in patch.items():
-        if key in ("$patch", "$retainKeys") or key.startswith(_SET_ORDER):
+        if key == "$retainKeys" or key.startswith(_SET_ORDER):
             continue
         if key.startswith(_DELETE_PRIMITIVE):
             field = key[len(_DELETE_PRIMITIVE):]
@@ -56,24 +65,50 @@ def _merge_map(doc: dict[str, Any], patch: dict[str, Any], schema: dict[str, Any
             continue
         child = _child(schema, key)
         if isinstance(value, dict):
-            merged = _merge_map(doc[key] if isinstance(doc.get(key), dict) else {}, value, child)
-            if merged is None:
-                doc.pop(key, None)
-            else:
-                doc[key] = merged
+            doc[key] = _merge_map(doc[key] if isinstance(doc.get(key), dict) else {}, value, child)
         elif isinstance(value, list):
             doc[key] = _merge_list(doc.get(key), value, child)
         else:
             doc[key] = copy.deepcopy(value)
     for key, order in patch.items():
-        if key.startswith(_SET_ORDER) and isinstance(doc.get(key[len(_SET_ORDER):]), list):
+        if key.startswith(_SET_ORDER):
+            if not isinstance(order, list):
+                raise PatchFormatError("invalid patch format of setElementOrder list")
             field = key[len(_SET_ORDER):]
-            doc[field] = _reorder(doc[field], order, _child(schema, field))
-    if isinstance(retain, list):
-        for key in list(doc):
-            if key not in retain:
-                del doc[key]
+            if isinstance(doc.get(field), list):
+                doc[field] = _reorder(doc[field], order, _child(schema, field))
     return doc
+
+
+def _retain_keys(doc: dict[str, Any], patch: dict[str, Any]) -> None:
+    """Drops the keys of ``doc`` that ``$retainKeys`` does not list; every key the patch sets
+    must be listed (upstream's applyRetainKeysDirective)."""
+    retain = patch["$retainKeys"]
+    if not isinstance(retain, list):
+        raise PatchFormatError("invalid patch format of retainKeys")
+    kept = {item for item in retain if isinstance(item, str)}
+    for key, value in patch.items():
+        if value is None or key in ("$patch", "$retainKeys") or key.startswith((_DELETE_PRIMITIVE, _SET_ORDER)):
+            continue
+        if key not in kept:
+            raise PatchFormatError("invalid patch format of retainKeys")
+    for key in [key for key in doc if key not in kept]:
+        del doc[key]
+
+
+def go_text(value: Any) -> str:
+    """``value`` as Go's ``%v`` prints a decoded JSON value (maps with sorted keys)."""
+    if isinstance(value, dict):
+        return "map[" + " ".join(f"{key}:{go_text(value[key])}" for key in sorted(value)) + "]"
+    if isinstance(value, list):
+        return "[" + " ".join(go_text(item) for item in value) + "]"
+    if value is None:
+        return "<nil>"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e21:
+        return str(int(value))
+    return str(value)
 
 
 def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[Any]:
@@ -82,6 +117,12 @@ def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[
     if "merge" not in strategy.split(","):
         return copy.deepcopy([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
     base = list(current) if isinstance(current, list) else []
+    for item in patch:  # upstream's mergeSliceWithSpecialElements
+        directive = item.get("$patch", "delete") if isinstance(item, dict) else "delete"
+        if directive == "merge":
+            raise PatchFormatError("merging lists cannot yet be specified in the patch")
+        if directive not in ("delete", "replace"):
+            raise PatchFormatError(f"unknown patch type: {go_text(directive)} in map: {go_text(item)}")
     if any(isinstance(item, dict) and item.get("$patch") == "replace" for item in patch):
         return copy.deepcopy([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
     key = schema.get("x-kubernetes-patch-merge-key")

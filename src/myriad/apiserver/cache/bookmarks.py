@@ -3,7 +3,9 @@
 A min-heap of ``(due, sequence, watcher)``: a watcher is due every ``interval`` seconds and
 ``before_deadline`` seconds before its watch times out, whichever comes first (upstream's
 ``nextBookmarkTime``). The cache pops the due watchers on each tick and files them again.
-Removal is lazy: an ended watcher is dropped when it comes up.
+Removal is lazy: an ended watcher is dropped when it comes up, or when ended watchers may be
+half the heap, which is then rebuilt without them (so a thousand watches that come and go
+within the interval do not stay filed for it; each rebuild is paid for by as many removals).
 
 Event loop only, never awaits.
 """
@@ -22,6 +24,8 @@ class BookmarkSchedule:
         self._before = before_deadline
         self._heap: list[tuple[float, int, CacheWatcher]] = []
         self._sequence = itertools.count()
+        #: Watchers removed since the heap was last rebuilt (some may have left it already).
+        self._removed = 0
 
     def __len__(self) -> int:
         return len(self._heap)
@@ -46,5 +50,14 @@ class BookmarkSchedule:
                 out.append(watcher)
         return out
 
+    def remove(self, watcher: CacheWatcher) -> None:
+        """Notes that ``watcher`` (ended) is to go; rebuilds the heap once the removed may be half of it."""
+        self._removed += 1
+        if self._removed * 2 >= len(self._heap):
+            self._heap = [item for item in self._heap if not item[2].ended]
+            heapq.heapify(self._heap)
+            self._removed = 0
+
     def clear(self) -> None:
         self._heap.clear()
+        self._removed = 0

@@ -217,6 +217,7 @@ class CachedReadPath:
         if not send_initial and rv not in ("", "0"):
             revision = max(revision, _revision(rv))  # a future revision: events after it only
         watcher = CacheWatcher(matches=matches, revision=revision, buffer=self._options.watcher_buffer,
+                               buffer_bytes=self._options.watcher_buffer_bytes,
                                trigger=trigger, convert=cache.watch_event, bookmarks=bookmarks, deadline=deadline)
         if send_initial or rv in ("", "0"):
             initial = [entry for entry in cache.select(prefix=prefix, trigger=trigger)
@@ -241,9 +242,8 @@ class CachedReadPath:
 async def _stream(cache: WatchCache, watcher: CacheWatcher, initial: list[Entry], replay: list[WatchEvent],
                   end: WatchEvent | None, revision: int) -> AsyncIterator[WatchEvent]:
     try:
-        served = cache.served
         for entry in initial:
-            yield WatchEvent("ADDED", raw=served(entry.raw), resource_version=revision)
+            yield cache.served_event("ADDED", entry, revision)
         if end is not None:
             yield end
         for event in replay:

@@ -29,6 +29,9 @@ class CacheOptions:
     window_events: int = 100 * 1024
     #: Events a watcher may hold unsent; one more ends its watch, and the client re-watches.
     watcher_buffer: int = 1000
+    #: ...or whose unsent events' objects pass this many bytes (one event larger than this is
+    #: still sent).
+    watcher_buffer_bytes: int = 64 * 1024 * 1024
     #: A watcher that asked for bookmarks gets one about this often...
     bookmark_interval: float = 60.0
     #: ...and this long before its watch times out.
@@ -71,7 +74,12 @@ class Entry:
 
     @property
     def raw(self) -> bytes:
-        return b"".join((self.head, memoryview(self.item)[2:]))
+        return b"".join(self.parts)
+
+    @property
+    def parts(self) -> tuple[bytes, memoryview]:
+        """The object's JSON as two parts that share the entry's bytes."""
+        return (self.head, memoryview(self.item)[2:])
 
     def at(self, revision: int) -> Entry:
         """The same object reported at ``revision`` (a deletion's): only resourceVersion changes."""

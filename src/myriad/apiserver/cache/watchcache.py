@@ -268,9 +268,14 @@ class WatchCache:
             else:
                 entry = event.new
                 assert entry is not None
-            made = event.watch_events[kind] = WatchEvent(kind, raw=self.served(entry.raw),
-                                                         resource_version=event.revision)
+            made = event.watch_events[kind] = self.served_event(kind, entry, event.revision)
         return made
+
+    def served_event(self, kind: str, entry: Entry, revision: int) -> WatchEvent:
+        """``entry`` as a watch event of ``kind``; unconverted, it shares the entry's bytes."""
+        if self._conversion is None:
+            return WatchEvent(kind, parts=entry.parts, resource_version=revision)
+        return WatchEvent(kind, raw=self.served(entry.raw), resource_version=revision)
 
     def served(self, raw: bytes) -> bytes:
         """An object's JSON in the form this cache's resource is served in."""
@@ -284,8 +289,10 @@ class WatchCache:
             self._bookmarks.add(watcher, self._clock.monotonic())
 
     def unregister(self, watcher: CacheWatcher) -> None:
-        watcher.end("stopped")  # also drops it from the bookmark schedule
+        watcher.end("stopped")
         self.dispatcher.remove(watcher)
+        if watcher.bookmarks:
+            self._bookmarks.remove(watcher)
 
     async def wait_ready(self, timeout: float) -> bool:
         if self.ready.is_set():

@@ -2,9 +2,11 @@
 
 A :class:`CacheWatcher` is one watch request's place in a cache: its filter, the revision it has
 been sent up to, and a bounded queue of WatchEvents not yet written. The cache offers it events
-synchronously; the request's task drains the queue. A watcher whose queue passes its bound is
-ended (its stream closes, as upstream closes an unresponsive watcher) so it never holds up the
-others; the client re-watches from the last revision it got.
+synchronously; the request's task drains the queue. A watcher whose queue passes its bound, in
+events or in the bytes of their objects, is ended (its stream closes, as upstream closes an
+unresponsive watcher) so it never holds up the others; the client re-watches from the last
+revision it got. The events are shared with every other watcher and the cache's window, so the
+byte bound caps what one stalled client can keep alive after the window has let it go.
 
 The :class:`Dispatcher` files each watcher under one trigger: an exact value its selector
 requires of an indexed field (``spec.nodeName=node-7``, ``metadata.namespace=ns``) or, failing
@@ -32,8 +34,8 @@ Convert = Callable[[CacheEvent, str], WatchEvent]
 
 
 class CacheWatcher:
-    def __init__(self, *, matches: Matcher | None, revision: int, buffer: int, trigger: Trigger,
-                 convert: Convert, bookmarks: bool, deadline: float | None) -> None:
+    def __init__(self, *, matches: Matcher | None, revision: int, buffer: int, buffer_bytes: int,
+                 trigger: Trigger, convert: Convert, bookmarks: bool, deadline: float | None) -> None:
         self.matches = matches
         #: Events at or below this were covered by the initial state or the replay.
         self.start = revision
@@ -45,7 +47,10 @@ class CacheWatcher:
         self.deadline = deadline
         self._convert = convert
         self._buffer = buffer
+        self._buffer_bytes = buffer_bytes
         self._queue: deque[WatchEvent] = deque()
+        #: Bytes of the queued events' objects.
+        self.queued_bytes = 0
         self._wakeup = asyncio.Event()
         self.ended = False
         #: Why it ended: "slow", "resync" or "stopped" (None while open).
@@ -60,10 +65,14 @@ class CacheWatcher:
         self.revision = event.revision
         if kind is None:
             return True
-        if len(self._queue) >= self._buffer:
+        made = self._convert(event, kind)
+        size = made.size
+        queue = self._queue
+        if queue and (len(queue) >= self._buffer or self.queued_bytes + size > self._buffer_bytes):
             self.end("slow")
             return False
-        self._queue.append(self._convert(event, kind))
+        queue.append(made)
+        self.queued_bytes += size
         self._wakeup.set()
         return True
 
@@ -87,6 +96,7 @@ class CacheWatcher:
             return
         self.revision = event.resource_version
         self._queue.append(event)
+        self.queued_bytes += event.size
         self._wakeup.set()
 
     def end(self, reason: str) -> None:
@@ -102,7 +112,9 @@ class CacheWatcher:
             if self.ended:
                 return None
             if self._queue:
-                return self._queue.popleft()
+                event = self._queue.popleft()
+                self.queued_bytes -= event.size
+                return event
             self._wakeup.clear()
             await self._wakeup.wait()
 

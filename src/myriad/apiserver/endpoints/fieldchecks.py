@@ -61,13 +61,19 @@ def _undecodable(obj: Obj, resource: ResourceType, detail: str, *, patch: bool) 
     """What upstream answers when the typed decode of a body fails: 400 for a create or update
     body; for a patch, 422 on the field ``patch`` carrying the patched object."""
     if patch:
-        patched = orjson.dumps(obj).decode()
-        if len(patched) > QUOTE_LIMIT:  # the answer stays small however large the object grew
-            patched = f"{patched[:QUOTE_LIMIT]}... ({len(patched) - QUOTE_LIMIT} more characters)"
-        return InvalidError(f' "" is invalid: patch: Invalid value: "{patched}": {detail}',
-                            causes=[invalid("patch", patched, detail)])
+        return undecodable_patch(obj, detail)
     return BadRequestError(f'{resource.kind} in version "{resource.version}" cannot be handled as a '
                            f"{resource.kind}: {detail}")
+
+
+def undecodable_patch(patched: Obj, detail: str) -> InvalidError:
+    """422 on the field ``patch`` carrying the patched object (upstream quotes it whole; here it
+    is cut at :data:`QUOTE_LIMIT` characters, so the answer stays small however large it grew)."""
+    text = orjson.dumps(patched).decode()
+    if len(text) > QUOTE_LIMIT:
+        text = f"{text[:QUOTE_LIMIT]}... ({len(text) - QUOTE_LIMIT} more characters)"
+    return InvalidError(f' "" is invalid: patch: Invalid value: "{text}": {detail}',
+                        causes=[invalid("patch", text, detail)])
 
 
 def check_field_manager(request: Request, options_kind: str) -> None:

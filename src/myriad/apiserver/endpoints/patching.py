@@ -7,10 +7,18 @@ from dataclasses import dataclass
 
 import orjson
 
-from myriad.api import gojson
+from myriad.api import gojson, schemas
 from myriad.api.errors import BadRequestError, InvalidError, RequestEntityTooLargeError
-from myriad.api.patch import PatchError, PatchTooLargeError, apply_json_patch, apply_merge_patch, apply_strategic_patch
+from myriad.api.patch import (
+    PatchError,
+    PatchFormatError,
+    PatchTooLargeError,
+    apply_json_patch,
+    apply_merge_patch,
+    apply_strategic_patch,
+)
 from myriad.apiserver.endpoints import negotiation
+from myriad.apiserver.endpoints.fieldchecks import undecodable_patch
 from myriad.apiserver.http import Request
 from myriad.apiserver.http.options import HttpOptions
 from myriad.apiserver.rest.interfaces import Obj
@@ -50,11 +58,37 @@ class Patch:
                 patched = apply_merge_patch(current, self.body)
         except PatchTooLargeError as exc:
             raise RequestEntityTooLargeError(str(exc)) from exc
+        except PatchFormatError as exc:
+            raise BadRequestError(str(exc)) from exc
         except PatchError as exc:
             raise InvalidError.generic() from exc
         if not isinstance(patched, dict):
             raise BadRequestError("the patched object must be a JSON object")
+        if self.content_type != negotiation.PATCH_STRATEGIC:  # a strategic patch goes into the typed object as is
+            mismatch = _other_type(patched, api_version, kind)
+            if mismatch:
+                raise undecodable_patch(patched, mismatch)
         if not isinstance(patched.get("metadata"), dict):
             patched["metadata"] = {}
         patched["apiVersion"], patched["kind"] = api_version, kind
         return patched
+
+
+def _other_type(patched: Obj, api_version: str, kind: str) -> str | None:
+    """Why Go's decode of a JSON or merge patched built-in object fails when the patch changed its
+    ``apiVersion`` or ``kind`` (upstream decodes the patched JSON into the resource's type); None
+    when it names the same type, or another version of it, which converts."""
+    registered = schemas.kinds()
+    if (api_version, kind) not in registered:
+        return None  # a custom resource
+    new_version, new_kind = patched.get("apiVersion") or api_version, patched.get("kind") or kind
+    if (new_version, new_kind) == (api_version, kind):
+        return None
+    group = api_version.rpartition("/")[0]
+    if (new_version, new_kind) in registered and new_kind == kind and str(new_version).rpartition("/")[0] == group:
+        return None
+    if (new_version, new_kind) not in registered:
+        return (f'no kind "{new_kind}" is registered for version "{new_version}" in scheme '
+                '"pkg/api/legacyscheme/scheme.go:30"')
+    new_group, _, version = str(new_version).rpartition("/")
+    return f"unable to decode {new_group}/{version}, Kind={new_kind} into *{group.split('.')[0] or 'core'}.{kind}"

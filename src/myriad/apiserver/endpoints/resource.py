@@ -98,9 +98,12 @@ def _list_parts(start: bytes, result: ListResult, resource: ResourceType) -> lis
 
 
 def _check_identity(patched: Obj, info: RequestInfo) -> None:
-    """A patch may not rename an object or move it (upstream's checkName: 400)."""
+    """A patch may not rename an object, take its name away or move it (upstream's checkName: 400)."""
     metadata = patched.get("metadata") if isinstance(patched.get("metadata"), dict) else {}
     name, namespace = metadata.get("name"), metadata.get("namespace")  # type: ignore[union-attr]
+    if not name:
+        raise BadRequestError(f"the name of the object ({info.name} based on URL) was undeterminable: "
+                              "name parameter required.")
     if info.namespace and namespace and namespace != info.namespace:
         raise BadRequestError(f"the namespace of the object ({namespace}) does not match the namespace on the "
                               f"request ({info.namespace})")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import random
 
 import orjson
@@ -19,7 +20,11 @@ from myriad.api.registry import ResourceType
 from myriad.apiserver.http import ClientGoneError, Request, Responder
 from myriad.apiserver.params import go_bool, go_int64
 from myriad.apiserver.rest.interfaces import ListOptions, ReadPath, WatchEvent
+from myriad.apiserver.storagestatus import is_internal, status_of
 from myriad.apiserver.tables.convert import TableConverter, View
+from myriad.storage import errors as storage_errors
+
+log = logging.getLogger(__name__)
 
 #: kube-apiserver's --min-request-timeout: a watch without timeoutSeconds lasts between this
 #: and twice this.
@@ -58,6 +63,15 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
     loop = asyncio.get_running_loop()
 
     async def pump() -> None:
+        try:
+            await relay()
+        except storage_errors.StorageError as exc:  # after the head: the Status goes out as an ERROR event
+            if is_internal(exc):
+                log.exception("storage failed serving a watch of %s", resource.plural)
+            status = status_of(exc, verb="watch", resource=resource.plural, group=resource.group, name="")
+            await stream.write(*WatchEvent("ERROR", status.to_status()).line_parts())
+
+    async def relay() -> None:
         headers = True
         async for event in events:
             if event.type == "BOOKMARK" and not bookmarks and not send_initial:
@@ -66,9 +80,12 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
                 await stream.write(_table_line(event, tables, resource, view, headers=headers))
                 headers = False
             else:
-                await stream.write(event.line())
+                await stream.write(*event.line_parts())
             if event.type == "ERROR":
                 return
+            # Waiting for the next event holds none: an initial event is this watcher's own, and
+            # its decoded object (Table output) may be megabytes.
+            del event
 
     task = loop.create_task(pump())
     try:

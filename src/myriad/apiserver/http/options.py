@@ -19,5 +19,9 @@ class HttpOptions:
     max_pipelined: int = 16
     #: Output buffered per connection before a streaming writer waits for the client.
     write_buffer_high: int = 256 * 1024
+    #: The kernel's send buffer for a connection once it streams (a watch), fixed so a stalled
+    #: watcher holds at most this in the kernel, where autotuning would grow it to 4 MiB
+    #: (Linux doubles the figure for its bookkeeping). 0 leaves it to the kernel.
+    stream_send_buffer: int = 512 * 1024
     #: On shutdown, how long requests in flight may take before their connections are cut.
     shutdown_grace: float = 5.0

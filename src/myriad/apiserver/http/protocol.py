@@ -9,7 +9,9 @@ task per connection at a time (:meth:`_serve`); the queue holds requests pipelin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import socket
 from collections import deque
 from typing import TYPE_CHECKING
 from urllib.parse import unquote
@@ -64,7 +66,10 @@ class HttpProtocol(asyncio.Protocol):
         self._server = server
         self._options = server.options
         self._loop = server.loop
-        self._parser = httptools.HttpRequestParser(self)
+        #: None once the connection is gone (as is the transport): both point back at the
+        #: protocol, so dropping them lets reference counting free the connection, even when
+        #: the collector's freezer (:mod:`myriad.gcfreeze`) froze it while it was open.
+        self._parser: httptools.HttpRequestParser | None = httptools.HttpRequestParser(self)
         self._transport: asyncio.Transport | None = None
         self._peer = ""
         #: Resolves when the connection is gone; see :attr:`Responder.gone`.
@@ -102,13 +107,14 @@ class HttpProtocol(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._server.connections.discard(self)
         self._cancel_timers()
+        self._transport = self._parser = None
         if not self.gone.done():
             self.gone.set_result(None)
         if self._writable is not None and not self._writable.done():
             self._writable.set_result(None)
 
     def data_received(self, data: bytes) -> None:
-        if self._discarding:
+        if self._discarding or self._parser is None:
             return
         try:
             self._parser.feed_data(data)
@@ -219,7 +225,7 @@ class HttpProtocol(asyncio.Protocol):
         if self._transport is not None and not self.gone.done():
             self._transport.write(data)
 
-    def writelines(self, parts: list[bytes]) -> None:
+    def writelines(self, parts: list[bytes | memoryview]) -> None:
         if self._transport is not None and not self.gone.done():
             self._transport.writelines(parts)
 
@@ -278,6 +284,11 @@ class HttpProtocol(asyncio.Protocol):
 
     def mark_streaming(self) -> None:
         self._streaming = True
+        size = self._options.stream_send_buffer
+        if size and self._transport is not None:
+            sock = self._transport.get_extra_info("socket")
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, size)
 
     def _reject(self, rejection: _Rejected) -> None:
         """Stops parsing: the rejection is answered in turn, then the connection closes."""

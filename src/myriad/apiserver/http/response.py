@@ -44,6 +44,11 @@ def head(status: int, headers: Iterable[tuple[str, str]], *, close: bool, length
 _JOIN_BELOW = 64 * 1024
 
 
+#: A stream chunk smaller than this is joined into one buffer (one small copy beats a vectored
+#: write); a larger one is written as its parts.
+JOIN_BELOW = 16 * 1024
+
+
 class Responder:
     """Answers one request exactly once, by :meth:`send` or by :meth:`stream`."""
 
@@ -118,7 +123,10 @@ class Responder:
 class Stream:
     """A chunked response body. Each :meth:`write` is sent as one chunk at once (watch events
     must not sit in a buffer); it waits while the client is not reading, and raises
-    :class:`ClientGoneError` once the connection is gone."""
+    :class:`ClientGoneError` once the connection is gone.
+
+    A large chunk goes to the transport as the parts it was given, so the transport's buffer
+    holds references to shared bytes (an object many watchers are sent), never a copy."""
 
     __slots__ = ("_protocol", "ended")
 
@@ -126,13 +134,19 @@ class Stream:
         self._protocol = protocol
         self.ended = False
 
-    async def write(self, data: bytes) -> None:
-        if not data:
+    async def write(self, *parts: bytes | memoryview) -> None:
+        size = len(parts[0]) if len(parts) == 1 else sum(map(len, parts))
+        if not size:
             return
         protocol = self._protocol
         if protocol.gone.done():
             raise ClientGoneError()
-        protocol.write(b"%x\r\n%s\r\n" % (len(data), data))
+        if size >= JOIN_BELOW:
+            protocol.writelines([b"%x\r\n" % size, *parts, b"\r\n"])
+        elif len(parts) == 1:
+            protocol.write(b"%x\r\n%s\r\n" % (size, parts[0]))
+        else:
+            protocol.write(b"".join((b"%x\r\n" % size, *parts, b"\r\n")))
         if protocol.paused:
             await protocol.wait_writable()
 

@@ -117,40 +117,65 @@ class ListResult:
 
 class WatchEvent:
     """``type`` is ADDED, MODIFIED, DELETED, BOOKMARK or ERROR. Made from the decoded object or
-    from its JSON bytes (``raw``); either form is made from the other on first use. One event
-    may go to many watchers, so what is encoded from it is kept in ``encoded`` (keyed by the
-    form) and every watcher that wants the same form shares the bytes."""
+    from its JSON bytes (``raw``, or ``parts`` that join to them); either form is made from the
+    other on first use. One event may go to many watchers, so what is encoded from it is kept in
+    ``encoded`` (keyed by the form) and every watcher that wants the same form shares the bytes.
 
-    __slots__ = ("type", "resource_version", "_object", "_raw", "encoded")
+    A stream writes :meth:`line_parts`, which share the object's bytes: a thousand watchers of a
+    1 MB object hold a thousand references to it, not a thousand copies."""
+
+    __slots__ = ("type", "resource_version", "_object", "_raw", "_parts", "encoded")
 
     def __init__(self, type: str, object: Obj | None = None, resource_version: int = 0, *,  # noqa: A002
-                 raw: bytes | None = None) -> None:
-        assert object is not None or raw is not None
+                 raw: bytes | None = None, parts: tuple[bytes | memoryview, ...] | None = None) -> None:
+        assert object is not None or raw is not None or parts is not None
         self.type = type
         self.resource_version = resource_version
         self._object = object
         self._raw = raw
+        self._parts = parts
         self.encoded: dict[object, bytes] = {}
 
     @property
     def object(self) -> Obj:
         if self._object is None:
-            assert self._raw is not None
-            self._object = orjson.loads(self._raw)
+            self._object = orjson.loads(self.raw)
         return self._object
 
     @property
     def raw(self) -> bytes:
         if self._raw is None:
-            self._raw = orjson.dumps(self._object)
+            self._raw = b"".join(self._parts) if self._parts is not None else orjson.dumps(self._object)
         return self._raw
 
-    def line(self) -> bytes:
-        """The event as one line of a JSON watch stream."""
+    @property
+    def size(self) -> int:
+        """Bytes of the object's JSON."""
+        if self._raw is None and self._parts is not None:
+            return sum(map(len, self._parts))
+        return len(self.raw)
+
+    def line_parts(self) -> tuple[bytes | memoryview, ...]:
+        """The event as one line of a JSON watch stream: one bytes object, made once and shared,
+        when the object is small; parts that share the object's bytes when it is large."""
         line = self.encoded.get("json")
-        if line is None:
-            line = self.encoded["json"] = b'{"type":"%s","object":%s}\n' % (self.type.encode(), self.raw)
-        return line
+        if line is not None:
+            return (line,)
+        start = _LINE_STARTS.get(self.type) or b'{"type":"%s","object":' % self.type.encode()
+        if self._raw is None and self._parts is not None:
+            parts: tuple[bytes | memoryview, ...] = (start, *self._parts, b"}\n")
+        else:
+            parts = (start, self.raw, b"}\n")
+        if self.size < SHARE_ABOVE:
+            line = self.encoded["json"] = b"".join(parts)
+            return (line,)
+        return parts
+
+
+#: Objects of at least this many bytes go to a watch stream as parts that share their bytes.
+SHARE_ABOVE = 16 * 1024
+_LINE_STARTS = {kind: b'{"type":"%s","object":' % kind.encode()
+                for kind in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR")}
 
 
 class ReadPath(Protocol):
