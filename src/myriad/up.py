@@ -7,10 +7,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import sys
 
 import uvloop
 
 from myriad import __version__
+from myriad.api import gojson
 from myriad.apiserver.app import APIServer
 from myriad.apiserver.options import ServerOptions
 from myriad.gcfreeze import freeze_periodically
@@ -24,6 +26,7 @@ def run(options: ServerOptions) -> int:
 def run_apiserver(options: ServerOptions) -> int:
     """Serves the API until SIGINT/SIGTERM; prints where it listens and how to point kubectl at it."""
     gc.set_threshold(*options.gc_thresholds)
+    sys.setrecursionlimit(gojson.RECURSION_LIMIT)  # values nested as deep as Go reads them
     return uvloop.run(_serve(options))
 
 

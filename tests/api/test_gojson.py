@@ -1,10 +1,14 @@
-"""Bodies orjson refuses and Go repairs, and those both refuse."""
+"""Bodies orjson refuses and Go repairs or reads, and those both refuse."""
 
 from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
 
 import orjson
 import pytest
 
+from myriad.api import gojson
 from myriad.api.gojson import loads
 
 
@@ -27,3 +31,22 @@ def test_what_go_refuses_is_still_refused_with_orjsons_first_error(body: bytes) 
         orjson.loads(body)
     except orjson.JSONDecodeError as first:
         assert str(refused.value) == str(first)
+
+
+@pytest.fixture
+def deep_recursion() -> Iterator[None]:
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(gojson.RECURSION_LIMIT)  # as the API server sets it
+    yield
+    sys.setrecursionlimit(limit)
+
+
+@pytest.mark.usefixtures("deep_recursion")
+def test_values_nest_as_deep_as_go_reads_them_and_brackets_in_strings_do_not_count() -> None:
+    deepest = b"[" * 10_000 + b"]" * 10_000
+    value = gojson.loads(deepest)
+    assert gojson.dumps(value) == deepest  # orjson writes 254 levels; the fallback writes the rest
+    quoted = b'{"s":"%s","v":%s}' % (b"[" * 20_000, b"[" * 9_999 + b"]" * 9_999)
+    assert gojson.loads(quoted)["s"] == "[" * 20_000
+    with pytest.raises(orjson.JSONDecodeError, match=r"invalid character '\{' exceeded max depth"):
+        gojson.loads(b"[" * 10_000 + b"{}" + b"]" * 10_000)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -203,6 +204,133 @@ def test_a_json_patch_that_changes_kind_or_api_version_gets_422_on_the_field_pat
     assert apiserver.send("PATCH", CMS + "/typed", {"kind": "Foo"})[0] == 422
     code, stored = apiserver.send("PATCH", CMS + "/typed", {"kind": "Foo"}, content_type=SMP)
     assert (code, stored["kind"]) == (200, "ConfigMap")
+
+
+def _nested(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+def test_values_nested_as_deep_as_go_reads_them_are_kept_and_served_and_deeper_ones_get_400(
+        apiserver: RunningServer) -> None:
+    """Go reads 10,000 levels; orjson reads 1,024 and writes 254 (a ControllerRevision's
+    RawExtension 300 levels deep was a 500)."""
+    revisions = "/apis/apps/v1/namespaces/default/controllerrevisions"
+    body = b'{"apiVersion":"apps/v1","kind":"ControllerRevision","metadata":{"name":"deep"},"revision":1,' \
+           b'"data":{"x":%s}}' % _nested(9_000)
+    request = urllib.request.Request(apiserver.url + revisions, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201
+    for path in (revisions + "/deep", revisions, revisions + "?watch=1&timeoutSeconds=1"):
+        code, served = apiserver.get(path)
+        assert code == 200 and _nested(9_000) in served, path
+    for kind in ("merge-patch+json", "strategic-merge-patch+json"):
+        request = urllib.request.Request(apiserver.url + revisions + "/deep", method="PATCH",
+                                         data=b'{"metadata":{"labels":{"patched":"%s"}}}' % kind[:5].encode(),
+                                         headers={"Content-Type": f"application/{kind}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            patched = response.read()
+            assert response.status == 200 and b'"patched":"%s"' % kind[:5].encode() in patched
+            assert _nested(9_000) in patched
+    # an unknown field at the deepest level Go reads (the object itself is the first) is dropped
+    # with a warning, as any unknown field
+    body = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"deep"},"extra":%s}' % _nested(9_999)
+    request = urllib.request.Request(apiserver.url + CMS, data=body, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201 and response.headers["Warning"] == '299 - "unknown field \\"extra\\""'
+    body = body.replace(b'"deep"', b'"deeper"').replace(b"[", b"[[", 1).replace(b"]", b"]]", 1)  # 10,001
+    request = urllib.request.Request(apiserver.url + CMS, data=body, headers={"Content-Type": "application/json"})
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=30)
+    status = json.loads(refused.value.read())
+    assert (refused.value.code, status["reason"]) == (400, "BadRequest")
+    assert "invalid character '[' exceeded max depth" in status["message"]
+
+
+def _yaml_request(apiserver: RunningServer, method: str, path: str, body: bytes | None,
+                  content_type: str = "application/yaml") -> tuple[int, bytes, str]:
+    request = urllib.request.Request(apiserver.url + path, method=method, data=body,
+                                     headers={"Content-Type": content_type, "Accept": "application/yaml"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read(), response.headers["Content-Type"]
+    except urllib.error.HTTPError as error:
+        return error.code, error.read(), error.headers["Content-Type"]
+
+
+def test_yaml_bodies_are_read_and_yaml_is_served_as_kubectl_and_other_tools_use_them(
+        apiserver: RunningServer) -> None:
+    manifest = b"""apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: from-yaml
+  labels: {tier: web}
+data:
+  day: 2024-01-01       # a date stays the string it was written as
+  answer: "42"
+"""
+    code, body, content_type = _yaml_request(apiserver, "POST", CMS, manifest)
+    assert (code, content_type) == (201, "application/yaml"), body
+    assert b"data:\n  answer: '42'\n  day: '2024-01-01'\nkind: ConfigMap\n" in body  # keys sorted
+    stored = apiserver.send("GET", CMS + "/from-yaml", None)[1]
+    assert stored["data"] == {"day": "2024-01-01", "answer": "42"} and stored["metadata"]["labels"] == {"tier": "web"}
+    code, body, _ = _yaml_request(apiserver, "PUT", CMS + "/from-yaml", manifest.replace(b'"42"', b'"43"'))
+    assert code == 200 and b"answer: '43'" in body
+    code, body, content_type = _yaml_request(apiserver, "GET", CMS + "?labelSelector=tier%3Dweb", None)
+    assert (code, content_type) == (200, "application/yaml") and b"kind: ConfigMapList" in body
+    assert b"items:\n- data:\n    answer: '43'\n" in body  # items without kind, as upstream lists them
+    # there is no plain YAML patch type upstream either
+    assert _yaml_request(apiserver, "PATCH", CMS + "/from-yaml", b"data: {a: b}")[0] == 415
+
+
+@pytest.mark.parametrize(("body", "message"), [
+    (b"a: [1\nb: 2", "error converting YAML to JSON: yaml: line 2: did not find expected ',' or ']'"),
+    (b"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" + b"".join(
+        b"l%d: &l%d [%s]\n" % (i, i, b",".join([b"*l%d" % (i - 1)] * 9) if i else b'"lol"') for i in range(10)),
+     "error converting YAML to JSON: yaml: document contains excessive aliasing"),
+    (b"[" * 1001 + b"]" * 1001, "error converting YAML to JSON: yaml: line 1: exceeded maximum nesting depth"),
+    (b"{[1]: x}", "error converting YAML to JSON: yaml: line 1: found unhashable key"),
+])
+def test_bad_yaml_and_yaml_bombs_get_400_at_once(apiserver: RunningServer, body: bytes, message: str) -> None:
+    started = time.monotonic()
+    code, answer, _ = _yaml_request(apiserver, "POST", CMS, body)
+    status = json.loads(answer)
+    assert (code, status["reason"], status["message"]) == (400, "BadRequest", message)
+    assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize(("validation", "warnings"), [
+    ("", ['299 - "duplicate field \\"data.a\\""', '299 - "unknown field \\"extra\\""']),  # Warn, the default
+    ("?fieldValidation=Warn", ['299 - "duplicate field \\"data.a\\""', '299 - "unknown field \\"extra\\""']),
+    ("?fieldValidation=Ignore", None),
+])
+def test_keys_given_twice_are_warned_about_as_unknown_fields_are(apiserver: RunningServer, validation: str,
+                                                                 warnings: list[str] | None) -> None:
+    name = f"twice{len(validation)}"
+    body = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"%s"},"data":{"a":"1", "a" : "2"},"extra":1}' % (
+        name.encode())
+    request = urllib.request.Request(apiserver.url + CMS + validation, data=body,
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 201 and json.loads(response.read())["data"] == {"a": "2"}  # the last one wins
+        assert response.headers.get_all("Warning") == warnings
+
+
+def test_a_warning_quoting_a_field_name_is_utf_8_and_cannot_add_a_header(apiserver: RunningServer) -> None:
+    """A Warning naming an unknown field "Ā" was a 500 (Latin-1 headers); one with CR LF in it
+    could have added a header."""
+    body = json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "warned"},
+                       "\u0100": 1, "x\r\nSet-Cookie: a=b": 2}).encode()
+    with socket.create_connection(apiserver.url.removeprefix("http://").split(":"), timeout=10) as conn:
+        conn.sendall(b"POST %s HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
+                     b"Connection: close\r\n\r\n%s" % (CMS.encode(), len(body), body))
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    head = answer.split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    assert head[0] == b"HTTP/1.1 201 Created"
+    assert 'Warning: 299 - "unknown field \\"\u0100\\""'.encode() in head
+    assert b'Warning: 299 - "unknown field \\"x  Set-Cookie: a=b\\""' in head
+    assert not any(line.lower().startswith(b"set-cookie") for line in head)
 
 
 @pytest.mark.parametrize("path", [

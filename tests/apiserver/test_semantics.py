@@ -209,8 +209,9 @@ def test_apply_patches_get_415_naming_only_the_patch_types_served(apiserver: Run
     assert status["message"] == ("the body of the request was in an unknown format - accepted media types include: "
                                  "application/json-patch+json, application/merge-patch+json, "
                                  "application/strategic-merge-patch+json")
-    code, status = apiserver.send("POST", CMS, configmap("yaml"), content_type="application/yaml")
-    assert code == 415 and status["message"].endswith("application/json, application/vnd.kubernetes.protobuf")
+    code, status = apiserver.send("POST", CMS, configmap("text"), content_type="text/plain")
+    assert code == 415 and status["message"].endswith(
+        "application/json, application/yaml, application/vnd.kubernetes.protobuf")
 
 
 @pytest.mark.parametrize(("token", "detail"), [

@@ -1,18 +1,38 @@
-"""JSON bodies read as Go's encoding/json reads them where orjson is stricter.
+"""JSON read and written as Go's encoding/json does where orjson is stricter.
 
 Go accepts a string holding bytes that are not UTF-8 and writes U+FFFD for each bad byte; it
 writes U+FFFD for a ``\\u`` surrogate escape that is not half of a pair, too. orjson refuses both.
-:func:`loads` parses with orjson, and only when that fails rewrites those two cases and parses
-again, so a well-formed body costs nothing extra. Errors are orjson's, from the first parse.
+Go also nests arrays and objects up to :data:`MAX_DEPTH` levels, where orjson reads 1,024 and
+writes 254. :func:`loads` and :func:`dumps` use orjson, and only when it fails rewrite the two
+string cases or fall back to the standard library's parser and encoder for deep values, so a
+well-formed, shallow body costs nothing extra. Errors are orjson's, from the first attempt, or
+Go's for a value nested too deep.
+
+A process that serves deep values must allow for them in its recursion limit
+(:data:`RECURSION_LIMIT`): the standard library's parser and encoder, and every walk over an
+object (copies, patches, pruning), recurse once or a few times per level.
 """
 
 from __future__ import annotations
 
 import codecs
+import json
 import re
+from array import array
+from itertools import accumulate
 from typing import Any
 
 import orjson
+
+#: Go's encoding/json scanner refuses values nested deeper than this.
+MAX_DEPTH = 10_000
+#: Enough Python recursion to walk a value :data:`MAX_DEPTH` levels deep several frames per
+#: level (``copy.deepcopy`` takes three); Python calls from Python use no C stack.
+RECURSION_LIMIT = 8 * MAX_DEPTH
+_STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+#: Openers to 1, closers to -1 (as signed bytes).
+_STEPS = bytes.maketrans(b"[{]}", b"\x01\x01\xff\xff")
+_NOT_BRACKETS = bytes(set(range(256)) - set(b"[{]}"))
 
 _ERRORS = "myriad-go-replace"
 #: An escaped backslash (kept, so the escapes after it stay aligned), a high surrogate escape
@@ -46,4 +66,31 @@ def loads(body: bytes | str) -> Any:
         try:
             return orjson.loads(repaired)
         except orjson.JSONDecodeError:
-            raise first from None
+            if not first.msg.startswith("depth limit exceeded"):
+                raise first from None
+        return _deep_loads(repaired, first)
+
+
+def _deep_loads(text: str, first: orjson.JSONDecodeError) -> Any:
+    """A value nested deeper than orjson reads: Go's answer for more than MAX_DEPTH levels,
+    else the standard library's parse."""
+    brackets = _STRINGS.sub(b"", text.encode()).translate(None, _NOT_BRACKETS)
+    levels = list(accumulate(array("b", brackets.translate(_STEPS))))
+    if max(levels, default=0) > MAX_DEPTH:
+        opener = chr(brackets[next(i for i, level in enumerate(levels) if level > MAX_DEPTH)])
+        raise orjson.JSONDecodeError(f"invalid character '{opener}' exceeded max depth", text, 0) from None
+    try:
+        return json.loads(text)
+    except (ValueError, RecursionError):
+        raise first from None
+
+
+def dumps(value: Any) -> bytes:
+    """``value`` encoded as orjson encodes it; a value nested deeper than orjson writes goes
+    through the standard library's encoder (the same bytes for what a decoded body holds)."""
+    try:
+        return orjson.dumps(value)
+    except orjson.JSONEncodeError as error:
+        if "Recursion limit" not in str(error):
+            raise
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()

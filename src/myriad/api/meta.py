@@ -11,8 +11,7 @@ import time
 from collections.abc import Mapping
 from datetime import UTC, datetime
 
-import orjson
-
+from myriad.api import gojson
 from myriad.api.errors import Cause
 
 #: generateName suffix alphabet: no vowels (so no words) and no look-alike characters.
@@ -147,7 +146,7 @@ def label_value_errors(value: str) -> list[str]:
 
 
 def quote(value: object) -> str:
-    return orjson.dumps(value).decode()
+    return gojson.dumps(value).decode()
 
 
 def invalid(field: str, value: object, detail: str) -> Cause:

@@ -17,8 +17,7 @@ import asyncio
 import contextlib
 import logging
 
-import orjson
-
+from myriad.api import gojson
 from myriad.api.registry import ResourceRegistry, ResourceType, Subresource
 from myriad.storage.errors import CompactedError, StorageError
 from myriad.storage.interfaces import EventType, Store, prefix_end
@@ -115,7 +114,7 @@ class CRDRegistrar:
         for kv in result.kvs:
             name = kv.key[len(CRD_PREFIX):].decode()
             present.add(name)
-            self.apply(name, orjson.loads(kv.value), kv.mod_revision)
+            self.apply(name, gojson.loads(kv.value), kv.mod_revision)
         for name in set(self._served) - present:
             self.apply(name, None, result.revision)
         return result.revision
@@ -127,7 +126,7 @@ class CRDRegistrar:
                 async for batch in watch:
                     for event in batch.events:
                         name = event.kv.key[len(CRD_PREFIX):].decode()
-                        crd = orjson.loads(event.kv.value) if event.type is EventType.PUT else None
+                        crd = gojson.loads(event.kv.value) if event.type is EventType.PUT else None
                         self.apply(name, crd, event.kv.mod_revision)
                     revision = batch.revision
             except CompactedError:

@@ -11,8 +11,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-import orjson
-
+from myriad.api import gojson
 from myriad.api.patch.errors import PatchError, PatchTestFailedError, PatchTooLargeError
 
 #: Upstream's maxJSONPatchOperations.
@@ -135,7 +134,7 @@ def apply_json_patch(doc: Any, operations: Any, *, copy_limit: int | None = None
                 _remove(result, source)  # type: ignore[arg-type]
             else:
                 if copy_limit is not None:
-                    copied += len(orjson.dumps(value))
+                    copied += len(gojson.dumps(value))
                     if copied > copy_limit:
                         raise PatchError(f"Unable to complete the copy, the accumulated size increase of copy is "
                                          f"{copied}, exceeding the limit {copy_limit}")

@@ -38,7 +38,7 @@ from typing import Any
 
 import orjson
 
-from myriad.api import gotypes
+from myriad.api import gojson, gotypes
 from myriad.api.protobuf import wire
 
 MAGIC = b"k8s\x00"
@@ -291,7 +291,7 @@ def _raw_json(data: bytes) -> Any:
     if not isinstance(raw, bytes):
         raise wire.WireError("raw JSON is not length-delimited")
     try:
-        return orjson.loads(raw)
+        return gojson.loads(raw)
     except orjson.JSONDecodeError as exc:
         raise wire.WireError(f"embedded raw object is not JSON: {exc}") from exc
 

@@ -16,9 +16,9 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from operator import attrgetter
 
-import orjson
 from sortedcontainers import SortedDict
 
+from myriad.api import gojson
 from myriad.api.registry import ResourceType
 from myriad.apiserver.cache.bookmarks import BookmarkSchedule
 from myriad.apiserver.cache.types import ITEM_START, CacheEvent, CacheOptions, Entry
@@ -86,7 +86,7 @@ class WatchCache:
     # -- feeding (called by the feeder) --------------------------------------------------------
 
     def entry(self, kv: KeyValue) -> Entry:
-        obj = orjson.loads(kv.value)
+        obj = gojson.loads(kv.value)
         metadata = obj.get("metadata") or {}
         field = self._strategy.field
         raw = raw_bytes(kv)
@@ -94,8 +94,8 @@ class WatchCache:
         if raw.startswith(head):
             item = ITEM_START + memoryview(raw)[len(head):]
         else:  # stored without kind/apiVersion first (an older layout): served with them
-            rest = {k: v for k, v in orjson.loads(raw).items() if k not in ("kind", "apiVersion")}
-            item = ITEM_START + (orjson.dumps(rest)[1:] if rest else b"}")
+            rest = {k: v for k, v in gojson.loads(raw).items() if k not in ("kind", "apiVersion")}
+            item = ITEM_START + (gojson.dumps(rest)[1:] if rest else b"}")
         return Entry(kv.key.decode(), head, item, kv.mod_revision, metadata.get("labels"),
                      tuple(field(obj, name) or "" for name in self.field_names))
 
@@ -281,7 +281,7 @@ class WatchCache:
         """An object's JSON in the form this cache's resource is served in."""
         if self._conversion is None:
             return raw
-        return orjson.dumps(self._conversion.from_storage(orjson.loads(raw)))
+        return gojson.dumps(self._conversion.from_storage(gojson.loads(raw)))
 
     def register(self, watcher: CacheWatcher) -> None:
         self.dispatcher.add(watcher)

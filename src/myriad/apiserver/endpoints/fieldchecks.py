@@ -6,14 +6,12 @@ from __future__ import annotations
 
 import unicodedata
 
-import orjson
-
-from myriad.api import structural
+from myriad.api import gojson, structural
 from myriad.api.errors import BadRequestError, InvalidError, StatusError
 from myriad.api.meta import invalid, too_long
 from myriad.api.registry import ResourceType
 from myriad.api.schemas import FieldTypeError, prune_unknown
-from myriad.api.strictjson import duplicate_fields
+from myriad.api.strictjson import duplicate_fields, may_have_duplicates
 from myriad.apiserver.endpoints import negotiation
 from myriad.apiserver.http import Request
 from myriad.apiserver.rest.interfaces import Obj
@@ -38,6 +36,9 @@ def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: b
     create or update body), Warn reports them. A value Go could not decode is refused whatever
     the mode."""
     mode = _field_validation(request)
+    # Keys given twice in a JSON create or update body are reported too, as upstream's strict decoder does.
+    check_duplicates = mode != "Ignore" and not patch and \
+        negotiation.body_format(request.header("content-type")) == _JSON and may_have_duplicates(request.body)
     if resource.custom:
         unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
     else:
@@ -45,16 +46,14 @@ def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: b
             unknown = prune_unknown(obj, resource.api_version, resource.kind)
         except FieldTypeError as e:
             raise _undecodable(obj, resource, str(e), patch=patch) from e
-    duplicates = []
-    if mode == "Strict" and not patch and negotiation.body_format(request.header("content-type")) == _JSON:
-        duplicates = duplicate_fields(request.body)
+    duplicates = duplicate_fields(request.body) if check_duplicates else []
     if not (unknown or duplicates) or mode == "Ignore":
         return ()
     if mode == "Strict":
         detail = "strict decoding error: " + ", ".join([*(f'duplicate field "{path}"' for path in duplicates),
                                                          *(f'unknown field "{path}"' for path in unknown)])
         raise _undecodable(obj, resource, detail, patch=patch)
-    return tuple(f'unknown field "{path}"' for path in unknown)
+    return (*(f'duplicate field "{path}"' for path in duplicates), *(f'unknown field "{path}"' for path in unknown))
 
 
 def _undecodable(obj: Obj, resource: ResourceType, detail: str, *, patch: bool) -> StatusError:
@@ -69,7 +68,7 @@ def _undecodable(obj: Obj, resource: ResourceType, detail: str, *, patch: bool) 
 def undecodable_patch(patched: Obj, detail: str) -> InvalidError:
     """422 on the field ``patch`` carrying the patched object (upstream quotes it whole; here it
     is cut at :data:`QUOTE_LIMIT` characters, so the answer stays small however large it grew)."""
-    text = orjson.dumps(patched).decode()
+    text = gojson.dumps(patched).decode()
     if len(text) > QUOTE_LIMIT:
         text = f"{text[:QUOTE_LIMIT]}... ({len(text) - QUOTE_LIMIT} more characters)"
     return InvalidError(f' "" is invalid: patch: Invalid value: "{text}": {detail}',

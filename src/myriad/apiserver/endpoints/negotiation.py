@@ -7,6 +7,7 @@ from myriad.apiserver.tables.convert import INCLUDE_VALUES, PARTIAL, TABLE, View
 
 JSON = "application/json"
 PROTOBUF = "application/vnd.kubernetes.protobuf"
+YAML = "application/yaml"
 PATCH_JSON = "application/json-patch+json"
 PATCH_MERGE = "application/merge-patch+json"
 PATCH_STRATEGIC = "application/strategic-merge-patch+json"
@@ -36,6 +37,8 @@ def view(accept: str, include_object: str | None = None) -> View | None:
         return None
     for part in accept.split(","):
         base, params = media_type(part)
+        if base == YAML and "as" not in params:
+            return None
         if base not in (JSON, "*/*", "application/*"):
             continue
         shape = params.get("as")
@@ -47,19 +50,31 @@ def view(accept: str, include_object: str | None = None) -> View | None:
             return View(TABLE, params["v"], include or "Metadata")
         if shape in (PARTIAL, PARTIAL + "List"):
             return View(PARTIAL, params["v"])
-    raise NotAcceptableError(f"only the following media types are accepted: {JSON}")
+    raise NotAcceptableError(f"only the following media types are accepted: {JSON}, {YAML}")
+
+
+def output_format(accept: str) -> str:
+    """:data:`YAML` when the first entry of ``Accept`` that can be served asks for YAML, else
+    :data:`JSON` (call after :func:`view` has found one)."""
+    for part in accept.split(","):
+        base, params = media_type(part)
+        if base == YAML and "as" not in params:
+            return YAML
+        if base in (JSON, "*/*", "application/*"):
+            return JSON
+    return JSON
 
 
 def body_format(content_type: str) -> str:
-    """The request body's media type, :data:`JSON` or :data:`PROTOBUF` (what kubectl's typed
-    clients send); anything else gets 415."""
+    """The request body's media type, :data:`JSON`, :data:`YAML` or :data:`PROTOBUF` (what
+    kubectl's typed clients send); anything else gets 415."""
     base, _ = media_type(content_type) if content_type else (JSON, {})
     if base in (JSON, "*/*", ""):
         return JSON
-    if base == PROTOBUF:
-        return PROTOBUF
+    if base in (PROTOBUF, YAML):
+        return base
     raise UnsupportedMediaTypeError(f'the body of the request was in an unknown format - accepted media types '
-                                    f'include: {JSON}, {PROTOBUF}')
+                                    f'include: {JSON}, {YAML}, {PROTOBUF}')
 
 
 def patch_type(content_type: str, accepted: tuple[str, ...] = PATCH_TYPES) -> str:

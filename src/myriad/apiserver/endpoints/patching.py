@@ -81,6 +81,12 @@ def _other_type(patched: Obj, api_version: str, kind: str) -> str | None:
     registered = schemas.kinds()
     if (api_version, kind) not in registered:
         return None  # a custom resource
+    for field in ("apiVersion", "kind"):
+        value = patched.get(field)
+        if value is not None and not isinstance(value, str):
+            json_type = {list: "array", dict: "object", bool: "bool"}.get(type(value), "number")
+            return (f"couldn't get version/kind; json parse error: json: cannot unmarshal {json_type} into Go "
+                    f"struct field .{field} of type string")
     new_version, new_kind = patched.get("apiVersion") or api_version, patched.get("kind") or kind
     if (new_version, new_kind) == (api_version, kind):
         return None

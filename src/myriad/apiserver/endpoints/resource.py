@@ -9,7 +9,7 @@ from dataclasses import KW_ONLY, dataclass
 
 import orjson
 
-from myriad.api import gojson, protobuf
+from myriad.api import gojson, protobuf, yamljson
 from myriad.api.errors import (
     BadRequestError,
     InvalidError,
@@ -67,10 +67,10 @@ def _without_type(item: bytes, resource: ResourceType) -> bytes:
     head = b'{"kind":"%s","apiVersion":"%s",' % (resource.kind.encode(), resource.api_version.encode())
     if item.startswith(head):
         return b"{" + item[len(head):]
-    obj = orjson.loads(item)
+    obj = gojson.loads(item)
     obj.pop("kind", None)
     obj.pop("apiVersion", None)
-    return orjson.dumps(obj)
+    return gojson.dumps(obj)
 
 
 def _list_parts(start: bytes, result: ListResult, resource: ResourceType) -> list[bytes | memoryview] | bytes:
@@ -198,9 +198,13 @@ class ResourceEndpoints:
                 body = self._tables.object_body(resource, view, body)
             else:
                 body = laid_out(body)  # kind and apiVersion first, metadata in Go's order
-            body = orjson.dumps(body)
+            body = gojson.dumps(body)
         headers = _warnings((deprecated, *reply.warnings) if deprecated else reply.warnings)
-        if isinstance(body, list):
+        if view is None and negotiation.output_format(request.header("accept")) == negotiation.YAML:
+            encoded = b"".join(body) if isinstance(body, list) else body
+            responder.send(reply.status, yamljson.dumps(gojson.loads(encoded)), content_type=negotiation.YAML,
+                           headers=headers)
+        elif isinstance(body, list):
             responder.send_parts(reply.status, body, content_type=_JSON, headers=headers)
         else:
             responder.send(reply.status, body, content_type=_JSON, headers=headers)
@@ -317,7 +321,13 @@ class ResourceEndpoints:
     # -- writes --------------------------------------------------------------------------------
 
     def _body(self, resource: ResourceType, info: RequestInfo, request: Request) -> Obj:
-        if negotiation.body_format(request.header("content-type")) == negotiation.PROTOBUF:
+        body_format = negotiation.body_format(request.header("content-type"))
+        if body_format == negotiation.YAML:
+            try:
+                obj = yamljson.loads(request.body)
+            except yamljson.YAMLError as exc:
+                raise BadRequestError(str(exc)) from exc
+        elif body_format == negotiation.PROTOBUF:
             if resource.custom:
                 raise UnsupportedMediaTypeError("the body of the request was in an unknown format - accepted media "
                                                 f"types include: {_JSON}")

@@ -12,8 +12,7 @@ import contextlib
 import logging
 import random
 
-import orjson
-
+from myriad.api import gojson
 from myriad.api.errors import InvalidError
 from myriad.api.meta import forbidden
 from myriad.api.registry import ResourceType
@@ -108,12 +107,12 @@ def _table_line(event: WatchEvent, tables: TableConverter, resource: ResourceTyp
     share the encoding, except a stream's first event, which also carries the column headers."""
     if headers:
         body = tables.object_body(resource, view, event.object, headers=True)
-        return orjson.dumps({"type": event.type, "object": body}) + b"\n"
+        return gojson.dumps({"type": event.type, "object": body}) + b"\n"
     key = ("table", view)
     line = event.encoded.get(key)
     if line is None:
         body = tables.object_body(resource, view, event.object, headers=False)
-        line = event.encoded[key] = orjson.dumps({"type": event.type, "object": body}) + b"\n"
+        line = event.encoded[key] = gojson.dumps({"type": event.type, "object": body}) + b"\n"
     return line
 
 

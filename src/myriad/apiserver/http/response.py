@@ -22,6 +22,9 @@ _JSON_HEADERS = b"Content-Type: application/json\r\nCache-Control: no-cache, pri
 _STATUS_LINES: dict[int, bytes] = {}
 
 
+_NEWLINES_TO_SPACES = str.maketrans("\r\n", "  ")
+
+
 def status_line(status: int) -> bytes:
     line = _STATUS_LINES.get(status)
     if line is None:
@@ -30,9 +33,12 @@ def status_line(status: int) -> bytes:
 
 
 def head(status: int, headers: Iterable[tuple[str, str]], *, close: bool, length: int | None) -> bytes:
-    """The status line and headers; ``length=None`` means a chunked body."""
+    """The status line and headers; ``length=None`` means a chunked body. Values go out as UTF-8
+    with CR and LF made spaces, as Go's server writes them (a value quoting a client's text,
+    such as a Warning naming an unknown field, can never add a header)."""
     parts = [status_line(status)]
-    parts.extend(f"{name}: {value}\r\n".encode("latin-1") for name, value in headers)
+    parts.extend(f"{name}: {value.translate(_NEWLINES_TO_SPACES)}\r\n".encode("utf-8", "replace")
+                 for name, value in headers)
     parts.append(b"Transfer-Encoding: chunked\r\n" if length is None else b"Content-Length: %d\r\n" % length)
     if close:
         parts.append(b"Connection: close\r\n")

@@ -11,8 +11,7 @@ replacement: reads answer with the stored bytes, never decoding and re-encoding 
 
 from __future__ import annotations
 
-import orjson
-
+from myriad.api import gojson
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.storage.interfaces import KeyValue
 
@@ -29,7 +28,7 @@ _HEAD = frozenset({"kind", "apiVersion", "metadata"})
 def decode(kv: KeyValue, *, revision: int | None = None) -> Obj:
     """The stored object with ``metadata.resourceVersion`` set (to ``revision`` when given,
     e.g. a deletion's revision)."""
-    obj = orjson.loads(kv.value)
+    obj = gojson.loads(kv.value)
     obj["metadata"]["resourceVersion"] = str(kv.mod_revision if revision is None else revision)
     return obj
 
@@ -40,12 +39,12 @@ def raw(kv: KeyValue, *, revision: int | None = None) -> bytes:
     value = kv.value
     if PLACEHOLDER in value:
         return value.replace(PLACEHOLDER, b'"resourceVersion":"%d"' % rv, 1)
-    return orjson.dumps(decode(kv, revision=revision))  # written before the placeholder layout
+    return gojson.dumps(decode(kv, revision=revision))  # written before the placeholder layout
 
 
 def encode(obj: Obj) -> bytes:
     """The object's storage bytes, in the layout described above; ``obj`` is left as it was."""
-    return orjson.dumps(laid_out(obj, resource_version=""))
+    return gojson.dumps(laid_out(obj, resource_version=""))
 
 
 def laid_out(obj: Obj, *, resource_version: str | None = None) -> Obj:

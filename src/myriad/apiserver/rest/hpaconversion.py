@@ -15,7 +15,7 @@ from typing import Any
 
 import orjson
 
-from myriad.api import gotypes
+from myriad.api import gojson, gotypes
 from myriad.apiserver.rest.interfaces import Obj
 
 _PREFIX = "autoscaling.alpha.kubernetes.io/"
@@ -115,7 +115,7 @@ def metric_to_v2(metric: dict[str, Any], *, current: bool) -> dict[str, Any]:
 
 
 def _json(value: Any) -> str:
-    return orjson.dumps(value).decode()
+    return gojson.dumps(value).decode()
 
 
 def _decoded(annotations: dict[str, Any], key: str) -> Any:
@@ -123,7 +123,7 @@ def _decoded(annotations: dict[str, Any], key: str) -> Any:
     if not isinstance(text, str):
         return None
     try:
-        return orjson.loads(text)
+        return gojson.loads(text)
     except orjson.JSONDecodeError:
         return None
 

@@ -11,8 +11,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
-import orjson
-
+from myriad.api import gojson
 from myriad.api.errors import Cause
 from myriad.api.registry import ResourceType
 from myriad.api.selectors import FieldSelector, LabelSelector
@@ -112,7 +111,7 @@ class ListResult:
         return self._items
 
     def objects(self) -> list[Obj]:
-        return [orjson.loads(item) for item in self.items]
+        return [gojson.loads(item) for item in self.items]
 
 
 class WatchEvent:
@@ -139,13 +138,13 @@ class WatchEvent:
     @property
     def object(self) -> Obj:
         if self._object is None:
-            self._object = orjson.loads(self.raw)
+            self._object = gojson.loads(self.raw)
         return self._object
 
     @property
     def raw(self) -> bytes:
         if self._raw is None:
-            self._raw = b"".join(self._parts) if self._parts is not None else orjson.dumps(self._object)
+            self._raw = b"".join(self._parts) if self._parts is not None else gojson.dumps(self._object)
         return self._raw
 
     @property

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator, Callable
 
 import orjson
 
+from myriad.api import gojson
 from myriad.api.errors import BadRequestError, ExpiredError
 from myriad.api.errors import TimeoutError as TimeoutError_
 from myriad.api.registry import ResourceType
@@ -52,7 +53,7 @@ def decode_continue(token: str) -> tuple[int, str]:
         raise BadRequestError(f"{_NOT_VALID}: illegal base64 data at input byte {bad}")
     raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     try:
-        data = orjson.loads(raw)
+        data = gojson.loads(raw)
     except orjson.JSONDecodeError:
         detail = ("unexpected end of JSON input" if not raw.strip() else
                   f"invalid character {chr(raw.lstrip()[0])!r} looking for beginning of value")
@@ -135,7 +136,7 @@ class StorageReadPath:
                     if conversion is not None:
                         stored = decode(kv)
                         if matches is None or matches(stored):
-                            items.append(orjson.dumps(conversion.from_storage(stored)))
+                            items.append(gojson.dumps(conversion.from_storage(stored)))
                     elif matches is None or matches(decode(kv)):
                         items.append(raw(kv))
                         if limit and len(items) == limit:

@@ -12,9 +12,7 @@ import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-import orjson
-
-from myriad.api import meta
+from myriad.api import gojson, meta
 from myriad.api.errors import (
     OPTIMISTIC_LOCK_MESSAGE,
     AlreadyExistsError,
@@ -106,7 +104,7 @@ class ObjectStore:
         if kv is None:
             raise NotFoundError.of(resource.plural, resource.group, name)
         if (resource.group, resource.version, resource.plural) in CONVERSIONS:
-            return orjson.dumps(self._served(resource, decode(kv)))
+            return gojson.dumps(self._served(resource, decode(kv)))
         return raw(kv)
 
     # -- create --------------------------------------------------------------------------------

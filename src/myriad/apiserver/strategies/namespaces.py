@@ -31,9 +31,12 @@ class NamespaceStrategy(GenericStrategy):
             spec["finalizers"] = [*finalizers, "kubernetes"]  # type: ignore[misc]
 
     def default(self, obj: Obj) -> None:
+        name = obj["metadata"].get("name")  # type: ignore[union-attr]
+        if not name:  # upstream cannot label a namespace that has no name yet (generateName)
+            return
         labels = obj["metadata"].setdefault("labels", {})  # type: ignore[union-attr]
         if isinstance(labels, dict):
-            labels["kubernetes.io/metadata.name"] = obj["metadata"]["name"]  # type: ignore[index]
+            labels["kubernetes.io/metadata.name"] = name
 
     def prepare_for_update(self, new: Obj, old: Obj, *, subresource: str) -> None:
         if subresource == "finalize":

@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import orjson
-
+from myriad.api import gojson
 from myriad.api.registry import ResourceType
 from myriad.apiserver.rest.conversion import CONVERSIONS
 from myriad.apiserver.tables.format import human_duration, timestamp
@@ -129,7 +128,7 @@ def _cell(kind: str, value: object, now: float) -> object:
         if isinstance(value, bool):
             return "true" if value else "false"
         if isinstance(value, (dict, list)):
-            return orjson.dumps(value).decode()
+            return gojson.dumps(value).decode()
         return str(value)
     if kind == "integer":
         if isinstance(value, bool):
