@@ -24,6 +24,8 @@ from hypothesis import strategies as st
 from tests.apiserver.conftest import RunningServer
 
 EXAMPLES = int(os.environ.get("MYRIAD_FUZZ_EXAMPLES", "40"))
+#: The suite's per-test timeout would cut a long run short; each request has its own (15 s).
+pytestmark = pytest.mark.timeout(120 + EXAMPLES)
 FUZZ = settings(max_examples=EXAMPLES, deadline=None, database=None,
                 derandomize="MYRIAD_FUZZ_EXAMPLES" not in os.environ,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,

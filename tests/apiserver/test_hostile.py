@@ -278,8 +278,9 @@ data:
     code, body, content_type = _yaml_request(apiserver, "GET", CMS + "?labelSelector=tier%3Dweb", None)
     assert (code, content_type) == (200, "application/yaml") and b"kind: ConfigMapList" in body
     assert b"items:\n- data:\n    answer: '43'\n" in body  # items without kind, as upstream lists them
-    # there is no plain YAML patch type upstream either
+    # there is no plain YAML patch type upstream either, and no YAML watch stream
     assert _yaml_request(apiserver, "PATCH", CMS + "/from-yaml", b"data: {a: b}")[0] == 415
+    assert _yaml_request(apiserver, "GET", CMS + "?watch=1&timeoutSeconds=1", None)[0] == 406
 
 
 @pytest.mark.parametrize(("body", "message"), [

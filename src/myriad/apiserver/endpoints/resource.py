@@ -14,6 +14,7 @@ from myriad.api.errors import (
     BadRequestError,
     InvalidError,
     MethodNotAllowedError,
+    NotAcceptableError,
     NotFoundError,
     UnsupportedMediaTypeError,
     success_status,
@@ -164,6 +165,9 @@ class ResourceEndpoints:
         verb = info.verb
         deprecated = DEPRECATED.get((resource.group, resource.version, resource.plural))
         if verb == "watch":
+            if view is None and negotiation.output_format(request.header("accept")) == negotiation.YAML:
+                raise NotAcceptableError("only the following media types are accepted: application/json, "
+                                         "application/json;stream=watch")  # YAML has no stream form upstream
             tables = None if view is None else self._tables
             await serve_watch(self._reads, resource, self._list_options(info, request), request, responder,
                               view=view, tables=tables, headers=_warnings((deprecated,) if deprecated else ()))

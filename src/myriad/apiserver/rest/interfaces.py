@@ -123,7 +123,7 @@ class WatchEvent:
     A stream writes :meth:`line_parts`, which share the object's bytes: a thousand watchers of a
     1 MB object hold a thousand references to it, not a thousand copies."""
 
-    __slots__ = ("type", "resource_version", "_object", "_raw", "_parts", "encoded")
+    __slots__ = ("type", "resource_version", "_object", "_raw", "_parts", "_size", "encoded")
 
     def __init__(self, type: str, object: Obj | None = None, resource_version: int = 0, *,  # noqa: A002
                  raw: bytes | None = None, parts: tuple[bytes | memoryview, ...] | None = None) -> None:
@@ -133,6 +133,7 @@ class WatchEvent:
         self._object = object
         self._raw = raw
         self._parts = parts
+        self._size = -1
         self.encoded: dict[object, bytes] = {}
 
     @property
@@ -149,10 +150,10 @@ class WatchEvent:
 
     @property
     def size(self) -> int:
-        """Bytes of the object's JSON."""
-        if self._raw is None and self._parts is not None:
-            return sum(map(len, self._parts))
-        return len(self.raw)
+        """Bytes of the object's JSON (counted once: every watcher it is queued for asks)."""
+        if self._size < 0:
+            self._size = sum(map(len, self._parts)) if self._raw is None and self._parts is not None else len(self.raw)
+        return self._size
 
     def line_parts(self) -> tuple[bytes | memoryview, ...]:
         """The event as one line of a JSON watch stream: one bytes object, made once and shared,
