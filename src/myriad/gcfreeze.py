@@ -44,17 +44,20 @@ async def freeze_periodically(*, interval: float, tick: float = DEFAULT_TICK,
     everything and freezes again. Runs until cancelled."""
     gc.collect()
     gc.freeze()
-    walked = gc.get_freeze_count()
+    # gc.get_freeze_count() walks the whole frozen list: it is read only after a full collection,
+    # and what each freeze adds is counted from the (young) oldest generation instead.
+    walked, added = gc.get_freeze_count(), 0
     last = time.monotonic()
     while True:
         await asyncio.sleep(min(tick, interval))
         now = time.monotonic()
         if now - last >= interval or gc.get_count()[1] > 0:
             gc.collect(1)
+            added += len(gc.get_objects(generation=2))  # what this freeze is about to add
             gc.freeze()
             last = now
-            if gc.get_freeze_count() > walked * (1 + growth):
+            if added > walked * growth:
                 gc.unfreeze()
                 gc.collect()
                 gc.freeze()
-                walked = gc.get_freeze_count()
+                walked, added = gc.get_freeze_count(), 0
