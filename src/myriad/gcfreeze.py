@@ -8,13 +8,11 @@ then whenever enough was allocated since the last freeze, so a collection only e
 was allocated since the last freeze, and a burst of allocation is walked in pieces. Freezing is
 process-wide: run one freezer per process, from its entry point.
 
-A reference cycle frozen while in use (a connection whose protocol, transport and parser point
-at each other; a task and its frames) is never walked again, so when it is dropped only a full
-collection can free it. The freezer runs one, over the frozen objects too, whenever the frozen
-set has grown by :data:`FULL_COLLECTION_GROWTH` since the last (CPython's own rule for its
-oldest generation): such garbage stays bounded by a fraction of what is alive, and each full
-walk is paid for by a proportional number of survivors. Code that churns cycles should still
-break them (the HTTP edge does), so memory comes back at once.
+A reference cycle frozen while in use is never walked again, so when it is dropped nothing frees
+it. Code that makes and drops cycles per request or connection must break them itself, as the
+HTTP edge's protocol does when its connection is lost. (A full collection whenever the frozen set
+grew by a quarter would bound such garbage, but it is the pause this module exists to avoid: it
+doubled `bench apiserver`'s write p99s.)
 """
 
 from __future__ import annotations
@@ -29,35 +27,22 @@ import time
 DEFAULT_INTERVAL = 0.25
 #: How often the freezer looks at the collector's counts, to freeze sooner after a burst.
 DEFAULT_TICK = 0.025
-#: A full collection runs once the frozen set is this fraction larger than after the last one.
-FULL_COLLECTION_GROWTH = 0.25
 
 
-async def freeze_periodically(*, interval: float, tick: float = DEFAULT_TICK,
-                              growth: float = FULL_COLLECTION_GROWTH) -> None:
+async def freeze_periodically(*, interval: float, tick: float = DEFAULT_TICK) -> None:
     """Collects everything and freezes it; then collects the young generations (so cyclic
     garbage is not frozen with the rest) and freezes the survivors every ``interval`` seconds,
     or at the first ``tick`` after a generation-0 collection (a generation-0 threshold's worth
     of objects survived since the last freeze: a burst, such as thousands of watches opening at
-    once, which one collection a whole interval later would walk in one long pause). Once the
-    frozen set has grown by ``growth`` since the last full collection, unfreezes, collects
-    everything and freezes again. Runs until cancelled."""
+    once, which one collection a whole interval later would walk in one long pause). Runs until
+    cancelled."""
     gc.collect()
     gc.freeze()
-    # gc.get_freeze_count() walks the whole frozen list: it is read only after a full collection,
-    # and what each freeze adds is counted from the (young) oldest generation instead.
-    walked, added = gc.get_freeze_count(), 0
     last = time.monotonic()
     while True:
         await asyncio.sleep(min(tick, interval))
         now = time.monotonic()
         if now - last >= interval or gc.get_count()[1] > 0:
             gc.collect(1)
-            added += len(gc.get_objects(generation=2))  # what this freeze is about to add
             gc.freeze()
             last = now
-            if added > walked * growth:
-                gc.unfreeze()
-                gc.collect()
-                gc.freeze()
-                walked, added = gc.get_freeze_count(), 0
