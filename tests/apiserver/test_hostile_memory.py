@@ -85,7 +85,7 @@ def test_a_thousand_watchers_of_four_megabytes_share_them_and_their_memory_comes
     apiserver = four_megabytes
     before = _resident(apiserver)
     connected, after = [], []
-    for _ in range(3):
+    for _ in range(4):
         connected.append(asyncio.run(_watch_and_reset(apiserver, 1000, accept=accept)))
         _wait_for_no_watchers(apiserver)
         after.append(_resident(apiserver))

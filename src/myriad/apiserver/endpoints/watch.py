@@ -8,7 +8,6 @@ are ERROR events (a stale resourceVersion is a 200 followed by an ERROR carrying
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import random
 
@@ -86,19 +85,22 @@ async def serve_watch(reads: ReadPath, resource: ResourceType, options: ListOpti
             # its decoded object (Table output) may be megabytes.
             del event
 
+    # The pump's outcome is read with task.exception(), never re-raised here: a re-raised
+    # exception's traceback would hold this frame, which holds the task, which holds the
+    # exception, a cycle only a full collection frees (and the GC freezer freezes it: the watch
+    # and everything it referenced would stay for good).
     task = loop.create_task(pump())
     try:
-        done, _ = await asyncio.wait({task, responder.gone}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-        if task in done:
-            with contextlib.suppress(ClientGoneError):
-                task.result()
+        await asyncio.wait({task, responder.gone}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
     finally:
         if not task.done():
             task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, ClientGoneError):
-                await task
+            await asyncio.wait({task})
+        error = None if task.cancelled() else task.exception()
         await events.aclose()  # type: ignore[attr-defined]
         stream.end()
+    if error is not None and not isinstance(error, ClientGoneError):  # the stream has begun: log it and end
+        log.error("serving a watch of %s failed", resource.plural, exc_info=error)
 
 
 def _table_line(event: WatchEvent, tables: TableConverter, resource: ResourceType, view: View, *,
