@@ -29,6 +29,8 @@ from myriad.bench.client import ClientBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
 from myriad.controllers import run as controllers_run
+from myriad.nodes import hollow
+from myriad.nodes.types import NodesOptions
 
 _DEFAULT = " (default: %(default)s)"
 
@@ -60,6 +62,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                       max_watches=args.max_watches)))
     if args.command == "controller":
         return controllers_run.main(args)
+    if args.command == "nodes":
+        nodes_options = NodesOptions(count=args.count, prefix=args.prefix, first=args.first, zones=args.zones,
+                                     images=args.images, concurrency=args.concurrency)
+        try:
+            nodes_options.validate()
+        except ValueError as exc:
+            args.command_parser.error(str(exc))
+        return hollow.main(nodes_options, servers=args.server, kubeconfig=args.kubeconfig)
     if args.target == "client":
         client_config = _fields_config(ClientBenchConfig, _CLIENT_HELP, args)
         _validate(client_config, args)
@@ -178,6 +188,20 @@ def _parser() -> argparse.ArgumentParser:
     controller.add_argument("--identity", default=None, help="leader election identity (default: host-pid)")
     controller.add_argument("--metrics-port", type=int, default=None, metavar="N",
                             help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
+    nodes = commands.add_parser("nodes", help="run hollow nodes: simulated kubelets against an API server")
+    nodes.set_defaults(command_parser=nodes)
+    nodes.add_argument("--count", type=int, required=True, metavar="N", help="nodes to run")
+    nodes.add_argument("--prefix", default=NodesOptions.prefix, help=f"node names are PREFIX0, PREFIX1, ...{_DEFAULT}")
+    nodes.add_argument("--first", type=int, default=0, metavar="I", help=f"index of the first node{_DEFAULT}")
+    nodes.add_argument("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    nodes.add_argument("--server", type=_names, default=(), metavar="URL,...",
+                       help="API server URL(s), comma-separated; overrides kubeconfig")
+    nodes.add_argument("--zones", type=int, default=NodesOptions.zones, metavar="N",
+                       help=f"zones the nodes are spread over{_DEFAULT}")
+    nodes.add_argument("--images", type=int, default=NodesOptions.images, metavar="K",
+                       help=f"container images listed in each node's status{_DEFAULT}")
+    nodes.add_argument("--concurrency", type=int, default=NodesOptions.concurrency, metavar="N",
+                       help=f"requests in flight at once{_DEFAULT}")
     return parser
 
 

@@ -1,0 +1,99 @@
+"""A process's hollow nodes: registered (or adopted), then heartbeating until stopped.
+
+They are ordinary API clients, as kubelets are: everything goes through :mod:`myriad.client`
+over HTTP, with a kubelet's user agent so the server's flow control files their writes under
+node-high.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from collections.abc import Callable, Sequence
+
+import uvloop
+
+from myriad.client.rest import Client
+from myriad.client.types import ClientOptions
+from myriad.nodes.controls import follow_heartbeat_annotations
+from myriad.nodes.heartbeat import LeaseHeartbeats
+from myriad.nodes.registration import NodeState, register
+from myriad.nodes.types import NodesOptions
+
+USER_AGENT = "kubelet/v1.37.0 (linux/amd64) myriad-hollow"
+
+
+class HollowNodes:
+    def __init__(self, client: Client, options: NodesOptions) -> None:
+        options.validate()
+        self._client = client
+        self.options = options
+        self.states: dict[str, NodeState] = {}
+        self.heartbeats: LeaseHeartbeats | None = None
+        #: Set once every node is registered and its Lease exists.
+        self.ready = asyncio.Event()
+
+    async def run(self, *, progress: Callable[[int], None] | None = None) -> None:
+        """Registers (or adopts) the nodes, then renews their Leases until cancelled. Nodes stay
+        registered when it stops, as when kubelets stop; their Leases lapse."""
+        version = self.options.kubelet_version or await self._server_version()
+        self.states = await register(self._client, self.options, kubelet_version=version, progress=progress)
+        heartbeats = self.heartbeats = LeaseHeartbeats(self._client, self.options, self.states)
+        self.ready.set()
+        controls = asyncio.get_running_loop().create_task(follow_heartbeat_annotations(
+            self._client, lambda name, stopped: heartbeats.stop(name, stopped) if name in self.states else None))
+        try:
+            await heartbeats.run()
+        finally:
+            controls.cancel()
+            await asyncio.gather(controls, return_exceptions=True)
+
+    async def _server_version(self) -> str:
+        answer = await self._client.call("GET", "/version")
+        return str(answer.get("gitVersion") or "v0.0.0")
+
+
+def client_for(servers: Sequence[str], kubeconfig: str | None) -> Client:
+    """A client with a kubelet's user agent, for ``servers`` or the kubeconfig's current context."""
+    if servers:
+        return Client(ClientOptions(endpoints=tuple(servers), user_agent=USER_AGENT))
+    return Client.from_kubeconfig(kubeconfig, user_agent=USER_AGENT)
+
+
+def main(options: NodesOptions, *, servers: Sequence[str], kubeconfig: str | None) -> int:
+    """``myriad nodes``: runs until SIGINT or SIGTERM."""
+    return uvloop.run(_serve(options, servers=servers, kubeconfig=kubeconfig))
+
+
+async def _serve(options: NodesOptions, *, servers: Sequence[str], kubeconfig: str | None) -> int:
+    loop = asyncio.get_running_loop()
+    stopping = asyncio.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stopping.set)
+    started = time.monotonic()
+    done = 0
+
+    def progress(count: int) -> None:
+        nonlocal done
+        done += count
+        if done % 1000 == 0 or done == options.count:
+            print(f"{done}/{options.count} nodes registered and Ready ({time.monotonic() - started:.1f} s)",
+                  flush=True)
+
+    async with client_for(servers, kubeconfig) as client:
+        nodes = HollowNodes(client, options)
+        runner = asyncio.create_task(nodes.run(progress=progress))
+        stop = asyncio.create_task(stopping.wait())
+        await asyncio.wait({runner, stop}, return_when=asyncio.FIRST_COMPLETED)
+        runner.cancel()
+        stop.cancel()
+        await asyncio.gather(runner, stop, return_exceptions=True)
+        if runner.done() and not runner.cancelled() and runner.exception() is not None and not stopping.is_set():
+            print(f"myriad nodes: {runner.exception()}", flush=True)
+            return 1
+        figures = nodes.heartbeats.figures if nodes.heartbeats else None
+        if figures is not None:
+            print(f"stopped: {figures.renewals} lease renewals, {figures.conflicts} conflicts, {figures.errors} errors",
+                  flush=True)
+    return 0

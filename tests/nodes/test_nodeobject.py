@@ -1,0 +1,28 @@
+"""The Node a hollow kubelet registers (pure logic)."""
+
+from __future__ import annotations
+
+from myriad.nodes.nodeobject import conditions, node_object, pod_cidr
+from myriad.nodes.types import NodeClass, NodesOptions
+
+
+def test_a_node_carries_the_labels_capacity_and_conditions_a_kubelet_registers() -> None:
+    options = NodesOptions(count=10, prefix="n-", zones=2, images=3,
+                           node_class=NodeClass(cpu="8", memory="32Gi", reserved_cpu="250m", reserved_memory="1Gi"))
+    node = node_object(options, 3, now=0.0, kubelet_version="v1.37.0")
+    labels = node["metadata"]["labels"]
+    assert labels["kubernetes.io/hostname"] == "n-3" and labels["topology.kubernetes.io/zone"] == "region-1-b"
+    status = node["status"]
+    assert status["capacity"] == {"cpu": "8", "memory": "32Gi", "pods": "110", "ephemeral-storage": "100Gi"}
+    assert status["allocatable"]["cpu"] == "7750m" and status["allocatable"]["memory"] == f"{31 * 1024 * 1024}Ki"
+    assert [c["type"] for c in status["conditions"]] == ["MemoryPressure", "DiskPressure", "PIDPressure", "Ready"]
+    assert status["nodeInfo"]["kubeletVersion"] == "v1.37.0" and len(status["images"]) == 3
+    assert node["spec"]["podCIDRs"] == ["10.0.3.0/24"]
+
+
+def test_pod_cidrs_are_unique_and_conditions_keep_their_transition_times() -> None:
+    assert len({pod_cidr(i) for i in range(65_536)}) == 65_536
+    before = {c["type"]: c["lastTransitionTime"] for c in conditions(0.0)}
+    later = conditions(3600.0, since=before)
+    assert all(c["lastTransitionTime"] == "1970-01-01T00:00:00Z" for c in later)
+    assert all(c["lastHeartbeatTime"] == "1970-01-01T01:00:00Z" for c in later)
