@@ -64,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return controllers_run.main(args)
     if args.command == "nodes":
         nodes_options = NodesOptions(count=args.count, prefix=args.prefix, first=args.first, zones=args.zones,
-                                     images=args.images, concurrency=args.concurrency)
+                                     images=args.images, concurrency=args.concurrency, heartbeat=args.heartbeat)
         try:
             nodes_options.validate()
         except ValueError as exc:
@@ -202,6 +202,9 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"container images listed in each node's status{_DEFAULT}")
     nodes.add_argument("--concurrency", type=int, default=NodesOptions.concurrency, metavar="N",
                        help=f"requests in flight at once{_DEFAULT}")
+    nodes.add_argument("--heartbeat", choices=("lease", "legacy"), default=NodesOptions.heartbeat,
+                       help="lease: Leases every 10 s and status every 5 min (KEP-589); legacy: status every 10 s, "
+                            "no Lease (default: lease)")
     return parser
 
 

@@ -114,3 +114,39 @@ def test_a_node_annotated_heartbeat_stopped_lets_its_lease_lapse_until_the_annot
             assert await renew_time(client, "failing-0") > stopped_at
 
     asyncio.run(scenario())
+
+
+def _ready(node: dict) -> dict:
+    return next(c for c in node["status"]["conditions"] if c["type"] == "Ready")
+
+
+def test_status_is_reported_by_moving_only_the_heartbeat_times(apiserver: RunningServer) -> None:
+    async def scenario() -> None:
+        options = NodesOptions(count=3, prefix="reporting-", status_report_interval=0.3, **FAST)
+        async with running(apiserver, options) as (nodes, client):
+            before = _ready(await client.get(NODES, "reporting-1"))
+            await asyncio.sleep(1.5)  # heartbeat times have one-second resolution
+            node = await client.get(NODES, "reporting-1")
+            after = _ready(node)
+            assert after["lastHeartbeatTime"] > before["lastHeartbeatTime"]
+            assert after["lastTransitionTime"] == before["lastTransitionTime"]
+            assert (after["status"], after["reason"]) == ("True", "KubeletReady")
+            assert len(node["status"]["conditions"]) == 4 and node["status"]["capacity"]["pods"] == "110"
+            assert nodes.reports is not None
+            assert nodes.reports.figures.reports >= 6 and nodes.reports.figures.errors == 0
+
+    asyncio.run(scenario())
+
+
+def test_legacy_heartbeats_report_status_every_interval_and_make_no_lease(apiserver: RunningServer) -> None:
+    async def scenario() -> None:
+        options = NodesOptions(count=3, prefix="legacy-", heartbeat="legacy", **FAST)
+        async with running(apiserver, options) as (nodes, client):
+            before = _ready(await client.get(NODES, "legacy-0"))
+            await asyncio.sleep(1.5)
+            assert _ready(await client.get(NODES, "legacy-0"))["lastHeartbeatTime"] > before["lastHeartbeatTime"]
+            leases = (await client.list(LEASES, namespace="kube-node-lease"))["items"]
+            assert not [lease for lease in leases if lease["metadata"]["name"].startswith("legacy-")]
+            assert nodes.heartbeats is None and nodes.reports is not None and nodes.reports.figures.reports >= 6
+
+    asyncio.run(scenario())

@@ -1,10 +1,10 @@
 """Lease heartbeats (KEP-589): each node renews its Lease every ``lease_renew_interval``, with a
 PUT conditional on the resourceVersion it last saw, as the kubelet renews it.
 
-One loop serves every node of the process from a :class:`HeartbeatSchedule`; a renewal is a
-short task, at most ``options.concurrency`` in flight. A renewal that meets a conflict (the Lease
+One loop serves every node of the process from a :class:`HeartbeatSchedule` (:func:`drive`); a
+renewal is a short task, at most ``options.concurrency`` in flight. A renewal that meets a conflict (the Lease
 changed under it) reads the Lease and renews once more; one that finds it gone creates it again.
-A node annotated ``myriad.dev/heartbeat=stopped`` is skipped (see :meth:`LeaseHeartbeats.stop`).
+A node annotated ``myriad.dev/heartbeat=stopped`` (``NodeState.stopped``) is skipped.
 
 Concurrency: event loop only. The loop owns the schedule; renewal tasks own nothing but their
 node's :class:`NodeState`, which only they write.
@@ -21,7 +21,7 @@ from myriad.client.rest import Client
 from myriad.client.types import LEASES
 from myriad.nodes.nodeobject import lease_object
 from myriad.nodes.registration import NODE_LEASE_NAMESPACE, NodeState
-from myriad.nodes.schedule import HeartbeatSchedule
+from myriad.nodes.schedule import HeartbeatSchedule, drive
 from myriad.nodes.types import NodesOptions
 
 
@@ -43,36 +43,13 @@ class LeaseHeartbeats:
         self._by_index = {state.index: name for name, state in states.items()}
         self._schedule = HeartbeatSchedule(interval=options.lease_renew_interval)
         self._gate = asyncio.Semaphore(options.concurrency)
-        self._stopped: set[str] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
         self.figures = HeartbeatFigures(latencies=[] if keep_latencies else None)
-
-    def stop(self, name: str, stopped: bool = True) -> None:
-        """Stops (or resumes) ``name``'s heartbeats: its Lease lapses, as a failed node's does."""
-        if stopped:
-            self._stopped.add(name)
-        else:
-            self._stopped.discard(name)
 
     async def run(self) -> None:
         """Renews every node's Lease until cancelled."""
-        clock = self._options.clock
-        self._schedule.spread(sorted(self._by_index), now=clock.monotonic())
-        try:
-            while True:
-                now = clock.monotonic()
-                for index in self._schedule.due(now):
-                    name = self._by_index[index]
-                    if name in self._stopped:
-                        continue
-                    task = asyncio.get_running_loop().create_task(self._renew(name))
-                    self._tasks.add(task)
-                    task.add_done_callback(self._tasks.discard)
-                next_due = self._schedule.next_due()
-                await clock.sleep(0.05 if next_due is None else min(1.0, max(0.0, next_due - clock.monotonic())))
-        finally:
-            for task in list(self._tasks):
-                task.cancel()
+        by_index = self._by_index
+        await drive(self._schedule, sorted(by_index), lambda index: self._renew(by_index[index]),
+                    clock=self._options.clock, skip=lambda index: self._states[by_index[index]].stopped)
 
     async def _renew(self, name: str) -> None:
         state = self._states[name]

@@ -19,6 +19,7 @@ from myriad.client.types import ClientOptions
 from myriad.nodes.controls import follow_heartbeat_annotations
 from myriad.nodes.heartbeat import LeaseHeartbeats
 from myriad.nodes.registration import NodeState, register
+from myriad.nodes.status import NodeStatusReports
 from myriad.nodes.types import NodesOptions
 
 USER_AGENT = "kubelet/v1.37.0 (linux/amd64) myriad-hollow"
@@ -31,23 +32,34 @@ class HollowNodes:
         self.options = options
         self.states: dict[str, NodeState] = {}
         self.heartbeats: LeaseHeartbeats | None = None
+        self.reports: NodeStatusReports | None = None
         #: Set once every node is registered and its Lease exists.
         self.ready = asyncio.Event()
 
     async def run(self, *, progress: Callable[[int], None] | None = None) -> None:
-        """Registers (or adopts) the nodes, then renews their Leases until cancelled. Nodes stay
-        registered when it stops, as when kubelets stop; their Leases lapse."""
+        """Registers (or adopts) the nodes, then renews their Leases and reports their status
+        until cancelled. Nodes stay registered when it stops, as when kubelets stop; their Leases
+        lapse."""
         version = self.options.kubelet_version or await self._server_version()
         self.states = await register(self._client, self.options, kubelet_version=version, progress=progress)
-        heartbeats = self.heartbeats = LeaseHeartbeats(self._client, self.options, self.states)
+        self.reports = NodeStatusReports(self._client, self.options, self.states)
+        loops = [follow_heartbeat_annotations(self._client, self._stop), self.reports.run()]
+        if self.options.heartbeat == "lease":
+            self.heartbeats = LeaseHeartbeats(self._client, self.options, self.states)
+            loops.append(self.heartbeats.run())
         self.ready.set()
-        controls = asyncio.get_running_loop().create_task(follow_heartbeat_annotations(
-            self._client, lambda name, stopped: heartbeats.stop(name, stopped) if name in self.states else None))
+        tasks = [asyncio.get_running_loop().create_task(loop) for loop in loops]
         try:
-            await heartbeats.run()
+            await asyncio.gather(*tasks)
         finally:
-            controls.cancel()
-            await asyncio.gather(controls, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+    def _stop(self, name: str, stopped: bool) -> None:
+        state = self.states.get(name)
+        if state is not None:
+            state.stopped = stopped
 
     async def _server_version(self) -> str:
         answer = await self._client.call("GET", "/version")
@@ -92,8 +104,10 @@ async def _serve(options: NodesOptions, *, servers: Sequence[str], kubeconfig: s
         if runner.done() and not runner.cancelled() and runner.exception() is not None and not stopping.is_set():
             print(f"myriad nodes: {runner.exception()}", flush=True)
             return 1
-        figures = nodes.heartbeats.figures if nodes.heartbeats else None
-        if figures is not None:
-            print(f"stopped: {figures.renewals} lease renewals, {figures.conflicts} conflicts, {figures.errors} errors",
+        leases, reports = nodes.heartbeats, nodes.reports
+        if reports is not None:
+            renewed = (f"{leases.figures.renewals} lease renewals ({leases.figures.conflicts} conflicts, "
+                       f"{leases.figures.errors} errors), " if leases is not None else "")
+            print(f"stopped: {renewed}{reports.figures.reports} status reports ({reports.figures.errors} errors)",
                   flush=True)
     return 0

@@ -29,6 +29,8 @@ class NodeState:
     uid: str
     #: The resourceVersion of the Lease as last written or read (its next renewal is conditional on it).
     lease_version: str = ""
+    #: Annotated ``myriad.dev/heartbeat=stopped``: no Lease renewals or status reports.
+    stopped: bool = False
 
 
 async def register(client: Client, options: NodesOptions, *, kubelet_version: str,
@@ -52,7 +54,7 @@ async def register(client: Client, options: NodesOptions, *, kubelet_version: st
                 created = await _create_or_get(lambda: client.create(NODES, body), lambda: client.get(NODES, name))
                 state = states[name] = NodeState(index, created["metadata"]["uid"])
             state.lease_version = versions.get(name, "")
-            if not state.lease_version:
+            if not state.lease_version and options.heartbeat == "lease":
                 lease = lease_object(name, state.uid, now=clock.now(), duration=options.lease_duration)
                 made = await _create_or_get(lambda: client.create(LEASES, lease, namespace=NODE_LEASE_NAMESPACE),
                                             lambda: client.get(LEASES, name, namespace=NODE_LEASE_NAMESPACE))

@@ -3,12 +3,17 @@ a timer per node.
 
 Nodes start spread evenly over one period (node ``i`` of ``n`` is first due ``i/n`` of the way
 through it), so ten thousand nodes renewing every 10 s make a steady thousand renewals a second
-rather than a burst every 10 s. Event loop only; nothing here awaits.
+rather than a burst every 10 s. :func:`drive` runs one schedule: each due node's beat is a short
+task. Event loop only; the schedule itself never awaits.
 """
 
 from __future__ import annotations
 
+import asyncio
 import heapq
+from collections.abc import Awaitable, Callable
+
+from myriad.clock import Clock
 
 
 class HeartbeatSchedule:
@@ -19,11 +24,13 @@ class HeartbeatSchedule:
     def __len__(self) -> int:
         return len(self._heap)
 
-    def spread(self, indexes: list[int], *, now: float) -> None:
-        """Files ``indexes``, the first due at ``now``, the rest evenly over one interval."""
+    def spread(self, indexes: list[int], *, now: float, after: bool = False) -> None:
+        """Files ``indexes``, the first due at ``now`` (or, ``after``, one interval on), the rest
+        evenly over one interval."""
         count = len(indexes)
+        start = now + self._interval if after else now
         for position, index in enumerate(indexes):
-            heapq.heappush(self._heap, (now + self._interval * position / max(count, 1), index))
+            heapq.heappush(self._heap, (start + self._interval * position / max(count, 1), index))
 
     def due(self, now: float) -> list[int]:
         """The nodes due by ``now``, each filed again one interval after its due time (not after
@@ -37,3 +44,25 @@ class HeartbeatSchedule:
 
     def next_due(self) -> float | None:
         return self._heap[0][0] if self._heap else None
+
+
+async def drive(schedule: HeartbeatSchedule, indexes: list[int], beat: Callable[[int], Awaitable[None]], *,
+                clock: Clock, skip: Callable[[int], bool] = lambda _: False, first_after: bool = False) -> None:
+    """Spreads ``indexes`` over ``schedule`` (``first_after``: starting one interval on) and
+    starts ``beat(index)`` for each node as it falls due (unless ``skip(index)``), until
+    cancelled; then cancels the beats in flight."""
+    schedule.spread(indexes, now=clock.monotonic(), after=first_after)
+    tasks: set[asyncio.Task[None]] = set()
+    loop = asyncio.get_running_loop()
+    try:
+        while True:
+            for index in schedule.due(clock.monotonic()):
+                if not skip(index):
+                    task = loop.create_task(beat(index))  # type: ignore[arg-type]
+                    tasks.add(task)
+                    task.add_done_callback(tasks.discard)
+            next_due = schedule.next_due()
+            await clock.sleep(0.05 if next_due is None else min(1.0, max(0.0, next_due - clock.monotonic())))
+    finally:
+        for task in list(tasks):
+            task.cancel()

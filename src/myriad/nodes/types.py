@@ -44,6 +44,8 @@ class NodesOptions:
     lease_duration: int = 40
     #: Node status is written this often when nothing changed (upstream's nodeStatusReportFrequency).
     status_report_interval: float = 300.0
+    #: "lease" (KEP-589), or "legacy": no Lease, the whole status every ``lease_renew_interval``.
+    heartbeat: str = "lease"
     #: Requests in flight at once (registration and heartbeats).
     concurrency: int = 64
     clock: Clock = field(default_factory=SystemClock)
@@ -62,6 +64,10 @@ class NodesOptions:
             raise ValueError("images: must be zero or more")
         if self.lease_renew_interval <= 0 or self.lease_duration <= self.lease_renew_interval:
             raise ValueError("lease_renew_interval: must be positive and shorter than lease_duration")
+        if self.heartbeat not in ("lease", "legacy"):
+            raise ValueError(f'heartbeat: must be "lease" or "legacy", not "{self.heartbeat}"')
+        if self.status_report_interval <= 0:
+            raise ValueError("status_report_interval: must be positive")
         if self.concurrency < 1:
             raise ValueError("concurrency: must be at least 1")
 

@@ -1,0 +1,62 @@
+"""Node status reports: each node's conditions re-heartbeated every ``status_report_interval``
+(5 minutes, upstream's nodeStatusReportFrequency, when Leases carry liveness), or every
+``lease_renew_interval`` with ``heartbeat="legacy"``, the pre-1.14 ablation that has no Lease.
+
+A report is a strategic merge patch of ``status.conditions`` (merged by ``type``) that moves only
+each condition's ``lastHeartbeatTime``, as small a write as the kubelet's. Nodes are spread over
+the interval by the same kind of heap as Lease renewals (:func:`~myriad.nodes.schedule.drive`).
+
+Concurrency: event loop only; at most ``options.concurrency`` reports in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from myriad.api.meta import rfc3339
+from myriad.client import errors
+from myriad.client.rest import Client
+from myriad.client.types import NODES, PatchType
+from myriad.nodes.registration import NodeState
+from myriad.nodes.schedule import HeartbeatSchedule, drive
+from myriad.nodes.types import NodesOptions
+
+_CONDITIONS = ("MemoryPressure", "DiskPressure", "PIDPressure", "Ready")
+
+
+@dataclass(slots=True)
+class StatusFigures:
+    reports: int = 0
+    errors: int = 0
+
+
+class NodeStatusReports:
+    def __init__(self, client: Client, options: NodesOptions, states: dict[str, NodeState]) -> None:
+        self._client = client
+        self._options = options
+        self._states = states
+        self._by_index = {state.index: name for name, state in states.items()}
+        interval = options.lease_renew_interval if options.heartbeat == "legacy" else options.status_report_interval
+        self._schedule = HeartbeatSchedule(interval=interval)
+        self._gate = asyncio.Semaphore(options.concurrency)
+        self.figures = StatusFigures()
+
+    async def run(self) -> None:
+        """Reports every node's status until cancelled (the first reports are one spread interval
+        after registration, which wrote a fresh status)."""
+        by_index = self._by_index
+        await drive(self._schedule, sorted(by_index), lambda index: self._report(by_index[index]),
+                    clock=self._options.clock, skip=lambda index: self._states[by_index[index]].stopped,
+                    first_after=True)
+
+    async def _report(self, name: str) -> None:
+        beat = rfc3339(self._options.clock.now())
+        patch = {"status": {"conditions": [{"type": kind, "lastHeartbeatTime": beat} for kind in _CONDITIONS]}}
+        async with self._gate:
+            try:
+                await self._client.patch(NODES, name, patch, patch_type=PatchType.STRATEGIC, subresource="status")
+            except errors.ClientError:
+                self.figures.errors += 1
+                return
+        self.figures.reports += 1
