@@ -13,7 +13,6 @@ node's :class:`NodeState`, which only they write.
 from __future__ import annotations
 
 import asyncio
-import time
 from dataclasses import dataclass
 
 from myriad.client import errors
@@ -30,20 +29,17 @@ class HeartbeatFigures:
     renewals: int = 0
     conflicts: int = 0
     errors: int = 0
-    #: Seconds each renewal took, in order (the bench reads percentiles from them).
-    latencies: list[float] | None = None
 
 
 class LeaseHeartbeats:
-    def __init__(self, client: Client, options: NodesOptions, states: dict[str, NodeState], *,
-                 keep_latencies: bool = False) -> None:
+    def __init__(self, client: Client, options: NodesOptions, states: dict[str, NodeState]) -> None:
         self._client = client
         self._options = options
         self._states = states
         self._by_index = {state.index: name for name, state in states.items()}
         self._schedule = HeartbeatSchedule(interval=options.lease_renew_interval)
         self._gate = asyncio.Semaphore(options.concurrency)
-        self.figures = HeartbeatFigures(latencies=[] if keep_latencies else None)
+        self.figures = HeartbeatFigures()
 
     async def run(self) -> None:
         """Renews every node's Lease until cancelled."""
@@ -54,7 +50,6 @@ class LeaseHeartbeats:
     async def _renew(self, name: str) -> None:
         state = self._states[name]
         async with self._gate:
-            started = time.perf_counter()
             try:
                 try:
                     await self._put(name, state)
@@ -70,8 +65,6 @@ class LeaseHeartbeats:
                 self.figures.errors += 1
                 return
             self.figures.renewals += 1
-            if self.figures.latencies is not None:
-                self.figures.latencies.append(time.perf_counter() - started)
 
     async def _recreate(self, name: str, state: NodeState) -> bool:
         """Creates the node's Lease again (someone deleted it); False if that failed too."""

@@ -76,13 +76,12 @@ def node_object(options: NodesOptions, index: int, *, now: float, kubelet_versio
     }
 
 
-def conditions(now: float, *, since: dict[str, str] | None = None) -> list[dict[str, str]]:
-    """The four healthy conditions heartbeated at ``now``; ``since`` keeps each condition's
-    lastTransitionTime (by type) from the status before."""
+def conditions(now: float) -> list[dict[str, str]]:
+    """The four healthy conditions, heartbeated and last changed at ``now`` (later reports move
+    only the heartbeat times: :mod:`myriad.nodes.status`)."""
     beat = rfc3339(now)
-    return [{"type": kind, "status": value, "lastHeartbeatTime": beat,
-             "lastTransitionTime": (since or {}).get(kind, beat), "reason": reason, "message": message}
-            for kind, value, reason, message in _HEALTHY]
+    return [{"type": kind, "status": value, "lastHeartbeatTime": beat, "lastTransitionTime": beat,
+             "reason": reason, "message": message} for kind, value, reason, message in _HEALTHY]
 
 
 def lease_object(node: str, node_uid: str, *, now: float, duration: int) -> dict[str, Any]:
