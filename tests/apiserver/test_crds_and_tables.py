@@ -7,6 +7,7 @@ import json
 import time
 import urllib.request
 
+from myriad.bench.apiserver_process import running_apiserver
 from tests.apiserver.conftest import RunningServer
 
 TABLE = "application/json;as=Table;v=v1;g=meta.k8s.io"
@@ -144,3 +145,48 @@ def test_openapi_v3_publishes_each_crd_versions_schema_so_kubectl_explain_works(
     explained = apiserver.kubectl("explain", "widgets.spec").stdout
     assert "FIELD: spec <Object>" in explained and "What the widget should be." in explained
     assert "size\t<integer>" in explained and "How big." in explained
+
+
+def _wait_for(check, timeout: float = 10.0) -> bool:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _terminating_reason(server: RunningServer) -> str:
+    status, body = server.get(f"{CRDS}/gadgets.example.org")
+    if status != 200:
+        return str(status)
+    conditions = json.loads(body)["status"]["conditions"]
+    return next(c["reason"] for c in conditions if c["type"] == "Terminating")
+
+
+def test_a_deleted_crd_waits_for_its_objects_finalizers_and_resumes_after_a_restart(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Upstream's CRD finalizer deletes each custom object as a client would: one with a
+    finalizer is marked and holds the CRD Terminating (InstanceDeletionInProgress) until the
+    finalizer goes, even across a restart of the server."""
+    data_dir = tmp_path / "server"
+    with running_apiserver(data_dir=data_dir, cpu=None) as url:
+        server = RunningServer(url=url, kubeconfig=data_dir / "kubeconfig", data_dir=data_dir)
+        assert server.send("POST", CRDS, CRD)[0] == 201
+        held = {**_gadget("held", size=1), "metadata": {"name": "held", "finalizers": ["example.org/hold"]}}
+        assert server.send("POST", GADGETS, held)[0] == 201
+        assert server.send("POST", GADGETS, _gadget("free", size=1))[0] == 201
+        assert server.send("DELETE", f"{CRDS}/gadgets.example.org", {})[0] == 200
+        assert _wait_for(lambda: server.get(f"{GADGETS}/free")[0] == 404)
+        assert _wait_for(lambda: _terminating_reason(server) == "InstanceDeletionInProgress")
+        status, body = server.get(f"{GADGETS}/held")
+        assert status == 200 and json.loads(body)["metadata"]["deletionTimestamp"]
+        time.sleep(1.5)  # several polls: the CRD stays while its object does
+        assert server.get(f"{CRDS}/gadgets.example.org")[0] == 200
+        code, error = server.send("POST", GADGETS, _gadget("late", size=1))
+        assert code == 405, error
+    with running_apiserver(data_dir=data_dir, cpu=None) as url:
+        server = RunningServer(url=url, kubeconfig=data_dir / "kubeconfig", data_dir=data_dir)
+        assert server.get(f"{CRDS}/gadgets.example.org")[0] == 200
+        assert server.send("PATCH", f"{GADGETS}/held", {"metadata": {"finalizers": None}})[0] == 200
+        assert _wait_for(lambda: server.get(f"{CRDS}/gadgets.example.org")[0] == 404)
+        assert server.get(f"{GADGETS}/held")[0] == 404

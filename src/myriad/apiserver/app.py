@@ -15,6 +15,7 @@ from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.apiserver.admission import PriorityAdmission
 from myriad.apiserver.bootstrap import Bootstrap, dangling_condition
 from myriad.apiserver.cache.readpath import CachedReadPath
+from myriad.apiserver.crdcleanup import CRDCleanup, custom_objects
 from myriad.apiserver.crds import CRDRegistrar
 from myriad.apiserver.discovery import Discovery, version_document
 from myriad.apiserver.endpoints.resource import ResourceEndpoints
@@ -41,13 +42,6 @@ from myriad.storage import EmbeddedOptions, EtcdOptions, Store, open_store
 from myriad.storage.interfaces import DeleteRange, prefix_end
 
 
-def _custom_objects(crd: dict[str, object]) -> tuple[bytes, bytes]:
-    """The key range of a CRD's custom objects."""
-    spec = crd.get("spec") or {}
-    prefix = f"/registry/{spec.get('group')}/{(spec.get('names') or {}).get('plural')}/".encode()  # type: ignore[union-attr]
-    return prefix, prefix_end(prefix)
-
-
 class APIServer:
     def __init__(self, options: ServerOptions) -> None:
         self.options = options
@@ -63,7 +57,7 @@ class APIServer:
         self.reads: CachedReadPath | None = None
         self._bootstrap: Bootstrap | None = None
         self._read_path: ReadPath | None = None
-        self._cleanups: set[asyncio.Task[None]] = set()
+        self._cleanup: CRDCleanup | None = None
         #: The PriorityClasses admission last read, and the cache revision they are as of.
         self._classes: tuple[int, list[dict[str, object]]] = (-1, [])
         self._bootstrapped = self._stopping = False
@@ -104,6 +98,8 @@ class APIServer:
         else:
             reads = StorageReadPath(self.storage, self.strategies)
         self._read_path = reads
+        self._cleanup = CRDCleanup(self.objects, self.storage, self.registry, clock=options.clock,
+                                   forget=self._forget_crd)
         subresources = Subresources(self.objects, reads, self.registry, clock=options.clock)
         pods, leases = self.registry.get("", "v1", "pods"), self.registry.get("coordination.k8s.io", "v1", "leases")
         assert pods is not None and leases is not None
@@ -127,6 +123,7 @@ class APIServer:
         self._bootstrap = Bootstrap(self.objects, self.registry, flow=options.flow,
                                     kubernetes_ip=self.allocator.kubernetes_ip, clock=options.clock)
         await self._bootstrap.run(port=self.port)
+        await self._cleanup.resume()
         self._bootstrapped = True
         write_kubeconfig(options.kubeconfig_path, server=self.url)
 
@@ -147,9 +144,8 @@ class APIServer:
                 self._crds.apply(name, obj, revision)
             elif CLEANUP_FINALIZER in (metadata.get("finalizers") or ()):  # type: ignore[union-attr,operator]
                 self._crds.apply(name, obj, revision)
-                task = asyncio.create_task(self._clean_up(resource, obj))
-                self._cleanups.add(task)
-                task.add_done_callback(self._cleanups.discard)
+                assert self._cleanup is not None
+                self._cleanup.start(obj)
             else:
                 await self._forget_crd(obj, revision)
 
@@ -191,30 +187,11 @@ class APIServer:
                     **current, "status": {**(current.get("status") or {}), "conditions": [w]}},
                                          subresource="status")
 
-    async def _clean_up(self, crds: ResourceType, crd: dict[str, object]) -> None:
-        """Upstream's CRD finalizer: deletes the CRD's custom objects, then its cleanup
-        finalizer, so the CRD goes."""
-        assert self.storage is not None and self.objects is not None
-        await self.storage.txn((), (DeleteRange(*_custom_objects(crd)),))
-
-        def release(current: dict[str, object]) -> dict[str, object]:
-            metadata = current["metadata"]
-            metadata["finalizers"] = [f for f in metadata.get("finalizers") or []  # type: ignore[index,union-attr]
-                                      if f != CLEANUP_FINALIZER]
-            return current
-
-        name = str(crd["metadata"]["name"])  # type: ignore[index]
-        try:
-            gone = await self.objects.patch(crds, "", name, release)
-        except NotFoundError:
-            return
-        await self._forget_crd(gone, int(gone["metadata"]["resourceVersion"]))  # type: ignore[index,call-overload]
-
     async def _forget_crd(self, crd: dict[str, object], revision: int) -> None:
         """A CRD that is gone: its resources are no longer served and its objects are dropped."""
         assert self._crds is not None and self.storage is not None
         self._crds.apply(str(crd["metadata"]["name"]), None, revision)  # type: ignore[index]
-        start, end = _custom_objects(crd)
+        start, end = custom_objects(crd)
         await self.storage.txn((), (DeleteRange(start, end),))
         if self.reads is not None:
             self.reads.forget(start.decode())
@@ -276,6 +253,8 @@ class APIServer:
         self._stopping = True
         if self._crds is not None:
             await self._crds.stop()
+        if self._cleanup is not None:
+            await self._cleanup.stop()
         if self._http is not None:
             await self._http.shutdown()
         if self.reads is not None:
