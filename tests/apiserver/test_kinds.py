@@ -54,13 +54,15 @@ def test_a_new_cluster_has_upstreams_system_priority_classes_roles_and_flow_obje
     assert services["status"]["conditions"][0]["reason"] == "Local"
 
 
-def test_the_kubernetes_service_has_its_endpoints_and_endpoint_slice(apiserver: RunningServer) -> None:
+def test_the_kubernetes_service_targets_this_server_with_its_endpoints_and_slice(apiserver: RunningServer) -> None:
     port = int(apiserver.url.rsplit(":", 1)[1])
     endpoints = _json(apiserver, "get", "endpoints", "kubernetes", "-n", "default")
     assert endpoints["subsets"][0]["ports"][0]["port"] == port
     slices = _json(apiserver, "get", "endpointslices", "-n", "default", "-l", "kubernetes.io/service-name=kubernetes")
     assert [s["ports"][0]["port"] for s in slices["items"]] == [port]
     assert slices["items"][0]["endpoints"][0]["addresses"] == ["127.0.0.1"]
+    service = _json(apiserver, "get", "service", "kubernetes", "-n", "default")
+    assert service["spec"]["ports"][0]["port"] == 443 and service["spec"]["ports"][0]["targetPort"] == port
 
 
 def test_kubectl_auth_answers_as_an_always_allow_server(apiserver: RunningServer) -> None:

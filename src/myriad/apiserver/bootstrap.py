@@ -141,18 +141,23 @@ class Bootstrap:
             "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": namespace}})
 
     async def _kubernetes_service(self, port: int) -> None:
-        """The ``kubernetes`` Service in ``default`` with the first service IP, and its Endpoints
-        and EndpointSlice pointing at this server, as upstream's bootstrap controller keeps them."""
+        """The ``kubernetes`` Service in ``default`` with the first service IP, targeting this
+        server's port, and its Endpoints and EndpointSlice pointing at this server, as upstream's
+        bootstrap controller keeps them."""
         services = self._resource("", "services")
         labels = {"component": "apiserver", "provider": "kubernetes"}
+        ports = [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": port}]
         try:
-            await self._objects.get(services, "default", "kubernetes")
+            service = await self._objects.get(services, "default", "kubernetes")
         except NotFoundError:
             await self._ensure(services, {
                 "apiVersion": "v1", "kind": "Service",
                 "metadata": {"name": "kubernetes", "namespace": "default", "labels": labels},
-                "spec": {"type": "ClusterIP", "clusterIP": self._kubernetes_ip,
-                         "ports": [{"name": "https", "port": 443, "protocol": "TCP", "targetPort": 6443}]}})
+                "spec": {"type": "ClusterIP", "clusterIP": self._kubernetes_ip, "ports": ports}})
+        else:
+            if (service.get("spec") or {}).get("ports") != ports:  # type: ignore[union-attr]
+                service["spec"]["ports"] = ports  # type: ignore[index]
+                await self._objects.update(services, "default", "kubernetes", service)
         await self._objects.update(self._resource("", "endpoints"), "default", "kubernetes", {
             "apiVersion": "v1", "kind": "Endpoints",
             "metadata": {"name": "kubernetes", "namespace": "default",
