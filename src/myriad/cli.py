@@ -30,6 +30,8 @@ from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
 from myriad.controllers import run as controllers_run
 from myriad.nodes import hollow
+from myriad.nodes.profiles import Profiles
+from myriad.nodes.profiles import load as load_profiles
 from myriad.nodes.types import NodesOptions
 
 _DEFAULT = " (default: %(default)s)"
@@ -63,9 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "controller":
         return controllers_run.main(args)
     if args.command == "nodes":
-        nodes_options = NodesOptions(count=args.count, prefix=args.prefix, first=args.first, zones=args.zones,
-                                     images=args.images, concurrency=args.concurrency, heartbeat=args.heartbeat)
         try:
+            profiles = load_profiles(args.profiles) if args.profiles else Profiles()
+            nodes_options = NodesOptions(count=args.count, prefix=args.prefix, first=args.first, zones=args.zones,
+                                         images=args.images, concurrency=args.concurrency, heartbeat=args.heartbeat,
+                                         pod_watch=args.pod_watch, config_strategy=args.config_strategy,
+                                         config_ttl=args.config_ttl, event_qps=args.event_qps, profiles=profiles)
             nodes_options.validate()
         except ValueError as exc:
             args.command_parser.error(str(exc))
@@ -205,6 +210,18 @@ def _parser() -> argparse.ArgumentParser:
     nodes.add_argument("--heartbeat", choices=("lease", "legacy"), default=NodesOptions.heartbeat,
                        help="lease: Leases every 10 s and status every 5 min (KEP-589); legacy: status every 10 s, "
                             "no Lease (default: lease)")
+    nodes.add_argument("--pod-watch", choices=("per-node", "shared"), default=NodesOptions.pod_watch,
+                       help="per-node: a spec.nodeName watch per node, as kubelets; shared: one watch per process, "
+                            "filtered locally, as KWOK (default: per-node)")
+    nodes.add_argument("--profiles", default=None, metavar="FILE",
+                       help="pod profiles (YAML): startup latency, exits, crash loops, readiness, image pulls")
+    nodes.add_argument("--config-strategy", choices=("watch", "get", "ttl"), default=NodesOptions.config_strategy,
+                       help="how pods' ConfigMaps and Secrets are read: a watch each, a GET each time, or a GET "
+                            "when the cached copy is older than --config-ttl (default: watch)")
+    nodes.add_argument("--config-ttl", type=float, default=NodesOptions.config_ttl, metavar="SECONDS",
+                       help=f"the ttl strategy's cache lifetime{_DEFAULT}")
+    nodes.add_argument("--event-qps", type=float, default=NodesOptions.event_qps, metavar="N",
+                       help=f"event writes a second for the whole process{_DEFAULT}")
     return parser
 
 

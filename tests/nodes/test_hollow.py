@@ -5,30 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 
 from myriad.client import errors
 from myriad.client.rest import Client
-from myriad.client.types import LEASES, NODES, ClientOptions
-from myriad.nodes.hollow import USER_AGENT, HollowNodes
+from myriad.client.types import LEASES, NODES
 from myriad.nodes.types import NodesOptions
 from tests.apiserver.conftest import RunningServer
+from tests.nodes.conftest import running
 
 FAST = {"lease_renew_interval": 0.3, "lease_duration": 40}
-
-
-@contextlib.asynccontextmanager
-async def running(apiserver: RunningServer, options: NodesOptions) -> AsyncIterator[tuple[HollowNodes, Client]]:
-    client = Client(ClientOptions(endpoints=(apiserver.url,), user_agent=USER_AGENT))
-    nodes = HollowNodes(client, options)
-    task = asyncio.create_task(nodes.run())
-    try:
-        await asyncio.wait_for(nodes.ready.wait(), 30)
-        yield nodes, client
-    finally:
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
-        await client.close()
 
 
 def test_nodes_register_ready_with_kubectls_columns_and_renew_their_leases_conditionally(

@@ -14,10 +14,14 @@ from collections.abc import Callable, Sequence
 
 import uvloop
 
+from myriad.client.events.recorder import EventRecorder, RecorderOptions
 from myriad.client.rest import Client
 from myriad.client.types import ClientOptions
-from myriad.nodes.controls import follow_heartbeat_annotations
+from myriad.nodes.controls import follow_nodes, heartbeat_stopped
 from myriad.nodes.heartbeat import LeaseHeartbeats
+from myriad.nodes.nodeobject import node_labels
+from myriad.nodes.podwatch import PodWatches
+from myriad.nodes.podworkers import PodWorkers
 from myriad.nodes.registration import NodeState, register
 from myriad.nodes.status import NodeStatusReports
 from myriad.nodes.types import NodesOptions
@@ -33,20 +37,30 @@ class HollowNodes:
         self.states: dict[str, NodeState] = {}
         self.heartbeats: LeaseHeartbeats | None = None
         self.reports: NodeStatusReports | None = None
+        self.pods: PodWorkers | None = None
+        self.watches: PodWatches | None = None
+        self.recorder: EventRecorder | None = None
         #: Set once every node is registered and its Lease exists.
         self.ready = asyncio.Event()
 
     async def run(self, *, progress: Callable[[int], None] | None = None) -> None:
-        """Registers (or adopts) the nodes, then renews their Leases and reports their status
-        until cancelled. Nodes stay registered when it stops, as when kubelets stop; their Leases
-        lapse."""
-        version = self.options.kubelet_version or await self._server_version()
-        self.states = await register(self._client, self.options, kubelet_version=version, progress=progress)
-        self.reports = NodeStatusReports(self._client, self.options, self.states)
-        loops = [follow_heartbeat_annotations(self._client, self._stop), self.reports.run()]
-        if self.options.heartbeat == "lease":
-            self.heartbeats = LeaseHeartbeats(self._client, self.options, self.states)
+        """Registers (or adopts) the nodes, then renews their Leases, reports their status and
+        runs the pods bound to them until cancelled. Nodes stay registered when it stops, as when
+        kubelets stop; their Leases lapse."""
+        options, client = self.options, self._client
+        version = options.kubelet_version or await self._server_version()
+        self.states = await register(client, options, kubelet_version=version, progress=progress)
+        self.reports = NodeStatusReports(client, options, self.states)
+        self.recorder = EventRecorder(client, RecorderOptions(controller="kubelet", qps=options.event_qps,
+                                                              burst=options.event_burst, clock=options.clock))
+        self.pods = PodWorkers(client, options, self.states, profiles=options.profiles, labels_of=self._labels,
+                               recorder=self.recorder, writers=options.status_writers)
+        self.watches = PodWatches(client, list(self.states), self.pods, mode=options.pod_watch)  # type: ignore[arg-type]
+        loops = [follow_nodes(client, self._follow), self.reports.run(), self.pods.run(), self.watches.run()]
+        if options.heartbeat == "lease":
+            self.heartbeats = LeaseHeartbeats(client, options, self.states)
             loops.append(self.heartbeats.run())
+        self.recorder.start()
         self.ready.set()
         tasks = [asyncio.get_running_loop().create_task(loop) for loop in loops]
         try:
@@ -55,11 +69,21 @@ class HollowNodes:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await self.recorder.stop()
 
-    def _stop(self, name: str, stopped: bool) -> None:
-        state = self.states.get(name)
-        if state is not None:
-            state.stopped = stopped
+    def _follow(self, node: dict) -> None:
+        """A Node as the API has it: its heartbeat annotation, and labels changed by hand."""
+        metadata = node.get("metadata") or {}
+        state = self.states.get(metadata.get("name", ""))
+        if state is None:
+            return
+        state.stopped = heartbeat_stopped(node)
+        labels = metadata.get("labels") or {}
+        state.labels = None if labels == node_labels(self.options, state.index) else labels
+
+    def _labels(self, name: str) -> dict[str, str]:
+        state = self.states[name]
+        return state.labels if state.labels is not None else node_labels(self.options, state.index)
 
     async def _server_version(self) -> str:
         answer = await self._client.call("GET", "/version")

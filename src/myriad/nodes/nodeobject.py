@@ -13,7 +13,7 @@ from typing import Any
 
 from myriad.api import quantity
 from myriad.api.meta import rfc3339, rfc3339_micro
-from myriad.nodes.types import NodesOptions
+from myriad.nodes.types import NodeClass, NodesOptions
 
 #: The four conditions a kubelet reports, with what each says while all is well.
 _HEALTHY = (
@@ -37,15 +37,9 @@ def internal_ip(index: int) -> str:
 def node_object(options: NodesOptions, index: int, *, now: float, kubelet_version: str) -> dict[str, Any]:
     """The Node named ``options.name(index)`` as its kubelet registers it, status included."""
     name = options.name(index)
-    node_class = options.node_class
-    zone = f"{options.region}-{chr(ord('a') + index % options.zones)}"
-    capacity = {"cpu": node_class.cpu, "memory": node_class.memory, "pods": str(node_class.pods),
-                "ephemeral-storage": node_class.ephemeral_storage}
-    allocatable = {**capacity, "cpu": _less(node_class.cpu, node_class.reserved_cpu, "cpu"),
-                   "memory": _less(node_class.memory, node_class.reserved_memory, "memory")}
     status: dict[str, Any] = {
-        "capacity": capacity,
-        "allocatable": allocatable,
+        "capacity": capacity(options.node_class),
+        "allocatable": allocatable(options.node_class),
         "conditions": conditions(now),
         "addresses": [{"type": "InternalIP", "address": internal_ip(index)}, {"type": "Hostname", "address": name}],
         "daemonEndpoints": {"kubeletEndpoint": {"Port": 10250}},
@@ -63,17 +57,35 @@ def node_object(options: NodesOptions, index: int, *, now: float, kubelet_versio
     cidr = pod_cidr(index)
     return {
         "apiVersion": "v1", "kind": "Node",
-        "metadata": {"name": name, "labels": {
-            "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
-            "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
-            "node.kubernetes.io/instance-type": node_class.instance_type,
-            "topology.kubernetes.io/zone": zone, "topology.kubernetes.io/region": options.region,
-            "myriad.dev/hollow": "true",
-        }, "annotations": {"node.alpha.kubernetes.io/ttl": "0",
-                           "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
+        "metadata": {"name": name, "labels": node_labels(options, index), "annotations": {
+            "node.alpha.kubernetes.io/ttl": "0", "volumes.kubernetes.io/controller-managed-attach-detach": "true"}},
         "spec": {"podCIDR": cidr, "podCIDRs": [cidr]},
         "status": status,
     }
+
+
+def node_labels(options: NodesOptions, index: int) -> dict[str, str]:
+    """The labels node ``index`` registers with: the well-known ones, its zone round-robin."""
+    name = options.name(index)
+    return {
+        "kubernetes.io/hostname": name, "kubernetes.io/os": "linux", "kubernetes.io/arch": "amd64",
+        "beta.kubernetes.io/os": "linux", "beta.kubernetes.io/arch": "amd64",
+        "node.kubernetes.io/instance-type": options.node_class.instance_type,
+        "topology.kubernetes.io/zone": f"{options.region}-{chr(ord('a') + index % options.zones)}",
+        "topology.kubernetes.io/region": options.region,
+        "myriad.dev/hollow": "true",
+    }
+
+
+def capacity(node_class: NodeClass) -> dict[str, str]:
+    return {"cpu": node_class.cpu, "memory": node_class.memory, "pods": str(node_class.pods),
+            "ephemeral-storage": node_class.ephemeral_storage}
+
+
+def allocatable(node_class: NodeClass) -> dict[str, str]:
+    """Capacity less the system reserve, as the kubelet reports it."""
+    return {**capacity(node_class), "cpu": _less(node_class.cpu, node_class.reserved_cpu, "cpu"),
+            "memory": _less(node_class.memory, node_class.reserved_memory, "memory")}
 
 
 def conditions(now: float) -> list[dict[str, str]]:

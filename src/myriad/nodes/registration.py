@@ -31,6 +31,8 @@ class NodeState:
     lease_version: str = ""
     #: Annotated ``myriad.dev/heartbeat=stopped``: no Lease renewals or status reports.
     stopped: bool = False
+    #: The Node's labels when someone changed them from those it registered with, else None.
+    labels: dict[str, str] | None = None
 
 
 async def register(client: Client, options: NodesOptions, *, kubelet_version: str,

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from myriad.clock import Clock, SystemClock
+from myriad.nodes.profiles import Profiles
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -48,6 +49,19 @@ class NodesOptions:
     heartbeat: str = "lease"
     #: Requests in flight at once (registration and heartbeats).
     concurrency: int = 64
+    #: "per-node": a ``spec.nodeName`` watch per node, as kubelets; "shared": one per process.
+    pod_watch: str = "per-node"
+    #: How pods' ConfigMaps and Secrets are read: "watch" (each watched), "get", or "ttl".
+    config_strategy: str = "watch"
+    config_ttl: float = 60.0
+    #: A pod that could not start (a missing ConfigMap, say) is tried again after this long.
+    sync_retry: float = 10.0
+    #: Pod status writes in flight at once.
+    status_writers: int = 32
+    #: The process's event writes a second and their burst (one kubelet's defaults: 50, 100).
+    event_qps: float = 50.0
+    event_burst: int = 100
+    profiles: Profiles = field(default_factory=Profiles)
     clock: Clock = field(default_factory=SystemClock)
 
     def validate(self) -> None:
@@ -70,6 +84,18 @@ class NodesOptions:
             raise ValueError("status_report_interval: must be positive")
         if self.concurrency < 1:
             raise ValueError("concurrency: must be at least 1")
+        if self.pod_watch not in ("per-node", "shared"):
+            raise ValueError(f'pod_watch: must be "per-node" or "shared", not "{self.pod_watch}"')
+        if self.config_strategy not in ("watch", "get", "ttl"):
+            raise ValueError(f'config_strategy: must be "watch", "get" or "ttl", not "{self.config_strategy}"')
+        if self.config_ttl < 0:
+            raise ValueError("config_ttl: must be zero or more")
+        if self.sync_retry <= 0:
+            raise ValueError("sync_retry: must be positive")
+        if self.status_writers < 1:
+            raise ValueError("status_writers: must be at least 1")
+        if self.event_qps <= 0 or self.event_burst < 1:
+            raise ValueError("event_qps: must be positive, and event_burst at least 1")
 
     def name(self, index: int) -> str:
         return f"{self.prefix}{index}"

@@ -95,8 +95,11 @@ class EventRecorder:
         self.failed_writes = 0
 
     def event(self, regarding: dict[str, Any], *, type: Literal["Normal", "Warning"] = "Normal", reason: str,
-              action: str, note: str = "", related: dict[str, Any] | None = None) -> None:
-        """Records an occurrence; ``regarding``/``related`` are objects or ObjectReferences."""
+              action: str, note: str = "", related: dict[str, Any] | None = None,
+              instance: str | None = None) -> None:
+        """Records an occurrence; ``regarding``/``related`` are objects or ObjectReferences;
+        ``instance`` replaces the options' reporting instance (one process's hollow kubelets each
+        report as their node)."""
         reference = object_reference(regarding) if "metadata" in regarding else dict(regarding)
         now = self.clock.now()
         # Named ``<regarding>.<nanoseconds in hex>`` as upstream, kept strictly increasing so two
@@ -107,7 +110,7 @@ class EventRecorder:
             "metadata": {"name": f"{reference.get('name', 'event')}.{self._last_nanos:x}",
                          "namespace": reference.get("namespace") or "default"},
             "eventTime": rfc3339_micro(now), "reportingController": self.options.controller,
-            "reportingInstance": self.options.instance, "action": action, "reason": reason,
+            "reportingInstance": instance or self.options.instance, "action": action, "reason": reason,
             "regarding": reference, "note": note[:1024], "type": type,
         }
         if related is not None:
