@@ -29,7 +29,7 @@ from myriad.bench.client import ClientBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
 from myriad.controllers import run as controllers_run
-from myriad.nodes import hollow
+from myriad.nodes import command as nodes_command
 from myriad.nodes.profiles import Profiles
 from myriad.nodes.profiles import load as load_profiles
 from myriad.nodes.types import NodesOptions
@@ -74,7 +74,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             nodes_options.validate()
         except ValueError as exc:
             args.command_parser.error(str(exc))
-        return hollow.main(nodes_options, servers=args.server, kubeconfig=args.kubeconfig)
+        if args.processes < 1:
+            args.command_parser.error("processes: must be at least 1")
+        return nodes_command.main(nodes_options, nodes_command.RunOptions(
+            servers=tuple(args.server), kubeconfig=args.kubeconfig, processes=args.processes,
+            metrics_port=args.metrics_port, worker=args.worker, worker_args=tuple(_worker_args(args))))
     if args.target == "client":
         client_config = _fields_config(ClientBenchConfig, _CLIENT_HELP, args)
         _validate(client_config, args)
@@ -222,7 +226,28 @@ def _parser() -> argparse.ArgumentParser:
                        help=f"the ttl strategy's cache lifetime{_DEFAULT}")
     nodes.add_argument("--event-qps", type=float, default=NodesOptions.event_qps, metavar="N",
                        help=f"event writes a second for the whole process{_DEFAULT}")
+    nodes.add_argument("--processes", type=int, default=1, metavar="P",
+                       help="split the nodes over P worker processes under one supervisor, each restarted if it "
+                            "dies (default: 1, no supervisor)")
+    nodes.add_argument("--metrics-port", type=int, default=None, metavar="N",
+                       help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
+    nodes.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     return parser
+
+
+def _worker_args(args: argparse.Namespace) -> list[str]:
+    """The ``myriad nodes`` flags a supervisor passes on to each worker (all but the shard)."""
+    out = ["--prefix", args.prefix, "--zones", str(args.zones), "--images", str(args.images),
+           "--concurrency", str(args.concurrency), "--heartbeat", args.heartbeat, "--pod-watch", args.pod_watch,
+           "--config-strategy", args.config_strategy, "--config-ttl", str(args.config_ttl),
+           "--event-qps", str(args.event_qps / max(1, args.processes))]
+    if args.profiles:
+        out += ["--profiles", args.profiles]
+    if args.server:
+        out += ["--server", ",".join(args.server)]
+    elif args.kubeconfig:
+        out += ["--kubeconfig", args.kubeconfig]
+    return out
 
 
 _READS_HELP = {

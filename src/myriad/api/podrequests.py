@@ -11,6 +11,7 @@ and ephemeral storage in bytes, rounded up.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
 from math import ceil
@@ -40,9 +41,26 @@ class Requests:
 
 def resource_list(values: Mapping[str, Any] | None) -> Requests:
     """A ResourceList's cpu, memory and ephemeral-storage (other resources are not counted)."""
-    values = values or {}
-    cpu, memory, storage = (quantity.parse(values.get(name)) for name in ("cpu", "memory", "ephemeral-storage"))
-    return Requests(ceil(cpu * 1000) if cpu else 0, ceil(memory) if memory else 0, ceil(storage) if storage else 0)
+    if not values:
+        return Requests()
+    return Requests(_amount(values.get("cpu"), 1000), _amount(values.get("memory"), 1),
+                    _amount(values.get("ephemeral-storage"), 1))
+
+
+def _amount(value: object, scale: int) -> int:
+    """``value`` times ``scale``, rounded up (memoized: the same few quantities recur in every pod)."""
+    if value is None:
+        return 0
+    try:
+        return _scaled(value, type(value), scale)
+    except TypeError:  # unhashable: not a quantity
+        return 0
+
+
+@functools.lru_cache(maxsize=4096)
+def _scaled(value: object, _kind: type, scale: int) -> int:
+    amount = quantity.parse(value)
+    return ceil(amount * scale) if amount else 0
 
 
 def pod_requests(spec: Mapping[str, Any]) -> Requests:

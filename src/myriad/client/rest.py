@@ -11,6 +11,7 @@ each request borrows its own connection.
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import AsyncIterator, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -40,6 +41,9 @@ class Client:
                                     max_requests=options.max_requests_per_endpoint)
                      for url in options.endpoints]
         self.balancer = Balancer(endpoints, options=options.balancer, clock=options.clock)
+        #: Requests sent, by (verb, resource[/subresource], HTTP status or "transport"), retries
+        #: counted each (watches are not requests).
+        self.requests: Counter[tuple[str, str, str]] = Counter()
         extra = "".join(f"{name}: {value}\r\n" for name, value in options.headers.items())
         self._common = f"User-Agent: {options.user_agent}\r\nAccept: {JSON}\r\n{extra}".encode()
 
@@ -171,6 +175,7 @@ class Client:
             try:
                 response = await self._exchange(endpoint, method, target, body, content_type)
             except TransportError as exc:
+                self.requests[(method.decode(), resource_of(target), "transport")] += 1
                 self.balancer.failed(endpoint)
                 failed_on.append(endpoint)
                 if attempt >= retry.attempts or not retryable(exc, method):
@@ -180,6 +185,7 @@ class Client:
                 await clock.sleep(delay(attempt, retry))
                 continue
             self.balancer.succeeded(endpoint)
+            self.requests[(method.decode(), resource_of(target), str(response.status))] += 1
             if response.status < 300:
                 return response
             error = api_error(response.status, response.body,
@@ -225,6 +231,20 @@ class Client:
         if not resource.namespaced:
             return None
         return namespace or (body or {}).get("metadata", {}).get("namespace") or self.namespace
+
+
+def resource_of(target: bytes) -> str:
+    """The resource (and subresource) a request path names: ``pods``, ``pods/status``,
+    ``leases``; the path itself for the non-resource ones (``/version``)."""
+    parts = target.split(b"?", 1)[0].split(b"/")
+    if len(parts) < 4 or parts[1] not in (b"api", b"apis"):
+        return b"/".join(parts).decode()
+    rest = parts[3:] if parts[1] == b"api" else parts[4:]
+    if len(rest) > 2 and rest[0] == b"namespaces":
+        rest = rest[2:]
+    if not rest:
+        return ""
+    return (rest[0] + b"/" + rest[2]).decode() if len(rest) > 2 else rest[0].decode()
 
 
 def _write_query(dry_run: bool, field_manager: str | None) -> dict[str, str | None]:

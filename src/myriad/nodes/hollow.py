@@ -1,4 +1,5 @@
-"""A process's hollow nodes: registered (or adopted), then heartbeating until stopped.
+"""A process's hollow nodes: registered (or adopted), then heartbeating and running the pods
+bound to them until stopped.
 
 They are ordinary API clients, as kubelets are: everything goes through :mod:`myriad.client`
 over HTTP, with a kubelet's user agent so the server's flow control files their writes under
@@ -8,11 +9,7 @@ node-high.
 from __future__ import annotations
 
 import asyncio
-import signal
-import time
-from collections.abc import Callable, Sequence
-
-import uvloop
+from collections.abc import Sequence
 
 from myriad.client.events.recorder import EventRecorder, RecorderOptions
 from myriad.client.rest import Client
@@ -40,16 +37,17 @@ class HollowNodes:
         self.pods: PodWorkers | None = None
         self.watches: PodWatches | None = None
         self.recorder: EventRecorder | None = None
-        #: Set once every node is registered and its Lease exists.
+        #: Nodes registered (or found) so far; set once every node is, with its Lease.
+        self.registered = 0
         self.ready = asyncio.Event()
 
-    async def run(self, *, progress: Callable[[int], None] | None = None) -> None:
+    async def run(self) -> None:
         """Registers (or adopts) the nodes, then renews their Leases, reports their status and
         runs the pods bound to them until cancelled. Nodes stay registered when it stops, as when
         kubelets stop; their Leases lapse."""
         options, client = self.options, self._client
         version = options.kubelet_version or await self._server_version()
-        self.states = await register(client, options, kubelet_version=version, progress=progress)
+        self.states = await register(client, options, kubelet_version=version, progress=self._registered)
         self.reports = NodeStatusReports(client, options, self.states)
         self.recorder = EventRecorder(client, RecorderOptions(controller="kubelet", qps=options.event_qps,
                                                               burst=options.event_burst, clock=options.clock))
@@ -71,6 +69,13 @@ class HollowNodes:
             await asyncio.gather(*tasks, return_exceptions=True)
             await self.recorder.stop()
 
+    def requests(self) -> dict[tuple[str, str, str], int]:
+        """The API requests made so far, by verb, resource and answer."""
+        return dict(self._client.requests)
+
+    def _registered(self, count: int) -> None:
+        self.registered += count
+
     def _follow(self, node: dict) -> None:
         """A Node as the API has it: its heartbeat annotation, and labels changed by hand."""
         metadata = node.get("metadata") or {}
@@ -91,47 +96,9 @@ class HollowNodes:
 
 
 def client_for(servers: Sequence[str], kubeconfig: str | None) -> Client:
-    """A client with a kubelet's user agent, for ``servers`` or the kubeconfig's current context."""
+    """A client with a kubelet's user agent, for ``servers`` or the kubeconfig's current context,
+    keeping as many idle connections as heartbeats, status writes and events keep busy (a
+    connection opened per request costs more than the request)."""
     if servers:
-        return Client(ClientOptions(endpoints=tuple(servers), user_agent=USER_AGENT))
-    return Client.from_kubeconfig(kubeconfig, user_agent=USER_AGENT)
-
-
-def main(options: NodesOptions, *, servers: Sequence[str], kubeconfig: str | None) -> int:
-    """``myriad nodes``: runs until SIGINT or SIGTERM."""
-    return uvloop.run(_serve(options, servers=servers, kubeconfig=kubeconfig))
-
-
-async def _serve(options: NodesOptions, *, servers: Sequence[str], kubeconfig: str | None) -> int:
-    loop = asyncio.get_running_loop()
-    stopping = asyncio.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stopping.set)
-    started = time.monotonic()
-    done = 0
-
-    def progress(count: int) -> None:
-        nonlocal done
-        done += count
-        if done % 1000 == 0 or done == options.count:
-            print(f"{done}/{options.count} nodes registered and Ready ({time.monotonic() - started:.1f} s)",
-                  flush=True)
-
-    async with client_for(servers, kubeconfig) as client:
-        nodes = HollowNodes(client, options)
-        runner = asyncio.create_task(nodes.run(progress=progress))
-        stop = asyncio.create_task(stopping.wait())
-        await asyncio.wait({runner, stop}, return_when=asyncio.FIRST_COMPLETED)
-        runner.cancel()
-        stop.cancel()
-        await asyncio.gather(runner, stop, return_exceptions=True)
-        if runner.done() and not runner.cancelled() and runner.exception() is not None and not stopping.is_set():
-            print(f"myriad nodes: {runner.exception()}", flush=True)
-            return 1
-        leases, reports = nodes.heartbeats, nodes.reports
-        if reports is not None:
-            renewed = (f"{leases.figures.renewals} lease renewals ({leases.figures.conflicts} conflicts, "
-                       f"{leases.figures.errors} errors), " if leases is not None else "")
-            print(f"stopped: {renewed}{reports.figures.reports} status reports ({reports.figures.errors} errors)",
-                  flush=True)
-    return 0
+        return Client(ClientOptions(endpoints=tuple(servers), user_agent=USER_AGENT, max_idle_per_endpoint=256))
+    return Client.from_kubeconfig(kubeconfig, user_agent=USER_AGENT, max_idle_per_endpoint=256)
