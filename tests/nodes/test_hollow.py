@@ -8,10 +8,10 @@ import contextlib
 
 from myriad.client import errors
 from myriad.client.rest import Client
-from myriad.client.types import LEASES, NODES
+from myriad.client.types import LEASES, NODES, PatchType
 from myriad.nodes.types import NodesOptions
 from tests.apiserver.conftest import RunningServer
-from tests.nodes.conftest import running
+from tests.nodes.conftest import eventually, running
 
 FAST = {"lease_renew_interval": 0.3, "lease_duration": 40}
 
@@ -133,5 +133,31 @@ def test_legacy_heartbeats_report_status_every_interval_and_make_no_lease(apiser
             leases = (await client.list(LEASES, namespace="kube-node-lease"))["items"]
             assert not [lease for lease in leases if lease["metadata"]["name"].startswith("legacy-")]
             assert nodes.heartbeats is None and nodes.reports is not None and nodes.reports.figures.reports >= 6
+
+    asyncio.run(scenario())
+
+
+def test_conditions_changed_under_a_running_node_are_written_back_at_once(apiserver: RunningServer) -> None:
+    """As the node lifecycle controller marks a silent node Unknown: the kubelet, once it posts
+    again, writes its whole status at once rather than at the next five-minute report."""
+    unknown = {"status": {"conditions": [{"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown",
+                                          "message": "Kubelet stopped posting node status."}]}}
+
+    async def scenario() -> None:
+        async with running(apiserver, NodesOptions(count=2, prefix="marked-", **FAST)) as (_, client):
+            before = _ready(await client.get(NODES, "marked-0"))
+            apiserver.kubectl("annotate", "node", "marked-0", "myriad.dev/heartbeat=stopped")
+            await asyncio.sleep(0.3)
+            await client.patch(NODES, "marked-0", unknown, patch_type=PatchType.STRATEGIC, subresource="status")
+            await asyncio.sleep(0.6)
+            assert _ready(await client.get(NODES, "marked-0"))["status"] == "Unknown"  # stopped: left alone
+            apiserver.kubectl("annotate", "node", "marked-0", "myriad.dev/heartbeat-")
+            ready = await eventually(lambda: client.get(NODES, "marked-0"),
+                                     lambda node: _ready(node)["status"] == "True", timeout=5)
+            assert _ready(ready)["reason"] == "KubeletReady"
+            assert _ready(ready)["lastTransitionTime"] >= before["lastTransitionTime"]
+            await client.patch(NODES, "marked-1", unknown, patch_type=PatchType.STRATEGIC, subresource="status")
+            await eventually(lambda: client.get(NODES, "marked-1"), lambda node: _ready(node)["status"] == "True",
+                             timeout=5)
 
     asyncio.run(scenario())

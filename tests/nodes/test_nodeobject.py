@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import orjson
+
 from myriad.nodes.nodeobject import conditions, node_object, pod_cidr
 from myriad.nodes.types import NodeClass, NodesOptions
 
@@ -24,3 +26,10 @@ def test_pod_cidrs_are_unique_and_a_new_nodes_conditions_start_at_registration()
     assert len({pod_cidr(i) for i in range(65_536)}) == 65_536
     assert all(c["lastTransitionTime"] == c["lastHeartbeatTime"] == "1970-01-01T01:00:00Z"
                for c in conditions(3600.0))
+
+
+def test_fifty_images_the_kubelets_cap_make_a_node_as_large_as_a_real_one() -> None:
+    node = node_object(NodesOptions(count=1, images=50), 0, now=1.7e9, kubelet_version="v1.37.0")
+    size = len(orjson.dumps(node))
+    assert 10_000 <= size <= 15_000, size
+    assert len({image["names"][0] for image in node["status"]["images"]}) == 50

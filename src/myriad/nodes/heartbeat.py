@@ -37,7 +37,7 @@ class LeaseHeartbeats:
         self._options = options
         self._states = states
         self._by_index = {state.index: name for name, state in states.items()}
-        self._schedule = HeartbeatSchedule(interval=options.lease_renew_interval)
+        self._schedule = HeartbeatSchedule(interval=options.lease_renew_interval, jitter=options.heartbeat_jitter)
         self._gate = asyncio.Semaphore(options.concurrency)
         self.figures = HeartbeatFigures()
 

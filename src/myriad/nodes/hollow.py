@@ -77,12 +77,16 @@ class HollowNodes:
         self.registered += count
 
     def _follow(self, node: dict) -> None:
-        """A Node as the API has it: its heartbeat annotation, and labels changed by hand."""
+        """A Node as the API has it: its heartbeat annotation, labels changed by hand, and
+        conditions that are not what its kubelet says (corrected at once)."""
         metadata = node.get("metadata") or {}
-        state = self.states.get(metadata.get("name", ""))
+        name = metadata.get("name", "")
+        state = self.states.get(name)
         if state is None:
             return
         state.stopped = heartbeat_stopped(node)
+        if not state.stopped and self.reports is not None:
+            self.reports.correct(name, (node.get("status") or {}).get("conditions") or [])
         labels = metadata.get("labels") or {}
         state.labels = None if labels == node_labels(self.options, state.index) else labels
 

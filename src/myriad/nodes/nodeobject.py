@@ -51,7 +51,7 @@ def node_object(options: NodesOptions, index: int, *, now: float, kubelet_versio
         },
     }
     if options.images:
-        status["images"] = [{"names": [f"registry.myriad.dev/hollow/image-{i}@sha256:{_hex(str(i), 'image')}",
+        status["images"] = [{"names": [f"registry.myriad.dev/hollow/image-{i}@sha256:{_digest(str(i))}",
                                        f"registry.myriad.dev/hollow/image-{i}:v1"],
                              "sizeBytes": 10_000_000 + i * 1_000_003} for i in range(options.images)]
     cidr = pod_cidr(index)
@@ -96,6 +96,24 @@ def conditions(now: float) -> list[dict[str, str]]:
              "reason": reason, "message": message} for kind, value, reason, message in _HEALTHY]
 
 
+def corrected(current: list[dict[str, Any]], now: float) -> list[dict[str, Any]] | None:
+    """The four healthy conditions to write over ``current`` (a Node's conditions as the API has
+    them), each keeping its lastTransitionTime if its status did not change; None if ``current``
+    already says what a healthy kubelet says."""
+    by_type = {c.get("type"): c for c in current}
+    if all((by_type.get(kind) or {}).get("status") == value and (by_type.get(kind) or {}).get("reason") == reason
+           for kind, value, reason, _ in _HEALTHY):
+        return None
+    beat = rfc3339(now)
+    out = []
+    for kind, value, reason, message in _HEALTHY:
+        previous = by_type.get(kind) or {}
+        since = previous.get("lastTransitionTime") if previous.get("status") == value else None
+        out.append({"type": kind, "status": value, "lastHeartbeatTime": beat, "lastTransitionTime": since or beat,
+                    "reason": reason, "message": message})
+    return out
+
+
 def lease_object(node: str, node_uid: str, *, now: float, duration: int) -> dict[str, Any]:
     """The node's Lease in kube-node-lease, owned by its Node, as the kubelet creates it."""
     return {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
@@ -109,6 +127,10 @@ def _less(total: str, reserved: str, resource: str) -> str:
     if resource == "cpu":
         return f"{int(left * 1000)}m"
     return f"{int(left) // 1024}Ki"
+
+
+def _digest(seed: str) -> str:
+    return hashlib.sha256(f"image/{seed}".encode()).hexdigest()
 
 
 def _hex(seed: str, salt: str) -> str:

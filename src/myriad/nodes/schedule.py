@@ -3,7 +3,10 @@ a timer per node.
 
 Nodes start spread evenly over one period (node ``i`` of ``n`` is first due ``i/n`` of the way
 through it), so ten thousand nodes renewing every 10 s make a steady thousand renewals a second
-rather than a burst every 10 s. :func:`drive` runs one schedule: each due node's beat is a short
+rather than a burst every 10 s. Each node is then filed again one interval later, lengthened by a
+random fraction up to ``jitter`` (upstream's ``wait.JitterUntil``, 0.04 for the kubelet's lease
+and status loops), so that nodes started together drift apart rather than write in step.
+:func:`drive` runs one schedule: each due node's beat is a short
 task. Event loop only; the schedule itself never awaits.
 """
 
@@ -11,14 +14,17 @@ from __future__ import annotations
 
 import asyncio
 import heapq
+import random
 from collections.abc import Awaitable, Callable
 
 from myriad.clock import Clock
 
 
 class HeartbeatSchedule:
-    def __init__(self, *, interval: float) -> None:
+    def __init__(self, *, interval: float, jitter: float = 0.0, rng: random.Random | None = None) -> None:
         self._interval = interval
+        self._jitter = jitter
+        self._rng = rng or random.Random()
         self._heap: list[tuple[float, int]] = []
 
     def __len__(self) -> int:
@@ -33,13 +39,14 @@ class HeartbeatSchedule:
             heapq.heappush(self._heap, (start + self._interval * position / max(count, 1), index))
 
     def due(self, now: float) -> list[int]:
-        """The nodes due by ``now``, each filed again one interval after its due time (not after
-        ``now``: a late tick does not shift the spread)."""
-        heap, out = self._heap, []
+        """The nodes due by ``now``, each filed again one (jittered) interval after its due time
+        (not after ``now``: a late tick does not shift the spread)."""
+        heap, out, jitter, uniform = self._heap, [], self._jitter, self._rng.random
         while heap and heap[0][0] <= now:
             due, index = heapq.heappop(heap)
             out.append(index)
-            heapq.heappush(heap, (max(due + self._interval, now), index))
+            period = self._interval * (1.0 + jitter * uniform()) if jitter else self._interval
+            heapq.heappush(heap, (max(due + period, now), index))
         return out
 
     def next_due(self) -> float | None:

@@ -3,7 +3,10 @@
 ``lease_renew_interval`` with ``heartbeat="legacy"``, the pre-1.14 ablation that has no Lease.
 
 A report is a strategic merge patch of ``status.conditions`` (merged by ``type``) that moves only
-each condition's ``lastHeartbeatTime``, as small a write as the kubelet's. Nodes are spread over
+each condition's ``lastHeartbeatTime``, as small a write as the kubelet's. When the Node as the
+API has it says something else than the kubelet would (a controller marked it ``Unknown`` while
+its heartbeat was stopped, say), :meth:`NodeStatusReports.correct` writes the whole conditions at
+once, as the kubelet writes a changed status without waiting for the interval. Nodes are spread over
 the interval by the same kind of heap as Lease renewals (:func:`~myriad.nodes.schedule.drive`).
 
 Concurrency: event loop only; at most ``options.concurrency`` reports in flight.
@@ -12,12 +15,15 @@ Concurrency: event loop only; at most ``options.concurrency`` reports in flight.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from myriad.api.meta import rfc3339
 from myriad.client import errors
 from myriad.client.rest import Client
 from myriad.client.types import NODES, PatchType
+from myriad.nodes.nodeobject import corrected
 from myriad.nodes.registration import NodeState
 from myriad.nodes.schedule import HeartbeatSchedule, drive
 from myriad.nodes.types import NodesOptions
@@ -38,8 +44,9 @@ class NodeStatusReports:
         self._states = states
         self._by_index = {state.index: name for name, state in states.items()}
         interval = options.lease_renew_interval if options.heartbeat == "legacy" else options.status_report_interval
-        self._schedule = HeartbeatSchedule(interval=interval)
+        self._schedule = HeartbeatSchedule(interval=interval, jitter=options.heartbeat_jitter)
         self._gate = asyncio.Semaphore(options.concurrency)
+        self._correcting: set[str] = set()
         self.figures = StatusFigures()
 
     async def run(self) -> None:
@@ -50,13 +57,27 @@ class NodeStatusReports:
                     clock=self._options.clock, skip=lambda index: self._states[by_index[index]].stopped,
                     first_after=True)
 
+    def correct(self, name: str, current: list[dict[str, Any]]) -> None:
+        """Writes the healthy conditions over ``current`` at once, if they differ (and no
+        correction of that node is on its way already)."""
+        conditions = corrected(current, self._options.clock.now())
+        if conditions is None or name in self._correcting:
+            return
+        self._correcting.add(name)
+        asyncio.get_running_loop().create_task(self._send(name, {"status": {"conditions": conditions}},
+                                                          done=lambda: self._correcting.discard(name)))
+
     async def _report(self, name: str) -> None:
         beat = rfc3339(self._options.clock.now())
-        patch = {"status": {"conditions": [{"type": kind, "lastHeartbeatTime": beat} for kind in _CONDITIONS]}}
-        async with self._gate:
-            try:
+        await self._send(name, {"status": {"conditions": [{"type": kind, "lastHeartbeatTime": beat}
+                                                          for kind in _CONDITIONS]}})
+
+    async def _send(self, name: str, patch: dict[str, Any], *, done: Callable[[], None] = lambda: None) -> None:
+        try:
+            async with self._gate:
                 await self._client.patch(NODES, name, patch, patch_type=PatchType.STRATEGIC, subresource="status")
-            except errors.ClientError:
-                self.figures.errors += 1
-                return
-        self.figures.reports += 1
+            self.figures.reports += 1
+        except errors.ClientError:
+            self.figures.errors += 1
+        finally:
+            done()

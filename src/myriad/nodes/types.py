@@ -45,6 +45,9 @@ class NodesOptions:
     lease_duration: int = 40
     #: Node status is written this often when nothing changed (upstream's nodeStatusReportFrequency).
     status_report_interval: float = 300.0
+    #: Each renewal and report comes up to this fraction of its interval late, at random
+    #: (upstream's JitterUntil factor), so nodes do not write in step.
+    heartbeat_jitter: float = 0.04
     #: "lease" (KEP-589), or "legacy": no Lease, the whole status every ``lease_renew_interval``.
     heartbeat: str = "lease"
     #: Requests in flight at once (registration and heartbeats).
@@ -80,6 +83,8 @@ class NodesOptions:
             raise ValueError("lease_renew_interval: must be positive and shorter than lease_duration")
         if self.heartbeat not in ("lease", "legacy"):
             raise ValueError(f'heartbeat: must be "lease" or "legacy", not "{self.heartbeat}"')
+        if not 0 <= self.heartbeat_jitter <= 1:
+            raise ValueError("heartbeat_jitter: must be between 0 and 1")
         if self.status_report_interval <= 0:
             raise ValueError("status_report_interval: must be positive")
         if self.concurrency < 1:
