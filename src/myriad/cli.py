@@ -6,6 +6,8 @@
     myriad bench apiserver [--url URL] [--server-cpu N] [--concurrency N] [--pods N] [...]
     myriad bench reads [--scenarios a,b,c,d] [...]
     myriad bench client [--scenarios informer,queue,balance,http] [...]
+    myriad bench nodes [--scenarios a,b,c,d,e] [--nodes N] [--pods N] [...]
+    myriad nodes --count N [--processes P] [--pod-watch per-node|shared] [--profiles FILE] [...]
     myriad controller namespace-counts [--kubeconfig FILE | --server URL] [--leader-elect]
 """
 
@@ -21,11 +23,13 @@ from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.options import ServerOptions
 from myriad.bench import apiserver as apiserver_bench
 from myriad.bench import client as client_bench
+from myriad.bench import nodes as nodes_bench
 from myriad.bench import reads as reads_bench
 from myriad.bench import storage
 from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
 from myriad.bench.client import ClientBenchConfig
+from myriad.bench.nodes import NodesBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
 from myriad.controllers import run as controllers_run
@@ -83,6 +87,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         client_config = _fields_config(ClientBenchConfig, _CLIENT_HELP, args)
         _validate(client_config, args)
         return client_bench.run(client_config)
+    if args.target == "nodes":
+        nodes_bench_config = _fields_config(NodesBenchConfig, _NODES_HELP, args)
+        _validate(nodes_bench_config, args)
+        return nodes_bench.run(nodes_bench_config)
     if args.target == "reads":
         reads_config = _reads_config(args)
         _validate(reads_config, args)
@@ -96,7 +104,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return storage.run(config)
 
 
-def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig,
+def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig | NodesBenchConfig,
               args: argparse.Namespace) -> None:
     try:
         config.validate()
@@ -186,6 +194,8 @@ def _parser() -> argparse.ArgumentParser:
     _add_reads_bench(targets)
     _add_fields(targets.add_parser("client", help="informers, priority queue, load balancing, REST client"),
                 ClientBenchConfig(), _CLIENT_HELP)
+    _add_fields(targets.add_parser("nodes", help="hollow nodes: registration, heartbeats, pod churn, watch modes"),
+                NodesBenchConfig(), _NODES_HELP)
     controller = commands.add_parser("controller", help="run a controller")
     controller.set_defaults(command_parser=controller)
     controller.add_argument("name", choices=("namespace-counts",), help="which controller")
@@ -249,6 +259,17 @@ def _worker_args(args: argparse.Namespace) -> list[str]:
     elif args.kubeconfig:
         out += ["--kubeconfig", args.kubeconfig]
     return out
+
+
+_NODES_HELP = {
+    "scenarios": "comma-separated subset of a,b,c,d,e", "server_cpu": "CPU the servers are pinned to, -1 for none",
+    "nodes_cpu": "CPU the nodes process is pinned to, -1 for none", "nodes": "hollow nodes",
+    "images": "images in each node's status (50: the kubelet's cap, ~11 KB Nodes)",
+    "warmup": "(b, c, e) seconds after Ready before measuring", "steady": "(b, c) seconds measured",
+    "pods": "(d) pods churned", "pod_rate": "(d, e) pods created and bound per second",
+    "watch_pods": "(e) pods churned in each watch mode", "json_path": "results file",
+    "data_dir": "parent of the servers' temp data dirs (default: system temp)",
+}
 
 
 _READS_HELP = {

@@ -251,3 +251,13 @@ def test_adoption_keeps_running_containers_and_restarts_nothing() -> None:
 def test_images_are_reported_as_the_runtime_spells_them(image: str, ref: str) -> None:
     assert image_ref(image) == ref
     assert image_id(image).startswith(ref.split("@")[0].rsplit(":", 1)[0] if "@" not in ref else ref.split("@")[0])
+
+
+def test_an_image_changed_during_a_crash_loop_back_off_restarts_once() -> None:
+    run = make_run(profile({"exit": {"after": "5s", "code": 1}}))
+    run.advance(12.0)  # exited at 5 (restarted at once) and 10: backing off until 20
+    assert run.containers[0].reason == "CrashLoopBackOff" and run.containers[0].restarts == 1
+    run.change_images({"app": "app:v2"}, 12.0)
+    assert run.containers[0].state == "running" and run.containers[0].restarts == 2
+    run.advance(16.0)
+    assert run.containers[0].restarts == 2  # the back-off's own restart is not taken as well

@@ -27,10 +27,11 @@ async def follow_nodes(client: Client, apply: Callable[[dict[str, Any]], None], 
     cancelled."""
     while True:
         try:
-            listed = await client.list(NODES, label_selector=HOLLOW_LABEL)
-            for node in listed.get("items") or []:
-                apply(node)
-            version = listed.get("metadata", {}).get("resourceVersion")
+            version = None
+            async for page in client.list_pages(NODES, label_selector=HOLLOW_LABEL):  # Nodes are large
+                version = version or page.get("metadata", {}).get("resourceVersion")
+                for node in page.get("items") or []:
+                    apply(node)
             async with client.watch(NODES, label_selector=HOLLOW_LABEL, resource_version=version) as watch:
                 async for event in watch:
                     if event.type in ("ADDED", "MODIFIED"):

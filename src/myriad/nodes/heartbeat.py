@@ -13,7 +13,9 @@ node's :class:`NodeState`, which only they write.
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+from hdrh.histogram import HdrHistogram
 
 from myriad.client import errors
 from myriad.client.rest import Client
@@ -29,6 +31,27 @@ class HeartbeatFigures:
     renewals: int = 0
     conflicts: int = 0
     errors: int = 0
+    #: How long each renewal took, conflicts and retries included (microseconds, 1 µs–60 s):
+    #: since the start, and since the last :meth:`take_interval`.
+    latency: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 60_000_000, 3))
+    interval: HdrHistogram = field(default_factory=lambda: HdrHistogram(1, 60_000_000, 3))
+
+    def record(self, seconds: float) -> None:
+        micros = min(max(round(seconds * 1_000_000), 1), 60_000_000)
+        self.latency.record_value(micros)
+        self.interval.record_value(micros)
+
+    def take_interval(self) -> str:
+        """The renewals since the last call, as an encoded HDR histogram (base64 text), and a
+        fresh interval: a reader adds the intervals of the window it measures."""
+        encoded = self.interval.encode().decode()
+        self.interval.reset()
+        return encoded
+
+    def latency_ms(self) -> dict[str, float]:
+        hdr = self.latency
+        return {"count": hdr.get_total_count(), "p50_ms": hdr.get_value_at_percentile(50) / 1000,
+                "p99_ms": hdr.get_value_at_percentile(99) / 1000, "max_ms": hdr.get_max_value() / 1000}
 
 
 class LeaseHeartbeats:
@@ -49,7 +72,9 @@ class LeaseHeartbeats:
 
     async def _renew(self, name: str) -> None:
         state = self._states[name]
+        clock = self._options.clock
         async with self._gate:
+            started = clock.monotonic()
             try:
                 try:
                     await self._put(name, state)
@@ -65,6 +90,7 @@ class LeaseHeartbeats:
                 self.figures.errors += 1
                 return
             self.figures.renewals += 1
+            self.figures.record(clock.monotonic() - started)
 
     async def _recreate(self, name: str, state: NodeState) -> bool:
         """Creates the node's Lease again (someone deleted it); False if that failed too."""

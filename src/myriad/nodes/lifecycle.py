@@ -179,6 +179,7 @@ class PodRun:
     def _start(self, container: ContainerRun, at: float) -> None:
         container.state, container.reason, container.message = "running", "", ""
         container.started_at, container.ever_started, container.ready = at, True, False
+        container.restart_due = None
         container.container_id = container_id(self.rng)
         name = container.name
         self.events += [("Normal", "Pulled", f'Container image "{container.image}" already present on machine', name),

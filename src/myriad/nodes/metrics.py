@@ -5,7 +5,8 @@ reads a finished snapshot, never the event loop's live state).
 Series: ``myriad_hollow_nodes{state}``, ``myriad_hollow_pods{phase}``,
 ``myriad_hollow_<counter>_total`` for each counter of the snapshot (lease renewals, status
 reports, pod admissions, status writes, deletions, errors, events dropped, config reads, pod
-watch events), and ``myriad_hollow_api_requests_total{verb,resource,code}``.
+watch events), ``myriad_hollow_lease_renewal_latency_seconds{quantile}`` (0.5, 0.99 and 1 since
+the start, from an HDR histogram), and ``myriad_hollow_api_requests_total{verb,resource,code}``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ class HollowCollector:
         yield pods
         for name, count in sorted((figures.get("counters") or {}).items()):
             yield CounterMetricFamily(f"myriad_hollow_{name}", name.replace("_", " ").capitalize(), value=count)
+        for name, latency in sorted((figures.get("latency") or {}).items()):
+            quantiles = GaugeMetricFamily(f"myriad_hollow_{name}_latency_seconds",
+                                          f"{name.replace('_', ' ').capitalize()} latency since the start",
+                                          labels=["quantile"])
+            for label, key in (("0.5", "p50_ms"), ("0.99", "p99_ms"), ("1", "max_ms")):
+                quantiles.add_metric([label], latency.get(key, 0) / 1000)
+            yield quantiles
         requests = CounterMetricFamily("myriad_hollow_api_requests", "API requests the hollow nodes made",
                                        labels=["verb", "resource", "code"])
         for verb, resource, code, count in sorted(figures.get("requests") or []):

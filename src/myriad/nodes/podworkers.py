@@ -104,6 +104,8 @@ class PodWorkers:
         self._writer_count = writers
         self._rng = random.Random(seed)
         self._tick = tick
+        values = allocatable(options.node_class)  # every node of a process is of one class
+        self._room, self._max_pods = resource_list(values), int(values["pods"])
         self.runs: dict[str, PodRun] = {}
         self._node_of: dict[str, str] = {}
         self._scheduled: dict[str, bool] = {}
@@ -161,7 +163,7 @@ class PodWorkers:
                 self._dirty(key)
             return
         if run is None:
-            if status.get("phase") not in ("Succeeded", "Failed") and key not in self._rejections:
+            if status.get("phase") not in ("Succeeded", "Failed") and self._rejections.get(key, ("",))[0] != uid:
                 self._start(node, key, pod, now)
             return
         self._scheduled[key] = _has_scheduled(status)
@@ -235,8 +237,7 @@ class PodWorkers:
             self._step(key, run, now, dirty=True)
 
     def _allocatable(self, node: str) -> NodeUsage:
-        values = allocatable(self._options.node_class)
-        return NodeUsage(allocatable=resource_list(values), max_pods=int(values["pods"]))
+        return NodeUsage(allocatable=self._room, max_pods=self._max_pods)
 
     def _step(self, key: str, run: PodRun, now: float, *, dirty: bool = False) -> None:
         """Takes the run's due steps (refreshing its config first, in a task, if it is about to

@@ -40,11 +40,16 @@ async def register(client: Client, options: NodesOptions, *, kubelet_version: st
     """Every node of ``options`` registered with its Lease, by name; ``progress`` is told of
     each node as it becomes ready (registered, or found)."""
     names = {options.name(index): index for index in range(options.first, options.first + options.count)}
-    nodes, _ = await client.list_all(NODES, label_selector=HOLLOW_LABEL)
-    states = {node["metadata"]["name"]: NodeState(names[node["metadata"]["name"]], node["metadata"]["uid"])
-              for node in nodes if node["metadata"]["name"] in names}
-    leases, _ = await client.list_all(LEASES, namespace=NODE_LEASE_NAMESPACE)
-    versions = {lease["metadata"]["name"]: lease["metadata"]["resourceVersion"] for lease in leases}
+    states: dict[str, NodeState] = {}
+    async for page in client.list_pages(NODES, label_selector=HOLLOW_LABEL):  # a page at a time: Nodes are large
+        for node in page.get("items") or []:
+            name = node["metadata"]["name"]
+            if name in names:
+                states[name] = NodeState(names[name], node["metadata"]["uid"])
+    versions: dict[str, str] = {}
+    async for page in client.list_pages(LEASES, namespace=NODE_LEASE_NAMESPACE):
+        versions.update((lease["metadata"]["name"], lease["metadata"]["resourceVersion"])
+                        for lease in page.get("items") or [])
     gate = asyncio.Semaphore(options.concurrency)
     clock = options.clock
 

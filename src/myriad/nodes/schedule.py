@@ -30,13 +30,11 @@ class HeartbeatSchedule:
     def __len__(self) -> int:
         return len(self._heap)
 
-    def spread(self, indexes: list[int], *, now: float, after: bool = False) -> None:
-        """Files ``indexes``, the first due at ``now`` (or, ``after``, one interval on), the rest
-        evenly over one interval."""
+    def spread(self, indexes: list[int], *, now: float) -> None:
+        """Files ``indexes``, the first due at ``now``, the rest evenly over one interval."""
         count = len(indexes)
-        start = now + self._interval if after else now
         for position, index in enumerate(indexes):
-            heapq.heappush(self._heap, (start + self._interval * position / max(count, 1), index))
+            heapq.heappush(self._heap, (now + self._interval * position / max(count, 1), index))
 
     def due(self, now: float) -> list[int]:
         """The nodes due by ``now``, each filed again one (jittered) interval after its due time
@@ -54,11 +52,11 @@ class HeartbeatSchedule:
 
 
 async def drive(schedule: HeartbeatSchedule, indexes: list[int], beat: Callable[[int], Awaitable[None]], *,
-                clock: Clock, skip: Callable[[int], bool] = lambda _: False, first_after: bool = False) -> None:
-    """Spreads ``indexes`` over ``schedule`` (``first_after``: starting one interval on) and
+                clock: Clock, skip: Callable[[int], bool] = lambda _: False) -> None:
+    """Spreads ``indexes`` over ``schedule`` and
     starts ``beat(index)`` for each node as it falls due (unless ``skip(index)``), until
     cancelled; then cancels the beats in flight."""
-    schedule.spread(indexes, now=clock.monotonic(), after=first_after)
+    schedule.spread(indexes, now=clock.monotonic())
     tasks: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
     try:

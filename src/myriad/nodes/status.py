@@ -50,12 +50,12 @@ class NodeStatusReports:
         self.figures = StatusFigures()
 
     async def run(self) -> None:
-        """Reports every node's status until cancelled (the first reports are one spread interval
-        after registration, which wrote a fresh status)."""
+        """Reports every node's status until cancelled, spread from the start over the first
+        interval, as Lease renewals are (node i of n first reports i/n of an interval after
+        registration, so the steady rate holds from the start)."""
         by_index = self._by_index
         await drive(self._schedule, sorted(by_index), lambda index: self._report(by_index[index]),
-                    clock=self._options.clock, skip=lambda index: self._states[by_index[index]].stopped,
-                    first_after=True)
+                    clock=self._options.clock, skip=lambda index: self._states[by_index[index]].stopped)
 
     def correct(self, name: str, current: list[dict[str, Any]]) -> None:
         """Writes the healthy conditions over ``current`` at once, if they differ (and no
