@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 from myriad.client.events.recorder import EventRecorder, RecorderOptions
 from myriad.client.rest import Client
+from myriad.client.tasks import run_all
 from myriad.client.types import ClientOptions
 from myriad.nodes.controls import follow_nodes, heartbeat_stopped
 from myriad.nodes.heartbeat import LeaseHeartbeats
@@ -60,13 +61,9 @@ class HollowNodes:
             loops.append(self.heartbeats.run())
         self.recorder.start()
         self.ready.set()
-        tasks = [asyncio.get_running_loop().create_task(loop) for loop in loops]
         try:
-            await asyncio.gather(*tasks)
+            await run_all(loops)
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await self.recorder.stop()
 
     def requests(self) -> dict[tuple[str, str, str], int]:

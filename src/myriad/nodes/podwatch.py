@@ -14,12 +14,12 @@ None for the shared watch: every node of the process), then ``event(type, pod)``
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Collection
 from typing import Any, Literal, Protocol
 
 from myriad.client.informers.reflector import Reflector, ReflectorOptions, ReflectorStats
 from myriad.client.rest import Client
+from myriad.client.tasks import run_all
 from myriad.client.types import PODS, WatchEvent
 
 PodWatch = Literal["per-node", "shared"]
@@ -85,10 +85,4 @@ class PodWatches:
         return total
 
     async def run(self) -> None:
-        tasks = [asyncio.get_running_loop().create_task(r.run()) for r in self.reflectors]
-        try:
-            await asyncio.gather(*tasks)
-        finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
+        await run_all(r.run() for r in self.reflectors)

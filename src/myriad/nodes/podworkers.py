@@ -34,6 +34,7 @@ from myriad.api.podrequests import pod_requests, resource_list
 from myriad.client import errors
 from myriad.client.events.recorder import EventRecorder
 from myriad.client.rest import Client
+from myriad.client.tasks import run_all
 from myriad.client.types import PODS, PatchType
 from myriad.nodes.admission import NodeUsage, Rejection, admit
 from myriad.nodes.configgate import ConfigGate, Reference, references
@@ -310,15 +311,9 @@ class PodWorkers:
 
     async def run(self) -> None:
         """The timer loop and the status writers, until cancelled."""
-        loop = asyncio.get_running_loop()
-        tasks = [loop.create_task(self._timers())] + [loop.create_task(self._writer())
-                                                      for _ in range(self._writer_count)]
         try:
-            await asyncio.gather(*tasks)
+            await run_all([self._timers(), *(self._writer() for _ in range(self._writer_count))])
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await self.gate.stop()
 
     async def _timers(self) -> None:
