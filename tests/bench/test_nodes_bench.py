@@ -25,6 +25,7 @@ def test_bench_nodes_runs_every_scenario_and_writes_json(tmp_path: Path) -> None
     b = results["b"]
     assert 2 < b["renewals_per_s"] < 6  # 40 nodes renewing every 10 s
     assert b["lease_latency"]["count"] > 0 and b["nodes_cores"] > 0 and b["server_cores"] > 0
+    assert b["disk_commit_floor"]["count"] >= b["disk_sync_latency"]["count"] > 0  # the probe ran beside
     c = results["c"]
     assert c["lease"]["storage_bytes_per_min"] > 0 and c["legacy"]["storage_bytes_per_min"] > 0 and c["ratio"] > 0
     for churned, pods in ((results["d"], 200), (results["e"]["per-node"], 100), (results["e"]["shared"], 100)):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import weakref
 
 import pytest
 
@@ -89,3 +91,23 @@ async def test_send_initial_events_synthesises_the_current_state_then_a_bookmark
                 break
     assert [(e.type, e.object["metadata"].get("name")) for e in events[:2]] == [("ADDED", "a"), ("ADDED", "b")]
     assert events[-1].object["metadata"]["annotations"]["k8s.io/initial-events-end"] == "true"
+
+
+async def test_a_finished_watchs_connection_is_freed_without_the_cycle_collector(client: Client) -> None:
+    """A process that freezes its collector (myriad.gcfreeze) never collects a cycle: a watch's
+    connection, once lost, must be freed by reference counting alone."""
+    since = await make_namespace(client, "freed")
+    gc.disable()
+    try:
+        watch = client.watch(CONFIGMAPS, namespace="freed", resource_version=since, timeout_seconds=1)
+        await client.create(CONFIGMAPS, {"metadata": {"name": "a", "namespace": "freed"}})
+        connection = None
+        async for _ in watch:
+            connection = connection or weakref.ref(watch._connection)  # type: ignore[arg-type]
+        assert connection is not None
+        del watch
+        for _ in range(5):
+            await asyncio.sleep(0.05)  # connection_lost runs on the loop
+        assert connection() is None
+    finally:
+        gc.enable()

@@ -7,6 +7,7 @@ JSON layout::
                  "b": {"seconds", "nodes_cores", "server_cores", "nodes_rss_bytes", "nodes_bytes_per_node",
                        "server_rss_bytes", "storage_bytes_per_min", "object_bytes_per_min", "lease_bytes_per_min",
                        "node_bytes_per_min", "renewals_per_s", "status_reports_per_s",
+                       "disk_sync_latency": {latency}, "disk_commit_floor": {latency} (myriad.bench.diskprobe),
                        "lease_latency": {"count", "p50_ms", "p99_ms", "max_ms"}},
                  "c": {"lease": {"object_bytes_per_min", "lease_bytes_per_min", "node_bytes_per_min",
                                  "storage_bytes_per_min", "server_cores"}, "legacy": {...},
@@ -69,7 +70,9 @@ def print_report(config: NodesBenchConfig, results: dict[str, Any], console: Con
                       f"({b['nodes_bytes_per_node'] / 1000:,.1f} KB per node)\n"
                       f"server: {b['server_cores']:.2f} cores, {mib(b['server_rss_bytes'])}\n"
                       f"{b['renewals_per_s']:,.0f} lease renewals/s, {b['status_reports_per_s']:,.1f} status "
-                      f"reports/s\nlease renewal: {_latency(b['lease_latency'])}")
+                      f"reports/s\nlease renewal: {_latency(b['lease_latency'])}\n"
+                      f"disk's own sync: {latency_text(b['disk_sync_latency'])}\n"
+                      f"disk commit floor: {latency_text(b['disk_commit_floor'])}")
     if "c" in results:
         c = results["c"]
         lines = []

@@ -28,6 +28,7 @@ import uvloop
 from hdrh.histogram import HdrHistogram
 
 from myriad.bench.apiserver_process import server_cpu_seconds, start_apiserver, stop_process
+from myriad.bench.diskprobe import DiskProbe
 from myriad.bench.httpclient import Connection
 from myriad.bench.readreport import server_memory
 from myriad.bench.watchclient import WatchStream
@@ -39,6 +40,7 @@ _TICK = os.sysconf("SC_CLK_TCK")
 @dataclass
 class Session:
     url: str
+    data_dir: Path
     server: subprocess.Popen[bytes]
     nodes: subprocess.Popen[bytes]
     started: float
@@ -76,7 +78,7 @@ def session(scratch: Path, *, server_cpu: int | None, nodes_cpu: int | None, cou
     try:
         nodes = subprocess.Popen([sys.executable, "-m", "myriad", "nodes", "--count", str(count), "--server", url,
                                   "--worker", *args], stdout=subprocess.PIPE, preexec_fn=pin)
-        current = Session(url, server, nodes, time.monotonic())
+        current = Session(url, scratch, server, nodes, time.monotonic())
         reader = threading.Thread(target=_read, args=(current,), daemon=True)
         reader.start()
         try:
@@ -121,13 +123,19 @@ def write_bytes(pid: int) -> float:
 
 def steady(current: Session, seconds: float) -> dict[str, Any]:
     """What the session costs over ``seconds`` of doing nothing but heartbeats, the objects it
-    writes (bytes of Leases and Nodes, as watched) included."""
+    writes (bytes of Leases and Nodes, as watched) included, and the disk's own sync latency and
+    commit floor over the same seconds (:mod:`.diskprobe`)."""
     before = current.sample()
     renewals = (current.latest.get("counters") or {}).get("lease_renewals", 0)
     reports = (current.latest.get("counters") or {}).get("status_reports", 0)
     current.window = window = HdrHistogram(1, 60_000_000, 3)
-    written = uvloop.run(_objects_written(current.url, seconds))
-    current.window = None
+    probe = DiskProbe(current.data_dir.parent)  # renewals are durable writes: the disk's floor beside them
+    probe.start()
+    try:
+        written = uvloop.run(_objects_written(current.url, seconds))
+    finally:
+        disk = probe.stop()
+        current.window = None
     after = current.sample()
     counters = current.latest.get("counters") or {}
     wall = after["wall"] - before["wall"]
@@ -138,6 +146,7 @@ def steady(current: Session, seconds: float) -> dict[str, Any]:
             "object_bytes_per_min": sum(written.values()) / wall * 60,
             "lease_bytes_per_min": written["leases"] / wall * 60, "node_bytes_per_min": written["nodes"] / wall * 60,
             "renewals_per_s": (counters.get("lease_renewals", 0) - renewals) / wall,
+            "disk_sync_latency": disk.sync.to_json(), "disk_commit_floor": disk.commit_floor.to_json(),
             "lease_latency": {"count": window.get_total_count(), "p50_ms": window.get_value_at_percentile(50) / 1000,
                               "p99_ms": window.get_value_at_percentile(99) / 1000,
                               "max_ms": window.get_max_value() / 1000},

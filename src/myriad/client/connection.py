@@ -151,6 +151,11 @@ class Connection(asyncio.Protocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self._closed = True
         self._fail(ConnectionLost(f"connection to {self.host}:{self.port} lost: {exc or 'closed by the server'}"))
+        # The parser and the transport each point back at this protocol: break both cycles, so
+        # a closed connection is freed by reference counting even in a process whose collector
+        # is frozen (myriad.gcfreeze), where a cycle would never be collected.
+        self._parser = None  # type: ignore[assignment]
+        self._transport = None
 
     # httptools callbacks
 

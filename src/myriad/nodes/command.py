@@ -17,6 +17,8 @@ from dataclasses import dataclass
 import orjson
 import uvloop
 
+from myriad import gcfreeze
+from myriad.gcfreeze import freeze_periodically
 from myriad.nodes.figures import LINE_PREFIX, Snapshot, snapshot
 from myriad.nodes.hollow import HollowNodes, client_for
 from myriad.nodes.metrics import serve_metrics
@@ -60,6 +62,17 @@ def stop_on_signals() -> asyncio.Event:
 
 async def _serve(options: NodesOptions, run: RunOptions) -> int:
     stopping = stop_on_signals()
+    # Ten thousand nodes' watches and pods are long-lived objects: freeze them out of the
+    # collector's walks, as the API server does, or a full collection stalls every heartbeat.
+    freezer = asyncio.create_task(freeze_periodically(interval=gcfreeze.DEFAULT_INTERVAL))
+    try:
+        return await _run(options, run, stopping)
+    finally:
+        freezer.cancel()
+        await asyncio.gather(freezer, return_exceptions=True)
+
+
+async def _run(options: NodesOptions, run: RunOptions, stopping: asyncio.Event) -> int:
     async with client_for(run.servers, run.kubeconfig) as client:
         nodes = HollowNodes(client, options)
         latest: list[Snapshot] = [snapshot(nodes)]
