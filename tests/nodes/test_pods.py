@@ -69,6 +69,7 @@ def test_a_pod_bound_by_hand_reaches_running_with_a_kubelets_status(apiserver: R
             assert container["imageID"].startswith("docker.io/library/nginx@sha256:")
             assert container["containerID"].startswith("containerd://") and len(container["containerID"]) == 77
             assert nodes.pods is not None and nodes.pods.figures.admitted == 1
+            assert nodes.pods.phases() == {"Running": 1}  # as last written, for /metrics
 
     asyncio.run(scenario())
     row = apiserver.kubectl("get", "pod", "bound", "-o", "wide", "--no-headers").stdout.split()
@@ -99,6 +100,7 @@ def test_run_to_completion_pods_complete_and_deleted_pods_stop_then_go(apiserver
             assert seen[0] == ("MODIFIED", "Running")  # marked with a deletionTimestamp
             assert ("MODIFIED", "Succeeded") in seen and seen[-1][0] == "DELETED"  # stopped, then deleted
             assert nodes.pods is not None and nodes.pods.figures.deletions == 1
+            assert nodes.pods.phases() == {"Succeeded": 1}  # the job's pod; the deleted one is forgotten
 
     asyncio.run(asyncio.wait_for(scenario(), 60))
 

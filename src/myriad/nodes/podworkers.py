@@ -26,6 +26,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import random
+from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -40,7 +41,7 @@ from myriad.nodes.admission import NodeUsage, Rejection, admit
 from myriad.nodes.configgate import ConfigGate, Reference, references
 from myriad.nodes.lifecycle import ContainerRun, PodRun, parse_time
 from myriad.nodes.nodeobject import allocatable, internal_ip, pod_cidr
-from myriad.nodes.podstatus import phase, rejected_patch, render, status_patch
+from myriad.nodes.podstatus import rejected_patch, render, status_patch
 from myriad.nodes.profiles import Profiles
 from myriad.nodes.registration import NodeState
 from myriad.nodes.types import NodesOptions
@@ -109,6 +110,8 @@ class PodWorkers:
         self._room, self._max_pods = resource_list(values), int(values["pods"])
         self.runs: dict[str, PodRun] = {}
         self._node_of: dict[str, str] = {}
+        #: Each node's runs, so a node's re-list looks at its own pods only.
+        self._keys_of: dict[str, set[str]] = {}
         self._scheduled: dict[str, bool] = {}
         self._refs: dict[str, tuple[Reference, ...]] = {}
         self._usage: dict[str, NodeUsage] = {}
@@ -123,6 +126,8 @@ class PodWorkers:
         self._fresh: set[str] = set()
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: set[str] = set()
+        self._phase_of: dict[str, str] = {}
+        self._phase_counts: Counter[str] = Counter()
         self.figures = PodFigures()
 
     # -- the watches' side (PodSink) ----------------------------------------------------------
@@ -132,7 +137,8 @@ class PodWorkers:
         for pod in pods:
             listed.add(_key(pod))
             self.event("ADDED", pod)
-        for key in [k for k, n in self._node_of.items() if (node is None or n == node) and k not in listed]:
+        known = set(self._node_of) if node is None else self._keys_of.get(node, set())
+        for key in known - listed:
             self._forget(key)
 
     def event(self, kind: str, pod: dict[str, Any]) -> None:
@@ -183,7 +189,7 @@ class PodWorkers:
         index = self._states[node].index
         usage = self._usage.get(node)
         if usage is None:
-            usage = self._usage[node] = self._allocatable(node)
+            usage = self._usage[node] = NodeUsage(allocatable=self._room, max_pods=self._max_pods)
         adopting = bool(status.get("startTime"))
         if not adopting:
             rejection = admit(pod, node=node, labels=self._labels_of(node), usage=usage)
@@ -226,6 +232,7 @@ class PodWorkers:
             run.config_check = lambda: self.gate.check(namespace, refs)
         self.runs[key] = run
         self._node_of[key] = node
+        self._keys_of.setdefault(node, set()).add(key)
         self._scheduled[key] = _has_scheduled(status)
         if adopting:
             self.figures.adopted += 1
@@ -236,9 +243,6 @@ class PodWorkers:
             self.figures.admitted += 1
             run.start_due = now + profile.startup.sample(self._rng)
             self._step(key, run, now, dirty=True)
-
-    def _allocatable(self, node: str) -> NodeUsage:
-        return NodeUsage(allocatable=self._room, max_pods=self._max_pods)
 
     def _step(self, key: str, run: PodRun, now: float, *, dirty: bool = False) -> None:
         """Takes the run's due steps (refreshing its config first, in a task, if it is about to
@@ -280,6 +284,13 @@ class PodWorkers:
     def _forget(self, key: str) -> None:
         run = self.runs.pop(key, None)
         node = self._node_of.pop(key, None)
+        self._set_phase(key, None)
+        if node is not None:
+            keys = self._keys_of.get(node)
+            if keys is not None:
+                keys.discard(key)
+                if not keys:
+                    del self._keys_of[node]
         self._scheduled.pop(key, None)
         self._due.pop(key, None)
         refs = self._refs.pop(key, None)
@@ -367,6 +378,8 @@ class PodWorkers:
             await self._client.patch(PODS, name, status_patch(run.uid, status), patch_type=PatchType.STRATEGIC,
                                      namespace=namespace, subresource="status")
             self.figures.status_writes += 1
+            if self.runs.get(key) is run:
+                self._set_phase(key, status["phase"])
             if run.terminated and self.runs.get(key) is run:
                 await self._delete(key, run.uid)
             return
@@ -385,12 +398,17 @@ class PodWorkers:
             self._forget(key)
 
     def phases(self) -> dict[str, int]:
-        """How many of the process's running pods are in each phase (for /metrics)."""
-        counts: dict[str, int] = {}
-        for run in self.runs.values():
-            current = phase(run)
-            counts[current] = counts.get(current, 0) + 1
-        return counts
+        """How many of the process's pods are in each phase, as last written (for /metrics):
+        kept as writes go, never counted over every pod."""
+        return {name: count for name, count in self._phase_counts.items() if count}
+
+    def _set_phase(self, key: str, current: str | None) -> None:
+        previous = self._phase_of.pop(key, None)
+        if previous is not None:
+            self._phase_counts[previous] -= 1
+        if current is not None:
+            self._phase_of[key] = current
+            self._phase_counts[current] += 1
 
 
 def _key(pod: Mapping[str, Any]) -> str:
