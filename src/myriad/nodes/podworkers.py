@@ -35,7 +35,7 @@ from myriad.api.podrequests import pod_requests, resource_list
 from myriad.client import errors
 from myriad.client.events.recorder import EventRecorder
 from myriad.client.rest import Client
-from myriad.client.tasks import run_all
+from myriad.client.tasks import cancel_and_wait, run_all
 from myriad.client.types import PODS, PatchType
 from myriad.nodes.admission import NodeUsage, Rejection, admit
 from myriad.nodes.configgate import ConfigGate, Reference, references
@@ -122,7 +122,7 @@ class PodWorkers:
         self._heap: list[tuple[float, str]] = []
         self._due: dict[str, float] = {}
         #: Runs whose config is being read before they start, and those just read.
-        self._refreshing: set[str] = set()
+        self._refreshing: dict[str, asyncio.Task[None]] = {}
         self._fresh: set[str] = set()
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: set[str] = set()
@@ -249,8 +249,7 @@ class PodWorkers:
         start and refers to ConfigMaps or Secrets), reports, and files its next step."""
         if run.start_due is not None and run.start_due <= now and key in self._refs and key not in self._fresh:
             if key not in self._refreshing:
-                self._refreshing.add(key)
-                asyncio.get_running_loop().create_task(self._refresh_then_step(key, run))
+                self._refreshing[key] = asyncio.get_running_loop().create_task(self._refresh_then_step(key, run))
             if dirty:
                 self._dirty(key)
             return
@@ -266,7 +265,7 @@ class PodWorkers:
         try:
             await self.gate.refresh(run.namespace, self._refs.get(key, ()))
         finally:
-            self._refreshing.discard(key)
+            del self._refreshing[key]  # before stepping: what is told from now on starts a new one
         if self.runs.get(key) is run and not run.terminated:
             self._fresh.add(key)
             try:
@@ -325,6 +324,7 @@ class PodWorkers:
         try:
             await run_all([self._timers(), *(self._writer() for _ in range(self._writer_count))])
         finally:
+            await cancel_and_wait(list(self._refreshing.values()))
             await self.gate.stop()
 
     async def _timers(self) -> None:

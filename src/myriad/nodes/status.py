@@ -15,13 +15,13 @@ Concurrency: event loop only; at most ``options.concurrency`` reports in flight.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from myriad.api.meta import rfc3339
 from myriad.client import errors
 from myriad.client.rest import Client
+from myriad.client.tasks import cancel_and_wait
 from myriad.client.types import NODES, PatchType
 from myriad.nodes.nodeobject import corrected
 from myriad.nodes.registration import NodeState
@@ -46,7 +46,8 @@ class NodeStatusReports:
         interval = options.lease_renew_interval if options.heartbeat == "legacy" else options.status_report_interval
         self._schedule = HeartbeatSchedule(interval=interval, jitter=options.heartbeat_jitter)
         self._gate = asyncio.Semaphore(options.concurrency)
-        self._correcting: set[str] = set()
+        #: Corrections on their way, by node (the loop keeps only weak references to tasks).
+        self._correcting: dict[str, asyncio.Task[None]] = {}
         self.figures = StatusFigures()
 
     async def run(self) -> None:
@@ -54,8 +55,11 @@ class NodeStatusReports:
         interval, as Lease renewals are (node i of n first reports i/n of an interval after
         registration, so the steady rate holds from the start)."""
         by_index = self._by_index
-        await drive(self._schedule, sorted(by_index), lambda index: self._report(by_index[index]),
-                    clock=self._options.clock, skip=lambda index: self._states[by_index[index]].stopped)
+        try:
+            await drive(self._schedule, sorted(by_index), lambda index: self._report(by_index[index]),
+                        clock=self._options.clock, skip=lambda index: self._states[by_index[index]].stopped)
+        finally:
+            await cancel_and_wait(list(self._correcting.values()))
 
     def correct(self, name: str, current: list[dict[str, Any]]) -> None:
         """Writes the healthy conditions over ``current`` at once, if they differ (and no
@@ -63,21 +67,19 @@ class NodeStatusReports:
         conditions = corrected(current, self._options.clock.now())
         if conditions is None or name in self._correcting:
             return
-        self._correcting.add(name)
-        asyncio.get_running_loop().create_task(self._send(name, {"status": {"conditions": conditions}},
-                                                          done=lambda: self._correcting.discard(name)))
+        task = asyncio.get_running_loop().create_task(self._send(name, {"status": {"conditions": conditions}}))
+        self._correcting[name] = task
+        task.add_done_callback(lambda _: self._correcting.pop(name, None))
 
     async def _report(self, name: str) -> None:
         beat = rfc3339(self._options.clock.now())
         await self._send(name, {"status": {"conditions": [{"type": kind, "lastHeartbeatTime": beat}
                                                           for kind in _CONDITIONS]}})
 
-    async def _send(self, name: str, patch: dict[str, Any], *, done: Callable[[], None] = lambda: None) -> None:
+    async def _send(self, name: str, patch: dict[str, Any]) -> None:
         try:
             async with self._gate:
                 await self._client.patch(NODES, name, patch, patch_type=PatchType.STRATEGIC, subresource="status")
             self.figures.reports += 1
         except errors.ClientError:
             self.figures.errors += 1
-        finally:
-            done()
