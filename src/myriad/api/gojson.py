@@ -16,6 +16,7 @@ object (copies, patches, pruning), recurse once or a few times per level.
 from __future__ import annotations
 
 import codecs
+import copy
 import json
 import re
 from array import array
@@ -94,3 +95,15 @@ def dumps(value: Any) -> bytes:
         if "Recursion limit" not in str(error):
             raise
         return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def clone(value: Any) -> Any:
+    """A deep copy of a decoded JSON value (dicts, lists, strings, numbers, booleans, None).
+    Encoding and decoding with orjson is about ten times faster than ``copy.deepcopy`` for an
+    API object; what orjson cannot round-trip (a value nested too deep, an integer beyond 64
+    bits, a key that is not a string) is copied by ``copy.deepcopy``. Tuples come back as
+    lists."""
+    try:
+        return orjson.loads(orjson.dumps(value))
+    except (orjson.JSONEncodeError, orjson.JSONDecodeError):
+        return copy.deepcopy(value)

@@ -12,10 +12,10 @@ Paths are upstream's: ``spec.replicas``, ``spec.items[0].name``. Messages follow
 
 from __future__ import annotations
 
-import copy
 import re
 from typing import Any
 
+from myriad.api import gojson
 from myriad.api.errors import Cause
 from myriad.api.meta import quote, required
 
@@ -32,7 +32,7 @@ def apply_defaults(value: Any, schema: Schema) -> None:
     if isinstance(value, dict):
         for key, child in (schema.get("properties") or {}).items():
             if key not in value and "default" in child:
-                value[key] = copy.deepcopy(child["default"])
+                value[key] = gojson.clone(child["default"])
             if key in value:
                 apply_defaults(value[key], child)
         extra = schema.get("additionalProperties")

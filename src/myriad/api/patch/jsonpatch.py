@@ -8,7 +8,6 @@ the object and the patch, not what a chain of copies could double them into.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from myriad.api import gojson
@@ -102,7 +101,7 @@ def apply_json_patch(doc: Any, operations: Any, *, copy_limit: int | None = None
         raise PatchTooLargeError(f"The allowed maximum operations in a JSON patch is {MAX_OPERATIONS}, got "
                                  f"{len(operations)}")
     copied = 0
-    result = copy.deepcopy(doc)
+    result = gojson.clone(doc)
     for operation in operations:
         if not isinstance(operation, dict):
             raise PatchError("invalid JSON Patch operation")
@@ -111,20 +110,20 @@ def apply_json_patch(doc: Any, operations: Any, *, copy_limit: int | None = None
         if op in ("add", "replace", "test") and "value" not in operation:
             raise PatchError(f"missing value for operation {op!r}")
         if op == "add":
-            result = _add(result, path, copy.deepcopy(operation["value"]))  # type: ignore[arg-type]
+            result = _add(result, path, gojson.clone(operation["value"]))  # type: ignore[arg-type]
         elif op == "remove":
             _remove(result, path)  # type: ignore[arg-type]
         elif op == "replace":
             tokens = _tokens(path)
             if not tokens:
-                result = copy.deepcopy(operation["value"])
+                result = gojson.clone(operation["value"])
                 continue
             _get(result, path)  # type: ignore[arg-type]
             parent = _parent(result, tokens, path)  # type: ignore[arg-type]
             if isinstance(parent, list):
-                parent[_index(parent, tokens[-1], allow_end=False)] = copy.deepcopy(operation["value"])
+                parent[_index(parent, tokens[-1], allow_end=False)] = gojson.clone(operation["value"])
             else:
-                parent[tokens[-1]] = copy.deepcopy(operation["value"])
+                parent[tokens[-1]] = gojson.clone(operation["value"])
         elif op in ("move", "copy"):
             source = operation.get("from")
             value = _get(result, source)  # type: ignore[arg-type]
@@ -138,7 +137,7 @@ def apply_json_patch(doc: Any, operations: Any, *, copy_limit: int | None = None
                     if copied > copy_limit:
                         raise PatchError(f"Unable to complete the copy, the accumulated size increase of copy is "
                                          f"{copied}, exceeding the limit {copy_limit}")
-                value = copy.deepcopy(value)
+                value = gojson.clone(value)
             result = _add(result, path, value)  # type: ignore[arg-type]
         elif op == "test":
             if _get(result, path) != operation["value"]:  # type: ignore[arg-type]

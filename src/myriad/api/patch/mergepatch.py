@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import copy
 from typing import Any
+
+from myriad.api import gojson
 
 
 def apply_merge_patch(doc: Any, patch: Any) -> Any:
     """The merge of ``patch`` into ``doc``; ``doc`` is not modified."""
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
+        return gojson.clone(patch)
     result = dict(doc) if isinstance(doc, dict) else {}
     for key, value in patch.items():
         if value is None:

@@ -14,10 +14,9 @@ the patch sets, a ``$setElementOrder`` that is not a list, and an unknown ``$pat
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
-from myriad.api import schemas
+from myriad.api import gojson, schemas
 from myriad.api.patch.errors import PatchError, PatchFormatError
 
 _SET_ORDER = "$setElementOrder/"
@@ -30,7 +29,7 @@ def apply_strategic_patch(doc: Any, patch: Any, api_version: str, kind: str) -> 
     schema = schemas.definitions()[name] if name else {}
     if not isinstance(patch, dict):
         raise PatchError("a strategic merge patch must be a JSON object")
-    return _merge_map(copy.deepcopy(doc) if isinstance(doc, dict) else {}, patch, schema)
+    return _merge_map(gojson.clone(doc) if isinstance(doc, dict) else {}, patch, schema)
 
 
 def _child(schema: dict[str, Any], key: str) -> dict[str, Any]:
@@ -46,7 +45,7 @@ def _merge_map(doc: dict[str, Any], patch: dict[str, Any], schema: dict[str, Any
     if "$patch" in patch:  # upstream's handleDirectiveInMergeMap
         directive = patch["$patch"]
         if directive == "replace":
-            return {k: copy.deepcopy(v) for k, v in patch.items() if k != "$patch"}
+            return {k: gojson.clone(v) for k, v in patch.items() if k != "$patch"}
         if directive == "delete":
             return {}
         raise PatchFormatError(f"unknown patch type: {go_text(directive)} in map: {go_text(patch)}")
@@ -69,7 +68,7 @@ def _merge_map(doc: dict[str, Any], patch: dict[str, Any], schema: dict[str, Any
         elif isinstance(value, list):
             doc[key] = _merge_list(doc.get(key), value, child)
         else:
-            doc[key] = copy.deepcopy(value)
+            doc[key] = gojson.clone(value)
     for key, order in patch.items():
         if key.startswith(_SET_ORDER):
             if not isinstance(order, list):
@@ -115,7 +114,7 @@ def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[
     schema = schemas.resolve(schema) if schema else {}
     strategy = str(schema.get("x-kubernetes-patch-strategy", ""))
     if "merge" not in strategy.split(","):
-        return copy.deepcopy([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
+        return gojson.clone([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
     base = list(current) if isinstance(current, list) else []
     for item in patch:  # upstream's mergeSliceWithSpecialElements
         directive = item.get("$patch", "delete") if isinstance(item, dict) else "delete"
@@ -124,12 +123,12 @@ def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[
         if directive not in ("delete", "replace"):
             raise PatchFormatError(f"unknown patch type: {go_text(directive)} in map: {go_text(item)}")
     if any(isinstance(item, dict) and item.get("$patch") == "replace" for item in patch):
-        return copy.deepcopy([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
+        return gojson.clone([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
     key = schema.get("x-kubernetes-patch-merge-key")
     if not key:
         for item in patch:
             if item not in base:
-                base.append(copy.deepcopy(item))
+                base.append(gojson.clone(item))
         return base
     items = schema.get("items") or {}
     for item in patch:

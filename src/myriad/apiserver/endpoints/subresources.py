@@ -5,10 +5,9 @@ compare-and-swap, strategies and validation are the parent's."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable
 
-from myriad.api import meta
+from myriad.api import gojson, meta
 from myriad.api.errors import (
     BadRequestError,
     Cause,
@@ -116,7 +115,7 @@ class Subresources:
         wanted_rv = (scale.get("metadata") or {}).get("resourceVersion")  # type: ignore[union-attr]
 
         def mutate(current: Obj) -> Obj:
-            new = copy.deepcopy(current)
+            new = gojson.clone(current)
             _set(new, paths.spec, replicas)
             if wanted_rv:
                 new["metadata"]["resourceVersion"] = wanted_rv  # type: ignore[index]
@@ -134,7 +133,7 @@ class Subresources:
             patched = patch.apply(paths.scale_of(current), SCALE_VERSION, "Scale")
             if check is not None:
                 check(patched)
-            new = copy.deepcopy(current)
+            new = gojson.clone(current)
             _set(new, paths.spec, _replicas(patched, name))
             return new
 
@@ -154,7 +153,7 @@ class Subresources:
         now = meta.rfc3339(self._clock.now())
 
         def mutate(current: Obj) -> Obj:
-            new = copy.deepcopy(current)
+            new = gojson.clone(current)
             metadata, spec = new["metadata"], new.setdefault("spec", {})
             assert isinstance(metadata, dict) and isinstance(spec, dict)
             if metadata.get("deletionTimestamp"):
@@ -228,7 +227,7 @@ class Subresources:
                                            f"{status.get('desiredHealthy', 0)} healthy pods and has "
                                            f"{status.get('currentHealthy', 0)} currently", ""),)
                 raise error
-            new = copy.deepcopy(current)
+            new = gojson.clone(current)
             new_status = new.setdefault("status", {})
             assert isinstance(new_status, dict)
             new_status["disruptionsAllowed"] = allowed - 1

@@ -8,7 +8,6 @@ retried against the newer object.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -193,7 +192,7 @@ class ObjectStore:
                 if strategy.allow_create_on_update and not subresource:
                     if requested_rv:
                         raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
-                    fresh = body if attempt == 0 else copy.deepcopy(body)
+                    fresh = body if attempt == 0 else gojson.clone(body)
                     try:
                         return await self._create(resource, namespace, fresh, dry_run=dry_run), True
                     except AlreadyExistsError:
@@ -206,7 +205,7 @@ class ObjectStore:
                 raise InvalidError.of(resource.kind, resource.group, name, [  # Go prints its uint64 0 as 0x0
                     Cause("FieldValueInvalid", "Invalid value: 0x0: must be specified for an update",
                           "metadata.resourceVersion")])
-            new = body if attempt == 0 else copy.deepcopy(body)
+            new = body if attempt == 0 else gojson.clone(body)
             result = await self._write_update(resource, strategy, kv, new, subresource=subresource,
                                               dry_run=dry_run, strict_rv=bool(requested_rv))
             if result is not None:
@@ -381,7 +380,9 @@ class ObjectStore:
                 if grace <= 0 and not finalizers and not held:
                     return None
                 return obj
-        marked = copy.deepcopy(obj)
+        # ``obj`` is this call's own decoding; the mark replaces metadata and, in mark_deleting,
+        # whole top-level fields, so a shallow copy leaves ``obj`` as it was.
+        marked = {**obj, "metadata": dict(metadata)}
         marked_meta = _metadata(marked)
         now = self._clock.now()
         if finalizers:

@@ -4,9 +4,7 @@ change, graceful deletion, and the selectable fields kubelets and schedulers fil
 
 from __future__ import annotations
 
-import copy
-
-from myriad.api import meta
+from myriad.api import gojson, meta
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.strategies.base import GenericStrategy
@@ -115,7 +113,7 @@ def _mutable_view(new_spec: dict[str, object], old_spec: dict[str, object]) -> d
     """``old_spec`` with the changes a pod update may make taken from ``new_spec``: container
     images, activeDeadlineSeconds, tolerations that only add, and a negative grace period set
     to 1. Equal to ``old_spec`` exactly when the update changes nothing else."""
-    view = copy.deepcopy(new_spec)
+    view = gojson.clone(new_spec)
     for kind in ("containers", "initContainers"):
         new_list, old_list = view.get(kind), old_spec.get(kind)
         if isinstance(new_list, list) and isinstance(old_list, list) and len(new_list) == len(old_list):

@@ -15,9 +15,7 @@ dropNonResizeUpdates).
 
 from __future__ import annotations
 
-import copy
-
-from myriad.api import meta
+from myriad.api import gojson, meta
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.strategies.podspec import PULL_POLICIES, qos_class
@@ -41,12 +39,12 @@ def _keep_all_but(new: Obj, old: Obj, spec: dict[str, object]) -> None:
     """``new`` becomes ``old`` with ``spec``; metadata keeps only what a status write may change."""
     metadata = dict(old["metadata"])  # type: ignore[call-overload]
     new.clear()
-    new.update(copy.deepcopy({k: v for k, v in old.items() if k not in ("spec", "metadata")}))
+    new.update(gojson.clone({k: v for k, v in old.items() if k not in ("spec", "metadata")}))
     new["metadata"], new["spec"] = metadata, spec
 
 
 def prepare_ephemeral(new: Obj, old: Obj) -> None:
-    spec = copy.deepcopy(_spec(old))
+    spec = gojson.clone(_spec(old))
     containers = _spec(new).get("ephemeralContainers")
     if containers:
         spec["ephemeralContainers"] = containers
@@ -95,7 +93,7 @@ def ephemeral_errors(new: Obj, old: Obj) -> list[Cause]:
 
 
 def prepare_resize(new: Obj, old: Obj) -> None:
-    spec = copy.deepcopy(_spec(old))
+    spec = gojson.clone(_spec(old))
     wanted = {(kind, c.get("name")): c for kind in ("containers", "initContainers")
               for c in _containers(_spec(new), kind)}
     for kind in ("containers", "initContainers"):
@@ -105,7 +103,7 @@ def prepare_resize(new: Obj, old: Obj) -> None:
                 continue
             for field in ("resources", "resizePolicy"):
                 if field in given:
-                    container[field] = copy.deepcopy(given[field])
+                    container[field] = gojson.clone(given[field])
                 else:
                     container.pop(field, None)
     _keep_all_but(new, old, spec)
