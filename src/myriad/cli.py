@@ -8,6 +8,7 @@
     myriad bench client [--scenarios informer,queue,balance,http] [...]
     myriad bench nodes [--scenarios a,b,c,d,e] [--nodes N] [--pods N] [...]
     myriad nodes --count N [--processes P] [--pod-watch per-node|shared] [--profiles FILE] [...]
+    myriad scheduler [--kubeconfig F | --server URL,...] [--leader-elect BOOL] [--metrics-port N]
     myriad controller namespace-counts [--kubeconfig FILE | --server URL] [--leader-elect]
 """
 
@@ -37,6 +38,7 @@ from myriad.nodes import command as nodes_command
 from myriad.nodes.profiles import Profiles
 from myriad.nodes.profiles import load as load_profiles
 from myriad.nodes.types import NodesOptions
+from myriad.scheduler import command as scheduler_command
 
 _DEFAULT = " (default: %(default)s)"
 
@@ -68,6 +70,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                       max_watches=args.max_watches)))
     if args.command == "controller":
         return controllers_run.main(args)
+    if args.command == "scheduler":
+        if not 0 <= args.percentage_of_nodes_to_score <= 100:
+            args.command_parser.error("percentage-of-nodes-to-score: must be between 0 and 100")
+        return scheduler_command.main(scheduler_command.SchedulerRunOptions(
+            servers=tuple(args.server), kubeconfig=args.kubeconfig, leader_elect=args.leader_elect,
+            identity=args.identity, metrics_port=args.metrics_port,
+            percentage_of_nodes_to_score=args.percentage_of_nodes_to_score, partial_scoring=args.partial_scoring))
     if args.command == "nodes":
         try:
             profiles = load_profiles(args.profiles) if args.profiles else Profiles()
@@ -207,6 +216,22 @@ def _parser() -> argparse.ArgumentParser:
     controller.add_argument("--identity", default=None, help="leader election identity (default: host-pid)")
     controller.add_argument("--metrics-port", type=int, default=None, metavar="N",
                             help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
+    sched = commands.add_parser("scheduler", help="run the scheduler: binds pending pods to nodes")
+    sched.set_defaults(command_parser=sched)
+    sched.add_argument("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    sched.add_argument("--server", type=_names, default=(), metavar="URL,...",
+                       help="API server URL(s), comma-separated; overrides kubeconfig")
+    sched.add_argument("--leader-elect", type=_boolean, default=False, metavar="BOOL",
+                       help="contend for the kube-system/kube-scheduler Lease; informers stay synced while "
+                            "standing by (default: false)")
+    sched.add_argument("--identity", default=None, help="leader election identity (default: host-pid)")
+    sched.add_argument("--metrics-port", type=int, default=None, metavar="N",
+                       help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
+    sched.add_argument("--percentage-of-nodes-to-score", type=int, default=0, metavar="P",
+                       help="feasible nodes to find before scoring, in percent; 0 is upstream's adaptive "
+                            f"max(5, 50 - nodes/125){_DEFAULT}")
+    sched.add_argument("--partial-scoring", type=_boolean, default=True, metavar="BOOL",
+                       help="false filters and scores every node (the ablation) (default: true)")
     nodes = commands.add_parser("nodes", help="run hollow nodes: simulated kubelets against an API server")
     nodes.set_defaults(command_parser=nodes)
     nodes.add_argument("--count", type=int, required=True, metavar="N", help="nodes to run")

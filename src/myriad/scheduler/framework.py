@@ -1,0 +1,219 @@
+"""One profile's scheduling cycle: PreFilter, Filter, PreScore, Score, NormalizeScore and the
+choice of a node, over the node table's columns (see :mod:`myriad.scheduler.types` for the
+vectorised extension points).
+
+Filtering follows upstream's ``findNodesThatFitPod``: nodes are taken in a rotating order
+starting where the last cycle stopped, plugins run in profile order, and a node's rejection is
+its first failing plugin's. With partial scoring on, only the first ``num_feasible_to_find``
+feasible nodes in that order are kept and scored (upstream's adaptive
+percentageOfNodesToScore); a batch of the rotation is filtered at a time, so a cycle usually
+looks at a little more than that many nodes. Scores are normalised per plugin, weighted and
+summed; the node is drawn uniformly among those with the top score (upstream samples ties).
+
+Synchronous: a cycle never awaits (the table is the snapshot).
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from myriad.scheduler.nodetable import NodeTable
+from myriad.scheduler.types import (
+    MAX_NODE_SCORE,
+    Code,
+    CycleState,
+    FilterPlugin,
+    PodInfo,
+    PreFilterPlugin,
+    PreScorePlugin,
+    QueueSortPlugin,
+    Reason,
+    ReservePlugin,
+    ScorePlugin,
+)
+
+MIN_FEASIBLE_NODES = 100
+MIN_FEASIBLE_PERCENTAGE = 5
+
+
+def num_feasible_to_find(nodes: int, percentage: int) -> int:
+    """Upstream's numFeasibleNodesToFind: every node below 100; else ``percentage`` of them (0:
+    adaptive, 50 − nodes/125, at least 5), and never fewer than 100."""
+    if nodes < MIN_FEASIBLE_NODES:
+        return nodes
+    if percentage <= 0:
+        percentage = max(MIN_FEASIBLE_PERCENTAGE, 50 - nodes // 125)
+    return max(MIN_FEASIBLE_NODES, nodes * percentage // 100)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Profile:
+    scheduler_name: str
+    queue_sort: QueueSortPlugin
+    pre_filter: tuple[PreFilterPlugin, ...] = ()
+    filter: tuple[FilterPlugin, ...] = ()
+    pre_score: tuple[PreScorePlugin, ...] = ()
+    score: tuple[tuple[ScorePlugin, int], ...] = ()
+    reserve: tuple[ReservePlugin, ...] = ()
+    #: 0: adaptive; 100 scores every feasible node.
+    percentage_of_nodes_to_score: int = 0
+    #: False: filter and score every node (the ablation of partial scoring).
+    partial_scoring: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Placement:
+    node: str
+    row: int
+    score: int
+    #: Nodes filtered and scored this cycle.
+    evaluated: int
+    feasible: int
+
+
+@dataclass(slots=True)
+class FitError(Exception):
+    """No node fits: upstream's FitError, whose text is the FailedScheduling message."""
+
+    pod: PodInfo
+    nodes: int
+    #: reason text -> nodes it rejected (a node may count under several reasons).
+    reasons: Counter[str] = field(default_factory=Counter)
+    pre_filter_message: str = ""
+    post_filter_message: str = ""
+    #: Plugins that rejected some node (the queue moves the pod on events they care about).
+    plugins: set[str] = field(default_factory=set)
+    #: Whether preemption could help some node (any node rejected as merely Unschedulable).
+    resolvable: bool = False
+
+    def __str__(self) -> str:
+        text = f"0/{self.nodes} nodes are available:"
+        if self.pre_filter_message:
+            text += f" {self.pre_filter_message}."
+        else:
+            parts = sorted(f"{count} {reason}" for reason, count in self.reasons.items())
+            if parts:
+                text += f" {', '.join(parts)}."
+        if self.post_filter_message:
+            text += f" {self.post_filter_message}"
+        return text
+
+
+class Framework:
+    def __init__(self, profile: Profile, *, rng: random.Random | None = None) -> None:
+        self.profile = profile
+        self._rng = rng or random.Random()
+        self._next_start = 0
+
+    def schedule(self, pod: PodInfo, table: NodeTable) -> tuple[Placement, CycleState]:
+        """The node for ``pod``; raises :class:`FitError` when none fits."""
+        state = CycleState()
+        live = table.live_rows()
+        if not len(live):
+            raise FitError(pod, 0, pre_filter_message="no nodes available to schedule pods")
+        candidates = live
+        for plugin in self.profile.pre_filter:
+            result = plugin.pre_filter(state, pod, table)
+            if result.skip:
+                state.skip_filter.add(plugin.name)
+            if result.rejection is not None:
+                raise FitError(pod, len(live), pre_filter_message=result.rejection.text, plugins={plugin.name},
+                               resolvable=result.rejection.code == Code.UNSCHEDULABLE)
+            if result.rows is not None:
+                candidates = candidates[np.isin(candidates, result.rows)]
+        feasible, error = self._find_feasible(state, pod, table, candidates, len(live))
+        if not len(feasible):
+            raise error
+        if len(feasible) == 1:
+            row = int(feasible[0])
+            return Placement(table.names[row] or "", row, 0, error.nodes, 1), state
+        totals = self._score(state, pod, table, feasible)
+        best = int(totals.max())
+        top = np.flatnonzero(totals == best)
+        row = int(feasible[top[self._rng.randrange(len(top))]])
+        return Placement(table.names[row] or "", row, best, len(feasible), len(feasible)), state
+
+    def _find_feasible(self, state: CycleState, pod: PodInfo, table: NodeTable, candidates: np.ndarray,
+                       total: int) -> tuple[np.ndarray, FitError]:
+        error = FitError(pod, total)
+        profile = self.profile
+        count = len(candidates)
+        wanted = count
+        if profile.partial_scoring and profile.score:
+            wanted = num_feasible_to_find(count, profile.percentage_of_nodes_to_score)
+        elif not profile.score:
+            wanted = min(count, 1)
+        start = self._next_start % count if count else 0
+        order = np.roll(candidates, -start) if start else candidates
+        found: list[np.ndarray] = []
+        have = processed = 0
+        batch = wanted if wanted < count else count
+        while processed < count and have < wanted:
+            chunk = order[processed:processed + max(batch, 1)]
+            passing = self._filter(state, pod, table, chunk, error)
+            need = wanted - have
+            if len(passing) > need:
+                passing = passing[:need]
+                # upstream's processed count: up to the last feasible node taken
+                processed += int(np.flatnonzero(chunk == passing[-1])[0]) + 1
+            else:
+                processed += len(chunk)
+            found.append(passing)
+            have += len(passing)
+            batch = max(wanted - have, MIN_FEASIBLE_NODES) * 2
+        self._next_start = (start + processed) % count if count else 0
+        return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), error
+
+    def _filter(self, state: CycleState, pod: PodInfo, table: NodeTable, rows: np.ndarray,
+                error: FitError) -> np.ndarray:
+        """The rows that pass every Filter, in order; rejections are counted into ``error``."""
+        for plugin in self.profile.filter:
+            if not len(rows):
+                break
+            if plugin.name in state.skip_filter:
+                continue
+            verdict = plugin.filter(state, pod, table, rows)
+            failed = verdict.failed
+            rejected = failed != 0
+            if not rejected.any():
+                continue
+            error.plugins.add(plugin.name)
+            for bit, reason in enumerate(verdict.reasons):
+                hits = int(np.count_nonzero(failed & (1 << bit)))
+                if hits:
+                    error.reasons[reason.text] += hits
+                    if reason.code == Code.UNSCHEDULABLE:
+                        error.resolvable = True
+            rows = rows[~rejected]
+        return rows
+
+    def _score(self, state: CycleState, pod: PodInfo, table: NodeTable, rows: np.ndarray) -> np.ndarray:
+        for plugin in self.profile.pre_score:
+            if not plugin.pre_score(state, pod, table, rows):
+                state.skip_score.add(plugin.name)
+        totals = np.zeros(len(rows), dtype=np.int64)
+        for plugin, weight in self.profile.score:
+            if plugin.name in state.skip_score:
+                continue
+            scores = plugin.normalize(state, pod, plugin.score(state, pod, table, rows))
+            if len(scores) and (scores.min() < 0 or scores.max() > MAX_NODE_SCORE):
+                raise ValueError(f"plugin {plugin.name!r} returns an invalid score, it should be in the range of "
+                                 f"[0, {MAX_NODE_SCORE}] after normalizing")
+            totals += scores * weight
+        return totals
+
+    def reserve(self, state: CycleState, pod: PodInfo, node: str) -> Reason | None:
+        """Runs Reserve in order; on a rejection, Unreserve in reverse and answers it."""
+        done: list[ReservePlugin] = []
+        for plugin in self.profile.reserve:
+            rejection = plugin.reserve(state, pod, node)
+            if rejection is not None:
+                for undo in reversed([*done, plugin]):
+                    undo.unreserve(state, pod, node)
+                return rejection
+            done.append(plugin)
+        return None

@@ -1,0 +1,279 @@
+"""The scheduler's cache of nodes as numpy columns, one row per node, kept up to date by
+informer events and by assumed pods, so filters and scores over every candidate node are a few
+array operations.
+
+Row ``i`` holds a node while ``present[i]``; a deleted node's row is reused by a later node.
+Columns:
+
+* ``allocatable`` and ``requested``: int64 ``(rows, 4)`` over :data:`CPU` (millicores),
+  :data:`MEMORY`, :data:`EPHEMERAL` (bytes) and :data:`PODS` (count); ``nonzero`` is ``(rows,
+  2)`` cpu and memory requested with upstream's scoring defaults;
+* ``unschedulable``: ``spec.unschedulable``;
+* labels: per label key an int32 column of value codes, -1 where the node lacks the key;
+* taints: per distinct taint a bool column of the nodes that carry it;
+* images: per image name its size and a bool column of the nodes that hold it.
+
+Every row also has a :class:`NodeInfo` with the node object, its pods, labels, taints and host
+ports in use, for what is not vectorised.
+
+Event loop only; nothing here awaits. Costs are O(changed node) per event, never O(cluster),
+except the amortised doubling of the arrays.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from myriad.api.podrequests import resource_list
+from myriad.api.quantity import parse as parse_quantity
+from myriad.scheduler.types import HostPort, PodInfo, Taint
+
+CPU, MEMORY, EPHEMERAL, PODS = range(4)
+RESOURCES = ("cpu", "memory", "ephemeral-storage", "pods")
+_INITIAL_ROWS = 64
+
+
+@dataclass(slots=True, eq=False)
+class NodeInfo:
+    name: str
+    row: int
+    node: Mapping[str, Any]
+    labels: Mapping[str, str]
+    taints: tuple[Taint, ...]
+    images: Mapping[str, int]
+    pods: dict[str, PodInfo] = field(default_factory=dict)
+    ports: list[HostPort] = field(default_factory=list)
+
+
+class NodeTable:
+    def __init__(self) -> None:
+        self.rows = 0
+        self.names: list[str | None] = []
+        self.index: dict[str, int] = {}
+        self.infos: list[NodeInfo | None] = []
+        self._free: list[int] = []
+        self.present = np.zeros(0, dtype=bool)
+        self.allocatable = np.zeros((0, 4), dtype=np.int64)
+        self.requested = np.zeros((0, 4), dtype=np.int64)
+        self.nonzero = np.zeros((0, 2), dtype=np.int64)
+        self.unschedulable = np.zeros(0, dtype=bool)
+        self._labels: dict[str, np.ndarray] = {}
+        self._label_values: dict[str, dict[str, int]] = {}
+        self.taints: dict[Taint, np.ndarray] = {}
+        self.images: dict[str, tuple[int, np.ndarray]] = {}
+        #: Rows of present nodes, in the order they were added; rebuilt lazily.
+        self._live: np.ndarray | None = None
+        #: Bumped on every change; plugins that cache derived arrays compare it.
+        self.generation = 0
+
+    # -- reads ---------------------------------------------------------------------------------
+
+    def live_rows(self) -> np.ndarray:
+        """Rows of every present node, in a stable order."""
+        if self._live is None:
+            self._live = np.flatnonzero(self.present)
+        return self._live
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def info(self, name: str) -> NodeInfo | None:
+        row = self.index.get(name)
+        return None if row is None else self.infos[row]
+
+    def label_column(self, key: str) -> np.ndarray | None:
+        """Value codes of label ``key`` over all rows (-1: no such label); None if no node has it."""
+        return self._labels.get(key)
+
+    def label_code(self, key: str, value: str) -> int:
+        """The code of ``value`` under ``key``, -2 if no node has it (matches no row)."""
+        return self._label_values.get(key, {}).get(value, -2)
+
+    def label_values(self, key: str) -> Mapping[str, int]:
+        return self._label_values.get(key, {})
+
+    # -- nodes ---------------------------------------------------------------------------------
+
+    def set_node(self, node: Mapping[str, Any]) -> int:
+        """Adds or replaces a node; its pods stay. Returns its row."""
+        meta = node.get("metadata") or {}
+        name = meta["name"]
+        row = self.index.get(name)
+        if row is None:
+            row = self._new_row(name)
+            info = NodeInfo(name, row, node, {}, (), {})
+            self.infos[row] = info
+        else:
+            info = self.infos[row]  # type: ignore[assignment]
+            self._clear_node_columns(info)
+        spec, status = node.get("spec") or {}, node.get("status") or {}
+        info.node = node
+        info.labels = dict(meta.get("labels") or {})
+        info.taints = tuple(Taint(t.get("key", ""), t.get("value", "") or "", t.get("effect", ""))
+                            for t in spec.get("taints") or [])
+        info.images = _image_sizes(status.get("images") or [])
+        allocatable = status.get("allocatable") or status.get("capacity") or {}
+        amounts = resource_list(allocatable)
+        self.allocatable[row] = (amounts.cpu_milli, amounts.memory, amounts.ephemeral_storage,
+                                 _count(allocatable.get("pods")))
+        self.unschedulable[row] = bool(spec.get("unschedulable"))
+        for key, value in info.labels.items():
+            column = self._label_column_for(key)
+            codes = self._label_values[key]
+            column[row] = codes.setdefault(value, len(codes))
+        for taint in info.taints:
+            self._bool_column(self.taints, taint)[row] = True
+        for image, size in info.images.items():
+            held = self.images.get(image)
+            if held is None or held[0] != size:
+                column = held[1] if held is not None else np.zeros(len(self.present), dtype=bool)
+                self.images[image] = held = (size, column)
+            held[1][row] = True
+        self.generation += 1
+        return row
+
+    def remove_node(self, name: str) -> None:
+        """Forgets a node and the pods it held."""
+        row = self.index.pop(name, None)
+        if row is None:
+            return
+        info = self.infos[row]
+        assert info is not None
+        self._clear_node_columns(info)
+        self.infos[row] = None
+        self.names[row] = None
+        self.present[row] = False
+        self.allocatable[row] = 0
+        self.requested[row] = 0
+        self.nonzero[row] = 0
+        self._free.append(row)
+        self._live = None
+        self.generation += 1
+
+    def _clear_node_columns(self, info: NodeInfo) -> None:
+        row = info.row
+        for key in info.labels:
+            self._labels[key][row] = -1
+        for taint in info.taints:
+            self.taints[taint][row] = False
+        for image in info.images:
+            self.images[image][1][row] = False
+        self.unschedulable[row] = False
+
+    # -- pods ----------------------------------------------------------------------------------
+
+    def add_pod(self, pod: PodInfo, node: str) -> bool:
+        """Counts ``pod`` on ``node``; False if no such node (the pod is then not counted)."""
+        row = self.index.get(node)
+        if row is None:
+            return False
+        info = self.infos[row]
+        assert info is not None
+        if pod.uid in info.pods:
+            self.remove_pod(info.pods[pod.uid], node)
+        info.pods[pod.uid] = pod
+        info.ports.extend(pod.host_ports)
+        self._count(row, pod, 1)
+        return True
+
+    def remove_pod(self, pod: PodInfo, node: str) -> None:
+        row = self.index.get(node)
+        if row is None:
+            return
+        info = self.infos[row]
+        assert info is not None
+        held = info.pods.pop(pod.uid, None)
+        if held is None:
+            return
+        for port in held.host_ports:
+            info.ports.remove(port)
+        self._count(row, held, -1)
+
+    def _count(self, row: int, pod: PodInfo, sign: int) -> None:
+        r = pod.requests
+        requested = self.requested[row]
+        requested[CPU] += sign * r.cpu_milli
+        requested[MEMORY] += sign * r.memory
+        requested[EPHEMERAL] += sign * r.ephemeral_storage
+        requested[PODS] += sign
+        self.nonzero[row, 0] += sign * pod.nonzero_cpu
+        self.nonzero[row, 1] += sign * pod.nonzero_memory
+        self.generation += 1
+
+    # -- storage -------------------------------------------------------------------------------
+
+    def _new_row(self, name: str) -> int:
+        if self._free:
+            row = self._free.pop()
+        else:
+            row = self.rows
+            self.rows += 1
+            if row >= len(self.present):
+                self._grow(max(_INITIAL_ROWS, 2 * len(self.present)))
+            self.names.append(None)
+            self.infos.append(None)
+        self.names[row] = name
+        self.index[name] = row
+        self.present[row] = True
+        self._live = None
+        return row
+
+    def _grow(self, size: int) -> None:
+        def grown(array: np.ndarray, fill: Any = 0) -> np.ndarray:
+            bigger = np.full((size, *array.shape[1:]), fill, dtype=array.dtype)
+            bigger[:len(array)] = array
+            return bigger
+
+        self.present = grown(self.present, False)
+        self.allocatable = grown(self.allocatable)
+        self.requested = grown(self.requested)
+        self.nonzero = grown(self.nonzero)
+        self.unschedulable = grown(self.unschedulable, False)
+        self._labels = {k: grown(v, -1) for k, v in self._labels.items()}
+        self.taints = {k: grown(v, False) for k, v in self.taints.items()}
+        self.images = {k: (size_, grown(v, False)) for k, (size_, v) in self.images.items()}
+
+    def _label_column_for(self, key: str) -> np.ndarray:
+        column = self._labels.get(key)
+        if column is None:
+            column = self._labels[key] = np.full(len(self.present), -1, dtype=np.int32)
+            self._label_values[key] = {}
+        return column
+
+    def _bool_column(self, columns: dict[Any, np.ndarray], key: Any) -> np.ndarray:
+        column = columns.get(key)
+        if column is None:
+            column = columns[key] = np.zeros(len(self.present), dtype=bool)
+        return column
+
+
+def _image_sizes(images: Iterable[Mapping[str, Any]]) -> dict[str, int]:
+    """Every name of every image in ``status.images`` with its size (upstream counts each name)."""
+    sizes: dict[str, int] = {}
+    for image in images:
+        for name in image.get("names") or []:
+            sizes[_normalized(name)] = int(image.get("sizeBytes") or 0)
+    return sizes
+
+
+def _normalized(image: str) -> str:
+    """Upstream's normalizedImageName: a name with no tag or digest gets ``:latest``."""
+    last = image.rsplit("/", 1)[-1]
+    if ":" not in last and "@" not in last:
+        return image + ":latest"
+    return image
+
+
+def normalized_image(image: str) -> str:
+    return _normalized(image)
+
+
+def _count(value: object) -> int:
+    if value is None:
+        return 0
+    amount = parse_quantity(value)
+    return int(amount) if amount else 0

@@ -1,0 +1,1 @@
+"""The default profile's plugins, one module each, vectorised over node-table rows."""

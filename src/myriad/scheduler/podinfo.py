@@ -1,0 +1,63 @@
+"""The scheduler's view of a pod (:class:`~myriad.scheduler.types.PodInfo`), derived once per
+pod version from the object."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from myriad.api.podrequests import pod_requests, resource_list
+from myriad.scheduler.nodetable import normalized_image
+from myriad.scheduler.types import DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, HostPort, PodInfo, Toleration
+
+DEFAULT_SCHEDULER = "default-scheduler"
+
+
+def pod_info(pod: Mapping[str, Any]) -> PodInfo:
+    meta, spec = pod.get("metadata") or {}, pod.get("spec") or {}
+    namespace, name = meta.get("namespace", ""), meta.get("name", "")
+    containers = spec.get("containers") or []
+    init = spec.get("initContainers") or []
+    sidecars = [c for c in init if c.get("restartPolicy") == "Always"]
+    requests = pod_requests(spec)
+    nonzero_cpu, nonzero_memory = _nonzero(spec)
+    return PodInfo(
+        pod=pod, key=f"{namespace}/{name}", uid=meta.get("uid", ""), namespace=namespace, name=name,
+        priority=int(spec.get("priority") or 0),
+        scheduler_name=spec.get("schedulerName") or DEFAULT_SCHEDULER,
+        node_name=spec.get("nodeName") or "",
+        labels=meta.get("labels") or {},
+        requests=requests, nonzero_cpu=nonzero_cpu, nonzero_memory=nonzero_memory,
+        tolerations=tuple(Toleration(t.get("key") or "", t.get("operator") or "Equal", t.get("value") or "",
+                                     t.get("effect") or "") for t in spec.get("tolerations") or []),
+        host_ports=tuple(HostPort(p.get("hostIP") or "0.0.0.0", p.get("protocol") or "TCP", int(p["hostPort"]))
+                         for c in [*containers, *sidecars] for p in c.get("ports") or [] if p.get("hostPort")),
+        images=tuple(normalized_image(c["image"]) for c in [*init, *containers] if c.get("image")),
+        scheduling_gated=bool(spec.get("schedulingGates")),
+        deleting=bool(meta.get("deletionTimestamp")),
+    )
+
+
+def _nonzero(spec: Mapping[str, Any]) -> tuple[int, int]:
+    """cpu and memory requested, a container asking for none counted at upstream's defaults
+    (100m, 200 MiB): the sum over containers and sidecars, or the largest init container
+    when that is larger, plus overhead (upstream's NonMissingContainerRequests)."""
+    def one(container: Mapping[str, Any]) -> tuple[int, int]:
+        given = (container.get("resources") or {}).get("requests") or {}
+        amounts = resource_list(given)
+        return (amounts.cpu_milli if "cpu" in given else DEFAULT_MILLI_CPU_REQUEST,
+                amounts.memory if "memory" in given else DEFAULT_MEMORY_REQUEST)
+
+    cpu = memory = 0
+    for container in spec.get("containers") or []:
+        c, m = one(container)
+        cpu, memory = cpu + c, memory + m
+    init_cpu = init_memory = 0
+    for container in spec.get("initContainers") or []:
+        c, m = one(container)
+        if container.get("restartPolicy") == "Always":
+            cpu, memory = cpu + c, memory + m
+        else:
+            init_cpu, init_memory = max(init_cpu, c), max(init_memory, m)
+    overhead = resource_list(spec.get("overhead"))
+    return max(cpu, init_cpu) + overhead.cpu_milli, max(memory, init_memory) + overhead.memory

@@ -1,0 +1,253 @@
+"""The scheduler: informers feed the node table and the queue; one loop pops a pod, runs its
+profile's cycle, assumes the chosen node and hands the binding to a task, so the loop never
+waits on the API (kube-scheduler's scheduleOne, with assume and an asynchronous binding cycle).
+
+* Assumed pods count on their node at once. The informer's bound pod confirms them; a failed
+  binding forgets them and the pod goes back to the queue with back-off. Assumed pods do not
+  expire (upstream's durationToExpireAssumedPod is 0).
+* A pod no node fits gets upstream's FailedScheduling event and the condition PodScheduled=False
+  with reason Unschedulable, and waits in the unschedulable pool for a cluster event.
+* Pods whose schedulerName no profile serves are left alone.
+
+Concurrency: everything runs on one event loop. Informer handlers and the cycle never await, so
+the cycle sees the table as a consistent snapshot. Binding and status tasks are kept in
+``_tasks`` and cancelled on stop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from myriad.api.meta import rfc3339
+from myriad.client import errors as client_errors
+from myriad.client.events.recorder import EventRecorder
+from myriad.client.informers.factory import SharedInformerFactory
+from myriad.client.informers.informer import Handler
+from myriad.client.rest import Client
+from myriad.client.types import NODES, PODS, PatchType
+from myriad.clock import Clock, SystemClock
+from myriad.scheduler.errors import BindError
+from myriad.scheduler.framework import FitError, Framework
+from myriad.scheduler.nodetable import NodeTable
+from myriad.scheduler.podinfo import pod_info
+from myriad.scheduler.queue import QueuedPod, SchedulingQueue
+from myriad.scheduler.types import BindPlugin, PodInfo
+
+#: Upstream's validation.NoteLengthLimit: an event's note is cut to this many characters.
+NOTE_LIMIT = 1024
+
+
+@dataclass
+class SchedulerStats:
+    attempts: dict[tuple[str, str], int] = field(default_factory=dict)
+    bound: int = 0
+    bind_errors: int = 0
+    #: Seconds spent in scheduling cycles (the loop's CPU, roughly).
+    cycle_seconds: float = 0.0
+
+    def count(self, result: str, profile: str) -> None:
+        self.attempts[(result, profile)] = self.attempts.get((result, profile), 0) + 1
+
+
+class Scheduler:
+    def __init__(self, client: Client, frameworks: Mapping[str, Framework], binder: BindPlugin, *,
+                 recorder: EventRecorder, clock: Clock | None = None, max_binding: int = 512) -> None:
+        self.client = client
+        self.frameworks = dict(frameworks)
+        self.binder = binder
+        self.recorder = recorder
+        self.clock = clock or SystemClock()
+        self.table = NodeTable()
+        first = next(iter(self.frameworks.values()))
+        self.queue = SchedulingQueue(clock=self.clock, sort_key=first.profile.queue_sort.sort_key)
+        self.stats = SchedulerStats()
+        self.informers = SharedInformerFactory(client)
+        self._pods = self.informers.informer(PODS)
+        self._nodes = self.informers.informer(NODES)
+        self._pods.add_handler(Handler(on_add=self._pod_added, on_update=self._pod_updated,
+                                       on_delete=self._pod_deleted))
+        self._nodes.add_handler(Handler(on_add=self._node_added, on_update=self._node_updated,
+                                        on_delete=self._node_deleted))
+        #: uid -> (node, PodInfo) of pods assumed and not yet seen bound.
+        self.assumed: dict[str, tuple[str, PodInfo]] = {}
+        #: uid -> (node, PodInfo) of bound pods counted in the table.
+        self._placed: dict[str, tuple[str, PodInfo]] = {}
+        self._binding = asyncio.Semaphore(max_binding)
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start_informers(self) -> None:
+        self.informers.start()
+        await self.informers.wait_for_sync()
+
+    async def run(self) -> None:
+        """Schedules until cancelled (informers must be started)."""
+        flusher = asyncio.create_task(self.queue.run(), name="myriad-scheduler-queue")
+        try:
+            while True:
+                queued = await self.queue.pop()
+                self.schedule_one(queued)
+        finally:
+            flusher.cancel()
+            for task in list(self._tasks):
+                task.cancel()
+            await asyncio.gather(flusher, *self._tasks, return_exceptions=True)
+
+    async def stop(self) -> None:
+        await self.informers.stop()
+
+    # -- the cycle -----------------------------------------------------------------------------
+
+    def schedule_one(self, queued: QueuedPod) -> None:
+        pod = queued.pod
+        framework = self.frameworks.get(pod.scheduler_name)
+        if framework is None or pod.uid in self.assumed or pod.uid in self._placed:
+            self.queue.done(pod.key)
+            return
+        started = time.perf_counter()
+        profile = framework.profile.scheduler_name
+        try:
+            placement, state = framework.schedule(pod, self.table)
+        except FitError as error:
+            self.stats.cycle_seconds += time.perf_counter() - started
+            self.stats.count("unschedulable", profile)
+            self.queue.requeue_unschedulable(queued, error.plugins)
+            self._spawn(self._report_unschedulable(pod, str(error), profile))
+            return
+        rejection = framework.reserve(state, pod, placement.node)
+        if rejection is not None:
+            self.stats.count("error", profile)
+            self.queue.requeue_unschedulable(queued, set(), error=True)
+            return
+        self._assume(pod, placement.node)
+        self.queue.done(pod.key)
+        self.stats.cycle_seconds += time.perf_counter() - started
+        self.stats.count("scheduled", profile)
+        self._spawn(self._bind(queued, placement.node, profile))
+
+    def _assume(self, pod: PodInfo, node: str) -> None:
+        self.table.add_pod(pod, node)
+        self.assumed[pod.uid] = (node, pod)
+
+    def _forget(self, pod: PodInfo) -> None:
+        held = self.assumed.pop(pod.uid, None)
+        if held is not None:
+            self.table.remove_pod(held[1], held[0])
+
+    async def _bind(self, queued: QueuedPod, node: str, profile: str) -> None:
+        pod = queued.pod
+        try:
+            async with self._binding:
+                await self.binder.bind(pod, node)
+        except BindError as error:
+            self.stats.bind_errors += 1
+            if pod.uid in self.assumed:  # not already confirmed or deleted meanwhile
+                self._forget(pod)
+                if not error.gone:
+                    self.queue.requeue_unschedulable(queued, set(), error=True)
+                    self._note(pod, "Warning", "FailedScheduling", "Scheduling", f"Binding rejected: {error}",
+                               profile)
+            return
+        self.stats.bound += 1
+        self._note(pod, "Normal", "Scheduled", "Binding",
+                   f"Successfully assigned {pod.namespace}/{pod.name} to {node}", profile)
+
+    async def _report_unschedulable(self, pod: PodInfo, message: str, profile: str) -> None:
+        self._note(pod, "Warning", "FailedScheduling", "Scheduling", message, profile)
+        conditions = (pod.pod.get("status") or {}).get("conditions") or []
+        current = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
+        if current and current.get("status") == "False" and current.get("reason") == "Unschedulable" \
+                and current.get("message") == message:
+            return
+        condition = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
+                     "lastProbeTime": None, "lastTransitionTime": rfc3339(self.clock.now())}
+        patch = {"metadata": {"uid": pod.uid}, "status": {"conditions": [condition]}}
+        try:
+            await self.client.patch(PODS, pod.name, patch, namespace=pod.namespace, subresource="status",
+                                    patch_type=PatchType.STRATEGIC)
+        except client_errors.ClientError:
+            pass  # deleted or changed meanwhile: the next attempt reports again
+
+    def _note(self, pod: PodInfo, type_: str, reason: str, action: str, note: str, profile: str) -> None:
+        if len(note) > NOTE_LIMIT:
+            note = note[:NOTE_LIMIT - 4] + " ..."
+        self.recorder.event(dict(pod.pod), type=type_, reason=reason, action=action,  # type: ignore[arg-type]
+                            note=note)
+
+    def _spawn(self, coroutine: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- informer events (never await) ---------------------------------------------------------
+
+    def _node_added(self, node: dict[str, Any]) -> None:
+        self.table.set_node(node)
+        self.queue.move_all("NodeAdd")
+
+    def _node_updated(self, old: dict[str, Any], node: dict[str, Any]) -> None:
+        """Heartbeats change nothing the scheduler reads: only a change upstream's
+        NodeSchedulingPropertiesChange names updates the table and moves pods."""
+        if _scheduling_properties(old) == _scheduling_properties(node):
+            return
+        self.table.set_node(node)
+        self.queue.move_all("NodeUpdate")
+
+    def _node_deleted(self, node: dict[str, Any]) -> None:
+        self.table.remove_node((node.get("metadata") or {}).get("name", ""))
+
+    def _pod_added(self, obj: dict[str, Any]) -> None:
+        pod = pod_info(obj)
+        if pod.node_name:
+            self._place(pod)
+        elif pod.scheduler_name in self.frameworks and not pod.deleting:
+            self.queue.add(pod)
+
+    def _pod_updated(self, _old: dict[str, Any], obj: dict[str, Any]) -> None:
+        pod = pod_info(obj)
+        if pod.node_name:
+            self.queue.delete(pod.key)
+            self._place(pod)
+        elif pod.scheduler_name in self.frameworks:
+            if pod.deleting:
+                self.queue.delete(pod.key)
+            else:
+                self.queue.update(pod)
+
+    def _pod_deleted(self, obj: dict[str, Any]) -> None:
+        pod = pod_info(obj)
+        self.queue.delete(pod.key)
+        self._forget(pod)
+        held = self._placed.pop(pod.uid, None)
+        if held is not None:
+            self.table.remove_pod(held[1], held[0])
+            self.queue.move_all("AssignedPodDelete")
+
+    def _place(self, pod: PodInfo) -> None:
+        """A bound pod as the API has it: confirms an assumed one, and stops counting pods that
+        finished (upstream's informer leaves Succeeded and Failed pods out)."""
+        assumed = self.assumed.pop(pod.uid, None)
+        held = self._placed.pop(pod.uid, None) or assumed
+        if held is not None:
+            self.table.remove_pod(held[1], held[0])
+        phase = (pod.pod.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed"):
+            if held is not None:
+                self.queue.move_all("AssignedPodDelete")
+            return
+        self.table.add_pod(pod, pod.node_name)
+        self._placed[pod.uid] = (pod.node_name, pod)
+
+
+def _scheduling_properties(node: Mapping[str, Any]) -> tuple[Any, ...]:
+    """What of a Node scheduling depends on: labels, annotations, taints, unschedulable,
+    allocatable, images and each condition's status."""
+    meta, spec, status = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
+    return (meta.get("labels"), meta.get("annotations"), spec.get("taints"), spec.get("unschedulable"),
+            status.get("allocatable"), status.get("images"),
+            tuple((c.get("type"), c.get("status")) for c in status.get("conditions") or []))
