@@ -45,6 +45,11 @@ SERVICES = Resource(api_version="v1", plural="services")
 LEASES = Resource(api_version="coordination.k8s.io/v1", plural="leases")
 EVENTS = Resource(api_version="events.k8s.io/v1", plural="events")
 DEPLOYMENTS = Resource(api_version="apps/v1", plural="deployments")
+REPLICASETS = Resource(api_version="apps/v1", plural="replicasets")
+STATEFULSETS = Resource(api_version="apps/v1", plural="statefulsets")
+REPLICATIONCONTROLLERS = Resource(api_version="v1", plural="replicationcontrollers")
+PODDISRUPTIONBUDGETS = Resource(api_version="policy/v1", plural="poddisruptionbudgets")
+PRIORITYCLASSES = Resource(api_version="scheduling.k8s.io/v1", plural="priorityclasses", namespaced=False)
 
 
 class PatchType(enum.Enum):

@@ -25,8 +25,10 @@ from myriad.client.types import ClientOptions
 from myriad.gcfreeze import freeze_periodically
 from myriad.scheduler.framework import Framework
 from myriad.scheduler.plugins.defaultbinder import DefaultBinder
+from myriad.scheduler.podinfo import DEFAULT_SCHEDULER
 from myriad.scheduler.profiles import build_profile
 from myriad.scheduler.scheduler import Scheduler
+from myriad.scheduler.types import Handle
 
 USER_AGENT = "myriad-scheduler"
 
@@ -53,11 +55,14 @@ def make_client(options: SchedulerRunOptions) -> Client:
 
 
 def make_scheduler(client: Client, options: SchedulerRunOptions) -> Scheduler:
-    profile = build_profile(percentage_of_nodes_to_score=options.percentage_of_nodes_to_score,
-                            partial_scoring=options.partial_scoring)
-    recorder = EventRecorder(client, RecorderOptions(controller=profile.scheduler_name,
-                                                     instance=f"{profile.scheduler_name}-{os.uname().nodename}"))
-    return Scheduler(client, {profile.scheduler_name: Framework(profile)}, DefaultBinder(client), recorder=recorder)
+    def frameworks(handle: Handle) -> dict[str, Framework]:
+        profile = build_profile(percentage_of_nodes_to_score=options.percentage_of_nodes_to_score,
+                                partial_scoring=options.partial_scoring, handle=handle)
+        return {profile.scheduler_name: Framework(profile)}
+
+    recorder = EventRecorder(client, RecorderOptions(controller=DEFAULT_SCHEDULER,
+                                                     instance=f"{DEFAULT_SCHEDULER}-{os.uname().nodename}"))
+    return Scheduler(client, frameworks, DefaultBinder(client), recorder=recorder)
 
 
 async def _serve(options: SchedulerRunOptions) -> int:

@@ -28,6 +28,8 @@ from myriad.scheduler.types import (
     CycleState,
     FilterPlugin,
     PodInfo,
+    PostFilterPlugin,
+    PostFilterResult,
     PreFilterPlugin,
     PreScorePlugin,
     QueueSortPlugin,
@@ -58,6 +60,7 @@ class Profile:
     filter: tuple[FilterPlugin, ...] = ()
     pre_score: tuple[PreScorePlugin, ...] = ()
     score: tuple[tuple[ScorePlugin, int], ...] = ()
+    post_filter: tuple[PostFilterPlugin, ...] = ()
     reserve: tuple[ReservePlugin, ...] = ()
     #: 0: adaptive; 100 scores every feasible node.
     percentage_of_nodes_to_score: int = 0
@@ -89,6 +92,23 @@ class FitError(Exception):
     plugins: set[str] = field(default_factory=set)
     #: Whether preemption could help some node (any node rejected as merely Unschedulable).
     resolvable: bool = False
+    #: Per Filter plugin that rejected nodes: (rows, reason bits, reasons).
+    rejections: list[tuple[np.ndarray, np.ndarray, tuple[Reason, ...]]] = field(default_factory=list)
+    #: Every node rejected alike (a PreFilter's rejection), if so.
+    everywhere: Reason | None = None
+    #: What a PostFilter (preemption) decided, if it nominated a node.
+    post_filter: PostFilterResult | None = None
+
+    def statuses(self, table: NodeTable) -> dict[int, tuple[Reason, ...]]:
+        """Each rejected node row with the reasons of its first failing Filter (built on
+        demand: only preemption needs it per node)."""
+        if self.everywhere is not None:
+            return {int(row): (self.everywhere,) for row in table.live_rows()}
+        out: dict[int, tuple[Reason, ...]] = {}
+        for rows, bits, reasons in self.rejections:
+            for row, mask in zip(rows.tolist(), bits.tolist(), strict=True):
+                out[row] = tuple(reason for i, reason in enumerate(reasons) if mask & (1 << i))
+        return out
 
     def __str__(self) -> str:
         text = f"0/{self.nodes} nodes are available:"
@@ -121,13 +141,14 @@ class Framework:
             if result.skip:
                 state.skip_filter.add(plugin.name)
             if result.rejection is not None:
-                raise FitError(pod, len(live), pre_filter_message=result.rejection.text, plugins={plugin.name},
-                               resolvable=result.rejection.code == Code.UNSCHEDULABLE)
+                raise self._post_filter(state, pod, table, FitError(
+                    pod, len(live), pre_filter_message=result.rejection.text, plugins={plugin.name},
+                    resolvable=result.rejection.code == Code.UNSCHEDULABLE, everywhere=result.rejection))
             if result.rows is not None:
                 candidates = candidates[np.isin(candidates, result.rows)]
         feasible, error = self._find_feasible(state, pod, table, candidates, len(live))
         if not len(feasible):
-            raise error
+            raise self._post_filter(state, pod, table, error)
         if len(feasible) == 1:
             row = int(feasible[0])
             return Placement(table.names[row] or "", row, 0, error.nodes, 1), state
@@ -182,6 +203,7 @@ class Framework:
             if not rejected.any():
                 continue
             error.plugins.add(plugin.name)
+            error.rejections.append((rows[rejected], failed[rejected], verdict.reasons))
             for bit, reason in enumerate(verdict.reasons):
                 hits = int(np.count_nonzero(failed & (1 << bit)))
                 if hits:
@@ -190,6 +212,34 @@ class Framework:
                         error.resolvable = True
             rows = rows[~rejected]
         return rows
+
+    def feasible_now(self, pod: PodInfo, table: NodeTable, rows: np.ndarray) -> np.ndarray:
+        """The ``rows`` that pass a fresh PreFilter and Filter (no scoring, no rotation)."""
+        state = CycleState()
+        for plugin in self.profile.pre_filter:
+            result = plugin.pre_filter(state, pod, table)
+            if result.skip:
+                state.skip_filter.add(plugin.name)
+            if result.rejection is not None:
+                return rows[:0]
+            if result.rows is not None:
+                rows = rows[np.isin(rows, result.rows)]
+        return self._filter(state, pod, table, rows, FitError(pod, 0))
+
+    def _post_filter(self, state: CycleState, pod: PodInfo, table: NodeTable, error: FitError) -> FitError:
+        """Runs PostFilter in order (upstream's RunPostFilterPlugins): the first plugin that
+        nominates a node ends it; otherwise their messages are joined."""
+        messages = []
+        for plugin in self.profile.post_filter:
+            result = plugin.post_filter(state, pod, table, error.statuses(table),
+                                        run_filters=lambda rows: self.feasible_now(pod, table, rows))
+            if result.nominated:
+                error.post_filter = result
+                return error
+            if result.message:
+                messages.append(result.message)
+        error.post_filter_message = ", ".join(messages)
+        return error
 
     def _score(self, state: CycleState, pod: PodInfo, table: NodeTable, rows: np.ndarray) -> np.ndarray:
         for plugin in self.profile.pre_score:

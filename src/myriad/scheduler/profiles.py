@@ -18,6 +18,7 @@ from myriad.scheduler.plugins.noderesourcesfit import NodeResourcesFit
 from myriad.scheduler.plugins.nodeunschedulable import NodeUnschedulable
 from myriad.scheduler.plugins.prioritysort import PrioritySort
 from myriad.scheduler.plugins.tainttoleration import TaintToleration
+from myriad.scheduler.types import Handle
 
 #: name -> factory taking the plugin's args (keyword arguments).
 REGISTRY: dict[str, Callable[..., Any]] = {
@@ -43,9 +44,11 @@ DEFAULT_PLUGINS: tuple[tuple[str, int], ...] = (
 def build_profile(*, scheduler_name: str = "default-scheduler",
                   plugins: tuple[tuple[str, int], ...] = DEFAULT_PLUGINS,
                   args: Mapping[str, Mapping[str, Any]] | None = None,
-                  percentage_of_nodes_to_score: int = 0, partial_scoring: bool = True) -> Profile:
+                  percentage_of_nodes_to_score: int = 0, partial_scoring: bool = True,
+                  handle: Handle | None = None) -> Profile:
     """A profile of ``plugins`` (name, score weight) in order; ``args`` maps a plugin's name to
-    its constructor's keyword arguments."""
+    its constructor's keyword arguments; plugins that read informers get ``handle``."""
+    handle = handle or Handle()
     args = args or {}
     made = []
     for name, weight in plugins:
@@ -53,7 +56,10 @@ def build_profile(*, scheduler_name: str = "default-scheduler",
         if factory is None:
             raise ConfigError(f"plugin {name!r} is not registered")
         try:
-            made.append((factory(**dict(args.get(name) or {})), weight))
+            given = dict(args.get(name) or {})
+            if getattr(factory, "uses_handle", False):
+                given["handle"] = handle
+            made.append((factory(**given), weight))
         except (TypeError, ValueError) as exc:
             raise ConfigError(f"pluginConfig[{name}]: {exc}") from exc
     sorts = [p for p, _ in made if hasattr(p, "sort_key")]
@@ -65,5 +71,6 @@ def build_profile(*, scheduler_name: str = "default-scheduler",
         filter=tuple(p for p, _ in made if hasattr(p, "filter")),
         pre_score=tuple(p for p, _ in made if hasattr(p, "pre_score")),
         score=tuple((p, max(w, 1)) for p, w in made if hasattr(p, "score")),
+        post_filter=tuple(p for p, _ in made if hasattr(p, "post_filter")),
         reserve=tuple(p for p, _ in made if hasattr(p, "reserve")),
         percentage_of_nodes_to_score=percentage_of_nodes_to_score, partial_scoring=partial_scoring)

@@ -17,8 +17,9 @@ the cycle sees the table as a consistent snapshot. Binding and status tasks are 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,14 +29,14 @@ from myriad.client.events.recorder import EventRecorder
 from myriad.client.informers.factory import SharedInformerFactory
 from myriad.client.informers.informer import Handler
 from myriad.client.rest import Client
-from myriad.client.types import NODES, PODS, PatchType
+from myriad.client.types import NAMESPACES, NODES, PODDISRUPTIONBUDGETS, PODS, PatchType
 from myriad.clock import Clock, SystemClock
 from myriad.scheduler.errors import BindError
 from myriad.scheduler.framework import FitError, Framework
 from myriad.scheduler.nodetable import NodeTable
 from myriad.scheduler.podinfo import pod_info
 from myriad.scheduler.queue import QueuedPod, SchedulingQueue
-from myriad.scheduler.types import BindPlugin, PodInfo
+from myriad.scheduler.types import BindPlugin, Handle, PodInfo
 
 #: Upstream's validation.NoteLengthLimit: an event's note is cut to this many characters.
 NOTE_LIMIT = 1024
@@ -54,20 +55,28 @@ class SchedulerStats:
 
 
 class Scheduler:
-    def __init__(self, client: Client, frameworks: Mapping[str, Framework], binder: BindPlugin, *,
-                 recorder: EventRecorder, clock: Clock | None = None, max_binding: int = 512) -> None:
+    def __init__(self, client: Client, frameworks: Callable[[Handle], Mapping[str, Framework]], binder: BindPlugin,
+                 *, recorder: EventRecorder, clock: Clock | None = None, max_binding: int = 512) -> None:
+        """``frameworks`` makes the profiles' frameworks (by scheduler name) given the handle
+        onto this scheduler's informers."""
         self.client = client
-        self.frameworks = dict(frameworks)
         self.binder = binder
         self.recorder = recorder
         self.clock = clock or SystemClock()
         self.table = NodeTable()
-        first = next(iter(self.frameworks.values()))
-        self.queue = SchedulingQueue(clock=self.clock, sort_key=first.profile.queue_sort.sort_key)
         self.stats = SchedulerStats()
         self.informers = SharedInformerFactory(client)
         self._pods = self.informers.informer(PODS)
         self._nodes = self.informers.informer(NODES)
+        self._namespaces = self.informers.informer(NAMESPACES)
+        self._pdbs = self.informers.informer(PODDISRUPTIONBUDGETS)
+        self.frameworks = dict(frameworks(Handle(
+            pdbs=self._pdbs.indexer.list,
+            namespace_labels=self._namespace_labels,
+            namespaces=lambda: [(ns["metadata"]["name"], ns["metadata"].get("labels") or {})
+                                for ns in self._namespaces.indexer.list()])))
+        first = next(iter(self.frameworks.values()))
+        self.queue = SchedulingQueue(clock=self.clock, sort_key=first.profile.queue_sort.sort_key)
         self._pods.add_handler(Handler(on_add=self._pod_added, on_update=self._pod_updated,
                                        on_delete=self._pod_deleted))
         self._nodes.add_handler(Handler(on_add=self._node_added, on_update=self._node_updated,
@@ -78,6 +87,10 @@ class Scheduler:
         self._placed: dict[str, tuple[str, PodInfo]] = {}
         self._binding = asyncio.Semaphore(max_binding)
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _namespace_labels(self, name: str) -> Mapping[str, str]:
+        namespace = self._namespaces.indexer.get(name)
+        return ((namespace or {}).get("metadata") or {}).get("labels") or {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -117,7 +130,10 @@ class Scheduler:
             self.stats.cycle_seconds += time.perf_counter() - started
             self.stats.count("unschedulable", profile)
             self.queue.requeue_unschedulable(queued, error.plugins)
-            self._spawn(self._report_unschedulable(pod, str(error), profile))
+            nominated = error.post_filter.nominated if error.post_filter else ""
+            if error.post_filter is not None:
+                self._spawn(self._preempt(pod, error.post_filter.victims, nominated, profile))
+            self._spawn(self._report_unschedulable(pod, str(error), profile, nominated=nominated))
             return
         rejection = framework.reserve(state, pod, placement.node)
         if rejection is not None:
@@ -157,16 +173,36 @@ class Scheduler:
         self._note(pod, "Normal", "Scheduled", "Binding",
                    f"Successfully assigned {pod.namespace}/{pod.name} to {node}", profile)
 
-    async def _report_unschedulable(self, pod: PodInfo, message: str, profile: str) -> None:
+    async def _preempt(self, pod: PodInfo, victims: tuple[PodInfo, ...], node: str, profile: str) -> None:
+        """Evicts ``victims`` as upstream's preemption does: the DisruptionTarget condition, a
+        Preempted event, then a graceful delete of each."""
+        now = rfc3339(self.clock.now())
+        for victim in victims:
+            condition = {"type": "DisruptionTarget", "status": "True", "reason": "PreemptionByScheduler",
+                         "message": f"{profile}: preempting to accommodate a higher priority pod",
+                         "lastProbeTime": None, "lastTransitionTime": now}
+            with contextlib.suppress(client_errors.ClientError):
+                await self.client.patch(PODS, victim.name, {"status": {"conditions": [condition]}},
+                                        namespace=victim.namespace, subresource="status",
+                                        patch_type=PatchType.STRATEGIC)
+            self._note(victim, "Normal", "Preempted", "Preempting", f"Preempted by pod {pod.uid} on node {node}",
+                       profile)
+            with contextlib.suppress(client_errors.ClientError):
+                await self.client.delete(PODS, victim.name, namespace=victim.namespace)
+
+    async def _report_unschedulable(self, pod: PodInfo, message: str, profile: str, *, nominated: str = "") -> None:
         self._note(pod, "Warning", "FailedScheduling", "Scheduling", message, profile)
-        conditions = (pod.pod.get("status") or {}).get("conditions") or []
+        status = pod.pod.get("status") or {}
+        conditions = status.get("conditions") or []
         current = next((c for c in conditions if c.get("type") == "PodScheduled"), None)
         if current and current.get("status") == "False" and current.get("reason") == "Unschedulable" \
-                and current.get("message") == message:
+                and current.get("message") == message and (status.get("nominatedNodeName") or "") == nominated:
             return
         condition = {"type": "PodScheduled", "status": "False", "reason": "Unschedulable", "message": message,
                      "lastProbeTime": None, "lastTransitionTime": rfc3339(self.clock.now())}
-        patch = {"metadata": {"uid": pod.uid}, "status": {"conditions": [condition]}}
+        patch: dict[str, Any] = {"metadata": {"uid": pod.uid}, "status": {"conditions": [condition]}}
+        if nominated:
+            patch["status"]["nominatedNodeName"] = nominated
         try:
             await self.client.patch(PODS, pod.name, patch, namespace=pod.namespace, subresource="status",
                                     patch_type=PatchType.STRATEGIC)

@@ -17,7 +17,7 @@ consistent snapshot and never copy it. Only Bind awaits.
 from __future__ import annotations
 
 import enum
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -149,6 +149,21 @@ class CycleState:
     skip_score: set[str] = field(default_factory=set)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Handle:
+    """What plugins may read beyond the node table (upstream's framework Handle), from the
+    scheduler's informers. Plugin classes that take one say so with ``uses_handle = True``."""
+
+    #: Every PodDisruptionBudget.
+    pdbs: Callable[[], Iterable[Mapping[str, Any]]] = lambda: ()
+    #: A namespace's labels ({} if unknown).
+    namespace_labels: Callable[[str], Mapping[str, str]] = lambda _name: {}
+    #: Every namespace name with its labels.
+    namespaces: Callable[[], Iterable[tuple[str, Mapping[str, str]]]] = lambda: ()
+    #: Services, ReplicationControllers, ReplicaSets and StatefulSets (PodTopologySpread's defaults).
+    selectors_of: Callable[[PodInfo], Iterable[Mapping[str, str]]] = lambda _pod: ()
+
+
 class Plugin(Protocol):
     name: str
 
@@ -176,6 +191,27 @@ class ScorePlugin(Plugin, Protocol):
 
     def normalize(self, state: CycleState, pod: PodInfo, scores: np.ndarray) -> np.ndarray:
         """Scores mapped to 0..MAX_NODE_SCORE (plugins already in range return them as is)."""
+
+
+@dataclass(frozen=True, slots=True)
+class PostFilterResult:
+    """A PostFilter's answer for a pod no node fits. ``nominated``: the node the pod should
+    get once ``victims`` (pods to delete gracefully) are gone; ``message``: what goes after
+    the Filter reasons in the FailedScheduling text (e.g. ``preemption: 0/5 nodes are
+    available: ...``)."""
+
+    nominated: str = ""
+    victims: tuple[PodInfo, ...] = ()
+    message: str = ""
+
+
+class PostFilterPlugin(Plugin, Protocol):
+    def post_filter(self, state: CycleState, pod: PodInfo, table: NodeTable,
+                    statuses: Mapping[int, tuple[Reason, ...]], *,
+                    run_filters: Callable[[np.ndarray], np.ndarray]) -> PostFilterResult:
+        """``statuses``: each rejected node row with the reasons of its first failing Filter.
+        ``run_filters(rows)``: the rows that pass PreFilter and Filter as the table is now (a
+        preemption removes victims from the table, asks, and puts them back)."""
 
 
 class ReservePlugin(Plugin, Protocol):
