@@ -20,8 +20,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
+import orjson
 
-from myriad.scheduler.nodetable import NodeTable
+from myriad.scheduler.nodetable import CPU, MEMORY, PODS, NodeTable
 from myriad.scheduler.types import (
     MAX_NODE_SCORE,
     Code,
@@ -66,6 +67,10 @@ class Profile:
     percentage_of_nodes_to_score: int = 0
     #: False: filter and score every node (the ablation of partial scoring).
     partial_scoring: bool = True
+    #: Reuse the last pod's filter and score results for an equivalent pod (KEP-5598).
+    batching: bool = True
+    #: Skip nodes without the free cpu, memory and pod slots the pod needs before filtering.
+    capacity_index: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,14 +128,64 @@ class FitError(Exception):
         return text
 
 
+#: Plugins whose filter or score for one node changes when a pod lands on another node: a pod
+#: they do not skip is never batched.
+_CROSS_NODE = frozenset({"PodTopologySpread", "InterPodAffinity"})
+
+
+@dataclass(slots=True)
+class _Batch:
+    """The last full cycle's feasible nodes, best first (ties shuffled), for equivalent pods
+    that follow while the table changed only by this batch's own placements (KEP-5598's
+    opportunistic batching: each pod takes the next node of the list, and the node it took
+    leaves the list, since its filter and score changed). The list is dropped when half of it
+    is used, or when anything else changed the table."""
+
+    signature: tuple[object, ...]
+    state: CycleState
+    order: np.ndarray
+    totals: np.ndarray
+    evaluated: int
+    next: int = 0
+    #: The table's generation after the last placement from this batch; None until placed.
+    generation: int | None = None
+
+
 class Framework:
     def __init__(self, profile: Profile, *, rng: random.Random | None = None) -> None:
         self.profile = profile
         self._rng = rng or random.Random()
+        self._np_rng = np.random.default_rng(self._rng.getrandbits(64))
         self._next_start = 0
+        self._batch: _Batch | None = None
+        #: Cycles answered from a batch, and cycles run in full.
+        self.batched = 0
+        self.full = 0
+
+    def placed(self, placement: Placement, table: NodeTable) -> None:
+        """Tells the framework its last placement was assumed into ``table``."""
+        if self._batch is not None:
+            self._batch.generation = table.generation
 
     def schedule(self, pod: PodInfo, table: NodeTable) -> tuple[Placement, CycleState]:
         """The node for ``pod``; raises :class:`FitError` when none fits."""
+        signature = _signature(pod) if self.profile.batching else None
+        batch = self._batch
+        self._batch = None
+        if signature is not None and batch is not None and batch.signature == signature \
+                and batch.generation == table.generation and batch.next * 2 < len(batch.order):
+            row = int(batch.order[batch.next])
+            score = int(batch.totals[batch.next])
+            batch.next += 1
+            batch.generation = None
+            self._batch = batch
+            self.batched += 1
+            return Placement(table.names[row] or "", row, score, 0, len(batch.order)), batch.state
+        self.full += 1
+        return self._schedule(pod, table, signature)
+
+    def _schedule(self, pod: PodInfo, table: NodeTable, signature: tuple[object, ...] | None
+                  ) -> tuple[Placement, CycleState]:
         state = CycleState()
         live = table.live_rows()
         if not len(live):
@@ -146,21 +201,49 @@ class Framework:
                     resolvable=result.rejection.code == Code.UNSCHEDULABLE, everywhere=result.rejection))
             if result.rows is not None:
                 candidates = candidates[np.isin(candidates, result.rows)]
-        feasible, error = self._find_feasible(state, pod, table, candidates, len(live))
+        feasible, _wanted, error = self._find_feasible(state, pod, table, candidates, len(live))
         if not len(feasible):
             raise self._post_filter(state, pod, table, error)
         if len(feasible) == 1:
             row = int(feasible[0])
             return Placement(table.names[row] or "", row, 0, error.nodes, 1), state
-        totals = self._score(state, pod, table, feasible)
+        plugins, raw = self._raw_scores(state, pod, table, feasible)
+        totals = self._totals(state, pod, plugins, raw)
+        if signature is not None and not any(p.name in _CROSS_NODE and not (
+                p.name in state.skip_score and p.name in state.skip_filter) for p in self._all_plugins()):
+            # Best first; ties in random order (upstream samples among the top score).
+            ranked = np.lexsort((self._np_rng.random(len(totals)), -totals))
+            self._batch = batch = _Batch(signature, state, feasible[ranked], totals[ranked], len(feasible), next=1)
+            row = int(batch.order[0])
+            return Placement(table.names[row] or "", row, int(batch.totals[0]), len(feasible), len(feasible)), state
+        return self._choose(table, feasible, totals, len(feasible)), state
+
+    def _all_plugins(self) -> list[object]:
+        profile = self.profile
+        return [*profile.pre_filter, *profile.filter, *(p for p, _ in profile.score)]
+
+    def _choose(self, table: NodeTable, rows: np.ndarray, totals: np.ndarray, evaluated: int) -> Placement:
         best = int(totals.max())
         top = np.flatnonzero(totals == best)
-        row = int(feasible[top[self._rng.randrange(len(top))]])
-        return Placement(table.names[row] or "", row, best, len(feasible), len(feasible)), state
+        row = int(rows[top[self._rng.randrange(len(top))]] if len(top) > 1 else rows[top[0]])
+        return Placement(table.names[row] or "", row, best, evaluated, len(rows))
 
     def _find_feasible(self, state: CycleState, pod: PodInfo, table: NodeTable, candidates: np.ndarray,
-                       total: int) -> tuple[np.ndarray, FitError]:
+                       total: int) -> tuple[np.ndarray, int, FitError]:
         error = FitError(pod, total)
+        profile = self.profile
+        if profile.capacity_index:
+            roomy = candidates[_has_room(table, pod, candidates)]
+            if len(roomy) < len(candidates):
+                # Rows skipped here are counted only if nothing fits: the full pass then names them.
+                feasible, wanted, found = self._find_feasible_in(state, pod, table, roomy, total, error)
+                if len(feasible):
+                    return feasible, wanted, found
+                return self._find_feasible_in(state, pod, table, candidates, total, FitError(pod, total))
+        return self._find_feasible_in(state, pod, table, candidates, total, error)
+
+    def _find_feasible_in(self, state: CycleState, pod: PodInfo, table: NodeTable, candidates: np.ndarray,
+                          total: int, error: FitError) -> tuple[np.ndarray, int, FitError]:
         profile = self.profile
         count = len(candidates)
         wanted = count
@@ -187,7 +270,7 @@ class Framework:
             have += len(passing)
             batch = max(wanted - have, MIN_FEASIBLE_NODES) * 2
         self._next_start = (start + processed) % count if count else 0
-        return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), error
+        return (np.concatenate(found) if found else np.zeros(0, dtype=np.int64)), wanted, error
 
     def _filter(self, state: CycleState, pod: PodInfo, table: NodeTable, rows: np.ndarray,
                 error: FitError) -> np.ndarray:
@@ -241,15 +324,25 @@ class Framework:
         error.post_filter_message = ", ".join(messages)
         return error
 
-    def _score(self, state: CycleState, pod: PodInfo, table: NodeTable, rows: np.ndarray) -> np.ndarray:
+    def _raw_scores(self, state: CycleState, pod: PodInfo, table: NodeTable, rows: np.ndarray
+                    ) -> tuple[tuple[tuple[ScorePlugin, int], ...], np.ndarray]:
+        """PreScore, then each remaining Score plugin's raw scores over ``rows``."""
         for plugin in self.profile.pre_score:
             if not plugin.pre_score(state, pod, table, rows):
                 state.skip_score.add(plugin.name)
-        totals = np.zeros(len(rows), dtype=np.int64)
-        for plugin, weight in self.profile.score:
-            if plugin.name in state.skip_score:
-                continue
-            scores = plugin.normalize(state, pod, plugin.score(state, pod, table, rows))
+        plugins = tuple((p, w) for p, w in self.profile.score if p.name not in state.skip_score)
+        raw = np.zeros((len(plugins), len(rows)), dtype=np.int64)
+        for k, (plugin, _weight) in enumerate(plugins):
+            raw[k] = plugin.score(state, pod, table, rows)
+        return plugins, raw
+
+    @staticmethod
+    def _totals(state: CycleState, pod: PodInfo, plugins: tuple[tuple[ScorePlugin, int], ...],
+                raw: np.ndarray) -> np.ndarray:
+        """NormalizeScore per plugin, weighted and summed."""
+        totals = np.zeros(raw.shape[1], dtype=np.int64)
+        for k, (plugin, weight) in enumerate(plugins):
+            scores = plugin.normalize(state, pod, raw[k])
             if len(scores) and (scores.min() < 0 or scores.max() > MAX_NODE_SCORE):
                 raise ValueError(f"plugin {plugin.name!r} returns an invalid score, it should be in the range of "
                                  f"[0, {MAX_NODE_SCORE}] after normalizing")
@@ -267,3 +360,29 @@ class Framework:
                 return rejection
             done.append(plugin)
         return None
+
+
+def _has_room(table: NodeTable, pod: PodInfo, rows: np.ndarray) -> np.ndarray:
+    """Whether each row has the free cpu, memory and a pod slot ``pod`` needs (the free-capacity
+    index: NodeResourcesFit would reject the others). Computed over whole columns, then picked:
+    gathering rows of the 2-D arrays first costs more than the arithmetic."""
+    alloc, used, r = table.allocatable, table.requested, pod.requests
+    room = alloc[:, PODS] > used[:, PODS]
+    if r.cpu_milli:
+        room &= alloc[:, CPU] - used[:, CPU] >= r.cpu_milli
+    if r.memory:
+        room &= alloc[:, MEMORY] - used[:, MEMORY] >= r.memory
+    return room[rows]
+
+
+def _signature(pod: PodInfo) -> tuple[object, ...]:
+    """What an equivalent pod shares with ``pod`` for every plugin but the cross-node ones
+    (which decide separately whether a pod may be batched): requests, tolerations, host ports,
+    images, node selection and owners."""
+    spec = pod.spec
+    meta = pod.pod.get("metadata") or {}
+    return (pod.scheduler_name, pod.requests, pod.nonzero_cpu, pod.nonzero_memory, pod.tolerations, pod.host_ports,
+            pod.images, orjson.dumps(spec.get("nodeSelector"), option=orjson.OPT_SORT_KEYS),
+            orjson.dumps(spec.get("affinity"), option=orjson.OPT_SORT_KEYS),
+            orjson.dumps(spec.get("topologySpreadConstraints")), pod.namespace,
+            orjson.dumps(meta.get("ownerReferences")))

@@ -141,6 +141,7 @@ class Scheduler:
             self.queue.requeue_unschedulable(queued, set(), error=True)
             return
         self._assume(pod, placement.node)
+        framework.placed(placement, self.table)
         self.queue.done(pod.key)
         self.stats.cycle_seconds += time.perf_counter() - started
         self.stats.count("scheduled", profile)
