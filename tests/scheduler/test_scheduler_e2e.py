@@ -15,7 +15,7 @@ import pytest
 
 from myriad.client import errors
 from myriad.client.rest import Client
-from myriad.client.types import EVENTS, LEASES, NAMESPACES, NODES, PODS, ClientOptions
+from myriad.client.types import EVENTS, LEASES, NAMESPACES, NODES, PODS, PRIORITYCLASSES, ClientOptions
 from tests.apiserver.conftest import (
     RunningServer,
     apiserver,  # noqa: F401  (the fixture, shared)
@@ -107,7 +107,8 @@ async def test_an_unschedulable_pod_gets_upstreams_message_then_binds_once_a_nod
             found = await eventually(condition, lambda c: c.get("reason") == "Unschedulable", timeout=30)
             assert found["status"] == "False"
             assert found["message"] == (f"0/{nodes_before} nodes are available: {nodes_before} node(s) didn't match "
-                                        "Pod's node affinity/selector.")
+                                        f"Pod's node affinity/selector. preemption: 0/{nodes_before} nodes are "
+                                        f"available: {nodes_before} Preemption is not helpful for scheduling.")
             events = await eventually(lambda: client.list(EVENTS, namespace=ns),
                                       lambda e: any(x["reason"] == "FailedScheduling" for x in e["items"]))
             failed = next(x for x in events["items"] if x["reason"] == "FailedScheduling")
@@ -138,3 +139,32 @@ async def _lease(client: Client) -> str:
     except errors.NotFound:
         return ""
     return (lease.get("spec") or {}).get("holderIdentity") or ""
+
+
+async def test_preemption_evicts_a_lower_priority_pod_and_the_preemptor_binds(
+        apiserver: RunningServer) -> None:  # noqa: F811
+    async with Client(ClientOptions(endpoints=(apiserver.url,))) as client, namespace(client, "sched-d") as ns:
+        for name, value in (("e2e-low", 10), ("e2e-high", 1000)):
+            with contextlib.suppress(errors.AlreadyExists):
+                await client.create(PRIORITYCLASSES, {"apiVersion": "scheduling.k8s.io/v1", "kind": "PriorityClass",
+                                                      "metadata": {"name": name}, "value": value})
+        # every other test's node is tainted away, so only d-node can take these pods
+        existing = [n["metadata"]["name"] for n in (await client.list(NODES))["items"]]
+        for name in existing:
+            await client.patch(NODES, name, {"spec": {"taints": [{"key": "other-test", "effect": "NoSchedule"}]}})
+        await client.create(NODES, node("d-node", cpu="1"))
+        low = pod("low", cpu="800m")
+        low["spec"].update(priorityClassName="e2e-low", terminationGracePeriodSeconds=0)
+        high = pod("high", cpu="800m")
+        high["spec"]["priorityClassName"] = "e2e-high"
+        with scheduler_process(apiserver.url):
+            await client.create(PODS, low, namespace=ns)
+            assert await eventually(lambda: node_of(client, ns, "low"), bool, timeout=30) == "d-node"
+            await client.create(PODS, high, namespace=ns)
+            assert await eventually(lambda: node_of(client, ns, "high"), bool, timeout=40) == "d-node"
+            names = [p["metadata"]["name"] for p in (await client.list(PODS, namespace=ns))["items"]]
+            assert names == ["high"], f"the low-priority pod should be gone: {names}"
+            events = await eventually(lambda: client.list(EVENTS, namespace=ns),
+                                      lambda e: any(x["reason"] == "Preempted" for x in e["items"]))
+            preempted = next(x for x in events["items"] if x["reason"] == "Preempted")
+            assert preempted["regarding"]["name"] == "low" and preempted["note"].endswith("on node d-node")

@@ -23,6 +23,7 @@ from myriad.client.leaderelection import LeaderElectionConfig, LeaderElector
 from myriad.client.rest import Client
 from myriad.client.types import ClientOptions
 from myriad.gcfreeze import freeze_periodically
+from myriad.scheduler.config import SchedulerConfig, default_config, load_config
 from myriad.scheduler.framework import Framework
 from myriad.scheduler.plugins.defaultbinder import DefaultBinder
 from myriad.scheduler.podinfo import DEFAULT_SCHEDULER
@@ -42,6 +43,8 @@ class SchedulerRunOptions:
     metrics_port: int | None = None
     percentage_of_nodes_to_score: int = 0
     partial_scoring: bool = True
+    #: A KubeSchedulerConfiguration file; None: upstream's defaults.
+    config: str | None = None
 
 
 def main(options: SchedulerRunOptions) -> int:
@@ -54,15 +57,29 @@ def make_client(options: SchedulerRunOptions) -> Client:
     return Client.from_kubeconfig(options.kubeconfig, user_agent=USER_AGENT, max_idle_per_endpoint=128)
 
 
-def make_scheduler(client: Client, options: SchedulerRunOptions) -> Scheduler:
-    def frameworks(handle: Handle) -> dict[str, Framework]:
-        profile = build_profile(percentage_of_nodes_to_score=options.percentage_of_nodes_to_score,
-                                partial_scoring=options.partial_scoring, handle=handle)
-        return {profile.scheduler_name: Framework(profile)}
+def build_frameworks(config: SchedulerConfig, options: SchedulerRunOptions, handle: Handle) -> dict[str, Framework]:
+    """One Framework per profile of ``config``, by scheduler name. A non-zero
+    ``--percentage-of-nodes-to-score`` overrides the configuration's (every profile's), and
+    partial scoring off applies to every profile."""
+    frameworks = {}
+    for profile in config.profiles:
+        percentage = options.percentage_of_nodes_to_score or config.percentage_for(profile)
+        built = build_profile(scheduler_name=profile.scheduler_name, points=profile.points, args=profile.plugin_args,
+                              percentage_of_nodes_to_score=percentage, partial_scoring=options.partial_scoring,
+                              handle=handle)
+        frameworks[built.scheduler_name] = Framework(built)
+    return frameworks
 
+
+def make_scheduler(client: Client, options: SchedulerRunOptions) -> Scheduler:
+    config = load_config(options.config) if options.config is not None else default_config()
     recorder = EventRecorder(client, RecorderOptions(controller=DEFAULT_SCHEDULER,
                                                      instance=f"{DEFAULT_SCHEDULER}-{os.uname().nodename}"))
-    return Scheduler(client, frameworks, DefaultBinder(client), recorder=recorder)
+    scheduler = Scheduler(client, lambda handle: build_frameworks(config, options, handle), DefaultBinder(client),
+                          recorder=recorder)
+    scheduler.queue.initial_backoff = float(config.pod_initial_backoff_seconds)
+    scheduler.queue.max_backoff = float(config.pod_max_backoff_seconds)
+    return scheduler
 
 
 async def _serve(options: SchedulerRunOptions) -> int:

@@ -11,7 +11,7 @@ Columns:
 * ``unschedulable``: ``spec.unschedulable``;
 * labels: per label key an int32 column of value codes, -1 where the node lacks the key;
 * taints: per distinct taint a bool column of the nodes that carry it;
-* images: per image name its size and a bool column of the nodes that hold it.
+* images: per image name an int64 column of its size on each node (-1: not held).
 
 Every row also has a :class:`NodeInfo` with the node object, its pods, labels, taints and host
 ports in use, for what is not vectorised.
@@ -30,6 +30,7 @@ import numpy as np
 
 from myriad.api.podrequests import resource_list
 from myriad.api.quantity import parse as parse_quantity
+from myriad.scheduler.podindex import PodIndex
 from myriad.scheduler.types import HostPort, PodInfo, Taint
 
 CPU, MEMORY, EPHEMERAL, PODS = range(4)
@@ -64,11 +65,13 @@ class NodeTable:
         self._labels: dict[str, np.ndarray] = {}
         self._label_values: dict[str, dict[str, int]] = {}
         self.taints: dict[Taint, np.ndarray] = {}
-        self.images: dict[str, tuple[int, np.ndarray]] = {}
+        self.images: dict[str, np.ndarray] = {}
         #: Rows of present nodes, in the order they were added; rebuilt lazily.
         self._live: np.ndarray | None = None
         #: Bumped on every change; plugins that cache derived arrays compare it.
         self.generation = 0
+        #: Placed pods by namespace and label (see :mod:`myriad.scheduler.podindex`).
+        self.pods = PodIndex(self)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -128,11 +131,10 @@ class NodeTable:
         for taint in info.taints:
             self._bool_column(self.taints, taint)[row] = True
         for image, size in info.images.items():
-            held = self.images.get(image)
-            if held is None or held[0] != size:
-                column = held[1] if held is not None else np.zeros(len(self.present), dtype=bool)
-                self.images[image] = held = (size, column)
-            held[1][row] = True
+            column = self.images.get(image)
+            if column is None:
+                column = self.images[image] = np.full(len(self.present), -1, dtype=np.int64)
+            column[row] = size
         self.generation += 1
         return row
 
@@ -161,7 +163,7 @@ class NodeTable:
         for taint in info.taints:
             self.taints[taint][row] = False
         for image in info.images:
-            self.images[image][1][row] = False
+            self.images[image][row] = -1
         self.unschedulable[row] = False
 
     # -- pods ----------------------------------------------------------------------------------
@@ -176,8 +178,24 @@ class NodeTable:
         if pod.uid in info.pods:
             self.remove_pod(info.pods[pod.uid], node)
         info.pods[pod.uid] = pod
+        self.pods.add(pod, row, info)
         info.ports.extend(pod.host_ports)
         self._count(row, pod, 1)
+        return True
+
+    def confirm_pod(self, pod: PodInfo, node: str) -> bool:
+        """Replaces the pod held on ``node`` under ``pod.uid`` with ``pod`` when what the table
+        counts of it (requests, host ports, labels, affinity) is unchanged, without counting a
+        change (the informer's copy of an assumed pod replaces the scheduler's: schedulers
+        batching on an unchanged table keep their batch). False if it is not held so."""
+        row = self.index.get(node)
+        info = self.infos[row] if row is not None else None
+        held = info.pods.get(pod.uid) if info is not None else None
+        if held is None or row is None or info is None or not _counted_alike(held, pod):
+            return False
+        info.pods[pod.uid] = pod
+        self.pods.remove(held, row)
+        self.pods.add(pod, row, info)
         return True
 
     def remove_pod(self, pod: PodInfo, node: str) -> None:
@@ -189,6 +207,7 @@ class NodeTable:
         held = info.pods.pop(pod.uid, None)
         if held is None:
             return
+        self.pods.remove(held, row)
         for port in held.host_ports:
             info.ports.remove(port)
         self._count(row, held, -1)
@@ -235,7 +254,7 @@ class NodeTable:
         self.unschedulable = grown(self.unschedulable, False)
         self._labels = {k: grown(v, -1) for k, v in self._labels.items()}
         self.taints = {k: grown(v, False) for k, v in self.taints.items()}
-        self.images = {k: (size_, grown(v, False)) for k, (size_, v) in self.images.items()}
+        self.images = {k: grown(v, -1) for k, v in self.images.items()}
 
     def _label_column_for(self, key: str) -> np.ndarray:
         column = self._labels.get(key)
@@ -251,25 +270,28 @@ class NodeTable:
         return column
 
 
+def _counted_alike(a: PodInfo, b: PodInfo) -> bool:
+    return (a.requests == b.requests and a.nonzero_cpu == b.nonzero_cpu and a.nonzero_memory == b.nonzero_memory
+            and a.host_ports == b.host_ports and a.labels == b.labels and a.namespace == b.namespace
+            and a.pod.get("spec", {}).get("affinity") == b.pod.get("spec", {}).get("affinity"))
+
+
 def _image_sizes(images: Iterable[Mapping[str, Any]]) -> dict[str, int]:
-    """Every name of every image in ``status.images`` with its size (upstream counts each name)."""
+    """Every name of every image in ``status.images`` with its size, as the node reports it
+    (upstream keys image states by the reported names; only the pod's names are normalized)."""
     sizes: dict[str, int] = {}
     for image in images:
         for name in image.get("names") or []:
-            sizes[_normalized(name)] = int(image.get("sizeBytes") or 0)
+            sizes[name] = int(image.get("sizeBytes") or 0)
     return sizes
 
 
-def _normalized(image: str) -> str:
-    """Upstream's normalizedImageName: a name with no tag or digest gets ``:latest``."""
+def normalized_image(image: str) -> str:
+    """Upstream's normalizedImageName: a pod's image with no tag or digest gets ``:latest``."""
     last = image.rsplit("/", 1)[-1]
     if ":" not in last and "@" not in last:
         return image + ":latest"
     return image
-
-
-def normalized_image(image: str) -> str:
-    return _normalized(image)
 
 
 def _count(value: object) -> int:

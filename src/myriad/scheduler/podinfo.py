@@ -8,6 +8,7 @@ from typing import Any
 
 from myriad.api.podrequests import pod_requests, resource_list
 from myriad.scheduler.nodetable import normalized_image
+from myriad.scheduler.selectors import AffinityTerm, parse_affinity_term, parse_spread_constraint
 from myriad.scheduler.types import DEFAULT_MEMORY_REQUEST, DEFAULT_MILLI_CPU_REQUEST, HostPort, PodInfo, Toleration
 
 DEFAULT_SCHEDULER = "default-scheduler"
@@ -21,12 +22,15 @@ def pod_info(pod: Mapping[str, Any]) -> PodInfo:
     sidecars = [c for c in init if c.get("restartPolicy") == "Always"]
     requests = pod_requests(spec)
     nonzero_cpu, nonzero_memory = _nonzero(spec)
+    labels = meta.get("labels") or {}
+    affinity = spec.get("affinity") or {}
+    pod_affinity, anti_affinity = affinity.get("podAffinity") or {}, affinity.get("podAntiAffinity") or {}
     return PodInfo(
         pod=pod, key=f"{namespace}/{name}", uid=meta.get("uid", ""), namespace=namespace, name=name,
         priority=int(spec.get("priority") or 0),
         scheduler_name=spec.get("schedulerName") or DEFAULT_SCHEDULER,
         node_name=spec.get("nodeName") or "",
-        labels=meta.get("labels") or {},
+        labels=labels,
         requests=requests, nonzero_cpu=nonzero_cpu, nonzero_memory=nonzero_memory,
         tolerations=tuple(Toleration(t.get("key") or "", t.get("operator") or "Equal", t.get("value") or "",
                                      t.get("effect") or "") for t in spec.get("tolerations") or []),
@@ -35,7 +39,23 @@ def pod_info(pod: Mapping[str, Any]) -> PodInfo:
         images=tuple(normalized_image(c["image"]) for c in [*init, *containers] if c.get("image")),
         scheduling_gated=bool(spec.get("schedulingGates")),
         deleting=bool(meta.get("deletionTimestamp")),
+        required_affinity=_required(pod_affinity, namespace, labels),
+        required_anti_affinity=_required(anti_affinity, namespace, labels),
+        preferred_affinity=_preferred(pod_affinity, namespace, labels),
+        preferred_anti_affinity=_preferred(anti_affinity, namespace, labels),
+        spread_constraints=tuple(parse_spread_constraint(c, labels)
+                                 for c in spec.get("topologySpreadConstraints") or ()),
     )
+
+
+def _required(affinity: Mapping[str, Any], namespace: str, labels: Mapping[str, str]) -> tuple[AffinityTerm, ...]:
+    return tuple(parse_affinity_term(t, namespace, labels)
+                 for t in affinity.get("requiredDuringSchedulingIgnoredDuringExecution") or ())
+
+
+def _preferred(affinity: Mapping[str, Any], namespace: str, labels: Mapping[str, str]) -> tuple[AffinityTerm, ...]:
+    return tuple(parse_affinity_term(t.get("podAffinityTerm"), namespace, labels, int(t.get("weight") or 0))
+                 for t in affinity.get("preferredDuringSchedulingIgnoredDuringExecution") or ())
 
 
 def _nonzero(spec: Mapping[str, Any]) -> tuple[int, int]:

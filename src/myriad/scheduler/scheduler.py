@@ -28,11 +28,24 @@ from myriad.client import errors as client_errors
 from myriad.client.events.recorder import EventRecorder
 from myriad.client.informers.factory import SharedInformerFactory
 from myriad.client.informers.informer import Handler
+from myriad.client.informers.store import BY_NAMESPACE
 from myriad.client.rest import Client
-from myriad.client.types import NAMESPACES, NODES, PODDISRUPTIONBUDGETS, PODS, PatchType
+from myriad.client.types import (
+    NAMESPACES,
+    NODES,
+    PODDISRUPTIONBUDGETS,
+    PODS,
+    PRIORITYCLASSES,
+    REPLICASETS,
+    REPLICATIONCONTROLLERS,
+    SERVICES,
+    STATEFULSETS,
+    PatchType,
+)
 from myriad.clock import Clock, SystemClock
 from myriad.scheduler.errors import BindError
 from myriad.scheduler.framework import FitError, Framework
+from myriad.scheduler.metrics import SchedulerMetrics
 from myriad.scheduler.nodetable import NodeTable
 from myriad.scheduler.podinfo import pod_info
 from myriad.scheduler.queue import QueuedPod, SchedulingQueue
@@ -40,6 +53,24 @@ from myriad.scheduler.types import BindPlugin, Handle, PodInfo
 
 #: Upstream's validation.NoteLengthLimit: an event's note is cut to this many characters.
 NOTE_LIMIT = 1024
+#: Seconds after a successful binding that an assumed pod the informer never showed bound is
+#: forgotten (upstream's assumed-pod expiry; kube-scheduler now sets 0, never).
+ASSUMED_TTL = 30.0
+
+#: The cluster events each plugin registers (upstream's EventsToRegister): a pod in the
+#: unschedulable pool moves on an event one of the plugins that rejected it cares about.
+EVENTS_OF_INTEREST: dict[str, frozenset[str]] = {
+    "NodeAdd": frozenset({"NodeUnschedulable", "NodeName", "TaintToleration", "NodeAffinity", "NodePorts",
+                          "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"}),
+    "NodeUpdate": frozenset({"NodeUnschedulable", "TaintToleration", "NodeAffinity", "NodeResourcesFit",
+                             "PodTopologySpread", "InterPodAffinity"}),
+    "AssignedPodDelete": frozenset({"NodePorts", "NodeResourcesFit", "PodTopologySpread", "InterPodAffinity"}),
+}
+
+
+def _interested(plugins: set[str], event: str) -> bool:
+    """Whether an event can help a pod that ``plugins`` rejected (no plugins: an error, always)."""
+    return not plugins or bool(plugins & EVENTS_OF_INTEREST.get(event, frozenset()))
 
 
 @dataclass
@@ -56,12 +87,15 @@ class SchedulerStats:
 
 class Scheduler:
     def __init__(self, client: Client, frameworks: Callable[[Handle], Mapping[str, Framework]], binder: BindPlugin,
-                 *, recorder: EventRecorder, clock: Clock | None = None, max_binding: int = 512) -> None:
+                 *, recorder: EventRecorder, clock: Clock | None = None, max_binding: int = 512,
+                 metrics: SchedulerMetrics | None = None, assumed_ttl: float = ASSUMED_TTL) -> None:
         """``frameworks`` makes the profiles' frameworks (by scheduler name) given the handle
         onto this scheduler's informers."""
         self.client = client
         self.binder = binder
         self.recorder = recorder
+        self.metrics = metrics
+        self.assumed_ttl = assumed_ttl
         self.clock = clock or SystemClock()
         self.table = NodeTable()
         self.stats = SchedulerStats()
@@ -70,11 +104,16 @@ class Scheduler:
         self._nodes = self.informers.informer(NODES)
         self._namespaces = self.informers.informer(NAMESPACES)
         self._pdbs = self.informers.informer(PODDISRUPTIONBUDGETS)
+        self._priority_classes = self.informers.informer(PRIORITYCLASSES)
+        #: What selects pods, for PodTopologySpread's system default constraints.
+        self._selecting = [self.informers.informer(r) for r in (SERVICES, REPLICATIONCONTROLLERS, REPLICASETS,
+                                                                STATEFULSETS)]
         self.frameworks = dict(frameworks(Handle(
             pdbs=self._pdbs.indexer.list,
             namespace_labels=self._namespace_labels,
             namespaces=lambda: [(ns["metadata"]["name"], ns["metadata"].get("labels") or {})
-                                for ns in self._namespaces.indexer.list()])))
+                                for ns in self._namespaces.indexer.list()],
+            selectors_of=self._selectors_of)))
         first = next(iter(self.frameworks.values()))
         self.queue = SchedulingQueue(clock=self.clock, sort_key=first.profile.queue_sort.sort_key)
         self._pods.add_handler(Handler(on_add=self._pod_added, on_update=self._pod_updated,
@@ -85,8 +124,27 @@ class Scheduler:
         self.assumed: dict[str, tuple[str, PodInfo]] = {}
         #: uid -> (node, PodInfo) of bound pods counted in the table.
         self._placed: dict[str, tuple[str, PodInfo]] = {}
+        #: uid -> when its binding succeeded, for assumed pods the informer has not confirmed yet.
+        self._bound_at: dict[str, float] = {}
         self._binding = asyncio.Semaphore(max_binding)
         self._tasks: set[asyncio.Task[Any]] = set()
+
+    def _selectors_of(self, pod: PodInfo) -> list[Mapping[str, str]]:
+        """The selectors of the Services, ReplicationControllers, ReplicaSets and StatefulSets
+        in the pod's namespace that select it (upstream's DefaultSelector; a workload selector's
+        matchExpressions are not carried)."""
+        found: list[Mapping[str, str]] = []
+        labels = pod.labels
+        for informer in self._selecting:
+            for obj in informer.indexer.by_index(BY_NAMESPACE, pod.namespace):
+                selector = (obj.get("spec") or {}).get("selector") or {}
+                if "matchLabels" in selector or "matchExpressions" in selector:
+                    if selector.get("matchExpressions"):
+                        continue
+                    selector = selector.get("matchLabels") or {}
+                if selector and all(labels.get(k) == v for k, v in selector.items()):
+                    found.append(selector)
+        return found
 
     def _namespace_labels(self, name: str) -> Mapping[str, str]:
         namespace = self._namespaces.indexer.get(name)
@@ -101,15 +159,30 @@ class Scheduler:
     async def run(self) -> None:
         """Schedules until cancelled (informers must be started)."""
         flusher = asyncio.create_task(self.queue.run(), name="myriad-scheduler-queue")
+        expirer = asyncio.create_task(self._expire_assumed(), name="myriad-scheduler-expiry")
         try:
             while True:
                 queued = await self.queue.pop()
                 self.schedule_one(queued)
         finally:
             flusher.cancel()
+            expirer.cancel()
             for task in list(self._tasks):
                 task.cancel()
-            await asyncio.gather(flusher, *self._tasks, return_exceptions=True)
+            await asyncio.gather(flusher, expirer, *self._tasks, return_exceptions=True)
+
+    async def _expire_assumed(self) -> None:
+        """Forgets assumed pods whose binding succeeded ``assumed_ttl`` seconds ago and that the
+        informer never showed bound (upstream's cleanupAssumedPods, every second)."""
+        while True:
+            await self.clock.sleep(1.0)
+            now = self.clock.monotonic()
+            for uid, at in list(self._bound_at.items()):
+                if now - at >= self.assumed_ttl:
+                    del self._bound_at[uid]
+                    held = self.assumed.get(uid)
+                    if held is not None:
+                        self._forget(held[1])
 
     async def stop(self) -> None:
         await self.informers.stop()
@@ -127,8 +200,7 @@ class Scheduler:
         try:
             placement, state = framework.schedule(pod, self.table)
         except FitError as error:
-            self.stats.cycle_seconds += time.perf_counter() - started
-            self.stats.count("unschedulable", profile)
+            self._attempted("unschedulable", profile, started)
             self.queue.requeue_unschedulable(queued, error.plugins)
             nominated = error.post_filter.nominated if error.post_filter else ""
             if error.post_filter is not None:
@@ -137,21 +209,28 @@ class Scheduler:
             return
         rejection = framework.reserve(state, pod, placement.node)
         if rejection is not None:
-            self.stats.count("error", profile)
+            self._attempted("error", profile, started)
             self.queue.requeue_unschedulable(queued, set(), error=True)
             return
         self._assume(pod, placement.node)
         framework.placed(placement, self.table)
         self.queue.done(pod.key)
-        self.stats.cycle_seconds += time.perf_counter() - started
-        self.stats.count("scheduled", profile)
+        self._attempted("scheduled", profile, started)
         self._spawn(self._bind(queued, placement.node, profile))
+
+    def _attempted(self, result: str, profile: str, started: float) -> None:
+        seconds = time.perf_counter() - started
+        self.stats.cycle_seconds += seconds
+        self.stats.count(result, profile)
+        if self.metrics is not None:
+            self.metrics.attempt(result, profile, seconds)
 
     def _assume(self, pod: PodInfo, node: str) -> None:
         self.table.add_pod(pod, node)
         self.assumed[pod.uid] = (node, pod)
 
     def _forget(self, pod: PodInfo) -> None:
+        self._bound_at.pop(pod.uid, None)
         held = self.assumed.pop(pod.uid, None)
         if held is not None:
             self.table.remove_pod(held[1], held[0])
@@ -171,6 +250,10 @@ class Scheduler:
                                profile)
             return
         self.stats.bound += 1
+        if pod.uid in self.assumed:
+            self._bound_at[pod.uid] = self.clock.monotonic()
+        if self.metrics is not None and queued.initial_attempt_timestamp is not None:
+            self.metrics.bound(queued.attempts, self.clock.now() - queued.initial_attempt_timestamp)
         self._note(pod, "Normal", "Scheduled", "Binding",
                    f"Successfully assigned {pod.namespace}/{pod.name} to {node}", profile)
 
@@ -225,7 +308,7 @@ class Scheduler:
 
     def _node_added(self, node: dict[str, Any]) -> None:
         self.table.set_node(node)
-        self.queue.move_all("NodeAdd")
+        self.queue.move_all("NodeAdd", plugins_interested=_interested)
 
     def _node_updated(self, old: dict[str, Any], node: dict[str, Any]) -> None:
         """Heartbeats change nothing the scheduler reads: only a change upstream's
@@ -233,7 +316,7 @@ class Scheduler:
         if _scheduling_properties(old) == _scheduling_properties(node):
             return
         self.table.set_node(node)
-        self.queue.move_all("NodeUpdate")
+        self.queue.move_all("NodeUpdate", plugins_interested=_interested)
 
     def _node_deleted(self, node: dict[str, Any]) -> None:
         self.table.remove_node((node.get("metadata") or {}).get("name", ""))
@@ -263,19 +346,25 @@ class Scheduler:
         held = self._placed.pop(pod.uid, None)
         if held is not None:
             self.table.remove_pod(held[1], held[0])
-            self.queue.move_all("AssignedPodDelete")
+            self.queue.move_all("AssignedPodDelete", plugins_interested=_interested)
 
     def _place(self, pod: PodInfo) -> None:
         """A bound pod as the API has it: confirms an assumed one, and stops counting pods that
         finished (upstream's informer leaves Succeeded and Failed pods out)."""
         assumed = self.assumed.pop(pod.uid, None)
         held = self._placed.pop(pod.uid, None) or assumed
+        self._bound_at.pop(pod.uid, None)
+        phase = (pod.pod.get("status") or {}).get("phase")
+        finished = phase in ("Succeeded", "Failed")
+        if held is not None and held[0] == pod.node_name and not finished \
+                and self.table.confirm_pod(pod, pod.node_name):
+            self._placed[pod.uid] = (pod.node_name, pod)
+            return
         if held is not None:
             self.table.remove_pod(held[1], held[0])
-        phase = (pod.pod.get("status") or {}).get("phase")
-        if phase in ("Succeeded", "Failed"):
+        if finished:
             if held is not None:
-                self.queue.move_all("AssignedPodDelete")
+                self.queue.move_all("AssignedPodDelete", plugins_interested=_interested)
             return
         self.table.add_pod(pod, pod.node_name)
         self._placed[pod.uid] = (pod.node_name, pod)

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from myriad.api.podrequests import Requests
+from myriad.scheduler.selectors import AffinityTerm, SpreadConstraint
 
 if TYPE_CHECKING:
     from myriad.scheduler.nodetable import NodeTable
@@ -132,10 +133,23 @@ class PodInfo:
     images: tuple[str, ...]
     scheduling_gated: bool = False
     deleting: bool = False
+    #: Pod (anti-)affinity terms, parsed (preferred ones carry their weight).
+    required_affinity: tuple[AffinityTerm, ...] = ()
+    required_anti_affinity: tuple[AffinityTerm, ...] = ()
+    preferred_affinity: tuple[AffinityTerm, ...] = ()
+    preferred_anti_affinity: tuple[AffinityTerm, ...] = ()
+    #: ``spec.topologySpreadConstraints``, both actions, parsed.
+    spread_constraints: tuple[SpreadConstraint, ...] = ()
 
     @property
     def spec(self) -> Mapping[str, Any]:
         return self.pod.get("spec") or {}
+
+    @property
+    def has_pod_affinity(self) -> bool:
+        """Any pod affinity or anti-affinity term (upstream's PodsWithAffinity)."""
+        return bool(self.required_affinity or self.required_anti_affinity or self.preferred_affinity
+                    or self.preferred_anti_affinity)
 
 
 @dataclass(slots=True)

@@ -7,8 +7,7 @@ repeated image counts each time): ``int64(float64(size) * (float64(nodes holding
 float64(all nodes)))``, summed. The sum is clamped to ``[23 MiB, 1000 MiB * containers]``,
 ``containers`` counting init and regular containers, and scaled to ``100 * (sum - 23 MiB) //
 (max - 23 MiB)``. "All nodes" is every node in the table, not only the candidates. Sizes
-are the node table's per-image size (upstream reads each node's own ``sizeBytes``). No
-NormalizeScore.
+are each node's own ``sizeBytes`` for the image, as upstream's. No NormalizeScore.
 """
 
 from __future__ import annotations
@@ -30,17 +29,13 @@ class ImageLocality:
         total_nodes = len(table)
         sums = np.zeros(len(rows), dtype=np.int64)
         if total_nodes:
-            spread_cache: dict[str, int] = {}
             for image in pod.images:
-                held = table.images.get(image)
-                if held is None:
+                column = table.images.get(image)
+                if column is None:
                     continue
-                size, column = held
-                scaled = spread_cache.get(image)
-                if scaled is None:
-                    holders = int(np.count_nonzero(column))
-                    scaled = spread_cache[image] = int(float(size) * (float(holders) / float(total_nodes)))
-                sums += np.where(column[rows], scaled, 0)
+                spread = float(np.count_nonzero(column >= 0)) / float(total_nodes)
+                sizes = column[rows]
+                sums += np.where(sizes >= 0, (sizes * spread).astype(np.int64), 0)
         spec = pod.spec
         containers = len(spec.get("initContainers") or []) + len(spec.get("containers") or [])
         return _priority(sums, containers)
