@@ -7,8 +7,9 @@
     myriad bench reads [--scenarios a,b,c,d] [...]
     myriad bench client [--scenarios informer,queue,balance,http] [...]
     myriad bench nodes [--scenarios a,b,c,d,e] [--nodes N] [--pods N] [...]
+    myriad bench scheduler [--workloads basic-10k,...] [--scale X] [--ablation BOOL] [...]
     myriad nodes --count N [--processes P] [--pod-watch per-node|shared] [--profiles FILE] [...]
-    myriad scheduler [--kubeconfig F | --server URL,...] [--leader-elect BOOL] [--metrics-port N]
+    myriad scheduler [--kubeconfig F | --server URL,...] [--config FILE] [--leader-elect BOOL] [...]
     myriad controller namespace-counts [--kubeconfig FILE | --server URL] [--leader-elect]
 """
 
@@ -26,12 +27,14 @@ from myriad.bench import apiserver as apiserver_bench
 from myriad.bench import client as client_bench
 from myriad.bench import nodes as nodes_bench
 from myriad.bench import reads as reads_bench
+from myriad.bench import scheduler as scheduler_bench
 from myriad.bench import storage
 from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
 from myriad.bench.client import ClientBenchConfig
 from myriad.bench.nodes import NodesBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
+from myriad.bench.scheduler import ALL_WORKLOADS, SchedulerBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
 from myriad.controllers import run as controllers_run
 from myriad.nodes import command as nodes_command
@@ -74,9 +77,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if not 0 <= args.percentage_of_nodes_to_score <= 100:
             args.command_parser.error("percentage-of-nodes-to-score: must be between 0 and 100")
         return scheduler_command.main(scheduler_command.SchedulerRunOptions(
-            servers=tuple(args.server), kubeconfig=args.kubeconfig, leader_elect=args.leader_elect,
-            identity=args.identity, metrics_port=args.metrics_port,
-            percentage_of_nodes_to_score=args.percentage_of_nodes_to_score, partial_scoring=args.partial_scoring))
+            servers=tuple(args.server), kubeconfig=args.kubeconfig, config=args.config,
+            leader_elect=args.leader_elect, identity=args.identity, metrics_port=args.metrics_port,
+            percentage_of_nodes_to_score=args.percentage_of_nodes_to_score, partial_scoring=args.partial_scoring,
+            batching=args.batching, capacity_index=args.capacity_index, affinity_index=args.affinity_index))
     if args.command == "nodes":
         try:
             profiles = load_profiles(args.profiles) if args.profiles else Profiles()
@@ -100,6 +104,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         nodes_bench_config = _fields_config(NodesBenchConfig, _NODES_HELP, args)
         _validate(nodes_bench_config, args)
         return nodes_bench.run(nodes_bench_config)
+    if args.target == "scheduler":
+        scheduler_bench_config = _fields_config(SchedulerBenchConfig, _SCHEDULER_HELP, args)
+        _validate(scheduler_bench_config, args)
+        return scheduler_bench.run(scheduler_bench_config)
     if args.target == "reads":
         reads_config = _reads_config(args)
         _validate(reads_config, args)
@@ -113,8 +121,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     return storage.run(config)
 
 
-def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig | NodesBenchConfig,
-              args: argparse.Namespace) -> None:
+def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig | NodesBenchConfig
+              | SchedulerBenchConfig, args: argparse.Namespace) -> None:
     try:
         config.validate()
     except ValueError as exc:
@@ -205,6 +213,9 @@ def _parser() -> argparse.ArgumentParser:
                 ClientBenchConfig(), _CLIENT_HELP)
     _add_fields(targets.add_parser("nodes", help="hollow nodes: registration, heartbeats, pod churn, watch modes"),
                 NodesBenchConfig(), _NODES_HELP)
+    _add_fields(targets.add_parser("scheduler", help="scheduler_perf's workloads: pods bound per second, the "
+                                   "scheduler's CPU per pod, placements checked, an ablation"),
+                SchedulerBenchConfig(), _SCHEDULER_HELP)
     controller = commands.add_parser("controller", help="run a controller")
     controller.set_defaults(command_parser=controller)
     controller.add_argument("name", choices=("namespace-counts",), help="which controller")
@@ -221,9 +232,12 @@ def _parser() -> argparse.ArgumentParser:
     sched.add_argument("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
     sched.add_argument("--server", type=_names, default=(), metavar="URL,...",
                        help="API server URL(s), comma-separated; overrides kubeconfig")
-    sched.add_argument("--leader-elect", type=_boolean, default=False, metavar="BOOL",
-                       help="contend for the kube-system/kube-scheduler Lease; informers stay synced while "
-                            "standing by (default: false)")
+    sched.add_argument("--config", default=None, metavar="FILE",
+                       help="a KubeSchedulerConfiguration (kubescheduler.config.k8s.io/v1, YAML or JSON): profiles, "
+                            "plugins, weights, pluginConfig, percentageOfNodesToScore, leaderElection")
+    sched.add_argument("--leader-elect", type=_boolean, default=None, metavar="BOOL",
+                       help="contend for the Lease (kube-system/kube-scheduler); informers stay synced while "
+                            "standing by (default: the config file's leaderElection, else false)")
     sched.add_argument("--identity", default=None, help="leader election identity (default: host-pid)")
     sched.add_argument("--metrics-port", type=int, default=None, metavar="N",
                        help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
@@ -231,7 +245,14 @@ def _parser() -> argparse.ArgumentParser:
                        help="feasible nodes to find before scoring, in percent; 0 is upstream's adaptive "
                             f"max(5, 50 - nodes/125){_DEFAULT}")
     sched.add_argument("--partial-scoring", type=_boolean, default=True, metavar="BOOL",
-                       help="false filters and scores every node (the ablation) (default: true)")
+                       help="false filters and scores every node (an ablation) (default: true)")
+    sched.add_argument("--batching", type=_boolean, default=True, metavar="BOOL",
+                       help="false runs a full cycle for every pod, equivalent or not (an ablation) (default: true)")
+    sched.add_argument("--capacity-index", type=_boolean, default=True, metavar="BOOL",
+                       help="false filters nodes without the free capacity too (an ablation) (default: true)")
+    sched.add_argument("--affinity-index", type=_boolean, default=True, metavar="BOOL",
+                       help="false makes pod affinity and spread look at every placed pod, not only those their "
+                            "selectors index to (an ablation) (default: true)")
     nodes = commands.add_parser("nodes", help="run hollow nodes: simulated kubelets against an API server")
     nodes.set_defaults(command_parser=nodes)
     nodes.add_argument("--count", type=int, required=True, metavar="N", help="nodes to run")
@@ -297,6 +318,18 @@ _NODES_HELP = {
 }
 
 
+_SCHEDULER_HELP = {
+    "workloads": f"comma-separated subset of {','.join(ALL_WORKLOADS)}; the default, all of them, takes about "
+                 "6 minutes on 2 cores with the ablation (large alone about 3)",
+    "server_cpu": "CPU the servers are pinned to, -1 for none",
+    "scheduler_cpu": "CPU the scheduler is pinned to, -1 for none",
+    "scale": "multiplies every workload's node and pod counts",
+    "ablation": "also run basic-10k with each technique turned off in turn",
+    "stall": "seconds without a new bind before a phase is reported as not all bound",
+    "json_path": "results file", "data_dir": "parent of the servers' temp data dirs (default: system temp)",
+}
+
+
 _READS_HELP = {
     "scenarios": "comma-separated subset of a,b,c,d", "server_cpu": "CPU the servers are pinned to, -1 for none",
     "configmaps": "(a) ConfigMaps listed", "value_size": "(a) bytes of data per ConfigMap",
@@ -328,8 +361,10 @@ def _add_fields(parser: argparse.ArgumentParser, defaults: object, helps: dict[s
     for name, help_text in helps.items():
         value = getattr(defaults, name)
         flag = "--json" if name == "json_path" else "--" + name.replace("_", "-")
-        if name == "scenarios":
+        if name in ("scenarios", "workloads"):
             parser.add_argument(flag, type=_names, default=",".join(value), help=f"{help_text}{_DEFAULT}")
+        elif isinstance(value, bool):
+            parser.add_argument(flag, type=_boolean, default=value, metavar="BOOL", help=f"{help_text}{_DEFAULT}")
         elif name == "server_cpu":
             parser.add_argument(flag, type=int, default=value, help=f"{help_text}{_DEFAULT}")
         elif name == "data_dir":

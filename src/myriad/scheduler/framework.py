@@ -209,6 +209,13 @@ class Framework:
                     resolvable=result.rejection.code == Code.UNSCHEDULABLE, everywhere=result.rejection))
             if result.rows is not None:
                 candidates = candidates[np.isin(candidates, result.rows)]
+        nominated = table.nominations.get(pod.uid)
+        if nominated is not None:
+            # upstream's evaluateNominatedNode: the node preemption freed is tried first, unscored
+            row = table.index.get(nominated[0])
+            if row is not None and row in candidates and len(self._filter(
+                    state, pod, table, np.array([row]), FitError(pod, 0))):
+                return Placement(nominated[0], row, 0, 1, 1), state
         feasible, _wanted, error = self._find_feasible(state, pod, table, candidates, len(live))
         if not len(feasible):
             raise self._post_filter(state, pod, table, error)
@@ -382,6 +389,8 @@ def _has_room(table: NodeTable, pod: PodInfo, rows: np.ndarray) -> np.ndarray:
     index: NodeResourcesFit would reject the others). Computed over whole columns, then picked:
     gathering rows of the 2-D arrays first costs more than the arithmetic."""
     alloc, used, r = table.allocatable, table.requested, pod.requests
+    if table.nominations:
+        used = used + table.nominated  # conservative for the pod's own nominated node: it is tried first
     room = alloc[:, PODS] > used[:, PODS]
     if r.cpu_milli:
         room &= alloc[:, CPU] - used[:, CPU] >= r.cpu_milli

@@ -7,7 +7,9 @@
   the queue to its binding, for pods that bound;
 * ``scheduler_pending_pods{queue}``: active, backoff, unschedulable and gated;
 * ``scheduler_plugin_execution_duration_seconds{plugin,extension_point,status}``: sampled in
-  one cycle of ten, as upstream samples.
+  one cycle of ten, as upstream samples;
+* ``myriad_scheduler_cycles_total{kind}``: cycles run in full, and answered from a batch of
+  equivalent pods (myriad's own).
 
 Loop only: the scheduler records, the HTTP server's thread only reads the histograms.
 """
@@ -17,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 #: Upstream's buckets: exponential from 1 ms, factor 2, 15 buckets (attempts) and from 10 ms,
 #: factor 1.5, 20 buckets (the SLI); plugins from 10 µs, factor 1.5, 20 buckets.
@@ -29,7 +31,8 @@ PLUGIN_SAMPLE_EVERY = 10
 
 
 class SchedulerMetrics:
-    def __init__(self, registry: CollectorRegistry, *, pending: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, registry: CollectorRegistry, *, pending: Callable[[], dict[str, int]],
+                 cycles: Callable[[], dict[str, int]] = dict) -> None:
         self.attempts = Counter("scheduler_schedule_attempts", "Scheduling attempts by result.",
                                 ["result", "profile"], registry=registry)
         self.attempt_duration = Histogram("scheduler_scheduling_attempt_duration_seconds",
@@ -42,7 +45,7 @@ class SchedulerMetrics:
                                          "Duration of running a plugin at a specific extension point.",
                                          ["plugin", "extension_point", "status"], buckets=PLUGIN_BUCKETS,
                                          registry=registry)
-        registry.register(_PendingCollector(pending))
+        registry.register(_PendingCollector(pending, cycles))
 
     def attempt(self, result: str, profile: str, seconds: float) -> None:
         self.attempts.labels(result, profile).inc()
@@ -56,8 +59,11 @@ class SchedulerMetrics:
 
 
 class _PendingCollector:
-    def __init__(self, pending: Callable[[], dict[str, int]]) -> None:
+    """scheduler_pending_pods and myriad_scheduler_cycles_total, read when scraped."""
+
+    def __init__(self, pending: Callable[[], dict[str, int]], cycles: Callable[[], dict[str, int]]) -> None:
         self._pending = pending
+        self._cycles = cycles
 
     def collect(self) -> Iterator[Metric]:
         family = GaugeMetricFamily("scheduler_pending_pods", "Number of pending pods, by the queue type.",
@@ -65,3 +71,8 @@ class _PendingCollector:
         for queue, count in sorted(self._pending().items()):
             family.add_metric([queue], count)
         yield family
+        cycles = CounterMetricFamily("myriad_scheduler_cycles", "Scheduling cycles, run in full or batched.",
+                                     labels=["kind"])
+        for kind, count in sorted(self._cycles().items()):
+            cycles.add_metric([kind], count)
+        yield cycles

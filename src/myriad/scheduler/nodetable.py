@@ -61,6 +61,10 @@ class NodeTable:
         self.allocatable = np.zeros((0, 4), dtype=np.int64)
         self.requested = np.zeros((0, 4), dtype=np.int64)
         self.nonzero = np.zeros((0, 2), dtype=np.int64)
+        #: What pods nominated to each row by preemption request there (held for them, so
+        #: others do not take the room their victims free); see :meth:`nominate`.
+        self.nominated = np.zeros((0, 4), dtype=np.int64)
+        self.nominations: dict[str, tuple[str, PodInfo]] = {}
         self.unschedulable = np.zeros(0, dtype=bool)
         self._labels: dict[str, np.ndarray] = {}
         self._label_values: dict[str, dict[str, int]] = {}
@@ -152,6 +156,9 @@ class NodeTable:
         self.allocatable[row] = 0
         self.requested[row] = 0
         self.nonzero[row] = 0
+        self.nominated[row] = 0
+        for uid in [uid for uid, (held, _) in self.nominations.items() if held == name]:
+            del self.nominations[uid]
         self._free.append(row)
         self._live = None
         self.generation += 1
@@ -212,6 +219,37 @@ class NodeTable:
             info.ports.remove(port)
         self._count(row, held, -1)
 
+    def nominate(self, pod: PodInfo, node: str) -> None:
+        """Holds ``pod``'s requests on ``node`` for it (upstream's nominator): filters count them
+        there for every other pod."""
+        self.unnominate(pod.uid)
+        row = self.index.get(node)
+        if row is None:
+            return
+        self.nominations[pod.uid] = (node, pod)
+        self.nominated[row] += _amounts(pod)
+        self.generation += 1
+
+    def unnominate(self, uid: str) -> None:
+        held = self.nominations.pop(uid, None)
+        if held is None:
+            return
+        row = self.index.get(held[0])
+        if row is not None:
+            self.nominated[row] -= _amounts(held[1])
+        self.generation += 1
+
+    def used(self, rows: np.ndarray, pod: PodInfo) -> np.ndarray:
+        """Requested plus what is held for nominated pods, over ``rows`` (``(len(rows), 4)``),
+        less ``pod``'s own nomination."""
+        used = self.requested.take(rows, axis=0)
+        if self.nominations:
+            used += self.nominated.take(rows, axis=0)
+            own = self.nominations.get(pod.uid)
+            if own is not None:
+                used[rows == self.index.get(own[0], -1)] -= _amounts(own[1])
+        return used
+
     def _count(self, row: int, pod: PodInfo, sign: int) -> None:
         r = pod.requests
         requested = self.requested[row]
@@ -251,6 +289,7 @@ class NodeTable:
         self.allocatable = grown(self.allocatable)
         self.requested = grown(self.requested)
         self.nonzero = grown(self.nonzero)
+        self.nominated = grown(self.nominated)
         self.unschedulable = grown(self.unschedulable, False)
         self._labels = {k: grown(v, -1) for k, v in self._labels.items()}
         self.taints = {k: grown(v, False) for k, v in self.taints.items()}
@@ -268,6 +307,11 @@ class NodeTable:
         if column is None:
             column = columns[key] = np.zeros(len(self.present), dtype=bool)
         return column
+
+
+def _amounts(pod: PodInfo) -> np.ndarray:
+    r = pod.requests
+    return np.array((r.cpu_milli, r.memory, r.ephemeral_storage, 1), dtype=np.int64)
 
 
 def _counted_alike(a: PodInfo, b: PodInfo) -> bool:

@@ -30,9 +30,11 @@ _NO_LABELS: Callable[[str], Mapping[str, str]] = lambda _ns: {}  # noqa: E731
 
 
 class PodIndex:
-    def __init__(self, table: NodeTable | None = None) -> None:
-        """``table``: the NodeTable whose rows the pods sit on (None: every entry is trusted)."""
+    def __init__(self, table: NodeTable | None = None, *, indexed: bool = True) -> None:
+        """``table``: the NodeTable whose rows the pods sit on (None: every entry is trusted).
+        ``indexed`` False makes every query visit every pod (the ablation of the index)."""
         self._table = table
+        self.indexed = indexed
         self._pods: dict[str, PodInfo] = {}
         #: uid -> (row, the NodeInfo it was added to)
         self._where: dict[str, tuple[int, Any]] = {}
@@ -124,7 +126,7 @@ class PodIndex:
                 continue
             options.append((sum(map(len, sets)), sets))
         candidates: Iterable[str]
-        if options:
+        if options and self.indexed:
             size, sets = min(options, key=lambda option: option[0])
             candidates = list(chain.from_iterable(sets)) if size else []
         else:

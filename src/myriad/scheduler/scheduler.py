@@ -164,6 +164,9 @@ class Scheduler:
             while True:
                 queued = await self.queue.pop()
                 self.schedule_one(queued)
+                # pop() does not suspend while pods wait: yield, or informer events, bindings and
+                # evictions would all wait for the queue to drain
+                await asyncio.sleep(0)
         finally:
             flusher.cancel()
             expirer.cancel()
@@ -204,6 +207,7 @@ class Scheduler:
             self.queue.requeue_unschedulable(queued, error.plugins)
             nominated = error.post_filter.nominated if error.post_filter else ""
             if error.post_filter is not None:
+                self.table.nominate(pod, nominated)
                 self._spawn(self._preempt(pod, error.post_filter.victims, nominated, profile))
             self._spawn(self._report_unschedulable(pod, str(error), profile, nominated=nominated))
             return
@@ -226,6 +230,7 @@ class Scheduler:
             self.metrics.attempt(result, profile, seconds)
 
     def _assume(self, pod: PodInfo, node: str) -> None:
+        self.table.unnominate(pod.uid)
         self.table.add_pod(pod, node)
         self.assumed[pod.uid] = (node, pod)
 
@@ -326,6 +331,7 @@ class Scheduler:
         if pod.node_name:
             self._place(pod)
         elif pod.scheduler_name in self.frameworks and not pod.deleting:
+            self._keep_nomination(pod)
             self.queue.add(pod)
 
     def _pod_updated(self, _old: dict[str, Any], obj: dict[str, Any]) -> None:
@@ -337,16 +343,25 @@ class Scheduler:
             if pod.deleting:
                 self.queue.delete(pod.key)
             else:
+                self._keep_nomination(pod)
                 self.queue.update(pod)
 
     def _pod_deleted(self, obj: dict[str, Any]) -> None:
         pod = pod_info(obj)
         self.queue.delete(pod.key)
+        self.table.unnominate(pod.uid)
         self._forget(pod)
         held = self._placed.pop(pod.uid, None)
         if held is not None:
             self.table.remove_pod(held[1], held[0])
             self.queue.move_all("AssignedPodDelete", plugins_interested=_interested)
+
+    def _keep_nomination(self, pod: PodInfo) -> None:
+        """A pending pod's ``status.nominatedNodeName`` (set by this or an earlier scheduler)
+        holds room on that node for it."""
+        node = (pod.pod.get("status") or {}).get("nominatedNodeName")
+        if node and self.table.nominations.get(pod.uid, ("",))[0] != node:
+            self.table.nominate(pod, node)
 
     def _place(self, pod: PodInfo) -> None:
         """A bound pod as the API has it: confirms an assumed one, and stops counting pods that

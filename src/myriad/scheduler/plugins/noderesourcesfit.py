@@ -95,7 +95,7 @@ class NodeResourcesFit:
             r = pod.requests
             requests = (r.cpu_milli, r.memory, r.ephemeral_storage)
         allocatable = table.allocatable.take(rows, axis=0)  # take: ~10x faster than rows indexing
-        used = table.requested.take(rows, axis=0)
+        used = table.used(rows, pod)  # nominated pods' requests held too
         failed = np.where(used[:, PODS] + 1 > allocatable[:, PODS], _TOO_MANY_PODS, 0).astype(np.uint32)
         unresolvable = np.zeros(len(rows), dtype=bool)
         for column, bit, wanted in ((CPU, _INSUFFICIENT_CPU, requests[0]), (MEMORY, _INSUFFICIENT_MEMORY, requests[1]),
