@@ -644,8 +644,8 @@ def test_build_profile_keeps_its_old_call() -> None:
     ({"plugins": (("PrioritySort", 0), ("Nope", 1))}, 'PreFilterPlugin "Nope" does not exist'),
     ({"args": {"NodeResourcesFit": {"scoring_strategy": "Spread"}}},
      'initializing plugin "NodeResourcesFit": scoring strategy Spread is not supported'),
-    ({"points": {"queueSort": (("PrioritySort", 0),), "permit": (("ImageLocality", 0),)}},
-     'profile "default-scheduler": the permit extension point is not supported'),
+    ({"points": {"queueSort": (("PrioritySort", 0),), "preBind": (("ImageLocality", 0),)}},
+     'profile "default-scheduler": the preBind extension point is not supported'),
 ])
 def test_build_profile_errors(kwargs: dict[str, Any], expected: str) -> None:
     with pytest.raises(ConfigError) as info:

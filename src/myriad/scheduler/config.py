@@ -2,12 +2,12 @@
 
 As upstream, in three stages:
 
-1. **Decoding**, strict: an unknown field (``strict decoding error: unknown field "<path>"``)
-   or a value of the wrong type (``<path>: Invalid value: <v>: must be …``) fails at once.
+1. **Decoding**, strict (the readers of :mod:`.configfields`): an unknown field (``strict
+   decoding error: unknown field "<path>"``) or a value of the wrong type fails at once.
 2. **Defaulting and validation** (``pkg/scheduler/apis/config/v1/defaults.go``,
-   ``validation/validation.go``, ``validation_pluginargs.go``): every error is collected and
-   they are reported together, rendered as upstream's ``field.Error``
-   (``<path>: Invalid value: <v>: <detail>``; several as ``[e1, e2]``). Each profile's plugins
+   ``validation/validation.go``; plugin args: :mod:`.configargs`): every error is collected
+   and they are reported together, rendered as upstream's ``field.Error`` (:mod:`.configfields`:
+   ``<path>: Invalid value: <v>: <detail>``; several as ``[e1, e2]``). Each profile's plugins
    are merged into the default MultiPoint list as ``mergePluginSet`` does: disabled names
    (``"*"``: all) leave it, an enabled name already there replaces it in place (its weight
    too), other enabled names are appended; the per-point sets, which have no defaults, are
@@ -19,43 +19,43 @@ Myriad's additions to upstream's validation: an enabled plugin that is not regis
 does not implement the point it is enabled at, is reported at its path
 (``profiles[0].plugins.score.enabled[0]: Invalid value: "Nope": ScorePlugin "Nope" does not
 exist``), as is a pluginConfig for an unknown plugin; score and MultiPoint weights must be in
-[0, 100] (0: the default, 1); non-empty ``extenders`` are refused. Upstream validates
-NodeResourcesFit's args only when the plugin is made (a quirk of its validation map); here they
-are validated with the rest, at their path.
-
-Plugin args become constructor keyword arguments (camelCase to snake_case), only the fields
-given (constructors default as upstream does):
-
-* NodeResourcesFit: ``scoring_strategy`` (the type), ``resources`` ((name, weight), weight 0
-  → 1, none → cpu and memory), ``shape`` ((utilization, score), RequestedToCapacityRatio
-  only); ``ignoredResources`` / ``ignoredResourceGroups`` are checked and dropped (the node
-  table tracks no extended resources).
-* NodeResourcesBalancedAllocation: ``resources``. NodeAffinity: ``added_affinity``.
-* InterPodAffinity: ``hard_pod_affinity_weight``, ``ignore_preferred_terms_of_existing_pods``.
-* PodTopologySpread: ``default_constraints`` (the constraints as objects), ``defaulting_type``.
-* DefaultPreemption: ``min_candidate_nodes_percentage``, ``min_candidate_nodes_absolute``.
+[0, 100] (0: the default, 1); non-empty ``extenders`` are refused; plugin args are validated
+with the rest (:mod:`.configargs`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import re
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from myriad.scheduler.errors import ConfigError
-from myriad.scheduler.plugins.noderesourcesfit import (
-    MAX_CUSTOM_PRIORITY_SCORE,
-    MAX_UTILIZATION,
-    REQUESTED_TO_CAPACITY_RATIO,
-    STRATEGIES,
+from myriad.scheduler.configargs import _plugin_args
+from myriad.scheduler.configfields import (
+    _SECOND,
+    API_VERSION,
+    _aggregate,
+    _bool,
+    _duplicate,
+    _duration,
+    _FieldError,
+    _format_duration,
+    _int,
+    _invalid,
+    _list,
+    _number,
+    _object,
+    _render,
+    _required,
+    _str,
+    _Text,
+    _unsupported,
 )
+from myriad.scheduler.errors import ConfigError
 from myriad.scheduler.profiles import (
     DEFAULT_BINDER,
     DEFAULT_PLUGINS,
@@ -66,7 +66,6 @@ from myriad.scheduler.profiles import (
     plugin_class,
 )
 
-API_VERSION = "kubescheduler.config.k8s.io/v1"
 KIND = "KubeSchedulerConfiguration"
 DEFAULT_SCHEDULER_NAME = "default-scheduler"
 MULTI_POINT = "multiPoint"
@@ -75,8 +74,6 @@ INVALID_PLUGINS = ("AzureDiskLimits", "CinderLimits", "EBSLimits", "GCEPDLimits"
 MAX_WEIGHT = 100
 #: Upstream's default MultiPoint list as far as it is implemented here.
 DEFAULT_MULTI_POINT: tuple[tuple[str, int], ...] = (*DEFAULT_PLUGINS, (DEFAULT_BINDER, 0))
-
-_SECOND = 1_000_000_000
 
 
 # -- the configuration ---------------------------------------------------------------------------
@@ -157,174 +154,6 @@ def default_config() -> SchedulerConfig:
     """What an empty configuration defaults to: one profile, default-scheduler, upstream's plugins."""
     return parse_config({"apiVersion": API_VERSION, "kind": KIND})
 
-
-# -- field errors, rendered as upstream's field.Error ---------------------------------------------
-
-
-class _Text(str):
-    """A value rendered as it is (upstream's Stringer values: paths, durations, Go structs)."""
-
-
-def _render(value: Any) -> str:
-    if isinstance(value, _Text):
-        return str(value)
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() and abs(value) < 1e21 else repr(value)
-    if isinstance(value, str):
-        return go_quote(value)
-    return json.dumps(value, separators=(",", ":"), default=str)
-
-
-@dataclass(frozen=True)
-class _FieldError:
-    path: str
-    kind: str
-    value: Any = None
-    detail: str = ""
-
-    def __str__(self) -> str:
-        body = self.kind
-        if self.kind not in ("Required value", "Forbidden"):
-            body += f": {_render(self.value)}"
-        if self.detail:
-            body += f": {self.detail}"
-        return f"{self.path}: {body}"
-
-
-def _invalid(path: str, value: Any, detail: str) -> _FieldError:
-    return _FieldError(path, "Invalid value", value, detail)
-
-
-def _required(path: str, detail: str = "") -> _FieldError:
-    return _FieldError(path, "Required value", None, detail)
-
-
-def _duplicate(path: str, value: Any) -> _FieldError:
-    return _FieldError(path, "Duplicate value", value)
-
-
-def _unsupported(path: str, value: Any, supported: Sequence[str]) -> _FieldError:
-    return _FieldError(path, "Unsupported value", value,
-                       "supported values: " + ", ".join(go_quote(s) for s in supported))
-
-
-def _forbidden(path: str, detail: str) -> _FieldError:
-    return _FieldError(path, "Forbidden", None, detail)
-
-
-def _aggregate(errors: Sequence[_FieldError]) -> str:
-    texts = list(dict.fromkeys(str(e) for e in errors))
-    return texts[0] if len(texts) == 1 else f"[{', '.join(texts)}]"
-
-
-def _child(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-# -- strict decoding -----------------------------------------------------------------------------
-
-
-def _object(value: Any, path: str, fields: Collection[str]) -> Mapping[str, Any]:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise ConfigError(str(_invalid(path or "<root>", value, "must be an object")))
-    for key in value:
-        if key not in fields:
-            raise ConfigError(f"strict decoding error: unknown field {go_quote(_child(path, str(key)))}")
-    return value
-
-
-def _list(value: Any, path: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise ConfigError(str(_invalid(path, value, "must be a list")))
-    return value
-
-
-def _int(value: Any, path: str) -> int | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ConfigError(str(_invalid(path, value, "must be an integer")))
-    return value
-
-
-def _number(value: Any, path: str) -> float | None:
-    if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
-        raise ConfigError(str(_invalid(path, value, "must be a number")))
-    return None if value is None else float(value)
-
-
-def _str(value: Any, path: str) -> str | None:
-    if value is not None and not isinstance(value, str):
-        raise ConfigError(str(_invalid(path, value, "must be a string")))
-    return value
-
-
-def _bool(value: Any, path: str) -> bool | None:
-    if value is not None and not isinstance(value, bool):
-        raise ConfigError(str(_invalid(path, value, "must be a boolean")))
-    return value
-
-
-_DURATION_PART = re.compile(r"([0-9]*\.?[0-9]*)(ns|us|µs|μs|ms|s|m|h)")
-_UNITS = {"ns": 1, "us": 1_000, "µs": 1_000, "μs": 1_000, "ms": 1_000_000, "s": _SECOND,
-          "m": 60 * _SECOND, "h": 3600 * _SECOND}
-
-
-def _duration(value: Any, path: str) -> int | None:
-    """A Go duration string ("15s", "1m30s") in nanoseconds."""
-    if value is None:
-        return None
-    text = value if isinstance(value, str) else ""
-    sign, rest = (-1, text[1:]) if text.startswith("-") else (1, text.removeprefix("+"))
-    total: int | None = 0 if rest == "0" else None
-    if rest and rest != "0":
-        total, pos = 0, 0
-        while pos < len(rest):
-            match = _DURATION_PART.match(rest, pos)
-            if match is None or match.group(1) in ("", "."):
-                total = None
-                break
-            try:
-                total += int(Decimal(match.group(1)) * _UNITS[match.group(2)])
-            except InvalidOperation:
-                total = None
-                break
-            pos = match.end()
-    if total is None:
-        raise ConfigError(str(_invalid(path, value, "must be a duration such as \"15s\"")))
-    return sign * total
-
-
-def _format_duration(nanos: int) -> str:
-    """Go's time.Duration.String."""
-    if nanos == 0:
-        return "0s"
-
-    def fraction(value: int, digits: int) -> str:
-        whole, part = divmod(value, 10 ** digits)
-        decimals = str(part).rjust(digits, "0").rstrip("0")
-        return f"{whole}.{decimals}" if decimals else str(whole)
-
-    size = abs(nanos)
-    if size < 1_000:
-        text = f"{size}ns"
-    elif size < 1_000_000:
-        text = fraction(size, 3) + "µs"
-    elif size < _SECOND:
-        text = fraction(size, 6) + "ms"
-    else:
-        hours, rest = divmod(size, 3600 * _SECOND)
-        minutes, rest = divmod(rest, 60 * _SECOND)
-        text = (f"{hours}h" if hours else "") + (f"{minutes}m" if hours or minutes else "") + fraction(rest, 9) + "s"
-    return ("-" if nanos < 0 else "") + text
 
 
 # -- the configuration, decoded, defaulted and validated ----------------------------------------
@@ -632,214 +461,3 @@ def _framework_points(profile: _Profile) -> dict[str, tuple[tuple[str, int], ...
         raise ConfigError(prefix + f"at least one bind plugin is needed for profile with scheduler name "
                                    f"{go_quote(profile.name or '')}")
     return points
-
-
-# -- plugin args ---------------------------------------------------------------------------------
-
-_ArgsParser = Callable[[Mapping[str, Any], str, list[_FieldError]], dict[str, Any]]
-
-
-def _plugin_args(name: str, raw: Any, path: str, errors: list[_FieldError]) -> dict[str, Any]:
-    parser = _ARGS.get(name)
-    fields = ("apiVersion", "kind", *(_ARG_FIELDS.get(name, ())))
-    value = _object(raw, path, fields)
-    kind = _str(value.get("kind"), f"{path}.kind")
-    version = _str(value.get("apiVersion"), f"{path}.apiVersion")
-    if (kind and kind != f"{name}Args") or (version and version != API_VERSION):
-        errors.append(_invalid(path, kind or version, "has to match plugin args"))
-        return {}
-    given = {k: v for k, v in value.items() if k not in ("apiVersion", "kind")}
-    return parser(given, path, errors) if parser else {}
-
-
-def _shape(raw: Any, path: str, errors: list[_FieldError]) -> list[tuple[int, int]]:
-    points = []
-    for i, entry in enumerate(_list(raw, path)):
-        point = _object(entry, f"{path}[{i}]", ("utilization", "score"))
-        points.append((_int(point.get("utilization"), f"{path}[{i}].utilization") or 0,
-                       _int(point.get("score"), f"{path}[{i}].score") or 0))
-    if not points:
-        errors.append(_required(path, "at least one point must be specified"))
-        return points
-    for i in range(1, len(points)):
-        if points[i - 1][0] >= points[i][0]:
-            errors.append(_invalid(f"{path}[{i}].utilization", points[i][0],
-                                   "values must be sorted in increasing order"))
-            break
-    for i, (utilization, score) in enumerate(points):
-        if not 0 <= utilization <= MAX_UTILIZATION:
-            errors.append(_invalid(f"{path}[{i}].utilization", utilization,
-                                   f"not in valid range [0, {MAX_UTILIZATION}]"))
-        if not 0 <= score <= MAX_CUSTOM_PRIORITY_SCORE:
-            errors.append(_invalid(f"{path}[{i}].score", score, f"not in valid range [0, {MAX_CUSTOM_PRIORITY_SCORE}]"))
-    return points
-
-
-def _resources(raw: Any, path: str) -> list[tuple[str, int]]:
-    """ResourceSpecs, defaulted: none -> cpu and memory, weight 0 -> 1."""
-    resources = []
-    for i, entry in enumerate(_list(raw, path)):
-        spec = _object(entry, f"{path}[{i}]", ("name", "weight"))
-        resources.append((_str(spec.get("name"), f"{path}[{i}].name") or "",
-                          _int(spec.get("weight"), f"{path}[{i}].weight") or 1))
-    return resources or [("cpu", 1), ("memory", 1)]
-
-
-def _fit_args(args: Mapping[str, Any], path: str, errors: list[_FieldError]) -> dict[str, Any]:
-    for key in ("ignoredResources", "ignoredResourceGroups"):
-        for i, item in enumerate(_list(args.get(key), f"{path}.{key}")):
-            item = _str(item, f"{path}.{key}[{i}]") or ""
-            if key == "ignoredResourceGroups" and "/" in item:
-                errors.append(_invalid(f"{path}.{key}[{i}]", item, "resource group name can't contain '/'"))
-    if args.get("scoringStrategy") is None:
-        return {}
-    strategy_path = f"{path}.scoringStrategy"
-    strategy = _object(args["scoringStrategy"], strategy_path, ("type", "resources", "requestedToCapacityRatio"))
-    kind = _str(strategy.get("type"), f"{strategy_path}.type") or ""
-    resources = _resources(strategy.get("resources"), f"{strategy_path}.resources")
-    ratio_path = f"{strategy_path}.requestedToCapacityRatio"
-    ratio = strategy.get("requestedToCapacityRatio")
-    if kind not in STRATEGIES:
-        errors.append(_unsupported(f"{strategy_path}.type", kind, STRATEGIES))
-    for i, (name, weight) in enumerate(resources):
-        if not 0 < weight <= 100:
-            errors.append(_invalid(f"{strategy_path}.resources[{i}].weight", weight,
-                                   f"resource weight of {name} not in valid range (0, 100]"))
-    kwargs: dict[str, Any] = {"scoring_strategy": kind, "resources": tuple(resources)}
-    if kind == REQUESTED_TO_CAPACITY_RATIO:
-        if ratio is None:
-            errors.append(_required(ratio_path, "must be specified when type is RequestedToCapacityRatio"))
-        else:
-            shape = _shape(_object(ratio, ratio_path, ("shape",)).get("shape"), f"{ratio_path}.shape", errors)
-            kwargs["shape"] = tuple(shape)
-    elif ratio is not None:
-        errors.append(_forbidden(ratio_path, "must be nil when type is not RequestedToCapacityRatio"))
-    return kwargs
-
-
-def _balanced_args(args: Mapping[str, Any], path: str, errors: list[_FieldError]) -> dict[str, Any]:
-    if not args.get("resources"):
-        _list(args.get("resources"), f"{path}.resources")
-        return {}
-    resources = _resources(args["resources"], f"{path}.resources")
-    seen = set()
-    for i, (name, weight) in enumerate(resources):
-        if name in seen:
-            errors.append(_duplicate(f"{path}.resources[{i}].name", name))
-        seen.add(name)
-        if weight != 1:
-            errors.append(_invalid(f"{path}.resources[{i}].weight", weight, "must be 1"))
-    return {"resources": tuple(resources)}
-
-
-def _node_affinity_args(args: Mapping[str, Any], path: str, errors: list[_FieldError]) -> dict[str, Any]:
-    if args.get("addedAffinity") is None:
-        return {}
-    affinity_path = f"{path}.addedAffinity"
-    required_key, preferred_key = ("requiredDuringSchedulingIgnoredDuringExecution",
-                                   "preferredDuringSchedulingIgnoredDuringExecution")
-    affinity = _object(args["addedAffinity"], affinity_path, (required_key, preferred_key))
-    if affinity.get(required_key) is not None:
-        required = _object(affinity[required_key], f"{affinity_path}.{required_key}", ("nodeSelectorTerms",))
-        for i, term in enumerate(_list(required.get("nodeSelectorTerms"), f"{affinity_path}.{required_key}"
-                                                                          ".nodeSelectorTerms")):
-            _object(term, f"{affinity_path}.{required_key}.nodeSelectorTerms[{i}]", ("matchExpressions", "matchFields"))
-    for i, term in enumerate(_list(affinity.get(preferred_key), f"{affinity_path}.{preferred_key}")):
-        _object(term, f"{affinity_path}.{preferred_key}[{i}]", ("weight", "preference"))
-    return {"added_affinity": json.loads(json.dumps(affinity))}
-
-
-def _inter_pod_affinity_args(args: Mapping[str, Any], path: str, errors: list[_FieldError]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    weight = _int(args.get("hardPodAffinityWeight"), f"{path}.hardPodAffinityWeight")
-    ignore = _bool(args.get("ignorePreferredTermsOfExistingPods"), f"{path}.ignorePreferredTermsOfExistingPods")
-    if weight is not None:
-        if not 0 <= weight <= 100:
-            errors.append(_invalid(f"{path}.hardPodAffinityWeight", weight, "not in valid range [0, 100]"))
-        kwargs["hard_pod_affinity_weight"] = weight
-    if ignore is not None:
-        kwargs["ignore_preferred_terms_of_existing_pods"] = ignore
-    return kwargs
-
-
-_CONSTRAINT_FIELDS = ("maxSkew", "topologyKey", "whenUnsatisfiable", "labelSelector", "minDomains",
-                      "nodeAffinityPolicy", "nodeTaintsPolicy", "matchLabelKeys")
-_SPREAD_ACTIONS = ("DoNotSchedule", "ScheduleAnyway")
-
-
-def _topology_spread_args(args: Mapping[str, Any], path: str, errors: list[_FieldError]) -> dict[str, Any]:
-    kwargs: dict[str, Any] = {}
-    defaulting = _str(args.get("defaultingType"), f"{path}.defaultingType")
-    constraints_path = f"{path}.defaultConstraints"
-    raw = _list(args.get("defaultConstraints"), constraints_path)
-    constraints = [_object(c, f"{constraints_path}[{i}]", _CONSTRAINT_FIELDS) for i, c in enumerate(raw)]
-    kind = defaulting or "System"
-    if kind not in ("System", "List"):
-        errors.append(_unsupported(f"{path}.defaultingType", kind, ("System", "List")))
-    elif kind == "System" and constraints:
-        errors.append(_invalid(f"{path}.defaultingType", kind, "when .defaultConstraints are not empty"))
-    seen: set[tuple[str, str]] = set()
-    for i, constraint in enumerate(constraints):
-        at = f"{constraints_path}[{i}]"
-        skew = _int(constraint.get("maxSkew"), f"{at}.maxSkew") or 0
-        key = _str(constraint.get("topologyKey"), f"{at}.topologyKey") or ""
-        action = _str(constraint.get("whenUnsatisfiable"), f"{at}.whenUnsatisfiable") or ""
-        if skew <= 0:
-            errors.append(_invalid(f"{at}.maxSkew", skew, "not in valid range (0, inf)"))
-        if not key:
-            errors.append(_required(f"{at}.topologyKey", "can not be empty"))
-        if not action:
-            errors.append(_required(f"{at}.whenUnsatisfiable", "can not be empty"))
-        elif action not in _SPREAD_ACTIONS:
-            errors.append(_unsupported(f"{at}.whenUnsatisfiable", action, _SPREAD_ACTIONS))
-        if constraint.get("labelSelector") is not None:
-            errors.append(_forbidden(f"{at}.labelSelector",
-                                     "constraint must not define a selector, as they deduced for each pod"))
-        if (key, action) in seen:
-            errors.append(_duplicate(at, f"{{{key}, {action}}}"))
-        seen.add((key, action))
-    if defaulting is not None:
-        kwargs["defaulting_type"] = defaulting
-    if "defaultConstraints" in args:
-        kwargs["default_constraints"] = tuple(json.loads(json.dumps(c)) for c in constraints)
-    return kwargs
-
-
-def _preemption_args(args: Mapping[str, Any], path: str, errors: list[_FieldError]) -> dict[str, Any]:
-    percentage = _int(args.get("minCandidateNodesPercentage"), f"{path}.minCandidateNodesPercentage")
-    absolute = _int(args.get("minCandidateNodesAbsolute"), f"{path}.minCandidateNodesAbsolute")
-    kwargs: dict[str, Any] = {}
-    if percentage is not None:
-        kwargs["min_candidate_nodes_percentage"] = percentage
-    if absolute is not None:
-        kwargs["min_candidate_nodes_absolute"] = absolute
-    percentage = 10 if percentage is None else percentage
-    absolute = 100 if absolute is None else absolute
-    if not 0 <= percentage <= 100:
-        errors.append(_invalid(f"{path}.minCandidateNodesPercentage", percentage, "not in valid range [0, 100]"))
-    if absolute < 0:
-        errors.append(_invalid(f"{path}.minCandidateNodesAbsolute", absolute, "not in valid range [0, inf)"))
-    if percentage == 0 and absolute == 0:
-        errors.append(_invalid(f"{path}.minCandidateNodesPercentage", percentage,
-                               "cannot be zero at the same time as minCandidateNodesAbsolute"))
-        errors.append(_invalid(f"{path}.minCandidateNodesAbsolute", absolute,
-                               "cannot be zero at the same time as minCandidateNodesPercentage"))
-    return kwargs
-
-
-_ARGS: dict[str, _ArgsParser] = {
-    "NodeResourcesFit": _fit_args,
-    "NodeResourcesBalancedAllocation": _balanced_args,
-    "NodeAffinity": _node_affinity_args,
-    "InterPodAffinity": _inter_pod_affinity_args,
-    "PodTopologySpread": _topology_spread_args,
-    "DefaultPreemption": _preemption_args,
-}
-_ARG_FIELDS: dict[str, tuple[str, ...]] = {
-    "NodeResourcesFit": ("ignoredResources", "ignoredResourceGroups", "scoringStrategy"),
-    "NodeResourcesBalancedAllocation": ("resources",),
-    "NodeAffinity": ("addedAffinity",),
-    "InterPodAffinity": ("hardPodAffinityWeight", "ignorePreferredTermsOfExistingPods"),
-    "PodTopologySpread": ("defaultConstraints", "defaultingType"),
-    "DefaultPreemption": ("minCandidateNodesPercentage", "minCandidateNodesAbsolute"),
-}

@@ -30,6 +30,7 @@ from myriad.scheduler.types import (
     Code,
     CycleState,
     FilterPlugin,
+    PermitPlugin,
     PodInfo,
     PostFilterPlugin,
     PostFilterResult,
@@ -65,6 +66,7 @@ class Profile:
     score: tuple[tuple[ScorePlugin, int], ...] = ()
     post_filter: tuple[PostFilterPlugin, ...] = ()
     reserve: tuple[ReservePlugin, ...] = ()
+    permit: tuple[PermitPlugin, ...] = ()
     #: 0: adaptive; 100 scores every feasible node.
     percentage_of_nodes_to_score: int = 0
     #: False: filter and score every node (the ablation of partial scoring).
@@ -372,16 +374,26 @@ class Framework:
         return totals
 
     def reserve(self, state: CycleState, pod: PodInfo, node: str) -> Reason | None:
-        """Runs Reserve in order; on a rejection, Unreserve in reverse and answers it."""
+        """Runs Reserve, then Permit, in order; on a rejection by either, Unreserve runs in
+        reverse over every Reserve plugin reached, and the rejection is the answer."""
         done: list[ReservePlugin] = []
         for plugin in self.profile.reserve:
             rejection = plugin.reserve(state, pod, node)
             if rejection is not None:
-                for undo in reversed([*done, plugin]):
-                    undo.unreserve(state, pod, node)
+                self._unreserve([*done, plugin], state, pod, node)
                 return rejection
             done.append(plugin)
+        for permit in self.profile.permit:
+            rejection = permit.permit(state, pod, node)
+            if rejection is not None:
+                self._unreserve(done, state, pod, node)
+                return rejection
         return None
+
+    @staticmethod
+    def _unreserve(plugins: list[ReservePlugin], state: CycleState, pod: PodInfo, node: str) -> None:
+        for plugin in reversed(plugins):
+            plugin.unreserve(state, pod, node)
 
 
 def _has_room(table: NodeTable, pod: PodInfo, rows: np.ndarray) -> np.ndarray:

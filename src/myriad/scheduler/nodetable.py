@@ -149,6 +149,8 @@ class NodeTable:
             return
         info = self.infos[row]
         assert info is not None
+        for pod in info.pods.values():
+            self.pods.remove(pod, row)
         self._clear_node_columns(info)
         self.infos[row] = None
         self.names[row] = None

@@ -20,6 +20,8 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from itertools import chain
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from myriad.scheduler.selectors import IN, NOTHING, LabelSelector
 from myriad.scheduler.types import PodInfo
 
@@ -43,6 +45,15 @@ class PodIndex:
         self._by_key: dict[str, set[str]] = {}
         self._with_affinity: set[str] = set()
         self._with_required_anti: set[str] = set()
+        #: Each distinct required anti-affinity term of placed pods -> pods holding it per row,
+        #: so a cycle tests a term once, however many pods share it (a Deployment's replicas do).
+        self._anti_terms: dict[Any, np.ndarray] = {}
+        #: Pods with terms that count in InterPodAffinity's scoring of other pods (required
+        #: affinity, preferred affinity or anti-affinity).
+        self._with_scoring_terms: set[str] = set()
+        #: (selector, namespaces) -> matching placed pods per row, kept up to date as pods come
+        #: and go once asked for (see :meth:`row_counts`).
+        self._counts: dict[tuple[Any, Any], np.ndarray] = {}
         #: Candidates the last :meth:`matching` checked (what a query cost; for tests).
         self.last_candidates = 0
 
@@ -63,6 +74,13 @@ class PodIndex:
             self._with_affinity.add(uid)
         if pod.required_anti_affinity:
             self._with_required_anti.add(uid)
+            for term in pod.required_anti_affinity:
+                self._bump(self._anti_terms, term, row, 1)
+        if pod.required_affinity or pod.preferred_affinity or pod.preferred_anti_affinity:
+            self._with_scoring_terms.add(uid)
+        for (selector, namespaces) in list(self._counts):
+            if (namespaces is None or pod.namespace in namespaces) and selector.matches(pod.labels):
+                self._bump(self._counts, (selector, namespaces), row, 1)
 
     def remove(self, pod: PodInfo, row: int | None = None) -> None:
         """Forgets the pod with ``pod.uid`` (as it was indexed); with ``row``, only if it sits there."""
@@ -71,13 +89,20 @@ class PodIndex:
             return
         del self._pods[pod.uid]
         uid = held.uid
-        del self._where[uid]
+        self._where_removed = self._where.pop(uid)[0]
         _discard(self._by_namespace, held.namespace, uid)
         for key, value in held.labels.items():
             _discard(self._by_label, (key, value), uid)
             _discard(self._by_key, key, uid)
         self._with_affinity.discard(uid)
         self._with_required_anti.discard(uid)
+        self._with_scoring_terms.discard(uid)
+        where = self._where_removed
+        for term in held.required_anti_affinity:
+            self._bump(self._anti_terms, term, where, -1)
+        for (selector, namespaces) in list(self._counts):
+            if (namespaces is None or held.namespace in namespaces) and selector.matches(held.labels):
+                self._bump(self._counts, (selector, namespaces), where, -1)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -96,6 +121,46 @@ class PodIndex:
 
     def with_required_anti_affinity(self) -> list[tuple[PodInfo, int]]:
         return self._resolve(self._with_required_anti)
+
+    def required_anti_affinity_terms(self) -> list[tuple[Any, np.ndarray]]:
+        """Each distinct required anti-affinity term of placed pods, with how many pods hold
+        it on each row."""
+        return list(self._anti_terms.items())
+
+    def with_scoring_terms(self) -> list[tuple[PodInfo, int]]:
+        """Pods whose terms count when another pod is scored (required affinity, preferred
+        affinity or anti-affinity); pods with only required anti-affinity are not among them."""
+        return self._resolve(self._with_scoring_terms)
+
+    def row_counts(self, selector: LabelSelector, namespaces: frozenset[str] | None) -> np.ndarray:
+        """Placed pods matching ``selector`` in ``namespaces`` (None: any), per row. The first
+        ask costs one :meth:`matching`; the array is then kept up to date as pods come and go,
+        so later asks cost nothing (a few dozen distinct selectors are kept)."""
+        key = (selector, namespaces)
+        counts = self._counts.get(key)
+        if counts is None:
+            if len(self._counts) >= _MAX_COUNTED:
+                self._counts.clear()
+            counts = self._counts[key] = np.zeros(self._rows(), dtype=np.int64)
+            for _, row in self.matching(selector, namespaces):
+                self._bump(self._counts, key, row, 1)
+            counts = self._counts[key]
+        return counts
+
+    def _rows(self) -> int:
+        return len(self._table.present) if self._table is not None else 0
+
+    def _bump(self, arrays: dict[Any, np.ndarray], key: Any, row: int, amount: int) -> None:
+        counts = arrays.get(key)
+        if counts is None:
+            counts = arrays[key] = np.zeros(max(self._rows(), row + 1), dtype=np.int64)
+        elif row >= len(counts):
+            grown = np.zeros(max(self._rows(), row + 1), dtype=np.int64)
+            grown[:len(counts)] = counts
+            counts = arrays[key] = grown
+        counts[row] += amount
+        if amount < 0 and arrays is self._anti_terms and not counts.any():
+            del arrays[key]
 
     def matching(self, selector: LabelSelector, namespaces: Collection[str] | None = None, *,
                  namespace_selector: LabelSelector = NOTHING,
@@ -161,6 +226,10 @@ class PodIndex:
     def pods(self) -> Iterator[tuple[PodInfo, int]]:
         """Every live pod with its row (a full scan: for tests and diagnostics)."""
         yield from self._resolve(set(self._pods))
+
+
+#: Selectors whose per-row counts are kept at most (all are dropped when more are asked for).
+_MAX_COUNTED = 64
 
 
 def _discard(index: dict[Any, set[str]], key: Any, uid: str) -> None:

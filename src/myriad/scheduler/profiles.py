@@ -81,7 +81,7 @@ EXTENSION_POINTS: dict[str, tuple[str, str]] = {
 _FRAMEWORK_ORDER = ("preFilter", "filter", "postFilter", "reserve", "preScore", "score", "preBind", "bind",
                     "postBind", "permit", "preEnqueue", "queueSort")
 #: Points a :class:`Profile` has no place for (no plugin here implements them yet).
-_UNSUPPORTED_POINTS = ("preEnqueue", "permit", "preBind", "postBind")
+_UNSUPPORTED_POINTS = ("preEnqueue", "preBind", "postBind")
 
 #: extension point -> ((plugin name, weight), ...) in order; weights matter at "score" only.
 Points = Mapping[str, Sequence[tuple[str, int]]]
@@ -196,5 +196,5 @@ def build_profile(*, scheduler_name: str = "default-scheduler",
         scheduler_name=scheduler_name, queue_sort=sorts[0],
         pre_filter=at("preFilter"), filter=at("filter"), pre_score=at("preScore"),
         score=tuple((instance(name), max(weight, 1)) for name, weight in points.get("score", ())),
-        post_filter=at("postFilter"), reserve=at("reserve"),
+        post_filter=at("postFilter"), reserve=at("reserve"), permit=at("permit"),
         percentage_of_nodes_to_score=percentage_of_nodes_to_score, partial_scoring=partial_scoring)

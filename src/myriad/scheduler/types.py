@@ -234,6 +234,12 @@ class ReservePlugin(Plugin, Protocol):
     def unreserve(self, state: CycleState, pod: PodInfo, node: str) -> None: ...
 
 
+class PermitPlugin(Plugin, Protocol):
+    def permit(self, state: CycleState, pod: PodInfo, node: str) -> Reason | None:
+        """None to let the binding go ahead; a Reason rejects the placement (Unreserve runs
+        and the pod goes back to the queue). Waiting, upstream's third answer, is not offered."""
+
+
 class BindPlugin(Plugin, Protocol):
     async def bind(self, pod: PodInfo, node: str) -> None:
         """Binds ``pod`` to ``node``; raises :class:`~myriad.scheduler.errors.BindError`."""

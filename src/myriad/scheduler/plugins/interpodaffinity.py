@@ -106,6 +106,34 @@ class _Tally:
         return out
 
 
+def _add_domains(out: dict[str, np.ndarray], table: NodeTable, key: str, per_row: np.ndarray,
+                 weight: int = 1) -> None:
+    """Adds ``per_row`` (pods per node row) times ``weight`` into ``out[key]``, counted by the
+    rows' value codes of ``key``; nodes without the key count nowhere, and a key no node
+    carries adds nothing."""
+    column = table.label_column(key)
+    if column is None:
+        return
+    size = min(len(per_row), len(column))
+    rows = np.flatnonzero(per_row[:size])
+    found = column[rows]
+    keep = found >= 0
+    if not keep.any():
+        return
+    domains = np.bincount(found[keep], weights=per_row[rows][keep] * weight,
+                          minlength=len(table.label_values(key))).astype(np.int64)
+    held = out.get(key)
+    out[key] = domains if held is None else _sum(held, domains)
+
+
+def _sum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    if len(a) < len(b):
+        a, b = b, a
+    out = a.copy()
+    out[:len(b)] += b
+    return out
+
+
 class InterPodAffinity:
     name = "InterPodAffinity"
     uses_handle = True
@@ -124,12 +152,10 @@ class InterPodAffinity:
     def pre_filter(self, state: CycleState, pod: PodInfo, table: NodeTable) -> PreFilterResult:
         index = table.pods
         ns_labels = self._handle.namespace_labels(pod.namespace)
-        existing = _Tally()
-        for other, row in index.with_required_anti_affinity():
-            for term in other.required_anti_affinity:
-                if term.matches(pod.namespace, pod.labels, ns_labels):
-                    existing.add(term.topology_key, row)
-        existing_counts = existing.arrays(table)
+        existing_counts: dict[str, np.ndarray] = {}
+        for term, per_row in index.required_anti_affinity_terms():  # each distinct term tested once
+            if term.matches(pod.namespace, pod.labels, ns_labels):
+                _add_domains(existing_counts, table, term.topology_key, per_row)
         affinity_terms = self._resolve(pod.required_affinity)
         anti_terms = self._resolve(pod.required_anti_affinity)
         if not existing_counts and not affinity_terms and not anti_terms:
@@ -144,10 +170,9 @@ class InterPodAffinity:
         affinity_counts = affinity.arrays(table)
         anti = []
         for term in anti_terms:
-            tally = _Tally()
-            for _, row in self._matching(table, term):
-                tally.add(term.topology_key, row)
-            anti.append((term.topology_key, tally.arrays(table).get(term.topology_key, np.zeros(0, np.int64))))
+            found: dict[str, np.ndarray] = {}
+            _add_domains(found, table, term.topology_key, index.row_counts(term.selector, term.namespaces))
+            anti.append((term.topology_key, found.get(term.topology_key, np.zeros(0, np.int64))))
         state.data[self.name] = _FilterState(
             affinity_keys=tuple(t.topology_key for t in affinity_terms), affinity=affinity_counts,
             affinity_empty=not affinity_counts, self_affine=all(t.matches(pod) for t in affinity_terms),
@@ -190,13 +215,14 @@ class InterPodAffinity:
         if self._ignore_existing_preferred and not has_constraints:
             return False
         tally = _Tally()
+        incoming: dict[str, np.ndarray] = {}
         for terms, sign in ((pod.preferred_affinity, 1), (pod.preferred_anti_affinity, -1)):
             for term in self._resolve(terms):
-                for _, row in self._matching(table, term):
-                    tally.add(term.topology_key, row, sign * term.weight)
+                _add_domains(incoming, table, term.topology_key,
+                             table.pods.row_counts(term.selector, term.namespaces), sign * term.weight)
         ns_labels = self._handle.namespace_labels(pod.namespace)
         hard = self._hard_weight
-        for other, row in table.pods.with_affinity():
+        for other, row in table.pods.with_scoring_terms():
             if hard > 0:
                 for term in other.required_affinity:
                     if term.matches(pod.namespace, pod.labels, ns_labels):
@@ -206,6 +232,9 @@ class InterPodAffinity:
                     if term.matches(pod.namespace, pod.labels, ns_labels):
                         tally.add(term.topology_key, row, sign * term.weight)
         scores = tally.arrays(table)
+        for topology_key, by_domain in incoming.items():
+            held = scores.get(topology_key)
+            scores[topology_key] = by_domain if held is None else _sum(held, by_domain)
         if not scores:
             return False
         state.data[key] = scores
