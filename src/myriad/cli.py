@@ -80,7 +80,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             servers=tuple(args.server), kubeconfig=args.kubeconfig, config=args.config,
             leader_elect=args.leader_elect, identity=args.identity, metrics_port=args.metrics_port,
             percentage_of_nodes_to_score=args.percentage_of_nodes_to_score, partial_scoring=args.partial_scoring,
-            batching=args.batching, capacity_index=args.capacity_index, affinity_index=args.affinity_index))
+            batching=args.batching, capacity_index=args.capacity_index, affinity_index=args.affinity_index,
+            vectorised=args.vectorised))
     if args.command == "nodes":
         try:
             profiles = load_profiles(args.profiles) if args.profiles else Profiles()
@@ -250,6 +251,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="false runs a full cycle for every pod, equivalent or not (an ablation) (default: true)")
     sched.add_argument("--capacity-index", type=_boolean, default=True, metavar="BOOL",
                        help="false filters nodes without the free capacity too (an ablation) (default: true)")
+    sched.add_argument("--vectorised", type=_boolean, default=True, metavar="BOOL",
+                       help="false calls each filter and score plugin once per node, not once over every "
+                            "candidate (an ablation) (default: true)")
     sched.add_argument("--affinity-index", type=_boolean, default=True, metavar="BOOL",
                        help="false makes pod affinity and spread look at every placed pod, not only those their "
                             "selectors index to (an ablation) (default: true)")

@@ -61,12 +61,13 @@ def test_bench_scheduler_runs_every_workload_and_writes_json(tmp_path: Path) -> 
     runs = results["ablation"]["runs"]
     assert [(r["workload"].split("/")[0], r["name"]) for r in runs] == [
         ("SchedulingBasic", "all on"), ("SchedulingBasic", "without partial scoring"),
-        ("SchedulingBasic", "without batching"), ("SchedulingBasic", "without free-capacity index"),
+        ("SchedulingBasic", "without vectorised filter and score"), ("SchedulingBasic", "without batching"),
+        ("SchedulingBasic", "without free-capacity index"),
         ("SchedulingPodAntiAffinity", "all on"), ("SchedulingPodAntiAffinity", "without affinity index")]
-    assert runs[1]["args"] == ["--partial-scoring", "false"] and runs[5]["args"] == ["--affinity-index", "false"]
+    assert runs[1]["args"] == ["--partial-scoring", "false"] and runs[6]["args"] == ["--affinity-index", "false"]
     assert all(r["all_bound"] and r["checks"]["passed"] for r in runs)
     assert all(r["cycle_us_per_attempt"] and r["cycle_us_per_attempt"] > 0 for r in runs)
-    assert runs[2]["batched_share"] == 0 and runs[0]["batched_share"] > 0  # batching off: every cycle in full
+    assert runs[3]["batched_share"] == 0 and runs[0]["batched_share"] > 0  # batching off: every cycle in full
     assert {"basic-10k_pods_per_s", "basic-10k_scheduler_cpu_us_per_pod", "basic-50k_pods_per_s",
             "anti-affinity_pods_per_s", "node-affinity_pods_per_s", "large_all_bound_s"} <= set(document["targets"])
     assert all(f"{key}_placements" in document["targets"] for key in WORKLOADS)

@@ -121,3 +121,23 @@ def test_reserve_then_permit_and_unreserve_in_reverse_on_a_rejection(
     rejection = Framework(profile).reserve(CycleState(), pod("p"), "n0")
     assert log == expected
     assert (rejection.text if rejection else None) == answer
+
+
+def test_the_per_node_ablation_makes_the_same_decisions_as_the_vectorised_cycle() -> None:
+    decisions = []
+    for vectorised in (True, False):
+        table = table_of(150)
+        for i in range(0, 150, 7):
+            table.set_node({"metadata": {"name": f"n{i}", "labels": {"zone": "z1"}},
+                            "spec": {"taints": [{"key": "k", "effect": "PreferNoSchedule"}]},
+                            "status": {"allocatable": {"cpu": "8", "memory": "16Gi", "pods": "110"}}})
+        profile = dataclasses.replace(build_profile(), batching=False, vectorised=vectorised)
+        framework = Framework(profile, rng=random.Random(5))
+        placed = []
+        for i in range(40):
+            one = pod(f"p{i}", cpu=("100m", "700m", "1500m")[i % 3])
+            placement, _ = framework.schedule(one, table)
+            table.add_pod(one, placement.node)
+            placed.append((placement.node, placement.score))
+        decisions.append(placed)
+    assert decisions[0] == decisions[1]

@@ -69,6 +69,7 @@ DEFAULT_WORKLOADS = ALL_WORKLOADS
 #: Each technique the ablation turns off: (name, the scheduler flags that turn it off).
 ABLATIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("partial scoring", ("--partial-scoring", "false")),
+    ("vectorised filter and score", ("--vectorised", "false")),
     ("batching", ("--batching", "false")),
     ("free-capacity index", ("--capacity-index", "false")),
 )

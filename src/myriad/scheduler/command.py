@@ -49,6 +49,7 @@ class SchedulerRunOptions:
     batching: bool = True
     capacity_index: bool = True
     affinity_index: bool = True
+    vectorised: bool = True
     #: A KubeSchedulerConfiguration file; None: upstream's defaults.
     config: str | None = None
 
@@ -80,7 +81,8 @@ def build_frameworks(config: SchedulerConfig, options: SchedulerRunOptions, hand
         built = build_profile(scheduler_name=profile.scheduler_name, points=profile.points, args=profile.plugin_args,
                               percentage_of_nodes_to_score=percentage, partial_scoring=options.partial_scoring,
                               handle=handle)
-        built = dataclasses.replace(built, batching=options.batching, capacity_index=options.capacity_index)
+        built = dataclasses.replace(built, batching=options.batching, capacity_index=options.capacity_index,
+                                    vectorised=options.vectorised)
         frameworks[built.scheduler_name] = Framework(built)
     return frameworks
 

@@ -40,6 +40,7 @@ from myriad.scheduler.types import (
     Reason,
     ReservePlugin,
     ScorePlugin,
+    Verdict,
 )
 
 MIN_FEASIBLE_NODES = 100
@@ -75,6 +76,9 @@ class Profile:
     batching: bool = True
     #: Skip nodes without the free cpu, memory and pod slots the pod needs before filtering.
     capacity_index: bool = True
+    #: False calls each Filter and Score plugin once per node (a Python loop over the nodes, as
+    #: upstream's interfaces are shaped) instead of once over every candidate (the ablation).
+    vectorised: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -298,7 +302,8 @@ class Framework:
             if plugin.name in state.skip_filter:
                 continue
             began = time.perf_counter()
-            verdict = plugin.filter(state, pod, table, rows)
+            verdict = plugin.filter(state, pod, table, rows) if self.profile.vectorised else \
+                _filter_one_by_one(plugin, state, pod, table, rows)
             failed = verdict.failed
             rejected = failed != 0
             if self._sampling and self.observe_plugin is not None:
@@ -355,7 +360,8 @@ class Framework:
         raw = np.zeros((len(plugins), len(rows)), dtype=np.int64)
         for k, (plugin, _weight) in enumerate(plugins):
             began = time.perf_counter()
-            raw[k] = plugin.score(state, pod, table, rows)
+            raw[k] = plugin.score(state, pod, table, rows) if self.profile.vectorised else \
+                _score_one_by_one(plugin, state, pod, table, rows)
             if self._sampling and self.observe_plugin is not None:
                 self.observe_plugin(plugin.name, "Score", "Success", time.perf_counter() - began)
         return plugins, raw
@@ -394,6 +400,23 @@ class Framework:
     def _unreserve(plugins: list[ReservePlugin], state: CycleState, pod: PodInfo, node: str) -> None:
         for plugin in reversed(plugins):
             plugin.unreserve(state, pod, node)
+
+
+def _filter_one_by_one(plugin: FilterPlugin, state: CycleState, pod: PodInfo, table: NodeTable,
+                       rows: np.ndarray) -> Verdict:
+    """A Filter called once per node (the vectorisation's ablation)."""
+    verdicts = [plugin.filter(state, pod, table, rows[i:i + 1]) for i in range(len(rows))]
+    if not verdicts:
+        return plugin.filter(state, pod, table, rows)
+    return Verdict(np.concatenate([v.failed for v in verdicts]), verdicts[0].reasons)
+
+
+def _score_one_by_one(plugin: ScorePlugin, state: CycleState, pod: PodInfo, table: NodeTable,
+                      rows: np.ndarray) -> np.ndarray:
+    """A Score called once per node (the vectorisation's ablation)."""
+    if not len(rows):
+        return plugin.score(state, pod, table, rows)
+    return np.concatenate([plugin.score(state, pod, table, rows[i:i + 1]) for i in range(len(rows))])
 
 
 def _has_room(table: NodeTable, pod: PodInfo, rows: np.ndarray) -> np.ndarray:
