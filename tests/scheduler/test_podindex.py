@@ -198,3 +198,40 @@ def test_matching_against_a_scan(seed):
         want = sorted((p.uid, row) for p, row in pods if p.uid not in removed and selector.matches(p.labels)
                       and (allowed is None or p.namespace in allowed))
         assert sorted((p.uid, row) for p, row in index.matching(selector, allowed)) == want
+
+
+def test_kept_counts_equal_a_full_scan_as_pods_come_and_go() -> None:
+    """The per-selector counts kept between queries, and the anti-affinity terms grouped by
+    term, answer as the ablation's scan of every pod does."""
+    rng = random.Random(7)
+    table = NodeTable()
+    for i in range(30):
+        table.set_node({"metadata": {"name": f"n{i}", "labels": {"zone": f"z{i % 3}"}}})
+    anti = {"podAntiAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": [
+        {"labelSelector": {"matchLabels": {"app": "a"}}, "topologyKey": "zone"}]}}
+    selector = parse_selector({"matchLabels": {"app": "a"}})
+    placed: list[tuple[PodInfo, str]] = []
+    table.pods.row_counts(selector, None)  # start keeping counts before any pod
+    for step in range(300):
+        if placed and rng.random() < 0.3:
+            pod, node = placed.pop(rng.randrange(len(placed)))
+            table.remove_pod(pod, node)
+        else:
+            pod = _pod({"app": rng.choice("ab")}, ns=rng.choice(("x", "y")),
+                       affinity=anti if rng.random() < 0.5 else None)
+            node = f"n{rng.randrange(30)}"
+            table.add_pod(pod, node)
+            placed.append((pod, node))
+        if step % 50 == 49:
+            table.remove_node(f"n{step % 30}")
+            placed = [(p, n) for p, n in placed if n != f"n{step % 30}"]
+            table.set_node({"metadata": {"name": f"n{step % 30}", "labels": {"zone": "z0"}}})
+        kept = table.pods.row_counts(selector, None).copy()
+        terms = {t: c.copy() for t, c in table.pods.required_anti_affinity_terms()}
+        table.pods.indexed = False
+        scanned = table.pods.row_counts(selector, None)
+        scanned_terms = dict(table.pods.required_anti_affinity_terms())
+        table.pods.indexed = True
+        assert list(kept[:len(scanned)]) == list(scanned[:len(kept)]), step
+        assert set(terms) == set(scanned_terms) and all(
+            list(terms[t][:30]) == list(scanned_terms[t][:30]) for t in terms), step

@@ -34,7 +34,8 @@ _NO_LABELS: Callable[[str], Mapping[str, str]] = lambda _ns: {}  # noqa: E731
 class PodIndex:
     def __init__(self, table: NodeTable | None = None, *, indexed: bool = True) -> None:
         """``table``: the NodeTable whose rows the pods sit on (None: every entry is trusted).
-        ``indexed`` False makes every query visit every pod (the ablation of the index)."""
+        ``indexed`` False makes every query visit every pod, with no counts kept between
+        queries (the ablation of the index)."""
         self._table = table
         self.indexed = indexed
         self._pods: dict[str, PodInfo] = {}
@@ -125,6 +126,13 @@ class PodIndex:
     def required_anti_affinity_terms(self) -> list[tuple[Any, np.ndarray]]:
         """Each distinct required anti-affinity term of placed pods, with how many pods hold
         it on each row."""
+        if not self.indexed:  # the ablation: every pod's every term, every time
+            per_term: dict[Any, np.ndarray] = {}
+            for pod, row in self.with_required_anti_affinity():
+                for term in pod.required_anti_affinity:
+                    counts = per_term.setdefault(term, np.zeros(self._rows(), dtype=np.int64))
+                    counts[row] += 1
+            return list(per_term.items())
         return list(self._anti_terms.items())
 
     def with_scoring_terms(self) -> list[tuple[PodInfo, int]]:
@@ -137,6 +145,11 @@ class PodIndex:
         ask costs one :meth:`matching`; the array is then kept up to date as pods come and go,
         so later asks cost nothing (a few dozen distinct selectors are kept)."""
         key = (selector, namespaces)
+        if not self.indexed:  # the ablation: every pod tested, every time
+            counts = np.zeros(self._rows(), dtype=np.int64)
+            for _, row in self.matching(selector, namespaces):
+                counts[row] += 1
+            return counts
         counts = self._counts.get(key)
         if counts is None:
             if len(self._counts) >= _MAX_COUNTED:
