@@ -144,6 +144,9 @@ async def _serve(options: SchedulerRunOptions, config: SchedulerConfig) -> int:
         print(f"myriad scheduler: running as {identity}" + (" (leader election on)" if election else ""), flush=True)
         stop = asyncio.create_task(stopping.wait())
         await asyncio.wait({work, stop}, return_when=asyncio.FIRST_COMPLETED)
+        failed = work.done() and not work.cancelled() and work.exception() is not None
+        if failed:
+            print(f"myriad scheduler: {work.exception()!r}", file=sys.stderr, flush=True)
         for task in (work, stop):
             task.cancel()
         await asyncio.gather(work, stop, return_exceptions=True)
@@ -151,4 +154,4 @@ async def _serve(options: SchedulerRunOptions, config: SchedulerConfig) -> int:
         await scheduler.stop()
     freezer.cancel()
     await asyncio.gather(freezer, return_exceptions=True)
-    return 0
+    return 1 if failed else 0

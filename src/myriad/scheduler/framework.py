@@ -185,6 +185,8 @@ class Framework:
         signature = _signature(pod) if self.profile.batching else None
         batch = self._batch
         self._batch = None
+        if pod.uid in table.nominations:
+            signature = None  # its nominated node is tried first, not the batch's next
         if signature is not None and batch is not None and batch.signature == signature \
                 and batch.generation == table.generation and batch.next * 2 < len(batch.order):
             row = int(batch.order[batch.next])
@@ -437,11 +439,12 @@ def _has_room(table: NodeTable, pod: PodInfo, rows: np.ndarray) -> np.ndarray:
 def _signature(pod: PodInfo) -> tuple[object, ...]:
     """What an equivalent pod shares with ``pod`` for every plugin but the cross-node ones
     (which decide separately whether a pod may be batched): requests, tolerations, host ports,
-    images, node selection and owners."""
+    images, labels (other pods' anti-affinity reads them), node selection and owners."""
     spec = pod.spec
     meta = pod.pod.get("metadata") or {}
     return (pod.scheduler_name, pod.requests, pod.nonzero_cpu, pod.nonzero_memory, pod.tolerations, pod.host_ports,
-            pod.images, orjson.dumps(spec.get("nodeSelector"), option=orjson.OPT_SORT_KEYS),
+            pod.images, tuple(sorted(pod.labels.items())),
+            orjson.dumps(spec.get("nodeSelector"), option=orjson.OPT_SORT_KEYS),
             orjson.dumps(spec.get("affinity"), option=orjson.OPT_SORT_KEYS),
             orjson.dumps(spec.get("topologySpreadConstraints")), pod.namespace,
             orjson.dumps(meta.get("ownerReferences")))

@@ -203,8 +203,7 @@ class NodeTable:
         if held is None or row is None or info is None or not _counted_alike(held, pod):
             return False
         info.pods[pod.uid] = pod
-        self.pods.remove(held, row)
-        self.pods.add(pod, row, info)
+        self.pods.replace(pod)
         return True
 
     def remove_pod(self, pod: PodInfo, node: str) -> None:
@@ -319,7 +318,9 @@ def _amounts(pod: PodInfo) -> np.ndarray:
 def _counted_alike(a: PodInfo, b: PodInfo) -> bool:
     return (a.requests == b.requests and a.nonzero_cpu == b.nonzero_cpu and a.nonzero_memory == b.nonzero_memory
             and a.host_ports == b.host_ports and a.labels == b.labels and a.namespace == b.namespace
-            and a.pod.get("spec", {}).get("affinity") == b.pod.get("spec", {}).get("affinity"))
+            and a.required_affinity == b.required_affinity and a.required_anti_affinity == b.required_anti_affinity
+            and a.preferred_affinity == b.preferred_affinity
+            and a.preferred_anti_affinity == b.preferred_anti_affinity)
 
 
 def _image_sizes(images: Iterable[Mapping[str, Any]]) -> dict[str, int]:

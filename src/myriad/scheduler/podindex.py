@@ -83,6 +83,12 @@ class PodIndex:
             if (namespaces is None or pod.namespace in namespaces) and selector.matches(pod.labels):
                 self._bump(self._counts, (selector, namespaces), row, 1)
 
+    def replace(self, pod: PodInfo) -> None:
+        """Swaps the held copy of ``pod`` for this one, which must index alike (the same labels,
+        namespace and affinity: :meth:`NodeTable.confirm_pod` checks)."""
+        if pod.uid in self._pods:
+            self._pods[pod.uid] = pod
+
     def remove(self, pod: PodInfo, row: int | None = None) -> None:
         """Forgets the pod with ``pod.uid`` (as it was indexed); with ``row``, only if it sits there."""
         held = self._pods.get(pod.uid)

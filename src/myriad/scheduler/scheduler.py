@@ -3,8 +3,14 @@ profile's cycle, assumes the chosen node and hands the binding to a task, so the
 waits on the API (kube-scheduler's scheduleOne, with assume and an asynchronous binding cycle).
 
 * Assumed pods count on their node at once. The informer's bound pod confirms them; a failed
-  binding forgets them and the pod goes back to the queue with back-off. Assumed pods do not
-  expire (upstream's durationToExpireAssumedPod is 0).
+  binding forgets them and the pod goes back to the queue with back-off. An assumed pod the
+  watch has not shown bound ``assumed_ttl`` seconds after its binding succeeded is forgotten
+  (upstream's old expiry; kube-scheduler now sets durationToExpireAssumedPod to 0, never).
+* Bound pods whose node the table does not hold yet (the pod list came first, or the node was
+  deleted and comes back) wait in ``_orphans`` and count once the node arrives, as upstream's
+  ghost NodeInfos do.
+* A failure in one pod's cycle, binding or informer event is logged and that pod retried; it
+  never stops the loop or a watch.
 * A pod no node fits gets upstream's FailedScheduling event and the condition PodScheduled=False
   with reason Unschedulable, and waits in the unschedulable pool for a cluster event.
 * Pods whose schedulerName no profile serves are left alone.
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -50,6 +57,8 @@ from myriad.scheduler.nodetable import NodeTable
 from myriad.scheduler.podinfo import pod_info
 from myriad.scheduler.queue import QueuedPod, SchedulingQueue
 from myriad.scheduler.types import BindPlugin, Handle, PodInfo
+
+log = logging.getLogger(__name__)
 
 #: Upstream's validation.NoteLengthLimit: an event's note is cut to this many characters.
 NOTE_LIMIT = 1024
@@ -116,14 +125,16 @@ class Scheduler:
             selectors_of=self._selectors_of)))
         first = next(iter(self.frameworks.values()))
         self.queue = SchedulingQueue(clock=self.clock, sort_key=first.profile.queue_sort.sort_key)
-        self._pods.add_handler(Handler(on_add=self._pod_added, on_update=self._pod_updated,
-                                       on_delete=self._pod_deleted))
-        self._nodes.add_handler(Handler(on_add=self._node_added, on_update=self._node_updated,
-                                        on_delete=self._node_deleted))
+        self._pods.add_handler(Handler(on_add=_guarded(self._pod_added), on_update=_guarded(self._pod_updated),
+                                       on_delete=_guarded(self._pod_deleted)))
+        self._nodes.add_handler(Handler(on_add=_guarded(self._node_added), on_update=_guarded(self._node_updated),
+                                        on_delete=_guarded(self._node_deleted)))
         #: uid -> (node, PodInfo) of pods assumed and not yet seen bound.
         self.assumed: dict[str, tuple[str, PodInfo]] = {}
         #: uid -> (node, PodInfo) of bound pods counted in the table.
         self._placed: dict[str, tuple[str, PodInfo]] = {}
+        #: node name -> uid -> bound pods of a node the table does not hold (yet).
+        self._orphans: dict[str, dict[str, PodInfo]] = {}
         #: uid -> when its binding succeeded, for assumed pods the informer has not confirmed yet.
         self._bound_at: dict[str, float] = {}
         self._binding = asyncio.Semaphore(max_binding)
@@ -163,7 +174,12 @@ class Scheduler:
         try:
             while True:
                 queued = await self.queue.pop()
-                self.schedule_one(queued)
+                try:
+                    self.schedule_one(queued)
+                except Exception:  # a bad object or a plugin's bug: log, retry the pod later
+                    log.exception("scheduling %s failed", queued.pod.key)
+                    self._forget(queued.pod)
+                    self.queue.requeue_unschedulable(queued, set(), error=True)
                 # pop() does not suspend while pods wait: yield, or informer events, bindings and
                 # evictions would all wait for the queue to drain
                 await asyncio.sleep(0)
@@ -245,7 +261,10 @@ class Scheduler:
         try:
             async with self._binding:
                 await self.binder.bind(pod, node)
-        except BindError as error:
+        except (BindError, Exception) as error:
+            if not isinstance(error, BindError):
+                log.exception("binding %s to %s failed", pod.key, node)
+                error = BindError(str(error))
             self.stats.bind_errors += 1
             if pod.uid in self.assumed:  # not already confirmed or deleted meanwhile
                 self._forget(pod)
@@ -313,6 +332,9 @@ class Scheduler:
 
     def _node_added(self, node: dict[str, Any]) -> None:
         self.table.set_node(node)
+        name = (node.get("metadata") or {}).get("name", "")
+        for pod in self._orphans.pop(name, {}).values():
+            self.table.add_pod(pod, name)
         self.queue.move_all("NodeAdd", plugins_interested=_interested)
 
     def _node_updated(self, old: dict[str, Any], node: dict[str, Any]) -> None:
@@ -324,7 +346,12 @@ class Scheduler:
         self.queue.move_all("NodeUpdate", plugins_interested=_interested)
 
     def _node_deleted(self, node: dict[str, Any]) -> None:
-        self.table.remove_node((node.get("metadata") or {}).get("name", ""))
+        name = (node.get("metadata") or {}).get("name", "")
+        info = self.table.info(name)
+        if info is not None:  # its pods stay bound to the name: they count again if it comes back
+            self._orphans.setdefault(name, {}).update(
+                {uid: pod for uid, pod in info.pods.items() if uid in self._placed})
+        self.table.remove_node(name)
 
     def _pod_added(self, obj: dict[str, Any]) -> None:
         pod = pod_info(obj)
@@ -334,7 +361,12 @@ class Scheduler:
             self._keep_nomination(pod)
             self.queue.add(pod)
 
-    def _pod_updated(self, _old: dict[str, Any], obj: dict[str, Any]) -> None:
+    def _pod_updated(self, old: dict[str, Any], obj: dict[str, Any]) -> None:
+        if (old.get("metadata") or {}).get("uid") != (obj.get("metadata") or {}).get("uid"):
+            # deleted and made again under the same name while the watch was down (a re-list)
+            self._pod_deleted(old)
+            self._pod_added(obj)
+            return
         pod = pod_info(obj)
         if pod.node_name:
             self.queue.delete(pod.key)
@@ -350,6 +382,7 @@ class Scheduler:
         pod = pod_info(obj)
         self.queue.delete(pod.key)
         self.table.unnominate(pod.uid)
+        self._orphans.get(pod.node_name, {}).pop(pod.uid, None)
         self._forget(pod)
         held = self._placed.pop(pod.uid, None)
         if held is not None:
@@ -360,6 +393,8 @@ class Scheduler:
         """A pending pod's ``status.nominatedNodeName`` (set by this or an earlier scheduler)
         holds room on that node for it."""
         node = (pod.pod.get("status") or {}).get("nominatedNodeName")
+        if pod.uid in self.assumed or pod.uid in self._placed:
+            return  # a late echo of our own nomination, after the pod was placed
         if node and self.table.nominations.get(pod.uid, ("",))[0] != node:
             self.table.nominate(pod, node)
 
@@ -369,6 +404,7 @@ class Scheduler:
         assumed = self.assumed.pop(pod.uid, None)
         held = self._placed.pop(pod.uid, None) or assumed
         self._bound_at.pop(pod.uid, None)
+        self.table.unnominate(pod.uid)
         phase = (pod.pod.get("status") or {}).get("phase")
         finished = phase in ("Succeeded", "Failed")
         if held is not None and held[0] == pod.node_name and not finished \
@@ -377,12 +413,24 @@ class Scheduler:
             return
         if held is not None:
             self.table.remove_pod(held[1], held[0])
+            self._orphans.get(held[0], {}).pop(pod.uid, None)
         if finished:
             if held is not None:
                 self.queue.move_all("AssignedPodDelete", plugins_interested=_interested)
             return
-        self.table.add_pod(pod, pod.node_name)
+        if not self.table.add_pod(pod, pod.node_name):
+            self._orphans.setdefault(pod.node_name, {})[pod.uid] = pod
         self._placed[pod.uid] = (pod.node_name, pod)
+
+
+def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
+    """An informer handler that logs what it raises instead of stopping the watch."""
+    def guarded(*objects: dict[str, Any]) -> None:
+        try:
+            handler(*objects)
+        except Exception:
+            log.exception("handling %s failed", ((objects[-1].get("metadata") or {}).get("name")))
+    return guarded
 
 
 def _scheduling_properties(node: Mapping[str, Any]) -> tuple[Any, ...]:

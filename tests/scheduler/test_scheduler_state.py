@@ -1,0 +1,81 @@
+"""The scheduler's bookkeeping under informer orderings a real cluster produces, driven through
+its handlers (no API calls are made: nothing here binds)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from myriad.client.events.recorder import EventRecorder, RecorderOptions
+from myriad.client.rest import Client
+from myriad.client.types import ClientOptions
+from myriad.scheduler.framework import Framework
+from myriad.scheduler.plugins.defaultbinder import DefaultBinder
+from myriad.scheduler.podinfo import pod_info
+from myriad.scheduler.profiles import build_profile
+from myriad.scheduler.scheduler import Scheduler
+
+
+def scheduler() -> Scheduler:
+    client = Client(ClientOptions(endpoints=("http://127.0.0.1:9",)))  # never called
+    return Scheduler(client, lambda handle: {"default-scheduler": Framework(build_profile(handle=handle))},
+                     DefaultBinder(client), recorder=EventRecorder(client, RecorderOptions(controller="t")))
+
+
+def node(name: str) -> dict:
+    return {"metadata": {"name": name}, "spec": {},
+            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}
+
+
+def pod(name: str, uid: str, node_name: str = "", cpu: str = "1") -> dict:
+    return {"metadata": {"name": name, "namespace": "ns", "uid": uid},
+            "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "pause",
+                                                            "resources": {"requests": {"cpu": cpu}}}]}}
+
+
+def requested(s: Scheduler, name: str) -> list[int]:
+    row = s.table.index[name]
+    return s.table.requested[row].tolist()
+
+
+def test_a_pod_listed_before_its_node_counts_once_the_node_arrives() -> None:
+    s = scheduler()
+    s._pod_added(pod("p", "u1", "n1"))
+    s._node_added(node("n1"))
+    assert requested(s, "n1")[0] == 1000 and requested(s, "n1")[3] == 1
+
+
+def test_a_node_deleted_and_made_again_counts_its_pods_again() -> None:
+    s = scheduler()
+    s._node_added(node("n1"))
+    s._pod_added(pod("p", "u1", "n1"))
+    s._node_deleted(node("n1"))
+    s._node_added(node("n1"))
+    assert requested(s, "n1")[0] == 1000
+    s._pod_deleted(pod("p", "u1", "n1"))
+    assert requested(s, "n1")[0] == 0
+
+
+def test_a_pod_made_again_under_its_name_replaces_the_old_one() -> None:
+    s = scheduler()
+    s._node_added(node("n1"))
+    s._pod_added(pod("p", "old", "n1"))
+    s._pod_updated(pod("p", "old", "n1"), pod("p", "new", "n1", cpu="2"))
+    assert requested(s, "n1")[0] == 2000 and requested(s, "n1")[3] == 1
+    assert "old" not in s._placed and "new" in s._placed
+
+
+def test_a_late_nomination_echo_does_not_hold_room_for_a_placed_pod() -> None:
+    s = scheduler()
+    s._node_added(node("n1"))
+    bound = pod("p", "u1", "n1")
+    s._pod_added(bound)
+    echo = pod("p", "u1")
+    echo["status"] = {"nominatedNodeName": "n1"}
+    s._keep_nomination(pod_info(echo))
+    assert not s.table.nominations and not np.any(s.table.nominated)
+
+
+def test_a_handler_that_fails_on_a_bad_object_does_not_raise() -> None:
+    s = scheduler()
+    handler = s._pods._handlers[0]
+    handler.on_add({"metadata": {"name": "bad", "uid": "x"}, "spec": {"nodeName": "n1", "containers": "nonsense"}})
