@@ -235,3 +235,20 @@ def test_kept_counts_equal_a_full_scan_as_pods_come_and_go() -> None:
         assert list(kept[:len(scanned)]) == list(scanned[:len(kept)]), step
         assert set(terms) == set(scanned_terms) and all(
             list(terms[t][:30]) == list(scanned_terms[t][:30]) for t in terms), step
+
+
+def test_live_counts_drop_a_pod_once_it_is_terminating() -> None:
+    """PodTopologySpread does not count terminating pods; the kept live counts follow a pod
+    that starts terminating, since the table refuses to swap it in place."""
+    table = NodeTable()
+    table.set_node({"metadata": {"name": "n0"}})
+    selector = parse_selector({"matchLabels": {"app": "a"}})
+    running = pod_info({"metadata": {"namespace": "x", "name": "p", "uid": "u", "labels": {"app": "a"}}, "spec": {}})
+    table.add_pod(running, "n0")
+    assert table.pods.row_counts(selector, frozenset({"x"}), live=True)[0] == 1
+    leaving = pod_info({"metadata": {"namespace": "x", "name": "p", "uid": "u", "labels": {"app": "a"},
+                                     "deletionTimestamp": "2026-12-03T00:00:00Z"}, "spec": {}})
+    assert not table.confirm_pod(leaving, "n0")
+    table.add_pod(leaving, "n0")
+    assert table.pods.row_counts(selector, frozenset({"x"}), live=True)[0] == 0
+    assert table.pods.row_counts(selector, frozenset({"x"}))[0] == 1

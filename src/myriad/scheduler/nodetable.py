@@ -318,6 +318,7 @@ def _amounts(pod: PodInfo) -> np.ndarray:
 def _counted_alike(a: PodInfo, b: PodInfo) -> bool:
     return (a.requests == b.requests and a.nonzero_cpu == b.nonzero_cpu and a.nonzero_memory == b.nonzero_memory
             and a.host_ports == b.host_ports and a.labels == b.labels and a.namespace == b.namespace
+            and a.deleting == b.deleting
             and a.required_affinity == b.required_affinity and a.required_anti_affinity == b.required_anti_affinity
             and a.preferred_affinity == b.preferred_affinity
             and a.preferred_anti_affinity == b.preferred_anti_affinity)

@@ -54,7 +54,7 @@ class PodIndex:
         self._with_scoring_terms: set[str] = set()
         #: (selector, namespaces) -> matching placed pods per row, kept up to date as pods come
         #: and go once asked for (see :meth:`row_counts`).
-        self._counts: dict[tuple[Any, Any], np.ndarray] = {}
+        self._counts: dict[tuple[Any, Any, bool], np.ndarray] = {}
         #: Candidates the last :meth:`matching` checked (what a query cost; for tests).
         self.last_candidates = 0
 
@@ -79,9 +79,9 @@ class PodIndex:
                 self._bump(self._anti_terms, term, row, 1)
         if pod.required_affinity or pod.preferred_affinity or pod.preferred_anti_affinity:
             self._with_scoring_terms.add(uid)
-        for (selector, namespaces) in list(self._counts):
-            if (namespaces is None or pod.namespace in namespaces) and selector.matches(pod.labels):
-                self._bump(self._counts, (selector, namespaces), row, 1)
+        for key in list(self._counts):
+            if _counts_pod(key, pod):
+                self._bump(self._counts, key, row, 1)
 
     def replace(self, pod: PodInfo) -> None:
         """Swaps the held copy of ``pod`` for this one, which must index alike (the same labels,
@@ -107,9 +107,9 @@ class PodIndex:
         where = self._where_removed
         for term in held.required_anti_affinity:
             self._bump(self._anti_terms, term, where, -1)
-        for (selector, namespaces) in list(self._counts):
-            if (namespaces is None or held.namespace in namespaces) and selector.matches(held.labels):
-                self._bump(self._counts, (selector, namespaces), where, -1)
+        for key in list(self._counts):
+            if _counts_pod(key, held):
+                self._bump(self._counts, key, where, -1)
 
     # -- reads ---------------------------------------------------------------------------------
 
@@ -146,23 +146,28 @@ class PodIndex:
         affinity or anti-affinity); pods with only required anti-affinity are not among them."""
         return self._resolve(self._with_scoring_terms)
 
-    def row_counts(self, selector: LabelSelector, namespaces: frozenset[str] | None) -> np.ndarray:
-        """Placed pods matching ``selector`` in ``namespaces`` (None: any), per row. The first
-        ask costs one :meth:`matching`; the array is then kept up to date as pods come and go,
-        so later asks cost nothing (a few dozen distinct selectors are kept)."""
-        key = (selector, namespaces)
+    def row_counts(self, selector: LabelSelector, namespaces: frozenset[str] | None, *,
+                   live: bool = False) -> np.ndarray:
+        """Placed pods matching ``selector`` in ``namespaces`` (None: any), per row; with
+        ``live``, pods being deleted do not count. The first ask costs one :meth:`matching`; the
+        array is then kept up to date as pods come and go, so later asks cost nothing (a few
+        dozen distinct selectors are kept). A pod that starts terminating is indexed again (the
+        node table's confirmation refuses the swap), so ``live`` counts follow it."""
+        key = (selector, namespaces, live)
         if not self.indexed:  # the ablation: every pod tested, every time
             counts = np.zeros(self._rows(), dtype=np.int64)
-            for _, row in self.matching(selector, namespaces):
-                counts[row] += 1
+            for pod, row in self.matching(selector, namespaces):
+                if not (live and pod.deleting):
+                    counts[row] += 1
             return counts
         counts = self._counts.get(key)
         if counts is None:
             if len(self._counts) >= _MAX_COUNTED:
                 self._counts.clear()
             counts = self._counts[key] = np.zeros(self._rows(), dtype=np.int64)
-            for _, row in self.matching(selector, namespaces):
-                self._bump(self._counts, key, row, 1)
+            for pod, row in self.matching(selector, namespaces):
+                if not (live and pod.deleting):
+                    self._bump(self._counts, key, row, 1)
             counts = self._counts[key]
         return counts
 
@@ -245,6 +250,13 @@ class PodIndex:
     def pods(self) -> Iterator[tuple[PodInfo, int]]:
         """Every live pod with its row (a full scan: for tests and diagnostics)."""
         yield from self._resolve(set(self._pods))
+
+
+def _counts_pod(key: tuple[Any, Any, bool], pod: PodInfo) -> bool:
+    """Whether ``pod`` counts in the kept counts under ``key`` (selector, namespaces, live)."""
+    selector, namespaces, live = key
+    return ((namespaces is None or pod.namespace in namespaces) and not (live and pod.deleting)
+            and selector.matches(pod.labels))
 
 
 #: Selectors whose per-row counts are kept at most (all are dropped when more are asked for).

@@ -144,10 +144,15 @@ class PodTopologySpread:
         """Per node row: the pods in ``pod``'s namespace, not terminating, matching ``selector``."""
         counts = cache.get(selector)
         if counts is None:
-            rows = [] if selector.empty else [
-                row for other, row in table.pods.matching(selector, (pod.namespace,)) if not other.deleting]
-            counts = cache[selector] = np.bincount(np.asarray(rows, dtype=np.intp),
-                                                   minlength=len(table.present)).astype(np.int64)
+            if selector.empty:
+                counts = np.zeros(len(table.present), dtype=np.int64)
+            else:  # kept up to date by the pod index: no walk over the matching pods
+                counts = table.pods.row_counts(selector, frozenset((pod.namespace,)), live=True)
+                if len(counts) < len(table.present):
+                    grown = np.zeros(len(table.present), dtype=np.int64)
+                    grown[:len(counts)] = counts
+                    counts = grown
+            cache[selector] = counts
         return counts
 
     @staticmethod
