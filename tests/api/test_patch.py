@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+
 import pytest
 
 from myriad.api.patch import PatchError, PatchTestFailedError, PatchTooLargeError, apply_json_patch, apply_merge_patch
@@ -82,3 +84,31 @@ def test_copies_may_add_only_so_many_bytes_so_a_chain_of_them_cannot_double_an_o
         apply_json_patch(doc, doubling, copy_limit=1024 * 1024)
     patched = apply_json_patch(doc, doubling[:3], copy_limit=1024 * 1024)
     assert len(patched["data"]) == 1003
+
+
+def test_a_strategic_patch_is_neither_changed_nor_shared_so_it_can_be_applied_again() -> None:
+    patch = {"metadata": {"labels": {"a": "b"}}, "spec": {"containers": [{"name": "new", "image": "x", "args": ["1"]}],
+                                                          "nodeSelector": {"z": "1"}, "tolerations": [{"key": "k"}]}}
+    given = copy.deepcopy(patch)
+    first = apply_strategic_patch(POD, patch, "v1", "Pod")
+    first["spec"]["containers"][-1]["args"].append("2")
+    first["spec"]["nodeSelector"]["z"] = "2"
+    first["spec"]["tolerations"][0]["key"] = "changed"
+    first["metadata"]["labels"]["a"] = "changed"
+    assert patch == given
+    assert apply_strategic_patch(POD, patch, "v1", "Pod")["spec"]["nodeSelector"] == {"z": "1"}
+
+
+def test_a_strategic_patch_copies_the_document_unless_it_is_handed_over() -> None:
+    doc = copy.deepcopy(POD)
+    copied = apply_strategic_patch(doc, {"spec": {"nodeName": "n1"}}, "v1", "Pod")
+    assert "nodeName" not in doc["spec"] and copied["spec"]["nodeName"] == "n1"
+    patched = apply_strategic_patch(doc, {"spec": {"nodeName": "n2"}}, "v1", "Pod", in_place=True)
+    assert patched is doc and doc["spec"]["nodeName"] == "n2"
+
+
+def test_a_merge_patch_shares_no_list_with_the_patch() -> None:
+    patch = {"a": {"c": [3, 4]}}
+    merged = apply_merge_patch(DOC, patch)
+    merged["a"]["c"].append(5)
+    assert patch == {"a": {"c": [3, 4]}} and DOC["a"]["c"] == [1, 2]

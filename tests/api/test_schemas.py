@@ -163,3 +163,28 @@ def _assert_kept(result: object, given: object) -> None:
 def test_bodies_are_left_as_gos_encoder_writes_them(api_version: str, kind: str, body: dict, expected: dict) -> None:
     assert prune_unknown(body, api_version, kind) == []
     assert body == expected
+
+
+@pytest.mark.parametrize(("text", "parses"), [
+    ("2026-12-03T18:00:00Z", True),
+    ("2024-02-29T23:59:59.999999999+05:30", True),
+    ("2026-12-03t18:00:00z", True),
+    ("2026-02-29T00:00:00Z", False),  # not a leap year
+    ("2026-13-01T00:00:00Z", False),
+    ("0000-01-01T00:00:00Z", False),  # Go's time has year 0, Python's datetime not; upstream never stores it
+    ("2026-12-03T24:00:00Z", False),
+    ("2026-12-03T23:60:00Z", False),
+    ("2026-12-03T23:59:60Z", False),
+    ("2026-12-03T23:59:59+24:00", False),
+    ("2026-12-03T23:59:59-23:60", False),
+    ("2026-12-03T1\u0668:00:00Z", False),  # an Arabic-Indic digit
+    ("2026-12-03 18:00:00Z", False),
+    ("2026-12-03T18:00:00", False),
+])
+def test_rfc3339_times_parse_as_gos_time_parse_would(text: str, parses: bool) -> None:
+    node = {"metadata": {"creationTimestamp": text}}
+    if parses:
+        assert prune_unknown(node, "v1", "ConfigMap") == []
+    else:
+        with pytest.raises(FieldTypeError):
+            prune_unknown(node, "v1", "ConfigMap")

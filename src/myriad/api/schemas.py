@@ -106,7 +106,7 @@ _GO_LAYOUT = "2006-01-02T15:04:05Z07:00"
 _GO_MICRO_LAYOUT = "2006-01-02T15:04:05.000000Z07:00"
 _MICRO_TIME = "io.k8s.apimachinery.pkg.apis.meta.v1.MicroTime"
 _QUANTITY = "io.k8s.apimachinery.pkg.api.resource.Quantity"
-_RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))")
+_RFC3339 = re.compile(r"(\d{4})-(\d\d)-(\d\d)[Tt](\d\d):(\d\d):(\d\d)(?:\.\d+)?(?:[Zz]|[+-](\d\d):(\d\d))", re.ASCII)
 _BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=")
 
 
@@ -255,12 +255,21 @@ def _is_rfc3339(text: str) -> bool:
     match = _RFC3339.fullmatch(text)
     if match is None:
         return False
-    year, month, day, hour, minute, second, offset_hour, offset_minute = (int(g or 0) for g in match.groups())
+    _, _, _, hour, minute, second, offset_hour, offset_minute = match.groups()
+    # ASCII digits only (as Go reads them), two each, so comparing the strings compares the
+    # numbers; the date, the costly part, is looked up among those seen before.
+    return hour < "24" and minute < "60" and second < "60" and \
+        (offset_hour is None or (offset_hour < "24" and offset_minute < "60")) and _is_date(text[:10])
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_date(text: str) -> bool:
+    """Whether ``yyyy-mm-dd`` (already of that shape) names a day of the calendar."""
     try:
-        datetime(year, month, day, hour, minute, second)
+        datetime(int(text[:4]), int(text[5:7]), int(text[8:10]))
     except ValueError:
         return False
-    return offset_hour < 24 and offset_minute < 60
+    return True
 
 
 def _micro_time_error(text: str) -> str | None:

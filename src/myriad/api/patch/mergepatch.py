@@ -10,7 +10,7 @@ from myriad.api import gojson
 def apply_merge_patch(doc: Any, patch: Any) -> Any:
     """The merge of ``patch`` into ``doc``; ``doc`` is not modified."""
     if not isinstance(patch, dict):
-        return gojson.clone(patch)
+        return gojson.clone(patch) if isinstance(patch, list) else patch  # scalars need no copy
     result = dict(doc) if isinstance(doc, dict) else {}
     for key, value in patch.items():
         if value is None:

@@ -23,29 +23,55 @@ _SET_ORDER = "$setElementOrder/"
 _DELETE_PRIMITIVE = "$deleteFromPrimitiveList/"
 
 
-def apply_strategic_patch(doc: Any, patch: Any, api_version: str, kind: str) -> Any:
-    """The patched copy of ``doc``; ``(api_version, kind)`` picks the schema."""
+def apply_strategic_patch(doc: Any, patch: Any, api_version: str, kind: str, *, in_place: bool = False) -> Any:
+    """The patched copy of ``doc``; ``(api_version, kind)`` picks the schema. With ``in_place``
+    the caller hands ``doc`` over (a decoding of its own) and it is patched rather than copied.
+    ``patch`` is never changed, nor shared with the result: a patch can be applied again."""
     name = schemas.kinds().get((api_version, kind))
     schema = schemas.definitions()[name] if name else {}
     if not isinstance(patch, dict):
         raise PatchError("a strategic merge patch must be a JSON object")
-    return _merge_map(gojson.clone(doc) if isinstance(doc, dict) else {}, patch, schema)
+    if not isinstance(doc, dict):
+        doc = {}
+    elif not in_place:
+        doc = gojson.clone(doc)
+    return _merge_map(doc, patch, schema)
+
+
+#: Schemas resolved (``$ref`` followed), by the id of the schema: every schema met is part of
+#: :func:`schemas.definitions`, which lives as long as the process, so ids are never reused.
+_RESOLVED: dict[int, dict[str, Any]] = {}
+_EMPTY: dict[str, Any] = {}
+
+
+def _resolved(schema: dict[str, Any]) -> dict[str, Any]:
+    if not schema:
+        return _EMPTY
+    found = _RESOLVED.get(id(schema))
+    if found is None:
+        found = _RESOLVED[id(schema)] = schemas.resolve(schema)
+    return found
 
 
 def _child(schema: dict[str, Any], key: str) -> dict[str, Any]:
-    schema = schemas.resolve(schema) if schema else {}
+    schema = _resolved(schema)
     properties = schema.get("properties")
     if properties is not None:
-        return properties.get(key) or {}
+        return properties.get(key) or _EMPTY
     extra = schema.get("additionalProperties")
-    return extra if isinstance(extra, dict) else {}
+    return extra if isinstance(extra, dict) else _EMPTY
+
+
+def _copy(value: Any) -> Any:
+    """``value`` for the result: containers copied (the patch stays as it was), scalars as they are."""
+    return gojson.clone(value) if isinstance(value, (dict, list)) else value
 
 
 def _merge_map(doc: dict[str, Any], patch: dict[str, Any], schema: dict[str, Any]) -> Any:
     if "$patch" in patch:  # upstream's handleDirectiveInMergeMap
         directive = patch["$patch"]
         if directive == "replace":
-            return {k: gojson.clone(v) for k, v in patch.items() if k != "$patch"}
+            return {k: _copy(v) for k, v in patch.items() if k != "$patch"}
         if directive == "delete":
             return {}
         raise PatchFormatError(f"unknown patch type: {go_text(directive)} in map: {go_text(patch)}")
@@ -68,7 +94,7 @@ def _merge_map(doc: dict[str, Any], patch: dict[str, Any], schema: dict[str, Any
         elif isinstance(value, list):
             doc[key] = _merge_list(doc.get(key), value, child)
         else:
-            doc[key] = gojson.clone(value)
+            doc[key] = value  # a scalar: nothing to copy
     for key, order in patch.items():
         if key.startswith(_SET_ORDER):
             if not isinstance(order, list):
@@ -111,7 +137,7 @@ def go_text(value: Any) -> str:
 
 
 def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[Any]:
-    schema = schemas.resolve(schema) if schema else {}
+    schema = _resolved(schema)
     strategy = str(schema.get("x-kubernetes-patch-strategy", ""))
     if "merge" not in strategy.split(","):
         return gojson.clone([item for item in patch if not (isinstance(item, dict) and "$patch" in item)])
@@ -128,7 +154,7 @@ def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[
     if not key:
         for item in patch:
             if item not in base:
-                base.append(gojson.clone(item))
+                base.append(_copy(item))
         return base
     items = schema.get("items") or {}
     for item in patch:
@@ -150,7 +176,7 @@ def _merge_list(current: Any, patch: list[Any], schema: dict[str, Any]) -> list[
 def _reorder(current: list[Any], order: Any, schema: dict[str, Any]) -> list[Any]:
     if not isinstance(order, list):
         return current
-    key = (schemas.resolve(schema) if schema else {}).get("x-kubernetes-patch-merge-key")
+    key = _resolved(schema).get("x-kubernetes-patch-merge-key")
 
     def ident(item: Any) -> Any:
         return item.get(key) if key and isinstance(item, dict) else item

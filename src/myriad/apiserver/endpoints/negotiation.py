@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
+from types import MappingProxyType
+
 from myriad.api.errors import BadRequestError, NotAcceptableError, UnsupportedMediaTypeError
 from myriad.apiserver.tables.convert import INCLUDE_VALUES, PARTIAL, TABLE, View
 
@@ -15,16 +19,22 @@ PATCH_STRATEGIC = "application/strategic-merge-patch+json"
 PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC)
 
 
-def media_type(header: str) -> tuple[str, dict[str, str]]:
+#: Distinct header values whose parse is remembered: clients send a handful, over and over.
+_CACHED = 512
+
+
+@functools.lru_cache(maxsize=_CACHED)
+def media_type(header: str) -> tuple[str, Mapping[str, str]]:
     """``type/subtype`` (lower-case) and its parameters."""
     base, *params = header.split(";")
     parsed = {}
     for param in params:
         name, _, value = param.partition("=")
         parsed[name.strip().lower()] = value.strip().strip('"')
-    return base.strip().lower(), parsed
+    return base.strip().lower(), MappingProxyType(parsed)
 
 
+@functools.lru_cache(maxsize=_CACHED)
 def view(accept: str, include_object: str | None = None) -> View | None:
     """What the response should be: None for the object itself as JSON, or a :class:`View`
     (Table, PartialObjectMetadata) from the first acceptable ``Accept`` entry. Raises 406 when
@@ -53,6 +63,7 @@ def view(accept: str, include_object: str | None = None) -> View | None:
     raise NotAcceptableError(f"only the following media types are accepted: {JSON}, {YAML}")
 
 
+@functools.lru_cache(maxsize=_CACHED)
 def output_format(accept: str) -> str:
     """:data:`YAML` when the first entry of ``Accept`` that can be served asks for YAML, else
     :data:`JSON` (call after :func:`view` has found one)."""
@@ -65,6 +76,7 @@ def output_format(accept: str) -> str:
     return JSON
 
 
+@functools.lru_cache(maxsize=_CACHED)
 def body_format(content_type: str) -> str:
     """The request body's media type, :data:`JSON`, :data:`YAML` or :data:`PROTOBUF` (what
     kubectl's typed clients send); anything else gets 415."""

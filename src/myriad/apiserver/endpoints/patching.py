@@ -46,14 +46,15 @@ class Patch:
             raise BadRequestError("the patch must be a JSON object")
         return cls(kind, body)
 
-    def apply(self, current: Obj, api_version: str, kind: str) -> Obj:
+    def apply(self, current: Obj, api_version: str, kind: str, *, owned: bool = False) -> Obj:
         """``current`` patched, with ``apiVersion`` and ``kind`` set; a patch that cannot apply
-        is upstream's generic 422."""
+        is upstream's generic 422. ``owned``: ``current`` is the caller's own decoding, which a
+        strategic merge patch may then change in place instead of copying."""
         try:
             if self.content_type == negotiation.PATCH_JSON:
                 patched = apply_json_patch(current, self.body, copy_limit=COPY_LIMIT)
             elif self.content_type == negotiation.PATCH_STRATEGIC:
-                patched = apply_strategic_patch(current, self.body, api_version, kind)
+                patched = apply_strategic_patch(current, self.body, api_version, kind, in_place=owned)
             else:
                 patched = apply_merge_patch(current, self.body)
         except PatchTooLargeError as exc:

@@ -421,8 +421,8 @@ class ResourceEndpoints:
         check_field_manager(request, "PatchOptions")
         patch = Patch.read(request, custom=resource.custom)
 
-        def mutate(current: Obj) -> Obj:
-            patched = patch.apply(current, resource.api_version, resource.kind)
+        def mutate(current: Obj) -> Obj:  # ``current``: the store's own decoding, each attempt afresh
+            patched = patch.apply(current, resource.api_version, resource.kind, owned=True)
             _check_identity(patched, info)
             if info.subresource in _WHOLE_OBJECT:
                 warnings.extend(check_fields(patched, resource, request, patch=True))

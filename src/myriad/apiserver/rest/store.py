@@ -37,6 +37,7 @@ _UPDATE_ATTEMPTS = 16
 _GENERATE_ATTEMPTS = 8
 
 #: Patches a function of the current object to the new one; raises StatusError on bad patches.
+#: The object it gets is a decoding of its own (made afresh for each attempt), which it may change.
 Mutation = Callable[[Obj], Obj]
 
 

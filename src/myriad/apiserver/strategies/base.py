@@ -8,6 +8,8 @@ resourceVersion before these run.
 
 from __future__ import annotations
 
+import functools
+
 from myriad.api import meta
 from myriad.api.errors import Cause
 from myriad.api.registry import ResourceType
@@ -24,6 +26,12 @@ _CORE_FIELD_CONVERSIONS = frozenset({"pods", "nodes", "replicationcontrollers", 
                                      "services"})
 #: What an unset field compares as, where upstream formats a zero value.
 _FIELD_UNSET = {"status.successful": "0", "spec.unschedulable": "false", "spec.hostNetwork": "false"}
+
+
+@functools.lru_cache(maxsize=256)
+def _steps(name: str) -> tuple[str, ...]:
+    """The keys a selectable field's value is found under."""
+    return tuple(_FIELD_PATHS.get(name, name).split("."))
 
 
 class GenericStrategy:
@@ -147,7 +155,7 @@ class GenericStrategy:
         """A selectable field's value as upstream compares it: text, ``true``/``false`` for
         booleans, ``""`` when unset."""
         value: object = obj
-        for step in _FIELD_PATHS.get(name, name).split("."):
+        for step in _steps(name):
             value = value.get(step) if isinstance(value, dict) else None
         if value is None:
             return _FIELD_UNSET.get(name, "")
