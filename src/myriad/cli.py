@@ -11,6 +11,7 @@
     myriad nodes --count N [--processes P] [--pod-watch per-node|shared] [--profiles FILE] [...]
     myriad scheduler [--kubeconfig F | --server URL,...] [--config FILE] [--leader-elect BOOL] [...]
     myriad controller namespace-counts [--kubeconfig FILE | --server URL] [--leader-elect]
+    myriad controller-manager [--kubeconfig F | --server URL,...] [--controllers '*,-foo'] [--leader-elect BOOL] [...]
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from myriad.bench.nodes import NodesBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.scheduler import ALL_WORKLOADS, SchedulerBenchConfig
 from myriad.bench.storage import MODES, BenchConfig
+from myriad.controllers import command as manager_command
+from myriad.controllers import registry as controller_registry
 from myriad.controllers import run as controllers_run
 from myriad.nodes import command as nodes_command
 from myriad.nodes.profiles import Profiles
@@ -73,6 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                                                       max_watches=args.max_watches)))
     if args.command == "controller":
         return controllers_run.main(args)
+    if args.command == "controller-manager":
+        return manager_command.main(manager_command.ManagerRunOptions(
+            servers=tuple(args.server), kubeconfig=args.kubeconfig, controllers=args.controllers,
+            workers={r.flag: getattr(args, f"concurrent_{r.flag}_syncs") for r in controller_registry.KNOWN.values()},
+            leader_elect=args.leader_elect, identity=args.identity, qps=args.kube_api_qps, burst=args.kube_api_burst,
+            metrics_port=args.metrics_port))
     if args.command == "scheduler":
         if not 0 <= args.percentage_of_nodes_to_score <= 100:
             args.command_parser.error("percentage-of-nodes-to-score: must be between 0 and 100")
@@ -228,6 +237,7 @@ def _parser() -> argparse.ArgumentParser:
     controller.add_argument("--identity", default=None, help="leader election identity (default: host-pid)")
     controller.add_argument("--metrics-port", type=int, default=None, metavar="N",
                             help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
+    _add_controller_manager(commands)
     sched = commands.add_parser("scheduler", help="run the scheduler: binds pending pods to nodes")
     sched.set_defaults(command_parser=sched)
     sched.add_argument("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
@@ -431,3 +441,28 @@ def _bench_config(args: argparse.Namespace) -> BenchConfig:
         json_path=args.json,
         data_dir=args.data_dir,
     )
+
+
+def _add_controller_manager(commands: argparse._SubParsersAction) -> None:
+    manager = commands.add_parser("controller-manager", help="run upstream's core controllers in one process")
+    manager.set_defaults(command_parser=manager)
+    add = manager.add_argument
+    add("--kubeconfig", default=None, help="kubeconfig (default: $KUBECONFIG, ~/.kube/config)")
+    add("--server", type=_names, default=(), metavar="URL,...",
+        help="API server URL(s), comma-separated; overrides kubeconfig")
+    add("--controllers", default="*", metavar="LIST",
+        help="controllers to run: '*' every one on by default, 'name' one more, '-name' one fewer; known: "
+             f"{', '.join(controller_registry.KNOWN)} (default: *)")
+    for known in controller_registry.KNOWN.values():
+        add(f"--concurrent-{known.flag}-syncs", type=int, default=known.workers, metavar="N",
+            help=f"{known.name}'s workers (default: {known.workers})")
+    add("--leader-elect", type=_boolean, default=False, metavar="BOOL",
+        help="contend for the Lease kube-system/kube-controller-manager; informers stay synced while standing by "
+             "(default: false)")
+    add("--identity", default=None, help="leader election identity (default: host-pid)")
+    add("--kube-api-qps", type=float, default=0.0, metavar="Q",
+        help="requests a second to the API server, 0 for unpaced (upstream: 20) (default: 0)")
+    add("--kube-api-burst", type=int, default=0, metavar="B",
+        help="requests above --kube-api-qps in a burst (upstream: 30) (default: 0)")
+    add("--metrics-port", type=int, default=None, metavar="N",
+        help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")

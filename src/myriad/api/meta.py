@@ -52,6 +52,17 @@ def rfc3339_micro(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+def parse_time(text: object) -> float | None:
+    """An RFC 3339 time (``metav1.Time`` or ``MicroTime``) as seconds since the epoch; None for
+    anything else, an empty or missing time included."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        return datetime.fromisoformat(text).timestamp()
+    except ValueError:
+        return None
+
+
 def _random_bytes(n: int) -> bytes:
     """``n`` bytes from the OS's random source, read in blocks: one ``getrandom`` (which releases
     the GIL, and a busy server then waits to get it back) serves hundreds of calls."""

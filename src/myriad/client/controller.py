@@ -111,12 +111,16 @@ class Controller(abc.ABC):
                 self._start_workers()
                 await asyncio.Event().wait()
             while True:
-                self._elector = LeaderElector(self.client, election, on_started_leading=self._lead)
+                self._elector = LeaderElector(self.client, election, on_started_leading=self.lead)
                 await self._elector.run()
         finally:
             await self._shutdown()
 
-    async def _lead(self) -> None:
+    async def lead(self) -> None:
+        """Queues every cached key as a sync, then runs the workers until cancelled: what
+        :meth:`run` does on becoming leader. A manager that elects once for many controllers
+        sharing its factory calls this itself, and :meth:`drain` at the end, instead of
+        :meth:`run`."""
         for informer, key in self._watched:
             for obj in informer.indexer.list():
                 queued = key(obj)
@@ -166,11 +170,15 @@ class Controller(abc.ABC):
             finally:
                 self.queue.done(key)
 
-    async def _shutdown(self) -> None:
-        """Lets the workers finish the keys they hold, stops them, then the informers."""
+    async def drain(self) -> None:
+        """Lets the workers finish the keys they hold (10 s at most), then stops them."""
         self.queue.shut_down()
         if self._workers:
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(asyncio.gather(*self._workers, return_exceptions=True), 10)
         await self._stop_workers()
+
+    async def _shutdown(self) -> None:
+        """:meth:`drain`, then the informers stop."""
+        await self.drain()
         await self.factory.stop()

@@ -24,6 +24,7 @@ from myriad.client.endpoints import Endpoint
 from myriad.client.errors import ClientError, RequestTimedOut, TransportError, api_error
 from myriad.client.kubeconfig import load_kubeconfig
 from myriad.client.retry import delay, parse_retry_after, retryable
+from myriad.client.throttle import Throttle
 from myriad.client.types import ClientOptions, PatchType, Resource
 from myriad.client.watch import Watch
 
@@ -41,6 +42,8 @@ class Client:
                                     max_requests=options.max_requests_per_endpoint)
                      for url in options.endpoints]
         self.balancer = Balancer(endpoints, options=options.balancer, clock=options.clock)
+        self._throttle = Throttle(qps=options.qps, burst=max(options.burst, 1), clock=options.clock) \
+            if options.qps > 0 else None
         #: Requests sent, by (verb, resource[/subresource], HTTP status or "transport"), retries
         #: counted each (watches are not requests).
         self.requests: Counter[tuple[str, str, str]] = Counter()
@@ -171,6 +174,8 @@ class Client:
         attempt = 0
         while True:
             attempt += 1
+            if self._throttle is not None:
+                await self._throttle.wait()
             endpoint = self.balancer.pick(avoid=failed_on)
             try:
                 response = await self._exchange(endpoint, method, target, body, content_type)

@@ -129,5 +129,9 @@ class ClientOptions:
     #: Idle connections older than this are closed rather than reused (under the server's 90 s).
     idle_timeout: float = 60.0
     retry: RetryOptions = field(default_factory=RetryOptions)
+    #: Requests a second (each attempt; watches not counted) and the burst above that rate, as
+    #: client-go's QPS and Burst; 0: unpaced (the server's flow control is the only brake).
+    qps: float = 0.0
+    burst: int = 0
     balancer: BalancerOptions = field(default_factory=BalancerOptions)
     clock: Clock = field(default_factory=SystemClock)

@@ -56,6 +56,9 @@ class Indexer:
         self._indexers[name] = function
         self._indices[name] = {}
 
+    def has_index(self, name: str) -> bool:
+        return name in self._indexers
+
     def get(self, key: str) -> Obj | None:
         return self._objects.get(key)
 

@@ -1,0 +1,118 @@
+"""``myriad controller-manager``: upstream's core controllers in one process until SIGINT or
+SIGTERM.
+
+The defaults leave the client unpaced (``--kube-api-qps 0``): the controllers create and delete
+as fast as the API server's flow control admits, a 429 being the brake, rather than at
+upstream's 20 requests a second.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from dataclasses import dataclass, field
+
+import uvloop
+from prometheus_client import REGISTRY, start_http_server
+
+from myriad import gcfreeze
+from myriad.client.controller import ControllerOptions
+from myriad.client.events.recorder import EventRecorder, RecorderOptions
+from myriad.client.informers.factory import SharedInformerFactory
+from myriad.client.leaderelection import LeaderElectionConfig
+from myriad.client.rest import Client
+from myriad.client.types import ClientOptions
+from myriad.controllers import registry
+from myriad.controllers.errors import ConfigError
+from myriad.controllers.manager import LEASE_NAME, ControllerManager, RequestsCollector
+from myriad.controllers.types import ControllerContext
+from myriad.gcfreeze import freeze_periodically
+
+USER_AGENT = "myriad-controller-manager"
+
+
+@dataclass(frozen=True, kw_only=True)
+class ManagerRunOptions:
+    servers: tuple[str, ...] = ()
+    kubeconfig: str | None = None
+    controllers: str = "*"
+    #: Workers per controller, by its flag name (``replicaset``); the registry's default otherwise.
+    workers: dict[str, int] = field(default_factory=dict)
+    leader_elect: bool = False
+    identity: str | None = None
+    #: Client pacing (``--kube-api-qps``/``--kube-api-burst``); 0: unpaced.
+    qps: float = 0.0
+    burst: int = 0
+    metrics_port: int | None = None
+
+
+def check(options: ManagerRunOptions) -> tuple[str, ...]:
+    """The controllers to run; raises ConfigError naming the flag that cannot be used."""
+    names = registry.enabled(options.controllers)
+    for flag, workers in options.workers.items():
+        if workers < 1:
+            raise ConfigError(f"--concurrent-{flag}-syncs: must be at least 1, not {workers}")
+    if options.qps < 0:
+        raise ConfigError(f"--kube-api-qps: must not be negative, not {options.qps}")
+    if options.burst < 0 or (options.qps > 0 and options.burst < 1):
+        raise ConfigError(f"--kube-api-burst: must be at least 1 when --kube-api-qps is set, not {options.burst}")
+    if options.metrics_port is not None and not 0 <= options.metrics_port <= 65535:
+        raise ConfigError(f"--metrics-port: {options.metrics_port} is not a port")
+    return names
+
+
+def main(options: ManagerRunOptions) -> int:
+    """Runs until SIGINT or SIGTERM (0); a flag that cannot be used is reported (1)."""
+    try:
+        names = check(options)
+    except ConfigError as exc:
+        print(f"myriad controller-manager: {exc}", file=sys.stderr)
+        return 1
+    return uvloop.run(_serve(options, names))
+
+
+def make_client(options: ManagerRunOptions) -> Client:
+    extra = {"user_agent": USER_AGENT, "max_idle_per_endpoint": 128, "qps": options.qps, "burst": options.burst}
+    if options.servers:
+        return Client(ClientOptions(endpoints=options.servers, **extra))  # type: ignore[arg-type]
+    return Client.from_kubeconfig(options.kubeconfig, **extra)
+
+
+def build(client: Client, options: ManagerRunOptions, names: tuple[str, ...]) -> ControllerManager:
+    """The manager and its controllers, sharing one factory and one recorder."""
+    identity = options.identity or f"{os.uname().nodename}-{os.getpid()}"
+    recorder = EventRecorder(client, RecorderOptions(controller="kube-controller-manager", instance=identity))
+    context = ControllerContext(client=client, factory=SharedInformerFactory(client), recorder=recorder,
+                                clock=client.options.clock)
+    controllers = {}
+    for name in names:
+        known = registry.KNOWN[name]
+        workers = options.workers.get(known.flag, known.workers)
+        controllers[name] = known.build(context, ControllerOptions(name=known.flag, workers=workers))
+    election = LeaderElectionConfig(name=LEASE_NAME, namespace="kube-system", identity=identity) \
+        if options.leader_elect else None
+    return ControllerManager(context, controllers, election=election)
+
+
+async def _serve(options: ManagerRunOptions, names: tuple[str, ...]) -> int:
+    freezer = asyncio.create_task(freeze_periodically(interval=gcfreeze.DEFAULT_INTERVAL))
+    async with make_client(options) as client:
+        manager = build(client, options, names)
+        if options.metrics_port is not None:
+            REGISTRY.register(RequestsCollector(client))
+            start_http_server(options.metrics_port, addr="127.0.0.1")
+        task = asyncio.create_task(manager.run())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, task.cancel)
+        election = manager.election
+        print(f"myriad controller-manager: {', '.join(names)}"
+              + (f" (leader election on, as {election.identity})" if election else ""), flush=True)
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+    freezer.cancel()
+    return 0

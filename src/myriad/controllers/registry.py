@@ -1,0 +1,53 @@
+"""The controllers ``myriad controller-manager`` knows, by upstream's names, and the
+``--controllers`` list that picks them.
+
+``--controllers`` is upstream's: a comma-separated list where ``*`` enables every controller on
+by default, ``name`` enables one, ``-name`` disables one (a controller's short alias, such as
+``replicaset``, is taken too). Each controller's ``--concurrent-<flag>-syncs`` sets its workers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from myriad.controllers.errors import ConfigError
+from myriad.controllers.replicaset import ReplicaSetController
+from myriad.controllers.types import Constructor
+
+
+@dataclass(frozen=True, kw_only=True)
+class Registered:
+    name: str
+    build: Constructor
+    #: The ``<flag>`` of ``--concurrent-<flag>-syncs``, and its default (upstream's).
+    flag: str
+    workers: int
+    on_by_default: bool = True
+
+
+KNOWN: dict[str, Registered] = {r.name: r for r in (
+    Registered(name="replicaset-controller", build=ReplicaSetController, flag="replicaset", workers=5),
+)}
+
+
+def enabled(spec: str) -> tuple[str, ...]:
+    """The controllers ``--controllers spec`` enables, in registry order; upstream's
+    ``IsControllerEnabled``: the first word naming a controller (``name`` or ``-name``, its
+    alias too) decides it, else ``*`` enables it if it is on by default."""
+    words = [w.strip() for w in spec.split(",") if w.strip()]
+    if not words:
+        raise ConfigError("--controllers: at least one controller (or '*') is needed")
+    aliases = {r.flag: r.name for r in KNOWN.values()}
+    chosen: dict[str, bool] = {}
+    star = False
+    for word in words:
+        if word == "*":
+            star = True
+            continue
+        name = word.removeprefix("-")
+        name = aliases.get(name, name)
+        if name not in KNOWN:
+            raise ConfigError(f'--controllers: "{word.removeprefix("-")}" is not in the list of known controllers: '
+                              f"{', '.join(sorted(KNOWN))}")
+        chosen.setdefault(name, not word.startswith("-"))
+    return tuple(name for name, r in KNOWN.items() if chosen.get(name, star and r.on_by_default))

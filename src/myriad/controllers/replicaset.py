@@ -1,0 +1,296 @@
+"""The ReplicaSet controller, as upstream's ``pkg/controller/replicaset``.
+
+A sync of ``namespace/name``:
+1. claims pods: those it controls and still selects, plus orphans it selects (adopted, after a
+   fresh read of the ReplicaSet confirms it is not being deleted), releasing owned pods it no
+   longer selects;
+2. when its expectations are satisfied, creates the missing pods in slow-start batches (1, 2,
+   4, …; at most ``burst_replicas`` a sync) or deletes the surplus in upstream's ranking
+   (:mod:`myriad.controllers.ranking`), expecting each creation and deletion first so a
+   lagging informer never makes it act twice;
+3. writes ``status`` once, and only if it changed: replicas, fullyLabeledReplicas,
+   readyReplicas, availableReplicas (Ready for minReadySeconds), terminatingReplicas,
+   observedGeneration and the ReplicaFailure condition.
+
+Pod events map to their controller's key (an orphan's to every ReplicaSet selecting it); a
+pod's creation or deletion seen lowers its owner's expectations. A pod that turns Ready under a
+ReplicaSet with minReadySeconds queues it again once it may count as available.
+
+Concurrency: loop only. Workers reconcile different ReplicaSets at once; one ReplicaSet is never
+synced by two (the queue's guarantee), and expectations are touched only between awaits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Hashable
+from typing import Any
+
+from myriad.api.meta import rfc3339
+from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
+from myriad.client import errors
+from myriad.client.controller import Controller, ControllerOptions
+from myriad.client.informers.informer import Handler
+from myriad.client.informers.store import BY_NAMESPACE, object_key
+from myriad.client.types import PODS, REPLICASETS
+from myriad.controllers import podcontrol
+from myriad.controllers.expectations import Expectations
+from myriad.controllers.podcontrol import BY_CONTROLLER, ORPHANS, PodClaims, controller_of
+from myriad.controllers.ranking import pods_to_delete
+from myriad.controllers.types import ControllerContext, Obj, ensure_index
+
+NAME = "replicaset"
+#: Upstream's BurstReplicas: pods created or deleted in one sync at most.
+BURST_REPLICAS = 500
+_STATUS_FIELDS = ("replicas", "fullyLabeledReplicas", "readyReplicas", "availableReplicas", "terminatingReplicas")
+
+
+class ReplicaSetController(Controller):
+    def __init__(self, context: ControllerContext, options: ControllerOptions | None = None, *,
+                 burst_replicas: int = BURST_REPLICAS) -> None:
+        self.context = context
+        self.clock = context.clock
+        self.recorder = context.recorder
+        self.burst_replicas = burst_replicas
+        self.expectations = Expectations(clock=context.clock)
+        super().__init__(context.client, options or ControllerOptions(name=NAME, workers=5), factory=context.factory)
+
+    def setup(self) -> None:
+        self.replicasets = self.factory.informer(REPLICASETS)
+        self.pods = self.factory.informer(PODS)
+        for informer in (self.replicasets, self.pods):
+            ensure_index(informer, BY_CONTROLLER, podcontrol.by_controller)
+        ensure_index(self.pods, ORPHANS, podcontrol.orphans)
+        self.watch(self.replicasets)
+        self.replicasets.add_handler(Handler(on_delete=lambda rs: self.expectations.forget(object_key(rs))))
+        self.pods.add_handler(Handler(on_add=self._pod_added, on_update=self._pod_updated,
+                                      on_delete=self._pod_deleted))
+
+    # -- pod events ----------------------------------------------------------------------------
+
+    def _owner(self, pod: Obj, ref: Obj | None) -> Obj | None:
+        """The ReplicaSet ``ref`` names, if it is in the cache with that uid."""
+        if ref is None or ref.get("kind") != "ReplicaSet":
+            return None
+        rs = self.replicasets.indexer.get(f"{pod['metadata'].get('namespace')}/{ref.get('name')}")
+        return rs if rs is not None and rs["metadata"].get("uid") == ref.get("uid") else None
+
+    def _selecting(self, pod: Obj) -> list[Obj]:
+        """The namespace's ReplicaSets whose selector matches an orphan ``pod``."""
+        labels = pod["metadata"].get("labels") or {}
+        found = []
+        for rs in self.replicasets.indexer.by_index(BY_NAMESPACE, pod["metadata"].get("namespace", "")):
+            selector = _selector(rs)
+            if selector is not None and not selector.empty and selector.matches(labels):
+                found.append(rs)
+        return found
+
+    def _pod_added(self, pod: Obj) -> None:
+        if pod["metadata"].get("deletionTimestamp"):
+            self._pod_deleted(pod)  # seen first while terminating: not a creation
+            return
+        ref = controller_of(pod)
+        if ref is not None:
+            rs = self._owner(pod, ref)
+            if rs is not None:
+                key = object_key(rs)
+                self.expectations.creation_observed(key)
+                self.queue.add(key, event="add")
+            return
+        for rs in self._selecting(pod):
+            self.queue.add(object_key(rs), event="add")
+
+    def _pod_updated(self, old: Obj, new: Obj) -> None:
+        if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
+            return
+        labels_changed = old["metadata"].get("labels") != new["metadata"].get("labels")
+        if new["metadata"].get("deletionTimestamp"):
+            self._pod_deleted(new)
+            if labels_changed:
+                self._pod_deleted(old)
+            return
+        ref, old_ref = controller_of(new), controller_of(old)
+        if ref != old_ref and old_ref is not None:
+            previous = self._owner(old, old_ref)
+            if previous is not None:
+                self.queue.add(object_key(previous), event="update")
+        if ref is not None:
+            rs = self._owner(new, ref)
+            if rs is None:
+                return
+            self.queue.add(object_key(rs), event="update")
+            min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
+            if min_ready > 0 and podcontrol.ready_since(old) is None and podcontrol.ready_since(new) is not None:
+                self.queue.add_after(object_key(rs), min_ready + 1)
+            return
+        if labels_changed or ref != old_ref:
+            for rs in self._selecting(new):
+                self.queue.add(object_key(rs), event="update")
+
+    def _pod_deleted(self, pod: Obj) -> None:
+        rs = self._owner(pod, controller_of(pod))
+        if rs is not None:
+            key = object_key(rs)
+            self.expectations.deletion_observed(key, object_key(pod))
+            self.queue.add(key, event="delete")
+
+    # -- the sync ------------------------------------------------------------------------------
+
+    async def reconcile(self, key: Hashable) -> float | None:
+        assert isinstance(key, str)
+        rs = self.replicasets.indexer.get(key)
+        if rs is None:
+            self.expectations.forget(key)
+            return None
+        selector = _selector(rs)
+        if selector is None:
+            return None  # invalid: the API server refuses these, so nothing to retry
+        needs_sync = self.expectations.satisfied(key)
+        uid = rs["metadata"]["uid"]
+        namespace = rs["metadata"]["namespace"]
+        owned = self.pods.indexer.by_index(BY_CONTROLLER, uid)
+        claims = PodClaims(self.client, rs, selector, lambda: self._can_adopt(rs))
+        pods = await claims.claim([p for p in owned if podcontrol.active(p)],
+                                  [p for p in self.pods.indexer.by_index(ORPHANS, namespace) if podcontrol.active(p)])
+        terminating = sum(1 for p in owned
+                          if podcontrol.terminating(p) and selector.matches(p["metadata"].get("labels")))
+        failure: BaseException | None = None
+        if needs_sync and not rs["metadata"].get("deletionTimestamp"):
+            failure = await self._manage(key, rs, pods)
+        status = self._status(rs, pods, terminating, failure)
+        updated = await self._write_status(rs, status)
+        spec = updated.get("spec") or {}
+        wanted = int(spec.get("replicas", 1))
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        if failure is not None:
+            raise failure
+        if min_ready > 0 and status.get("readyReplicas") == wanted and status.get("availableReplicas") != wanted:
+            return float(min_ready)
+        return None
+
+    async def _can_adopt(self, rs: Obj) -> bool:
+        """Upstream's RecheckDeletionTimestamp: a fresh read, so a ReplicaSet deleted and made
+        again under its name, or being deleted, adopts nothing."""
+        try:
+            fresh = await self.client.get(REPLICASETS, rs["metadata"]["name"], namespace=rs["metadata"]["namespace"])
+        except errors.NotFound:
+            return False
+        return fresh["metadata"].get("uid") == rs["metadata"]["uid"] and not fresh["metadata"].get("deletionTimestamp")
+
+    async def _manage(self, key: str, rs: Obj, pods: list[Obj]) -> BaseException | None:
+        wanted = int((rs.get("spec") or {}).get("replicas", 1))
+        diff = len(pods) - wanted
+        if diff < 0:
+            count = min(-diff, self.burst_replicas)
+            self.expectations.expect_creations(key, count)
+            done, failure = await podcontrol.slow_start(count, lambda: self._create(rs))
+            for _ in range(count - done):
+                self.expectations.creation_observed(key)  # skipped or failed: never to be seen
+            return failure
+        if diff > 0:
+            count = min(diff, self.burst_replicas)
+            victims = pods_to_delete(pods, self._related(rs), count, now=self.clock.now())
+            self.expectations.expect_deletions(key, [object_key(p) for p in victims])
+            results = await asyncio.gather(*(self._delete(key, rs, pod) for pod in victims), return_exceptions=True)
+            return next((r for r in results if isinstance(r, BaseException)), None)
+        return None
+
+    async def _create(self, rs: Obj) -> None:
+        template = (rs.get("spec") or {}).get("template") or {}
+        try:
+            pod = await self.client.create(PODS, podcontrol.pod_from_template(template, rs),
+                                           namespace=rs["metadata"]["namespace"])
+        except errors.ClientError as error:
+            if podcontrol.namespace_terminating(error):
+                return
+            self.recorder.event(rs, type="Warning", reason="FailedCreate", action="Create",
+                                note=f"Error creating: {error}")
+            raise
+        self.recorder.event(rs, reason="SuccessfulCreate", action="Create",
+                            note=f"Created pod: {pod['metadata']['name']}")
+
+    async def _delete(self, key: str, rs: Obj, pod: Obj) -> None:
+        name = pod["metadata"]["name"]
+        try:
+            await self.client.delete(PODS, name, namespace=pod["metadata"]["namespace"],
+                                     preconditions={"uid": pod["metadata"]["uid"]})
+        except errors.NotFound:
+            return  # already gone: the informer will see it
+        except errors.ClientError as error:
+            self.expectations.deletion_observed(key, object_key(pod))
+            self.recorder.event(rs, type="Warning", reason="FailedDelete", action="Delete",
+                                note=f"Error deleting: {error}")
+            raise
+        self.recorder.event(rs, reason="SuccessfulDelete", action="Delete", note=f"Deleted pod: {name}")
+
+    def _related(self, rs: Obj) -> list[Obj]:
+        """Active pods of the ReplicaSets sharing ``rs``'s controller (a Deployment's): their
+        crowding on nodes ranks which pods go first. None for a ReplicaSet without one."""
+        ref = controller_of(rs)
+        if ref is None or not ref.get("uid"):
+            return []
+        related = []
+        for sibling in self.replicasets.indexer.by_index(BY_CONTROLLER, ref["uid"]):
+            related += [p for p in self.pods.indexer.by_index(BY_CONTROLLER, sibling["metadata"]["uid"])
+                        if podcontrol.active(p)]
+        return related
+
+    # -- status --------------------------------------------------------------------------------
+
+    def _status(self, rs: Obj, pods: list[Obj], terminating: int, failure: BaseException | None) -> Obj:
+        spec = rs.get("spec") or {}
+        template_labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+        min_ready = int(spec.get("minReadySeconds") or 0)
+        now = self.clock.now()
+        status: Obj = {
+            "replicas": len(pods),
+            "fullyLabeledReplicas": sum(1 for p in pods if _has_labels(p, template_labels)),
+            "readyReplicas": sum(1 for p in pods if podcontrol.ready_since(p) is not None),
+            "availableReplicas": sum(1 for p in pods if podcontrol.available(p, min_ready, now)),
+            "terminatingReplicas": terminating,
+        }
+        conditions = [c for c in (rs.get("status") or {}).get("conditions") or () if isinstance(c, dict)]
+        failed = next((c for c in conditions if c.get("type") == "ReplicaFailure"), None)
+        if failure is not None and failed is None:
+            wanted = int(spec.get("replicas", 1))
+            reason = "FailedCreate" if len(pods) < wanted else "FailedDelete"
+            conditions.append({"type": "ReplicaFailure", "status": "True", "reason": reason, "message": str(failure),
+                               "lastTransitionTime": rfc3339(now)})
+        elif failure is None and failed is not None:
+            conditions.remove(failed)
+        if conditions:
+            status["conditions"] = conditions
+        return status
+
+    async def _write_status(self, rs: Obj, status: Obj) -> Obj:
+        """Writes ``status`` (and observedGeneration) unless the ReplicaSet already shows it;
+        one retry on a conflict, from a fresh read (upstream's statusUpdateRetries)."""
+        for attempt in range(2):
+            current = rs.get("status") or {}
+            generation = rs["metadata"].get("generation")
+            if all((current.get(f) or 0) == status[f] for f in _STATUS_FIELDS) and \
+                    current.get("observedGeneration") == generation and \
+                    (current.get("conditions") or []) == (status.get("conditions") or []):
+                return rs
+            body = {**rs, "status": {**status, "observedGeneration": generation}}
+            try:
+                return await self.client.update(REPLICASETS, body, subresource="status")
+            except errors.NotFound:
+                return rs
+            except errors.Conflict:
+                if attempt:
+                    raise
+                rs = await self.client.get(REPLICASETS, rs["metadata"]["name"], namespace=rs["metadata"]["namespace"])
+        return rs
+
+
+def _selector(rs: Obj) -> LabelSelector | None:
+    try:
+        return selector_from_object((rs.get("spec") or {}).get("selector"))
+    except SelectorError:
+        return None
+
+
+def _has_labels(pod: Obj, labels: dict[str, Any]) -> bool:
+    held = pod["metadata"].get("labels") or {}
+    return all(held.get(k) == v for k, v in labels.items())
