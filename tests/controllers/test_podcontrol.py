@@ -103,11 +103,11 @@ async def test_slow_start_doubles_its_batches_and_stops_after_a_failing_one() ->
 
 
 @pytest.mark.parametrize(("spec", "expected"), [
-    ("*", ("replicaset-controller",)),
-    ("*,-replicaset-controller", ()),
-    ("-replicaset,*", ()),
+    ("*", ("replicaset-controller", "garbage-collector-controller")),
+    ("*,-replicaset-controller", ("garbage-collector-controller",)),
+    ("-replicaset,*", ("garbage-collector-controller",)),
     ("replicaset", ("replicaset-controller",)),
-    ("replicaset-controller,-replicaset-controller", ("replicaset-controller",)),  # the first word decides
+    ("garbagecollector,-garbagecollector", ("garbage-collector-controller",)),  # the first word decides
 ])
 def test_the_controllers_list_reads_as_upstreams(spec: str, expected: tuple[str, ...]) -> None:
     assert enabled(spec) == expected

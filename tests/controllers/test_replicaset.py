@@ -18,7 +18,7 @@ from myriad.controllers.manager import ControllerManager
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = build(client, ManagerRunOptions(servers=client.options.endpoints), ("replicaset-controller",))
+    built = await build(client, ManagerRunOptions(servers=client.options.endpoints), ("replicaset-controller",))
     running = asyncio.create_task(built.run())
     await asyncio.wait_for(built.leading.wait(), 30)
     yield built

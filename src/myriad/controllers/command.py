@@ -25,6 +25,7 @@ from myriad.client.leaderelection import LeaderElectionConfig
 from myriad.client.rest import Client
 from myriad.client.types import ClientOptions
 from myriad.controllers import registry
+from myriad.controllers.discovery import discover
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.manager import LEASE_NAME, ControllerManager, RequestsCollector
 from myriad.controllers.types import ControllerContext
@@ -80,12 +81,13 @@ def make_client(options: ManagerRunOptions) -> Client:
     return Client.from_kubeconfig(options.kubeconfig, **extra)
 
 
-def build(client: Client, options: ManagerRunOptions, names: tuple[str, ...]) -> ControllerManager:
-    """The manager and its controllers, sharing one factory and one recorder."""
+async def build(client: Client, options: ManagerRunOptions, names: tuple[str, ...]) -> ControllerManager:
+    """The manager and its controllers, sharing one factory, one recorder and what discovery
+    found."""
     identity = options.identity or f"{os.uname().nodename}-{os.getpid()}"
     recorder = EventRecorder(client, RecorderOptions(controller="kube-controller-manager", instance=identity))
     context = ControllerContext(client=client, factory=SharedInformerFactory(client), recorder=recorder,
-                                clock=client.options.clock)
+                                clock=client.options.clock, resources=await discover(client))
     controllers = {}
     for name in names:
         known = registry.KNOWN[name]
@@ -99,7 +101,7 @@ def build(client: Client, options: ManagerRunOptions, names: tuple[str, ...]) ->
 async def _serve(options: ManagerRunOptions, names: tuple[str, ...]) -> int:
     freezer = asyncio.create_task(freeze_periodically(interval=gcfreeze.DEFAULT_INTERVAL))
     async with make_client(options) as client:
-        manager = build(client, options, names)
+        manager = await build(client, options, names)
         if options.metrics_port is not None:
             REGISTRY.register(RequestsCollector(client))
             start_http_server(options.metrics_port, addr="127.0.0.1")

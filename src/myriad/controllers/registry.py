@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from myriad.controllers.errors import ConfigError
+from myriad.controllers.garbagecollector.collector import GarbageCollector
 from myriad.controllers.replicaset import ReplicaSetController
 from myriad.controllers.types import Constructor
 
@@ -18,6 +19,8 @@ from myriad.controllers.types import Constructor
 @dataclass(frozen=True, kw_only=True)
 class Registered:
     name: str
+    #: Upstream's short name, also taken by ``--controllers``.
+    alias: str
     build: Constructor
     #: The ``<flag>`` of ``--concurrent-<flag>-syncs``, and its default (upstream's).
     flag: str
@@ -26,7 +29,10 @@ class Registered:
 
 
 KNOWN: dict[str, Registered] = {r.name: r for r in (
-    Registered(name="replicaset-controller", build=ReplicaSetController, flag="replicaset", workers=5),
+    Registered(name="replicaset-controller", alias="replicaset", build=ReplicaSetController, flag="replicaset",
+               workers=5),
+    Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
+               workers=20),
 )}
 
 
@@ -37,7 +43,7 @@ def enabled(spec: str) -> tuple[str, ...]:
     words = [w.strip() for w in spec.split(",") if w.strip()]
     if not words:
         raise ConfigError("--controllers: at least one controller (or '*') is needed")
-    aliases = {r.flag: r.name for r in KNOWN.values()}
+    aliases = {r.alias: r.name for r in KNOWN.values()}
     chosen: dict[str, bool] = {}
     star = False
     for word in words:

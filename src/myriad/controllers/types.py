@@ -17,6 +17,7 @@ from myriad.client.informers.factory import SharedInformerFactory
 from myriad.client.informers.informer import SharedInformer
 from myriad.client.rest import Client
 from myriad.clock import Clock, SystemClock
+from myriad.controllers.discovery import Discovered
 
 Obj = dict[str, Any]
 
@@ -30,6 +31,8 @@ class ControllerContext:
     factory: SharedInformerFactory
     recorder: EventRecorder
     clock: Clock = field(default_factory=SystemClock)
+    #: What the server serves, from discovery at start (the collector watches all of it).
+    resources: list[Discovered] = field(default_factory=list)
 
 
 Constructor = Callable[[ControllerContext, ControllerOptions], Controller]

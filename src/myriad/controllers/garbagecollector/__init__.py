@@ -1,0 +1,1 @@
+"""The garbage collector: the ownership graph, and the collector that acts on it."""
