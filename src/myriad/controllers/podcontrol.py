@@ -16,7 +16,7 @@ from myriad.api.meta import dns1123_subdomain_errors, parse_time
 from myriad.api.selectors import LabelSelector
 from myriad.client import errors
 from myriad.client.rest import Client
-from myriad.client.types import PODS, PatchType
+from myriad.client.types import PODS, PatchType, Resource
 
 Obj = dict[str, Any]
 #: Upstream's SlowStartInitialBatchSize.
@@ -127,14 +127,15 @@ def namespace_terminating(error: BaseException) -> bool:
                                                       for c in error.causes if isinstance(c, dict))
 
 
-class PodClaims:
-    """Upstream's ``ClaimPods``: of the namespace's pods, those ``owner`` controls and its
-    selector still matches; orphans it matches are adopted (if ``can_adopt`` agrees, asked once),
-    and owned pods it no longer matches are released."""
+class Claims:
+    """Upstream's ``ClaimPods`` / ``ClaimReplicaSets``: of the namespace's ``resource`` objects,
+    those ``owner`` controls and its selector still matches; orphans it matches are adopted (if
+    ``can_adopt`` agrees, asked once), and owned ones it no longer matches are released."""
 
     def __init__(self, client: Client, owner: Obj, selector: LabelSelector,
-                 can_adopt: Callable[[], Awaitable[bool]]) -> None:
+                 can_adopt: Callable[[], Awaitable[bool]], *, resource: Resource = PODS) -> None:
         self._client = client
+        self._resource = resource
         self._owner = owner
         self._uid = owner["metadata"]["uid"]
         self._selector = selector
@@ -166,7 +167,8 @@ class PodClaims:
     async def _adopt(self, pod: Obj) -> Obj | None:
         patch = {"metadata": {"ownerReferences": [controller_ref(self._owner)], "uid": pod["metadata"]["uid"]}}
         try:
-            return await self._client.patch(PODS, pod["metadata"]["name"], patch, patch_type=PatchType.STRATEGIC,
+            return await self._client.patch(self._resource, pod["metadata"]["name"], patch,
+                                            patch_type=PatchType.STRATEGIC,
                                             namespace=pod["metadata"]["namespace"])
         except (errors.NotFound, errors.Conflict):
             return None  # gone, or replaced by another of the same name
@@ -175,7 +177,7 @@ class PodClaims:
         patch = {"metadata": {"ownerReferences": [{"$patch": "delete", "uid": self._uid}],
                               "uid": pod["metadata"]["uid"]}}
         try:
-            await self._client.patch(PODS, pod["metadata"]["name"], patch, patch_type=PatchType.STRATEGIC,
+            await self._client.patch(self._resource, pod["metadata"]["name"], patch, patch_type=PatchType.STRATEGIC,
                                      namespace=pod["metadata"]["namespace"])
         except (errors.NotFound, errors.Conflict, errors.Invalid):
             pass  # gone, replaced, or already released

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myriad.controllers.deployment.controller import DeploymentController
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.garbagecollector.collector import GarbageCollector
 from myriad.controllers.replicaset import ReplicaSetController
@@ -30,6 +31,8 @@ class Registered:
 
 KNOWN: dict[str, Registered] = {r.name: r for r in (
     Registered(name="replicaset-controller", alias="replicaset", build=ReplicaSetController, flag="replicaset",
+               workers=5),
+    Registered(name="deployment-controller", alias="deployment", build=DeploymentController, flag="deployment",
                workers=5),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
                workers=20),

@@ -35,7 +35,7 @@ from myriad.client.informers.store import BY_NAMESPACE, object_key
 from myriad.client.types import PODS, REPLICASETS
 from myriad.controllers import podcontrol
 from myriad.controllers.expectations import Expectations
-from myriad.controllers.podcontrol import BY_CONTROLLER, ORPHANS, PodClaims, controller_of
+from myriad.controllers.podcontrol import BY_CONTROLLER, ORPHANS, Claims, controller_of
 from myriad.controllers.ranking import pods_to_delete
 from myriad.controllers.types import ControllerContext, Obj, ensure_index
 
@@ -149,7 +149,7 @@ class ReplicaSetController(Controller):
         uid = rs["metadata"]["uid"]
         namespace = rs["metadata"]["namespace"]
         owned = self.pods.indexer.by_index(BY_CONTROLLER, uid)
-        claims = PodClaims(self.client, rs, selector, lambda: self._can_adopt(rs))
+        claims = Claims(self.client, rs, selector, lambda: self._can_adopt(rs))
         pods = await claims.claim([p for p in owned if podcontrol.active(p)],
                                   [p for p in self.pods.indexer.by_index(ORPHANS, namespace) if podcontrol.active(p)])
         terminating = sum(1 for p in owned

@@ -1,0 +1,1 @@
+"""The Deployment controller: the rollout logic and its arithmetic."""
