@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from myriad.controllers.deployment.controller import DeploymentController
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.garbagecollector.collector import GarbageCollector
+from myriad.controllers.namespace import NamespaceController
 from myriad.controllers.replicaset import ReplicaSetController
 from myriad.controllers.types import Constructor
 
@@ -34,6 +35,8 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                workers=5),
     Registered(name="deployment-controller", alias="deployment", build=DeploymentController, flag="deployment",
                workers=5),
+    Registered(name="namespace-controller", alias="namespace", build=NamespaceController, flag="namespace",
+               workers=10),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
                workers=20),
 )}

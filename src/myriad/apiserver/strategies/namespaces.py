@@ -1,6 +1,7 @@
 """Namespaces: DNS-1123 label names, spec.finalizers defaulting to ["kubernetes"], phase
 Active, and deletion that marks the namespace Terminating until its spec.finalizers are gone
-(emptied through ``/finalize`` by the namespace controller, a later issue)."""
+(emptied, then released through ``/finalize``, by the controller manager's namespace
+controller)."""
 
 from __future__ import annotations
 
