@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from myriad import __version__, up
+from myriad.api import durations
 from myriad.apiserver.cache.types import CacheOptions
 from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.options import ServerOptions
@@ -40,6 +41,7 @@ from myriad.bench.storage import MODES, BenchConfig
 from myriad.controllers import command as manager_command
 from myriad.controllers import registry as controller_registry
 from myriad.controllers import run as controllers_run
+from myriad.controllers.types import ControllerSettings
 from myriad.nodes import command as nodes_command
 from myriad.nodes.profiles import Profiles
 from myriad.nodes.profiles import load as load_profiles
@@ -79,9 +81,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "controller-manager":
         return manager_command.main(manager_command.ManagerRunOptions(
             servers=tuple(args.server), kubeconfig=args.kubeconfig, controllers=args.controllers,
-            workers={r.flag: getattr(args, f"concurrent_{r.flag}_syncs") for r in controller_registry.KNOWN.values()},
+            workers={r.flag: getattr(args, f"concurrent_{r.flag.replace('-', '_')}_syncs")
+                     for r in controller_registry.KNOWN.values()},
             leader_elect=args.leader_elect, identity=args.identity, qps=args.kube_api_qps, burst=args.kube_api_burst,
-            metrics_port=args.metrics_port))
+            metrics_port=args.metrics_port, settings=ControllerSettings(
+                node_monitor_period=args.node_monitor_period, node_monitor_grace_period=args.node_monitor_grace_period,
+                node_eviction_rate=args.node_eviction_rate,
+                secondary_node_eviction_rate=args.secondary_node_eviction_rate,
+                unhealthy_zone_threshold=args.unhealthy_zone_threshold,
+                large_cluster_size_threshold=args.large_cluster_size_threshold)))
     if args.command == "scheduler":
         if not 0 <= args.percentage_of_nodes_to_score <= 100:
             args.command_parser.error("percentage-of-nodes-to-score: must be between 0 and 100")
@@ -466,3 +474,23 @@ def _add_controller_manager(commands: argparse._SubParsersAction) -> None:
         help="requests above --kube-api-qps in a burst (upstream: 30) (default: 0)")
     add("--metrics-port", type=int, default=None, metavar="N",
         help="serve Prometheus /metrics on 127.0.0.1:N (default: off)")
+    settings = ControllerSettings()
+    add("--node-monitor-period", type=_go_duration, default=settings.node_monitor_period, metavar="DURATION",
+        help="how often node health is checked (default: 5s)")
+    add("--node-monitor-grace-period", type=_go_duration, default=settings.node_monitor_grace_period,
+        metavar="DURATION", help="a node silent this long is marked not ready (default: 40s)")
+    add("--node-eviction-rate", type=float, default=settings.node_eviction_rate, metavar="R",
+        help=f"nodes a second, per zone, tainted NoExecute (pods evicted){_DEFAULT}")
+    add("--secondary-node-eviction-rate", type=float, default=settings.secondary_node_eviction_rate, metavar="R",
+        help=f"the rate in an unhealthy zone larger than --large-cluster-size-threshold{_DEFAULT}")
+    add("--unhealthy-zone-threshold", type=float, default=settings.unhealthy_zone_threshold, metavar="F",
+        help=f"share of not-ready nodes (at least 3) that makes a zone unhealthy{_DEFAULT}")
+    add("--large-cluster-size-threshold", type=int, default=settings.large_cluster_size_threshold, metavar="N",
+        help=f"an unhealthy zone of at most N nodes stops evicting{_DEFAULT}")
+
+
+def _go_duration(text: str) -> float:
+    try:
+        return durations.seconds(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None

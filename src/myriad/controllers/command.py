@@ -28,7 +28,7 @@ from myriad.controllers import registry
 from myriad.controllers.discovery import discover
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.manager import LEASE_NAME, ControllerManager, RequestsCollector
-from myriad.controllers.types import ControllerContext
+from myriad.controllers.types import ControllerContext, ControllerSettings
 from myriad.gcfreeze import freeze_periodically
 
 USER_AGENT = "myriad-controller-manager"
@@ -47,6 +47,7 @@ class ManagerRunOptions:
     qps: float = 0.0
     burst: int = 0
     metrics_port: int | None = None
+    settings: ControllerSettings = field(default_factory=ControllerSettings)
 
 
 def check(options: ManagerRunOptions) -> tuple[str, ...]:
@@ -61,6 +62,17 @@ def check(options: ManagerRunOptions) -> tuple[str, ...]:
         raise ConfigError(f"--kube-api-burst: must be at least 1 when --kube-api-qps is set, not {options.burst}")
     if options.metrics_port is not None and not 0 <= options.metrics_port <= 65535:
         raise ConfigError(f"--metrics-port: {options.metrics_port} is not a port")
+    settings = options.settings
+    if settings.node_monitor_period <= 0:
+        raise ConfigError("--node-monitor-period: must be positive")
+    if settings.node_monitor_grace_period <= settings.node_monitor_period:
+        raise ConfigError("--node-monitor-grace-period: must be longer than --node-monitor-period")
+    for flag, rate in (("--node-eviction-rate", settings.node_eviction_rate),
+                       ("--secondary-node-eviction-rate", settings.secondary_node_eviction_rate)):
+        if rate < 0:
+            raise ConfigError(f"{flag}: must not be negative, not {rate}")
+    if not 0 < settings.unhealthy_zone_threshold <= 1:
+        raise ConfigError(f"--unhealthy-zone-threshold: must be in (0, 1], not {settings.unhealthy_zone_threshold}")
     return names
 
 
@@ -87,7 +99,8 @@ async def build(client: Client, options: ManagerRunOptions, names: tuple[str, ..
     identity = options.identity or f"{os.uname().nodename}-{os.getpid()}"
     recorder = EventRecorder(client, RecorderOptions(controller="kube-controller-manager", instance=identity))
     context = ControllerContext(client=client, factory=SharedInformerFactory(client), recorder=recorder,
-                                clock=client.options.clock, resources=await discover(client))
+                                clock=client.options.clock, resources=await discover(client),
+                                settings=options.settings)
     controllers = {}
     for name in names:
         known = registry.KNOWN[name]

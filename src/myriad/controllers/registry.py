@@ -14,7 +14,9 @@ from myriad.controllers.deployment.controller import DeploymentController
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.garbagecollector.collector import GarbageCollector
 from myriad.controllers.namespace import NamespaceController
+from myriad.controllers.nodelifecycle import NodeLifecycleController
 from myriad.controllers.replicaset import ReplicaSetController
+from myriad.controllers.tainteviction import TaintEvictionController
 from myriad.controllers.types import Constructor
 
 
@@ -37,6 +39,10 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                workers=5),
     Registered(name="namespace-controller", alias="namespace", build=NamespaceController, flag="namespace",
                workers=10),
+    Registered(name="node-lifecycle-controller", alias="nodelifecycle", build=NodeLifecycleController,
+               flag="node-lifecycle", workers=2),
+    Registered(name="taint-eviction-controller", alias="tainteviction", build=TaintEvictionController,
+               flag="taint-eviction", workers=8),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
                workers=20),
 )}

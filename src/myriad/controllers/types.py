@@ -23,6 +23,29 @@ Obj = dict[str, Any]
 
 
 @dataclass(frozen=True, kw_only=True)
+class ControllerSettings:
+    """Tunables of particular controllers, under upstream's flag names (durations in seconds)."""
+
+    #: --node-monitor-period: how often node health is checked.
+    node_monitor_period: float = 5.0
+    #: --node-monitor-grace-period: a node whose heartbeat is older than this is not ready.
+    node_monitor_grace_period: float = 40.0
+    #: --node-eviction-rate: nodes a second whose pods may be evicted (NoExecute taints), per zone.
+    node_eviction_rate: float = 0.1
+    #: --secondary-node-eviction-rate: the rate in a zone deemed unhealthy (large zones only).
+    secondary_node_eviction_rate: float = 0.01
+    #: --unhealthy-zone-threshold: the share of not-ready nodes (at least 3) that makes a zone unhealthy.
+    unhealthy_zone_threshold: float = 0.55
+    #: --large-cluster-size-threshold: zones at most this big stop evicting when unhealthy.
+    large_cluster_size_threshold: int = 50
+    #: --cluster-cidr and --node-cidr-mask-size: pod CIDRs handed to nodes ("" turns IPAM off).
+    cluster_cidr: str = ""
+    node_cidr_mask_size: int = 24
+    #: --terminated-pod-gc-threshold: terminated pods kept before the oldest are deleted.
+    terminated_pod_gc_threshold: int = 12500
+
+
+@dataclass(frozen=True, kw_only=True)
 class ControllerContext:
     """Shared by every controller of one manager: one client, one informer factory (nothing is
     listed or watched twice), one event recorder, one clock."""
@@ -33,6 +56,7 @@ class ControllerContext:
     clock: Clock = field(default_factory=SystemClock)
     #: What the server serves, from discovery at start (the collector watches all of it).
     resources: list[Discovered] = field(default_factory=list)
+    settings: ControllerSettings = field(default_factory=ControllerSettings)
 
 
 Constructor = Callable[[ControllerContext, ControllerOptions], Controller]

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import math
 import random
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import yaml
 
+from myriad.api import durations
 from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
 
 PROFILE_ANNOTATION = "myriad.dev/profile"
@@ -226,18 +226,17 @@ def _latency(value: Any, where: str) -> Latency:
     return Latency(median, p99)
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNITS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
-
-
 def _duration(value: Any, where: str) -> float:
     """Seconds, from a number of seconds or a Go duration (``1m30s``)."""
     if isinstance(value, int | float) and not isinstance(value, bool):
         seconds = float(value)
-    elif isinstance(value, str) and value and _DURATION.sub("", value) == "":
-        seconds = sum(float(n) * _UNITS[unit] for n, unit in _DURATION.findall(value))
     else:
-        raise ProfileError(f'{where}: "{value}" is not a duration (e.g. 500ms, 2s, 1m30s, or seconds)')
+        try:
+            seconds = durations.seconds(value) if isinstance(value, str) else math.nan
+        except ValueError:
+            seconds = math.nan
+        if math.isnan(seconds):
+            raise ProfileError(f'{where}: "{value}" is not a duration (e.g. 500ms, 2s, 1m30s, or seconds)')
     if seconds < 0 or math.isinf(seconds) or math.isnan(seconds):
         raise ProfileError(f"{where}: must be zero or more")
     return seconds
