@@ -89,7 +89,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 node_eviction_rate=args.node_eviction_rate,
                 secondary_node_eviction_rate=args.secondary_node_eviction_rate,
                 unhealthy_zone_threshold=args.unhealthy_zone_threshold,
-                large_cluster_size_threshold=args.large_cluster_size_threshold)))
+                large_cluster_size_threshold=args.large_cluster_size_threshold, cluster_cidr=args.cluster_cidr,
+                node_cidr_mask_size=args.node_cidr_mask_size,
+                terminated_pod_gc_threshold=args.terminated_pod_gc_threshold)))
     if args.command == "scheduler":
         if not 0 <= args.percentage_of_nodes_to_score <= 100:
             args.command_parser.error("percentage-of-nodes-to-score: must be between 0 and 100")
@@ -487,6 +489,13 @@ def _add_controller_manager(commands: argparse._SubParsersAction) -> None:
         help=f"share of not-ready nodes (at least 3) that makes a zone unhealthy{_DEFAULT}")
     add("--large-cluster-size-threshold", type=int, default=settings.large_cluster_size_threshold, metavar="N",
         help=f"an unhealthy zone of at most N nodes stops evicting{_DEFAULT}")
+    add("--cluster-cidr", default="", metavar="CIDR",
+        help="pod CIDRs handed to nodes by node-ipam-controller, which runs only when this is set (e.g. "
+             "10.244.0.0/16)")
+    add("--node-cidr-mask-size", type=int, default=settings.node_cidr_mask_size, metavar="N",
+        help=f"each node's pod CIDR prefix length{_DEFAULT}")
+    add("--terminated-pod-gc-threshold", type=int, default=settings.terminated_pod_gc_threshold, metavar="N",
+        help=f"terminated pods kept before the pod garbage collector deletes the oldest; 0 keeps all{_DEFAULT}")
 
 
 def _go_duration(text: str) -> float:

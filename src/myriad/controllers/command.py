@@ -18,6 +18,7 @@ import uvloop
 from prometheus_client import REGISTRY, start_http_server
 
 from myriad import gcfreeze
+from myriad.client import errors
 from myriad.client.controller import ControllerOptions
 from myriad.client.events.recorder import EventRecorder, RecorderOptions
 from myriad.client.informers.factory import SharedInformerFactory
@@ -28,6 +29,7 @@ from myriad.controllers import registry
 from myriad.controllers.discovery import discover
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.manager import LEASE_NAME, ControllerManager, RequestsCollector
+from myriad.controllers.nodeipam import CIDRSet
 from myriad.controllers.types import ControllerContext, ControllerSettings
 from myriad.gcfreeze import freeze_periodically
 
@@ -73,7 +75,12 @@ def check(options: ManagerRunOptions) -> tuple[str, ...]:
             raise ConfigError(f"{flag}: must not be negative, not {rate}")
     if not 0 < settings.unhealthy_zone_threshold <= 1:
         raise ConfigError(f"--unhealthy-zone-threshold: must be in (0, 1], not {settings.unhealthy_zone_threshold}")
-    return names
+    if settings.cluster_cidr:
+        CIDRSet(settings.cluster_cidr, settings.node_cidr_mask_size)  # raises ConfigError naming the flag
+    if settings.terminated_pod_gc_threshold < 0:
+        raise ConfigError("--terminated-pod-gc-threshold: must not be negative")
+    # Node IPAM runs only with a cluster CIDR to hand out, as upstream's with --allocate-node-cidrs.
+    return tuple(n for n in names if n != "node-ipam-controller" or settings.cluster_cidr)
 
 
 def main(options: ManagerRunOptions) -> int:
@@ -83,7 +90,11 @@ def main(options: ManagerRunOptions) -> int:
     except ConfigError as exc:
         print(f"myriad controller-manager: {exc}", file=sys.stderr)
         return 1
-    return uvloop.run(_serve(options, names))
+    try:
+        return uvloop.run(_serve(options, names))
+    except errors.ClientError as exc:  # the server could not be reached, or refused discovery
+        print(f"myriad controller-manager: the API server: {exc}", file=sys.stderr)
+        return 1
 
 
 def make_client(options: ManagerRunOptions) -> Client:

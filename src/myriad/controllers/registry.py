@@ -14,8 +14,11 @@ from myriad.controllers.deployment.controller import DeploymentController
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.garbagecollector.collector import GarbageCollector
 from myriad.controllers.namespace import NamespaceController
+from myriad.controllers.nodeipam import NodeIPAMController
 from myriad.controllers.nodelifecycle import NodeLifecycleController
+from myriad.controllers.podgc import PodGCController
 from myriad.controllers.replicaset import ReplicaSetController
+from myriad.controllers.serviceaccount import ServiceAccountController
 from myriad.controllers.tainteviction import TaintEvictionController
 from myriad.controllers.types import Constructor
 
@@ -43,6 +46,11 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                flag="node-lifecycle", workers=2),
     Registered(name="taint-eviction-controller", alias="tainteviction", build=TaintEvictionController,
                flag="taint-eviction", workers=8),
+    Registered(name="node-ipam-controller", alias="nodeipam", build=NodeIPAMController, flag="nodeipam", workers=1),
+    Registered(name="pod-garbage-collector-controller", alias="podgc", build=PodGCController, flag="podgc",
+               workers=1),
+    Registered(name="serviceaccount-controller", alias="serviceaccount", build=ServiceAccountController,
+               flag="serviceaccount", workers=1),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
                workers=20),
 )}
