@@ -105,13 +105,15 @@ async def test_slow_start_doubles_its_batches_and_stops_after_a_failing_one() ->
 @pytest.mark.parametrize(("spec", "expected"), [
     ("*", ("replicaset-controller", "deployment-controller", "namespace-controller", "node-lifecycle-controller",
            "taint-eviction-controller", "node-ipam-controller", "pod-garbage-collector-controller",
-           "serviceaccount-controller", "garbage-collector-controller")),
+           "serviceaccount-controller", "endpoints-controller", "endpointslice-controller",
+           "garbage-collector-controller")),
     ("*,-replicaset-controller", ("deployment-controller", "namespace-controller", "node-lifecycle-controller",
                                   "taint-eviction-controller", "node-ipam-controller",
                                   "pod-garbage-collector-controller", "serviceaccount-controller",
+                                  "endpoints-controller", "endpointslice-controller",
                                   "garbage-collector-controller")),
-    ("-replicaset,-deployment,-namespace,-nodelifecycle,-tainteviction,-nodeipam,-podgc,-serviceaccount,*",
-     ("garbage-collector-controller",)),
+    ("-replicaset,-deployment,-namespace,-nodelifecycle,-tainteviction,-nodeipam,-podgc,-serviceaccount,"
+     "-endpoint,-endpointslice,*", ("garbage-collector-controller",)),
     ("replicaset", ("replicaset-controller",)),
     ("garbagecollector,-garbagecollector", ("garbage-collector-controller",)),  # the first word decides
 ])

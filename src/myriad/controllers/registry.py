@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from myriad.controllers.deployment.controller import DeploymentController
+from myriad.controllers.endpoints import EndpointsController
+from myriad.controllers.endpointslice import EndpointSliceController
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.garbagecollector.collector import GarbageCollector
 from myriad.controllers.namespace import NamespaceController
@@ -51,6 +53,10 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                workers=1),
     Registered(name="serviceaccount-controller", alias="serviceaccount", build=ServiceAccountController,
                flag="serviceaccount", workers=1),
+    Registered(name="endpoints-controller", alias="endpoint", build=EndpointsController, flag="endpoint",
+               workers=5),
+    Registered(name="endpointslice-controller", alias="endpointslice", build=EndpointSliceController,
+               flag="service-endpoint", workers=5),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
                workers=20),
 )}

@@ -43,6 +43,9 @@ class ControllerSettings:
     node_cidr_mask_size: int = 24
     #: --terminated-pod-gc-threshold: terminated pods kept before the oldest are deleted.
     terminated_pod_gc_threshold: int = 12500
+    #: --endpoint-updates-batch-period (and upstream's endpointslice one): pod changes within
+    #: this window reach a Service's endpoints in one write (upstream's default is 0).
+    endpoint_updates_batch_period: float = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
