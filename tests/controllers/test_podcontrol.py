@@ -13,7 +13,7 @@ from myriad.controllers.errors import ConfigError
 from myriad.controllers.expectations import Expectations
 from myriad.controllers.podcontrol import available, pod_from_template, slow_start
 from myriad.controllers.ranking import pods_to_delete
-from myriad.controllers.registry import enabled
+from myriad.controllers.registry import KNOWN, enabled
 
 NOW = 1_800_000_000.0
 
@@ -102,20 +102,17 @@ async def test_slow_start_doubles_its_batches_and_stops_after_a_failing_one() ->
     assert (done, calls, str(error)) == (6, 7, "quota")  # batches 1, 2, then 4 with one failure: no more
 
 
+ALL = tuple(KNOWN)
+
+
 @pytest.mark.parametrize(("spec", "expected"), [
-    ("*", ("replicaset-controller", "deployment-controller", "namespace-controller", "node-lifecycle-controller",
-           "taint-eviction-controller", "node-ipam-controller", "pod-garbage-collector-controller",
-           "serviceaccount-controller", "endpoints-controller", "endpointslice-controller",
-           "garbage-collector-controller")),
-    ("*,-replicaset-controller", ("deployment-controller", "namespace-controller", "node-lifecycle-controller",
-                                  "taint-eviction-controller", "node-ipam-controller",
-                                  "pod-garbage-collector-controller", "serviceaccount-controller",
-                                  "endpoints-controller", "endpointslice-controller",
-                                  "garbage-collector-controller")),
-    ("-replicaset,-deployment,-namespace,-nodelifecycle,-tainteviction,-nodeipam,-podgc,-serviceaccount,"
-     "-endpoint,-endpointslice,*", ("garbage-collector-controller",)),
+    ("*", ALL),
+    ("*,-replicaset-controller", tuple(n for n in ALL if n != "replicaset-controller")),
+    ("-" + ",-".join(r.alias for r in KNOWN.values() if r.name != "garbage-collector-controller") + ",*",
+     ("garbage-collector-controller",)),
     ("replicaset", ("replicaset-controller",)),
     ("garbagecollector,-garbagecollector", ("garbage-collector-controller",)),  # the first word decides
+    ("-garbagecollector,garbagecollector,job", ("job-controller",)),
 ])
 def test_the_controllers_list_reads_as_upstreams(spec: str, expected: tuple[str, ...]) -> None:
     assert enabled(spec) == expected

@@ -15,6 +15,7 @@ from myriad.controllers.endpoints import EndpointsController
 from myriad.controllers.endpointslice import EndpointSliceController
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.garbagecollector.collector import GarbageCollector
+from myriad.controllers.job.controller import JobController
 from myriad.controllers.namespace import NamespaceController
 from myriad.controllers.nodeipam import NodeIPAMController
 from myriad.controllers.nodelifecycle import NodeLifecycleController
@@ -42,6 +43,7 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                workers=5),
     Registered(name="deployment-controller", alias="deployment", build=DeploymentController, flag="deployment",
                workers=5),
+    Registered(name="job-controller", alias="job", build=JobController, flag="job", workers=5),
     Registered(name="namespace-controller", alias="namespace", build=NamespaceController, flag="namespace",
                workers=10),
     Registered(name="node-lifecycle-controller", alias="nodelifecycle", build=NodeLifecycleController,

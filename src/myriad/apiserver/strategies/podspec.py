@@ -40,6 +40,11 @@ def default_container(container: dict[str, object]) -> None:
         container["resources"] = {}
     for port in _dicts(container.get("ports")):
         port.setdefault("protocol", "TCP")
+    for env in _dicts(container.get("env")):  # SetDefaults_ObjectFieldSelector
+        source = env.get("valueFrom")
+        field_ref = source.get("fieldRef") if isinstance(source, dict) else None
+        if isinstance(field_ref, dict) and not field_ref.get("apiVersion"):
+            field_ref["apiVersion"] = "v1"
     for probe in ("livenessProbe", "readinessProbe", "startupProbe"):
         spec = container.get(probe)
         if isinstance(spec, dict):
