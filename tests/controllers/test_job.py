@@ -200,3 +200,30 @@ async def test_a_suspended_job_has_no_pods_until_resumed(client: Client, manager
     resumed = await client.get(JOBS, "later", namespace=ns)
     suspended = next(c for c in resumed["status"]["conditions"] if c["type"] == "Suspended")
     assert (suspended["status"], suspended["reason"]) == ("False", "JobResumed")
+
+
+async def test_a_finished_job_with_a_ttl_is_deleted_with_its_pods(client: Client) -> None:
+    built = await build(client, ManagerRunOptions(servers=client.options.endpoints),
+                        ("job-controller", "ttl-after-finished-controller", "garbage-collector-controller"))
+    running = asyncio.create_task(built.run())
+    ns = "job-ttl"
+    await client.create(NAMESPACES, {"metadata": {"name": ns}})
+    stop = asyncio.Event()
+    kubelet = asyncio.create_task(finish(client, ns, lambda pod: ("Succeeded", 0), stop))
+    try:
+        await asyncio.wait_for(built.leading.wait(), 30)
+        await client.create(JOBS, job("brief", ttlSecondsAfterFinished=1), namespace=ns)
+        await until(lambda: condition(client, ns, "brief", "Complete"), "Complete", 30)
+
+        async def gone() -> bool:
+            try:
+                await client.get(JOBS, "brief", namespace=ns)
+            except errors.NotFound:
+                return not (await client.list(PODS, namespace=ns))["items"]
+            return False
+        await until(gone, "the Job and its pod deleted after its TTL", 30)
+    finally:
+        stop.set()
+        await kubelet
+        running.cancel()
+        await asyncio.gather(running, return_exceptions=True)

@@ -23,6 +23,7 @@ from myriad.controllers.podgc import PodGCController
 from myriad.controllers.replicaset import ReplicaSetController
 from myriad.controllers.serviceaccount import ServiceAccountController
 from myriad.controllers.tainteviction import TaintEvictionController
+from myriad.controllers.ttlafterfinished import TTLAfterFinishedController
 from myriad.controllers.types import Constructor
 
 
@@ -59,6 +60,8 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                workers=5),
     Registered(name="endpointslice-controller", alias="endpointslice", build=EndpointSliceController,
                flag="service-endpoint", workers=5),
+    Registered(name="ttl-after-finished-controller", alias="ttl-after-finished", build=TTLAfterFinishedController,
+               flag="ttl-after-finished", workers=5),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
                workers=20),
 )}
