@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from myriad.controllers.cronjob import CronJobController
 from myriad.controllers.deployment.controller import DeploymentController
 from myriad.controllers.endpoints import EndpointsController
 from myriad.controllers.endpointslice import EndpointSliceController
@@ -45,6 +46,7 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
     Registered(name="deployment-controller", alias="deployment", build=DeploymentController, flag="deployment",
                workers=5),
     Registered(name="job-controller", alias="job", build=JobController, flag="job", workers=5),
+    Registered(name="cronjob-controller", alias="cronjob", build=CronJobController, flag="cron-job", workers=5),
     Registered(name="namespace-controller", alias="namespace", build=NamespaceController, flag="namespace",
                workers=10),
     Registered(name="node-lifecycle-controller", alias="nodelifecycle", build=NodeLifecycleController,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from myriad.apiserver.strategies.cron import CronError, parse_standard
+from myriad.api.cron import CronError, parse_standard
 from tests.apiserver.conftest import RunningServer
 from tests.apiserver.strategies.kinds import create, server_causes, update
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import re
 
 from myriad.api import meta
+from myriad.api.cron import CronError, location_error, parse_standard
 from myriad.api.errors import Cause
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.strategies.base import GenericStrategy
 from myriad.apiserver.strategies.common import as_dict, spec_of
-from myriad.apiserver.strategies.cron import CronError, location_error, parse_standard
 from myriad.apiserver.strategies.replication import default_template, template_errors
 from myriad.apiserver.strategies.workloads import JOB_RESTART_POLICIES
 
