@@ -8,6 +8,7 @@
     myriad bench client [--scenarios informer,queue,balance,http] [...]
     myriad bench nodes [--scenarios a,b,c,d,e] [--nodes N] [--pods N] [...]
     myriad bench scheduler [--workloads basic-10k,...] [--scale X] [--ablation BOOL] [...]
+    myriad bench controllers [--scenarios a,b,c,d] [--replicas N] [...]
     myriad nodes --count N [--processes P] [--pod-watch per-node|shared] [--profiles FILE] [...]
     myriad scheduler [--kubeconfig F | --server URL,...] [--config FILE] [--leader-elect BOOL] [...]
     myriad controller namespace-counts [--kubeconfig FILE | --server URL] [--leader-elect]
@@ -27,6 +28,7 @@ from myriad.apiserver.flowcontrol.types import FlowControlOptions
 from myriad.apiserver.options import ServerOptions
 from myriad.bench import apiserver as apiserver_bench
 from myriad.bench import client as client_bench
+from myriad.bench import controllers as controllers_bench
 from myriad.bench import nodes as nodes_bench
 from myriad.bench import reads as reads_bench
 from myriad.bench import scheduler as scheduler_bench
@@ -34,6 +36,7 @@ from myriad.bench import storage
 from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
 from myriad.bench.client import ClientBenchConfig
+from myriad.bench.controllers import ControllersBenchConfig
 from myriad.bench.nodes import NodesBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.scheduler import ALL_WORKLOADS, SchedulerBenchConfig
@@ -124,6 +127,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         nodes_bench_config = _fields_config(NodesBenchConfig, _NODES_HELP, args)
         _validate(nodes_bench_config, args)
         return nodes_bench.run(nodes_bench_config)
+    if args.target == "controllers":
+        controllers_bench_config = _fields_config(ControllersBenchConfig, _CONTROLLERS_HELP, args)
+        _validate(controllers_bench_config, args)
+        return controllers_bench.run(controllers_bench_config)
     if args.target == "scheduler":
         scheduler_bench_config = _fields_config(SchedulerBenchConfig, _SCHEDULER_HELP, args)
         _validate(scheduler_bench_config, args)
@@ -142,7 +149,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig | NodesBenchConfig
-              | SchedulerBenchConfig, args: argparse.Namespace) -> None:
+              | SchedulerBenchConfig | ControllersBenchConfig, args: argparse.Namespace) -> None:
     try:
         config.validate()
     except ValueError as exc:
@@ -233,6 +240,8 @@ def _parser() -> argparse.ArgumentParser:
                 ClientBenchConfig(), _CLIENT_HELP)
     _add_fields(targets.add_parser("nodes", help="hollow nodes: registration, heartbeats, pod churn, watch modes"),
                 NodesBenchConfig(), _NODES_HELP)
+    _add_fields(targets.add_parser("controllers", help="the controller manager: fan-out, garbage collection, node "
+                                   "failure, failover"), ControllersBenchConfig(), _CONTROLLERS_HELP)
     _add_fields(targets.add_parser("scheduler", help="scheduler_perf's workloads: pods bound per second, the "
                                    "scheduler's CPU per pod, placements checked, an ablation"),
                 SchedulerBenchConfig(), _SCHEDULER_HELP)
@@ -338,6 +347,20 @@ _NODES_HELP = {
     "warmup": "(b, c, e) seconds after Ready before measuring", "steady": "(b, c) seconds measured",
     "pods": "(d) pods churned", "pod_rate": "(d, e) pods created and bound per second",
     "watch_pods": "(e) pods churned in each watch mode", "json_path": "results file",
+    "data_dir": "parent of the servers' temp data dirs (default: system temp)",
+}
+
+
+_CONTROLLERS_HELP = {
+    "scenarios": "comma-separated subset of a,b,c,d", "server_cpu": "CPU the servers are pinned to, -1 for none",
+    "manager_cpu": "CPU the controller managers are pinned to, -1 for none",
+    "raw_pods": "(a) pods created directly, the yardstick", "replicas": "(a) replicas of the one big Deployment",
+    "deployments": "(a) Deployments of the many", "per_deployment": "(a) replicas of each of the many",
+    "gc_deployments": "(b) Deployments in the deleted namespace", "gc_pods": "(b) pods in it, in all",
+    "nodes": "(c) Nodes heartbeating", "failing": "(c) Nodes that stop", "zones": "(c) zones they are spread over",
+    "grace": "(c) the managers' --node-monitor-grace-period, seconds",
+    "eviction_rate": "(c) the managers' --node-eviction-rate", "window": "(c) seconds NoExecute taints are counted",
+    "timeout": "seconds any one wait may take", "json_path": "results file",
     "data_dir": "parent of the servers' temp data dirs (default: system temp)",
 }
 

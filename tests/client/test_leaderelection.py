@@ -161,3 +161,28 @@ async def _exists(client: Client) -> bool:
         return True
     except Exception:
         return False
+
+
+async def test_a_standby_that_watches_the_lease_takes_a_released_one_at_once(client: Client) -> None:
+    led: dict[str, float] = {}
+
+    def contender(identity: str, *, watch: bool) -> LeaderElector:
+        async def lead() -> None:
+            led[identity] = time.monotonic()
+            await asyncio.Event().wait()
+        # A long retry period: without the watch the standby would wait up to 5 s to notice.
+        return LeaderElector(client, LeaderElectionConfig(name="le-watch", namespace="default", identity=identity,
+                                                          lease_duration=15, renew_deadline=10, retry_period=5,
+                                                          watch=watch), on_started_leading=lead)
+
+    first = asyncio.create_task(contender("first", watch=True).run())
+    await eventually(lambda: _async("first" in led))
+    second = asyncio.create_task(contender("second", watch=True).run())
+    await asyncio.sleep(0.5)  # the standby has read the lease and watches it
+    released = time.monotonic()
+    first.cancel()
+    await asyncio.gather(first, return_exceptions=True)  # released on the way out
+    await eventually(lambda: _async("second" in led), timeout=4.0)
+    assert led["second"] - released < 1.0
+    second.cancel()
+    await asyncio.gather(second, return_exceptions=True)

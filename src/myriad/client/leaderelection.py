@@ -15,7 +15,9 @@ every ``retry_period`` and also wake exactly when the record they observed lapse
 leader dies one takes over within ``lease_duration + retry_period`` of its last renewal. When
 nobody holds it, contenders retry at jittered intervals (up to 1.2×) so they do not collide. On
 a graceful stop the leader releases the lease (empty holder, duration 1 s), so a standby takes
-over on its next read.
+over on its next read. With ``watch`` set, a standby also watches the Lease and reads it again at
+once when it changes, so it takes a released lease within a round trip rather than a retry
+period (the controller manager's fast failover).
 
 Concurrency: one task runs :meth:`LeaderElector.run`; the leading callback runs in a task of its
 own that is cancelled when leadership ends.
@@ -48,6 +50,8 @@ class LeaderElectionConfig:
     renew_deadline: float = 10.0
     retry_period: float = 2.0
     release_on_cancel: bool = True
+    #: Standbys watch the Lease and try again as soon as it changes (a release is seen at once).
+    watch: bool = False
     clock: Clock = field(default_factory=SystemClock)
 
     def __post_init__(self) -> None:
@@ -102,14 +106,47 @@ class LeaderElector:
     async def _acquire(self) -> None:
         clock = self.config.clock
         period = self.config.retry_period
-        while not await self._try_acquire_or_renew():
-            if not self._observed_holder():
-                await clock.sleep(period * random.uniform(1.0, JITTER))  # contended: spread the tries
-                continue
-            # Held: poll every period, and wake exactly when the observed record lapses.
-            remaining = self._observed_at + self._observed_duration - clock.monotonic()
-            await clock.sleep(remaining if 0 < remaining < period else period)
+        changed = asyncio.Event()
+        watcher = asyncio.create_task(self._watch(changed)) if self.config.watch else None
+        try:
+            changed.clear()
+            while not await self._try_acquire_or_renew():
+                if not self._observed_holder():
+                    await self._wait(period * random.uniform(1.0, JITTER), changed)  # contended: spread the tries
+                    continue
+                # Held: poll every period, and wake exactly when the observed record lapses.
+                remaining = self._observed_at + self._observed_duration - clock.monotonic()
+                await self._wait(remaining if 0 < remaining < period else period, changed)
+        finally:
+            if watcher is not None:
+                watcher.cancel()
+                await asyncio.gather(watcher, return_exceptions=True)
         self._leading = True
+
+    async def _wait(self, seconds: float, changed: asyncio.Event) -> None:
+        """Sleeps ``seconds``, or less if the Lease changes meanwhile (when watched)."""
+        sleep = asyncio.ensure_future(self.config.clock.sleep(seconds))
+        woken = asyncio.ensure_future(changed.wait())
+        try:
+            await asyncio.wait((sleep, woken), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            sleep.cancel()
+            woken.cancel()
+        changed.clear()
+
+    async def _watch(self, changed: asyncio.Event) -> None:
+        """Sets ``changed`` on every event of the Lease's watch, re-watching after errors."""
+        selector = f"metadata.name={self.config.name}"
+        while True:
+            try:
+                async with self._client.watch(LEASES, namespace=self.config.namespace,
+                                              field_selector=selector) as stream:
+                    async for event in stream:
+                        if event.type != "BOOKMARK":
+                            changed.set()
+            except ClientError:
+                pass
+            await self.config.clock.sleep(self.config.retry_period)
 
     async def _renew(self, leading: asyncio.Task[Any]) -> None:
         clock = self.config.clock

@@ -117,7 +117,7 @@ async def build(client: Client, options: ManagerRunOptions, names: tuple[str, ..
         known = registry.KNOWN[name]
         workers = options.workers.get(known.flag, known.workers)
         controllers[name] = known.build(context, ControllerOptions(name=known.flag, workers=workers))
-    election = LeaderElectionConfig(name=LEASE_NAME, namespace="kube-system", identity=identity) \
+    election = LeaderElectionConfig(name=LEASE_NAME, namespace="kube-system", identity=identity, watch=True) \
         if options.leader_elect else None
     return ControllerManager(context, controllers, election=election)
 
