@@ -261,9 +261,10 @@ def targets(results: dict[str, Any]) -> dict[str, dict[str, object]]:
         c = results["c"]
         after = c["no_schedule_after_s"]
         out["c_no_schedule_s"] = {"limit": c["grace_s"] + 5, "met": after is not None and after <= c["grace_s"] + 5}
-        out["c_eviction_rate"] = {"limit": f"<= {c['allowed_rate']}/s",
-                                  "met": c["eviction_rate"] is not None
-                                  and c["eviction_rate"] <= c["allowed_rate"] * 1.5}
+        rate = c["eviction_rate"]
+        working = rate is not None and (rate > 0 or c["no_execute_tainted"] == c["failing"])  # tainting at all
+        out["c_eviction_rate"] = {"limit": f"> 0 and <= {c['allowed_rate']:.2f}/s (x1.5 for the window's edges)",
+                                  "met": working and rate <= c["allowed_rate"] * 1.5}
     if "d" in results:
         d = results["d"]
         for how in ("sigkill", "sigterm"):
@@ -299,8 +300,9 @@ def print_report(config: ControllersBenchConfig, results: dict[str, Any], consol
         after = f"{c['no_schedule_after_s']:.1f} s" if c["no_schedule_after_s"] is not None else "not in time"
         rate = c["eviction_rate"]
         table.add_row("(c) node failure", f"{c['failing']:,} of {c['nodes']:,} silent: NoSchedule on all after {after} "
-                      f"(grace {c['grace_s']:.0f} s)\nNoExecute: {c['no_execute_tainted']} in {c['window_s']:.0f} s "
-                      f"after ({rate or 0:.2f}/s beyond the zones' first; allowed {c['allowed_rate']:.2f}/s)")
+                      f"(grace {c['grace_s']:.0f} s)\nNoExecute: {c['no_execute_at_window_start']} then "
+                      f"{c['no_execute_tainted']} over the {c['window_s']:.0f} s after: {rate or 0:.2f}/s (allowed "
+                      f"{c['allowed_rate']:.2f}/s)")
     if "d" in results:
         d = results["d"]
         lines = []
