@@ -23,6 +23,7 @@ Concurrency: loop only. Two keys drive it: ``monitor`` (every ``node_monitor_per
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Hashable
 from dataclasses import dataclass, field
@@ -44,6 +45,9 @@ CONDITIONS = ("Ready", "MemoryPressure", "DiskPressure", "PIDPressure")
 MONITOR, TAINT = "monitor", "taint"
 #: Upstream's NodeEvictionPeriod: how often the zone queues are drained.
 TAINT_PERIOD = 0.1
+#: Nodes whose status and taints are written at once in a monitor pass (upstream's
+#: nodeUpdateWorkerSize is 8; these are awaits, not threads).
+WRITERS = 16
 NORMAL, PARTIAL, FULL = "Normal", "PartialDisruption", "FullDisruption"
 
 
@@ -130,26 +134,40 @@ class NodeLifecycleController(Controller):
         return None
 
     async def monitor(self) -> None:
-        """One pass over every node: conditions, NoSchedule taints, the zone queues' contents
-        and the zones' rates."""
+        """One pass over every node: conditions and NoSchedule taints (the writes of up to
+        :data:`WRITERS` nodes at once, as upstream's node update workers), then the zone queues'
+        contents and the zones' rates."""
         now = self.clock.monotonic()
-        counts: dict[str, list[int]] = {}
         grace = self.settings.node_monitor_grace_period
-        for node in self.nodes.indexer.list():
+        gate = asyncio.Semaphore(WRITERS)
+
+        async def check(node: Obj) -> tuple[Obj, str]:
             name = node["metadata"]["name"]
             ready = ready_status(node)
-            if now - self.probes.setdefault(name, now) > grace and ready != "Unknown":
-                node = await self._mark_unknown(node) or node
-                ready = "Unknown"
+            silent = now - self.probes.setdefault(name, now) > grace and ready != "Unknown"
+            wanted = None if ready == "True" and not silent else _wanted("Unknown" if silent else ready)
+            stale_no_execute = ready == "True" and not silent and _taints(node, "NoExecute") & {UNREACHABLE, NOT_READY}
+            if not silent and not stale_no_execute and \
+                    _taints(node, "NoSchedule") & {UNREACHABLE, NOT_READY} == ({wanted} if wanted else set()):
+                return node, ready  # nothing to write: no task switch, most nodes most passes
+            async with gate:
+                if silent:
+                    node = await self._mark_unknown(node) or node
+                    ready = "Unknown"
+                await self._no_schedule(node, ready)
+                if stale_no_execute:
+                    await self._set_taints(name, "NoExecute", None)
+            return node, ready
+
+        checked = await asyncio.gather(*(check(node) for node in self.nodes.indexer.list()))
+        counts: dict[str, list[int]] = {}
+        for node, ready in checked:
+            name = node["metadata"]["name"]
             zone = self.zones.setdefault(zone_of(node), _Zone(rate=self.settings.node_eviction_rate))
-            tally = counts.setdefault(zone_of(node), [0, 0])
-            tally[0 if ready == "True" else 1] += 1
-            await self._no_schedule(node, ready)
+            counts.setdefault(zone_of(node), [0, 0])[0 if ready == "True" else 1] += 1
             if ready == "True":
                 if name in zone.queue:
                     zone.queue.remove(name)
-                if _taints(node, "NoExecute") & {UNREACHABLE, NOT_READY}:
-                    await self._set_taints(name, "NoExecute", None)
             elif _wanted(ready) not in _taints(node, "NoExecute") and name not in zone.queue:
                 zone.queue.append(name)
         self._rates(counts)
