@@ -131,6 +131,7 @@ async def node_failure(client: Client, nodes: int, failing: int, zones: int, gra
         versions[name] = lease["metadata"]["resourceVersion"]
     await gather_bounded([lambda i=i, n=n: make(i, n) for i, n in enumerate(names)])
     alive = set(names)
+    renewed: dict[str, float] = {}
 
     async def renew(name: str) -> None:
         """A conditional renewal, as a kubelet's (re-reading the Lease after a conflict)."""
@@ -139,6 +140,7 @@ async def node_failure(client: Client, nodes: int, failing: int, zones: int, gra
         try:
             versions[name] = (await client.update(LEASES, body, namespace="kube-node-lease"))["metadata"][
                 "resourceVersion"]
+            renewed[name] = time.monotonic()
         except errors.Conflict:
             versions[name] = (await client.get(LEASES, name, namespace="kube-node-lease"))["metadata"][
                 "resourceVersion"]
@@ -154,7 +156,11 @@ async def node_failure(client: Client, nodes: int, failing: int, zones: int, gra
         await asyncio.sleep(12.0)  # every node renewed at least once under the manager's eye
         silent = names[:failing]
         alive.difference_update(silent)
-        seconds = await _taints(client, set(silent), "NoSchedule", grace + 30.0)  # from the last renewals' end
+        # From each silent node's last renewal (a round under way at the stop may still renew some).
+        if await _taints(client, set(silent), "NoSchedule", grace + 30.0) is None:
+            seconds = None
+        else:
+            seconds = time.monotonic() - max(renewed.get(n, 0.0) for n in silent)
         window_began = time.monotonic()
         at_start = await _tainted(client, set(silent), "NoExecute")
         await asyncio.sleep(window)

@@ -17,8 +17,10 @@ Taints follow Ready:
   the NoExecute taints lifted;
 * a node Ready again loses both kinds at once.
 
-Concurrency: loop only. Two keys drive it: ``monitor`` (every ``node_monitor_period``) and
-``taint`` (every 0.1 s, draining the zone queues); the informers' handlers only note heartbeats.
+Concurrency: loop only. Two keys drive it: ``monitor`` (every ``node_monitor_period`` from the
+start of the last pass, or as soon as a node's grace runs out, so a silent node is seen at its
+deadline rather than up to a period after it) and ``taint`` (every 0.1 s, draining the zone
+queues); the informers' handlers only note heartbeats.
 """
 
 from __future__ import annotations
@@ -48,12 +50,16 @@ TAINT_PERIOD = 0.1
 #: Nodes whose status and taints are written at once in a monitor pass (upstream's
 #: nodeUpdateWorkerSize is 8; these are awaits, not threads).
 WRITERS = 16
+#: The least time between two monitor passes, however soon a grace period runs out.
+MIN_PASS_GAP = 0.05
 NORMAL, PARTIAL, FULL = "Normal", "PartialDisruption", "FullDisruption"
 
 
 @dataclass(slots=True)
 class _Zone:
     queue: deque[str] = field(default_factory=deque)
+    #: The queue's names, for O(1) membership.
+    queued: set[str] = field(default_factory=set)
     rate: float = 0.0
     tokens: float = 1.0
     state: str = NORMAL
@@ -126,17 +132,20 @@ class NodeLifecycleController(Controller):
 
     async def reconcile(self, key: Hashable) -> float | None:
         if key == MONITOR:
-            await self.monitor()
-            return self.settings.node_monitor_period
+            started = self.clock.monotonic()
+            due = await self.monitor()
+            # Every period from the start of the last pass, or sooner when a node's grace runs out.
+            period = self.settings.node_monitor_period - (self.clock.monotonic() - started)
+            return max(min(period, due - self.clock.monotonic()), MIN_PASS_GAP)
         if key == TAINT:
             await self.drain()
             return TAINT_PERIOD
         return None
 
-    async def monitor(self) -> None:
+    async def monitor(self) -> float:
         """One pass over every node: conditions and NoSchedule taints (the writes of up to
         :data:`WRITERS` nodes at once, as upstream's node update workers), then the zone queues'
-        contents and the zones' rates."""
+        contents and the zones' rates. Returns when (monotonic) the next node's grace runs out."""
         now = self.clock.monotonic()
         grace = self.settings.node_monitor_grace_period
         gate = asyncio.Semaphore(WRITERS)
@@ -161,16 +170,22 @@ class NodeLifecycleController(Controller):
 
         checked = await asyncio.gather(*(check(node) for node in self.nodes.indexer.list()))
         counts: dict[str, list[int]] = {}
+        due = now + self.settings.node_monitor_period
         for node, ready in checked:
             name = node["metadata"]["name"]
             zone = self.zones.setdefault(zone_of(node), _Zone(rate=self.settings.node_eviction_rate))
             counts.setdefault(zone_of(node), [0, 0])[0 if ready == "True" else 1] += 1
+            if ready != "Unknown":
+                due = min(due, self.probes.get(name, now) + grace)
             if ready == "True":
-                if name in zone.queue:
+                if name in zone.queued:
+                    zone.queued.discard(name)
                     zone.queue.remove(name)
-            elif _wanted(ready) not in _taints(node, "NoExecute") and name not in zone.queue:
+            elif _wanted(ready) not in _taints(node, "NoExecute") and name not in zone.queued:
+                zone.queued.add(name)
                 zone.queue.append(name)
         self._rates(counts)
+        return due
 
     def _rates(self, counts: dict[str, list[int]]) -> None:
         settings = self.settings
@@ -200,11 +215,13 @@ class NodeLifecycleController(Controller):
                     await self._set_taints(node["metadata"]["name"], "NoExecute", None)
             for zone in self.zones.values():
                 zone.queue.clear()
+                zone.queued.clear()
             return
         for zone in self.zones.values():
             zone.tokens = min(1.0, zone.tokens + elapsed * zone.rate)
             while zone.queue and zone.tokens >= 1.0:
                 name = zone.queue.popleft()
+                zone.queued.discard(name)
                 node = self.nodes.indexer.get(name)
                 if node is None or ready_status(node) == "True":
                     continue
