@@ -19,20 +19,16 @@ from myriad.api.meta import rfc3339
 from myriad.client import errors
 from myriad.client.rest import Client
 from myriad.client.types import DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS, PatchType
-from myriad.controllers.command import ManagerRunOptions, build
 from myriad.controllers.manager import ControllerManager
+from tests.controllers.conftest import running
 from tests.controllers.test_replicaset import until
 
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints),
-                        ("replicaset-controller", "deployment-controller", "garbage-collector-controller"))
-    running = asyncio.create_task(built.run())
-    await asyncio.wait_for(built.leading.wait(), 30)
-    yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    names = ("replicaset-controller", "deployment-controller", "garbage-collector-controller")
+    async with running(client, names) as built:
+        yield built
 
 
 class Kubelet:

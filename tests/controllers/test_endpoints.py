@@ -12,24 +12,19 @@ from myriad.api.meta import rfc3339
 from myriad.client import errors
 from myriad.client.rest import Client
 from myriad.client.types import NAMESPACES, NODES, PODS, SERVICES, PatchType
-from myriad.controllers.command import ManagerRunOptions, build
 from myriad.controllers.endpoints import ENDPOINTS
 from myriad.controllers.endpointslice import ENDPOINTSLICES
 from myriad.controllers.manager import ControllerManager
 from myriad.controllers.types import ControllerSettings
+from tests.controllers.conftest import running
 from tests.controllers.test_replicaset import until
 
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints,
-                                                  settings=ControllerSettings(endpoint_updates_batch_period=0.2)),
-                        ("endpoints-controller", "endpointslice-controller", "garbage-collector-controller"))
-    running = asyncio.create_task(built.run())
-    await asyncio.wait_for(built.leading.wait(), 30)
-    yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    names = ("endpoints-controller", "endpointslice-controller", "garbage-collector-controller")
+    async with running(client, names, ControllerSettings(endpoint_updates_batch_period=0.2)) as built:
+        yield built
 
 
 async def pod(client: Client, ns: str, name: str, ip: str | None, *, ready: bool = True, app: str = "web") -> dict:

@@ -11,20 +11,15 @@ import pytest
 from myriad.client import errors
 from myriad.client.rest import Client
 from myriad.client.types import CONFIGMAPS, NAMESPACES, PODS, REPLICASETS
-from myriad.controllers.command import ManagerRunOptions, build
 from myriad.controllers.manager import ControllerManager
+from tests.controllers.conftest import running
 from tests.controllers.test_replicaset import live, replicaset, until
 
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints),
-                        ("replicaset-controller", "garbage-collector-controller"))
-    running = asyncio.create_task(built.run())
-    await asyncio.wait_for(built.leading.wait(), 30)
-    yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    async with running(client, ("replicaset-controller", "garbage-collector-controller")) as built:
+        yield built
 
 
 async def gone(client: Client, resource, name: str, ns: str) -> bool:  # noqa: ANN001

@@ -15,6 +15,7 @@ from myriad.controllers.command import ManagerRunOptions, build
 from myriad.controllers.job.controller import JOBS, TRACKING
 from myriad.controllers.job.policy import backoff, format_indexes, matching_rule, parse_indexes
 from myriad.controllers.manager import ControllerManager
+from tests.controllers.conftest import running
 from tests.controllers.test_replicaset import until
 
 
@@ -53,12 +54,8 @@ def test_pod_failure_policy_rules_match_in_order(pod: dict, rule: int | None) ->
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints), ("job-controller",))
-    running = asyncio.create_task(built.run())
-    await asyncio.wait_for(built.leading.wait(), 30)
-    yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    async with running(client, ("job-controller",)) as built:
+        yield built
 
 
 async def finish(client: Client, ns: str, outcome: Callable[[dict], tuple[str, int] | None],

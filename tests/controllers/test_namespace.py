@@ -3,7 +3,6 @@ empties, reports upstream's conditions, and goes."""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
@@ -11,21 +10,17 @@ import pytest
 from myriad.client import errors
 from myriad.client.rest import Client
 from myriad.client.types import CONFIGMAPS, DEPLOYMENTS, NAMESPACES, PODS
-from myriad.controllers.command import ManagerRunOptions, build
 from myriad.controllers.manager import ControllerManager
+from tests.controllers.conftest import running
 from tests.controllers.test_deployment import deployment
 from tests.controllers.test_replicaset import until
 
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints), ("replicaset-controller",
-                        "deployment-controller", "namespace-controller", "garbage-collector-controller"))
-    running = asyncio.create_task(built.run())
-    await asyncio.wait_for(built.leading.wait(), 30)
-    yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    async with running(client, ("replicaset-controller",
+                        "deployment-controller", "namespace-controller", "garbage-collector-controller")) as built:
+        yield built
 
 
 async def gone(client: Client, name: str) -> bool:

@@ -10,13 +10,14 @@ from collections.abc import AsyncIterator
 import pytest
 
 from myriad.api.meta import parse_time, rfc3339, rfc3339_micro
+from myriad.api.tolerations import tolerates
 from myriad.client.rest import Client
 from myriad.client.types import LEASES, NAMESPACES, NODES, PODS
-from myriad.controllers.command import ManagerRunOptions, build
 from myriad.controllers.manager import ControllerManager
 from myriad.controllers.nodelifecycle import FULL, NORMAL, PARTIAL, zone_state
-from myriad.controllers.tainteviction import due, tolerates
+from myriad.controllers.tainteviction import due
 from myriad.controllers.types import ControllerSettings
+from tests.controllers.conftest import running
 from tests.controllers.test_replicaset import until
 
 NOW = 1_800_000_000.0
@@ -59,13 +60,8 @@ SETTINGS = ControllerSettings(node_monitor_period=0.2, node_monitor_grace_period
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints, settings=SETTINGS),
-                        ("node-lifecycle-controller", "taint-eviction-controller"))
-    running = asyncio.create_task(built.run())
-    await asyncio.wait_for(built.leading.wait(), 30)
-    yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    async with running(client, ("node-lifecycle-controller", "taint-eviction-controller"), SETTINGS) as built:
+        yield built
 
 
 async def make_node(client: Client, name: str, zone: str) -> None:

@@ -12,18 +12,14 @@ import pytest
 from myriad.api.meta import rfc3339
 from myriad.client.rest import Client
 from myriad.client.types import EVENTS, NAMESPACES, PODS, PRIORITYCLASSES, REPLICASETS, PatchType
-from myriad.controllers.command import ManagerRunOptions, build
 from myriad.controllers.manager import ControllerManager
+from tests.controllers.conftest import running
 
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints), ("replicaset-controller",))
-    running = asyncio.create_task(built.run())
-    await asyncio.wait_for(built.leading.wait(), 30)
-    yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    async with running(client, ("replicaset-controller",)) as built:
+        yield built
 
 
 async def until(check: Callable[[], Awaitable[Any]], what: str, timeout: float = 15.0) -> Any:

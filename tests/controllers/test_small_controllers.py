@@ -49,20 +49,20 @@ def test_node_ipam_runs_only_with_a_cluster_cidr() -> None:
 
 @pytest.fixture
 async def manager(client: Client) -> AsyncIterator[ControllerManager]:
-    settings = ControllerSettings(cluster_cidr="10.250.0.0/22", terminated_pod_gc_threshold=2)
-    built = await build(client, ManagerRunOptions(servers=client.options.endpoints, settings=settings),
-                        ("node-ipam-controller", "pod-garbage-collector-controller", "serviceaccount-controller"))
-    built.controllers["pod-garbage-collector-controller"].period = 0.3  # type: ignore[attr-defined]
     try:  # a node holding a CIDR already: marked used when the manager starts leading
         await client.create(NODES, {"metadata": {"name": "preset"}, "spec": {"podCIDR": "10.250.3.0/24",
                                                                             "podCIDRs": ["10.250.3.0/24"]}})
     except errors.AlreadyExists:
         pass
-    running = asyncio.create_task(built.run())
+    settings = ControllerSettings(cluster_cidr="10.250.0.0/22", terminated_pod_gc_threshold=2)
+    built = await build(client, ManagerRunOptions(servers=client.options.endpoints, settings=settings),
+                        ("node-ipam-controller", "pod-garbage-collector-controller", "serviceaccount-controller"))
+    built.controllers["pod-garbage-collector-controller"].period = 0.3  # type: ignore[attr-defined]
+    task = asyncio.create_task(built.run())
     await asyncio.wait_for(built.leading.wait(), 30)
     yield built
-    running.cancel()
-    await asyncio.gather(running, return_exceptions=True)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
 
 
 async def test_nodes_get_distinct_pod_cidrs_and_a_deleted_nodes_is_handed_out_again(

@@ -32,6 +32,7 @@ from typing import Any
 import orjson
 
 from myriad.api.podrequests import pod_requests, resource_list
+from myriad.api.tolerations import tolerates
 
 ZONE = "topology.kubernetes.io/zone"
 HOSTNAME = "kubernetes.io/hostname"
@@ -262,19 +263,9 @@ def _untolerated(spec: Mapping[str, Any], taints: Iterable[Mapping[str, Any]]) -
     for taint in taints:
         if taint.get("effect") not in ("NoSchedule", "NoExecute"):
             continue
-        if not any(_tolerates(t, taint) for t in tolerations):
+        if not any(tolerates(t, taint) for t in tolerations):
             out.append(f"{taint.get('key')}={taint.get('value', '')}:{taint.get('effect')}")
     return out
-
-
-def _tolerates(toleration: Mapping[str, Any], taint: Mapping[str, Any]) -> bool:
-    if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
-        return False
-    if toleration.get("key") and toleration["key"] != taint.get("key"):
-        return False
-    if toleration.get("operator") == "Exists":
-        return True
-    return toleration.get("key") == taint.get("key") and (toleration.get("value") or "") == (taint.get("value") or "")
 
 
 def _selector_matches(selector: Mapping[str, Any] | None, labels: Mapping[str, str]) -> bool:

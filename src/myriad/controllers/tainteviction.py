@@ -17,6 +17,7 @@ from collections.abc import Hashable
 from typing import Any
 
 from myriad.api.meta import parse_time, rfc3339
+from myriad.api.tolerations import tolerates
 from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.informers.informer import Handler
@@ -25,18 +26,6 @@ from myriad.client.types import NODES, PODS, PatchType
 from myriad.controllers.types import ControllerContext, Obj
 
 NAME = "taint-eviction"
-
-
-def tolerates(toleration: dict[str, Any], taint: dict[str, Any]) -> bool:
-    """Upstream's ToleratesTaint."""
-    if toleration.get("effect") and toleration["effect"] != taint.get("effect"):
-        return False
-    if toleration.get("key") and toleration["key"] != taint.get("key"):
-        return False
-    operator = toleration.get("operator") or "Equal"
-    if operator == "Exists":
-        return True
-    return operator == "Equal" and (toleration.get("value") or "") == (taint.get("value") or "")
 
 
 def due(pod: Obj, taints: list[dict[str, Any]], now: float) -> float | None:
