@@ -210,6 +210,8 @@ async def _takeover(url: str, how: str, sig: signal.Signals,
     """Once one manager leads and has acted, what the other (the standby) wrote so far; then the
     leader is sent ``sig``, and the takeover timed."""
     async with _client(url) as client:
+        for _, metrics in managers.values():  # both up, serving their figures
+            scenarios.writes(metrics)
         leader = ""
 
         async def elected() -> bool:

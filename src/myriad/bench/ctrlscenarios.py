@@ -194,9 +194,18 @@ async def _taints(client: Client, names: set[str], effect: str, timeout: float) 
     return await until(done, timeout, every=0.5)
 
 
-def writes(metrics_url: str) -> dict[str, float]:
-    """A manager's API calls other than reads and Lease calls, from its ``/metrics``."""
-    text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()
+def writes(metrics_url: str, *, timeout: float = 60.0) -> dict[str, float]:
+    """A manager's API calls other than reads and Lease calls, from its ``/metrics`` (waiting up to
+    ``timeout`` seconds for a manager still starting to serve them)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            text = urllib.request.urlopen(metrics_url, timeout=10).read().decode()
+            break
+        except OSError:  # URLError: not listening yet
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     found: dict[str, float] = {}
     for method, resource, count in re.findall(
             r'rest_client_requests_total\{code="\d+",method="(\w+)",resource="([\w/.-]+)"\} (\S+)', text):
