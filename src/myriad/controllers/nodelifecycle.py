@@ -50,8 +50,9 @@ TAINT_PERIOD = 0.1
 #: Nodes whose status and taints are written at once in a monitor pass (upstream's
 #: nodeUpdateWorkerSize is 8; these are awaits, not threads).
 WRITERS = 16
-#: The least time between two monitor passes, however soon a grace period runs out.
-MIN_PASS_GAP = 0.05
+#: The least time between two monitor passes, however soon a grace period runs out: each pass
+#: is O(nodes), so a failure spread over seconds costs at most two passes a second.
+MIN_PASS_GAP = 0.5
 NORMAL, PARTIAL, FULL = "Normal", "PartialDisruption", "FullDisruption"
 
 
