@@ -23,6 +23,7 @@ from myriad.controllers.nodelifecycle import NodeLifecycleController
 from myriad.controllers.podgc import PodGCController
 from myriad.controllers.replicaset import ReplicaSetController
 from myriad.controllers.serviceaccount import ServiceAccountController
+from myriad.controllers.statefulset.controller import StatefulSetController
 from myriad.controllers.tainteviction import TaintEvictionController
 from myriad.controllers.ttlafterfinished import TTLAfterFinishedController
 from myriad.controllers.types import Constructor
@@ -44,6 +45,8 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
     Registered(name="replicaset-controller", alias="replicaset", build=ReplicaSetController, flag="replicaset",
                workers=5),
     Registered(name="deployment-controller", alias="deployment", build=DeploymentController, flag="deployment",
+               workers=5),
+    Registered(name="statefulset-controller", alias="statefulset", build=StatefulSetController, flag="statefulset",
                workers=5),
     Registered(name="job-controller", alias="job", build=JobController, flag="job", workers=5),
     Registered(name="cronjob-controller", alias="cronjob", build=CronJobController, flag="cron-job", workers=5),

@@ -12,7 +12,9 @@ from typing import Any
 
 import orjson
 
+from myriad.api.intstr import scaled
 from myriad.api.meta import parse_time, rfc3339
+from myriad.controllers.history import safe_encode
 
 Obj = dict[str, Any]
 
@@ -28,7 +30,6 @@ SKIPPED = frozenset({"kubectl.kubernetes.io/last-applied-configuration", REVISIO
 REVISION_HISTORY_CHARS = 2000
 #: progressDeadlineSeconds of this value means no deadline.
 NO_DEADLINE = 2**31 - 1
-_SAFE = "bcdfghjklmnpqrstvwxz2456789"
 
 
 def replicas(obj: Obj | None) -> int:
@@ -43,23 +44,12 @@ def rolling(d: Obj) -> bool:
     return ((d.get("spec") or {}).get("strategy") or {}).get("type", "RollingUpdate") == "RollingUpdate"
 
 
-def _scaled(value: Any, total: int, round_up: bool) -> int:
-    """An IntOrString (``25%`` or ``2``) against ``total``."""
-    if isinstance(value, int):
-        return value
-    text = str(value or "0")
-    if text.endswith("%"):
-        exact = int(text[:-1]) * total / 100
-        return math.ceil(exact) if round_up else math.floor(exact)
-    return int(text)
-
-
 def fenceposts(d: Obj) -> tuple[int, int]:
     """(maxSurge, maxUnavailable) for the Deployment's size; both 0 becomes unavailability 1."""
     update = ((d.get("spec") or {}).get("strategy") or {}).get("rollingUpdate") or {}
     wanted = replicas(d)
-    surge = _scaled(update.get("maxSurge", "25%"), wanted, True)
-    unavailable = _scaled(update.get("maxUnavailable", "25%"), wanted, False)
+    surge = scaled(update.get("maxSurge", "25%"), wanted, round_up=True)
+    unavailable = scaled(update.get("maxUnavailable", "25%"), wanted, round_up=False)
     if surge == 0 and unavailable == 0:
         unavailable = 1
     return surge, unavailable
@@ -85,7 +75,7 @@ def template_hash(template: Obj, collisions: int | None) -> str:
         data += struct.pack("<I", collisions & 0xFFFFFFFF) + b"\0\0\0\0"
     for byte in data:
         value = ((value ^ byte) * 0x01000193) & 0xFFFFFFFF
-    return "".join(_SAFE[ord(c) % len(_SAFE)] for c in str(value))
+    return safe_encode(str(value))
 
 
 def without_hash(template: Obj) -> Obj:

@@ -1,0 +1,86 @@
+"""Turning the events of owned objects (pods, ControllerRevisions) into the keys of their
+owners, for controllers that own by controller reference and adopt by selector (StatefulSet,
+DaemonSet): an owned object's event queues its controller, an orphan's every owner in its
+namespace whose selector matches it.
+
+Concurrency: loop only; the handlers run on informer events and never await.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
+from myriad.client.informers.informer import Handler, SharedInformer
+from myriad.client.informers.store import BY_NAMESPACE, object_key
+from myriad.client.workqueue.priority import PriorityQueue
+from myriad.controllers.podcontrol import controller_of
+from myriad.controllers.types import Obj
+
+
+def selector(owner: Obj) -> LabelSelector | None:
+    """The owner's ``spec.selector``; None if it is invalid (the API server refuses those)."""
+    try:
+        return selector_from_object((owner.get("spec") or {}).get("selector"))
+    except SelectorError:
+        return None
+
+
+class OwnerEvents:
+    """Queues owners of kind ``kind`` (cached by ``owners``) on ``queue`` for the events of the
+    objects they own. ``on_owned`` sees each event's object with its owner's key, before the
+    key is queued (where a controller notes what it observed)."""
+
+    def __init__(self, owners: SharedInformer, kind: str, queue: PriorityQueue, *,
+                 on_owned: Callable[[str, str, Obj], None] | None = None) -> None:
+        self._owners = owners
+        self._kind = kind
+        self._queue = queue
+        self._on_owned = on_owned
+
+    def handler(self) -> Handler:
+        return Handler(on_add=lambda obj: self._event("add", obj), on_update=self._updated,
+                       on_delete=lambda obj: self._event("delete", obj))
+
+    def owner(self, obj: Obj) -> Obj | None:
+        """The owner ``obj``'s controller reference names, if cached with that uid."""
+        ref = controller_of(obj)
+        if ref is None or ref.get("kind") != self._kind:
+            return None
+        owner = self._owners.indexer.get(f"{obj['metadata'].get('namespace')}/{ref.get('name')}")
+        return owner if owner is not None and owner["metadata"].get("uid") == ref.get("uid") else None
+
+    def selecting(self, obj: Obj) -> list[Obj]:
+        """The namespace's owners whose selector matches ``obj``'s labels."""
+        labels = obj["metadata"].get("labels") or {}
+        found = []
+        for owner in self._owners.indexer.by_index(BY_NAMESPACE, obj["metadata"].get("namespace", "")):
+            chosen = selector(owner)
+            if chosen is not None and not chosen.empty and chosen.matches(labels):
+                found.append(owner)
+        return found
+
+    def _event(self, event: str, obj: Obj) -> None:
+        if controller_of(obj) is not None:
+            owner = self.owner(obj)
+            if owner is not None:
+                key = object_key(owner)
+                if self._on_owned is not None:
+                    self._on_owned(event, key, obj)
+                self._queue.add(key, event=event)
+            return
+        if event != "delete":
+            for owner in self.selecting(obj):
+                self._queue.add(object_key(owner), event=event)
+
+    def _updated(self, old: Obj, new: Obj) -> None:
+        if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
+            return
+        old_ref, ref = controller_of(old), controller_of(new)
+        if old_ref != ref and old_ref is not None:
+            previous = self.owner(old)
+            if previous is not None:
+                self._queue.add(object_key(previous), event="update")
+        if ref is None and old["metadata"].get("labels") == new["metadata"].get("labels") and old_ref == ref:
+            return
+        self._event("update", new)
