@@ -42,13 +42,16 @@ class Expectations:
             return True
         return self._clock.monotonic() - record.at > self._ttl
 
+    def expect(self, owner: str, *, creations: int = 0, deletions: list[str] | None = None) -> None:
+        """Replaces what ``owner`` expects with ``creations`` additions and the deletion of
+        ``deletions`` (their keys)."""
+        self._records[owner] = _Record(adds=creations, deletes=set(deletions or ()), at=self._clock.monotonic())
+
     def expect_creations(self, owner: str, count: int) -> None:
-        """Replaces what ``owner`` expects with ``count`` additions."""
-        self._records[owner] = _Record(adds=count, at=self._clock.monotonic())
+        self.expect(owner, creations=count)
 
     def expect_deletions(self, owner: str, pods: list[str]) -> None:
-        """Replaces what ``owner`` expects with the deletion of ``pods`` (their keys)."""
-        self._records[owner] = _Record(adds=0, deletes=set(pods), at=self._clock.monotonic())
+        self.expect(owner, deletions=pods)
 
     def creation_observed(self, owner: str) -> None:
         """One addition seen, or given up on (a create that failed or was skipped)."""

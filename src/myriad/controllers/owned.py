@@ -11,8 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
+from myriad.client import errors
 from myriad.client.informers.informer import Handler, SharedInformer
 from myriad.client.informers.store import BY_NAMESPACE, object_key
+from myriad.client.rest import Client
+from myriad.client.types import Resource
 from myriad.client.workqueue.priority import PriorityQueue
 from myriad.controllers.podcontrol import controller_of
 from myriad.controllers.types import Obj
@@ -24,6 +27,30 @@ def selector(owner: Obj) -> LabelSelector | None:
         return selector_from_object((owner.get("spec") or {}).get("selector"))
     except SelectorError:
         return None
+
+
+class AdoptCheck:
+    """Upstream's RecheckDeletionTimestamp for :class:`~myriad.controllers.podcontrol.Claims`:
+    a fresh read of the owner, so one deleted and made again under its name, or being deleted,
+    adopts nothing. Read once however many claims ask."""
+
+    def __init__(self, client: Client, resource: Resource, owner: Obj) -> None:
+        self._client = client
+        self._resource = resource
+        self._owner = owner
+        self._answer: bool | None = None
+
+    async def __call__(self) -> bool:
+        if self._answer is None:
+            metadata = self._owner["metadata"]
+            try:
+                fresh = await self._client.get(self._resource, metadata["name"], namespace=metadata["namespace"])
+            except errors.NotFound:
+                self._answer = False
+            else:
+                self._answer = fresh["metadata"].get("uid") == metadata["uid"] and \
+                    not fresh["metadata"].get("deletionTimestamp")
+        return self._answer
 
 
 class OwnerEvents:

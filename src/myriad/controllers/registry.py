@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from myriad.controllers.cronjob import CronJobController
+from myriad.controllers.daemonset.controller import DaemonSetController
 from myriad.controllers.deployment.controller import DeploymentController
+from myriad.controllers.disruption import DisruptionController
 from myriad.controllers.endpoints import EndpointsController
 from myriad.controllers.endpointslice import EndpointSliceController
 from myriad.controllers.errors import ConfigError
@@ -48,6 +50,8 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                workers=5),
     Registered(name="statefulset-controller", alias="statefulset", build=StatefulSetController, flag="statefulset",
                workers=5),
+    Registered(name="daemonset-controller", alias="daemonset", build=DaemonSetController, flag="daemonset",
+               workers=2),
     Registered(name="job-controller", alias="job", build=JobController, flag="job", workers=5),
     Registered(name="cronjob-controller", alias="cronjob", build=CronJobController, flag="cron-job", workers=5),
     Registered(name="namespace-controller", alias="namespace", build=NamespaceController, flag="namespace",
@@ -65,6 +69,8 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
                workers=5),
     Registered(name="endpointslice-controller", alias="endpointslice", build=EndpointSliceController,
                flag="service-endpoint", workers=5),
+    Registered(name="disruption-controller", alias="disruption", build=DisruptionController, flag="disruption",
+               workers=1),
     Registered(name="ttl-after-finished-controller", alias="ttl-after-finished", build=TTLAfterFinishedController,
                flag="ttl-after-finished", workers=5),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",

@@ -26,7 +26,7 @@ from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.types import PODS, STATEFULSETS, PatchType, Resource
 from myriad.controllers import history, podcontrol
-from myriad.controllers.owned import OwnerEvents, selector
+from myriad.controllers.owned import AdoptCheck, OwnerEvents, selector
 from myriad.controllers.podcontrol import BY_CONTROLLER, ORPHANS, Claims
 from myriad.controllers.statefulset import identity as ident
 from myriad.controllers.statefulset.control import Pass
@@ -66,7 +66,7 @@ class StatefulSetController(Controller):
         if chosen is None:
             return None
         namespace, uid = s["metadata"]["namespace"], s["metadata"]["uid"]
-        can_adopt = _AdoptCheck(self, s)
+        can_adopt = AdoptCheck(self.client, STATEFULSETS, s)
         pods = await Claims(self.client, s, chosen, can_adopt).claim(
             [p for p in self.pods.indexer.by_index(BY_CONTROLLER, uid) if ident.member(s, p)],
             [p for p in self.pods.indexer.by_index(ORPHANS, namespace) if ident.member(s, p)])
@@ -136,27 +136,6 @@ class StatefulSetController(Controller):
             await self.client.update(STATEFULSETS, {**s, "status": {**keep, **status}}, subresource="status")
         except errors.NotFound:
             pass
-
-
-class _AdoptCheck:
-    """Upstream's RecheckDeletionTimestamp, read once per sync however many claims ask."""
-
-    def __init__(self, controller: StatefulSetController, s: Obj) -> None:
-        self._controller = controller
-        self._s = s
-        self._answer: bool | None = None
-
-    async def __call__(self) -> bool:
-        if self._answer is None:
-            try:
-                fresh = await self._controller.client.get(STATEFULSETS, self._s["metadata"]["name"],
-                                                          namespace=self._s["metadata"]["namespace"])
-            except errors.NotFound:
-                self._answer = False
-            else:
-                self._answer = fresh["metadata"].get("uid") == self._s["metadata"]["uid"] and \
-                    not fresh["metadata"].get("deletionTimestamp")
-        return self._answer
 
 
 class _Actions:

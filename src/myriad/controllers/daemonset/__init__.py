@@ -1,0 +1,1 @@
+"""The DaemonSet controller: where its pods belong, and its rolling update."""
