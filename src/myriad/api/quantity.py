@@ -92,6 +92,12 @@ def _canonical_of(value: str | int | float, _kind: type) -> str:
     return _canonical(-amount if sign == "-" else amount, kind)
 
 
+def format_amount(amount: Fraction, *, binary: bool) -> str:
+    """``amount`` written as Go's Quantity writes it: in the binary SI family (``1Gi``) when
+    ``binary`` and it is whole KiB, else decimal SI (``1500m``, ``2k``)."""
+    return _canonical(amount, "binary" if binary else "si")
+
+
 def _kept_as_written(whole: str, fraction: str, exponent: int, kind: str) -> bool:
     """ParseQuantity keeps the string it parsed when it is already canonical and fits in int64."""
     if kind == "binary":

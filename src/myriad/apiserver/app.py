@@ -29,6 +29,7 @@ from myriad.apiserver.metrics import ServerMetrics
 from myriad.apiserver.openapi import OpenAPI
 from myriad.apiserver.openapiv2 import OpenAPIV2
 from myriad.apiserver.options import ServerOptions
+from myriad.apiserver.quota import QuotaAdmission
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.allocator import ServiceAllocator
 from myriad.apiserver.rest.interfaces import ListOptions, ReadPath
@@ -60,6 +61,8 @@ class APIServer:
         self._cleanup: CRDCleanup | None = None
         #: The PriorityClasses admission last read, and the cache revision they are as of.
         self._classes: tuple[int, list[dict[str, object]]] = (-1, [])
+        #: The ResourceQuotas by namespace quota admission last read, and the cache revision.
+        self._quotas: tuple[int, dict[str, list[dict[str, object]]]] = (-1, {})
         self._bootstrapped = self._stopping = False
 
     @property
@@ -89,6 +92,9 @@ class APIServer:
         priority = PriorityAdmission(self._priority_classes)
         self.objects = ObjectStore(self.storage, self.strategies, clock=options.clock, namespaces=namespaces,
                                    admit=priority.admit)
+        quotas = self.registry.get("", "v1", "resourcequotas")
+        assert quotas is not None
+        self.objects.check = QuotaAdmission(self.objects, quotas, self._quotas_in, now=options.clock.now).admit
         reads: ReadPath
         if options.watch_cache:
             cached = self.reads = CachedReadPath(self.storage, self.strategies, options.cache)
@@ -208,6 +214,21 @@ class APIServer:
         if cache is not None:
             self._classes = (cache.changed, classes)
         return classes
+
+    async def _quotas_in(self, namespace: str) -> list[dict[str, object]]:
+        """The namespace's ResourceQuotas, from the watch cache when there is one; regrouped
+        only after the cache changed (every create asks)."""
+        resource = self.registry.get("", "v1", "resourcequotas")
+        assert resource is not None and self._read_path is not None
+        cache = self.reads.cache(resource) if self.reads is not None else None
+        if cache is not None and cache.ready.is_set() and self._quotas[0] == cache.changed:
+            return self._quotas[1].get(namespace, [])
+        grouped: dict[str, list[dict[str, object]]] = {}
+        for quota in (await self._read_path.list(resource, ListOptions(resource_version="0"))).objects():
+            grouped.setdefault(str(quota["metadata"]["namespace"]), []).append(quota)  # type: ignore[index]
+        if cache is not None:
+            self._quotas = (cache.changed, grouped)
+        return grouped.get(namespace, [])
 
     def _reader(self, resource: ResourceType) -> Callable[[str, str], Awaitable[dict[str, object] | None]]:
         async def read(namespace: str, name: str) -> dict[str, object] | None:

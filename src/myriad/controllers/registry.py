@@ -24,6 +24,7 @@ from myriad.controllers.nodeipam import NodeIPAMController
 from myriad.controllers.nodelifecycle import NodeLifecycleController
 from myriad.controllers.podgc import PodGCController
 from myriad.controllers.replicaset import ReplicaSetController
+from myriad.controllers.resourcequota import ResourceQuotaController
 from myriad.controllers.serviceaccount import ServiceAccountController
 from myriad.controllers.statefulset.controller import StatefulSetController
 from myriad.controllers.tainteviction import TaintEvictionController
@@ -63,6 +64,8 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
     Registered(name="node-ipam-controller", alias="nodeipam", build=NodeIPAMController, flag="nodeipam", workers=1),
     Registered(name="pod-garbage-collector-controller", alias="podgc", build=PodGCController, flag="podgc",
                workers=1),
+    Registered(name="resourcequota-controller", alias="resourcequota", build=ResourceQuotaController,
+               flag="resource-quota", workers=5),
     Registered(name="serviceaccount-controller", alias="serviceaccount", build=ServiceAccountController,
                flag="serviceaccount", workers=1),
     Registered(name="endpoints-controller", alias="endpoint", build=EndpointsController, flag="endpoint",

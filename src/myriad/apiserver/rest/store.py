@@ -62,6 +62,10 @@ class DeleteOutcome:
 #: Mutating admission: ``(resource, new, old)`` (old is None on create) after defaults, before
 #: the strategy prepares and validates; raises a StatusError to refuse.
 Admit = Callable[[ResourceType, Obj, "Obj | None"], Awaitable[None]]
+#: Validating admission of a create: ``(resource, namespace, obj)`` once the object is valid and
+#: its namespace accepts it, just before it is written (not on a dry run); raises a StatusError
+#: to refuse, and may charge the create somewhere first (quota).
+Check = Callable[[ResourceType, str, Obj], Awaitable[None]]
 
 
 class ObjectStore:
@@ -72,6 +76,8 @@ class ObjectStore:
         self._clock = clock
         self._namespaces = namespaces
         self._admit = admit
+        #: Set once the admission that needs this store exists (see :data:`Check`).
+        self.check: Check | None = None
 
     @staticmethod
     def key(resource: ResourceType, namespace: str, name: str) -> bytes:
@@ -141,6 +147,8 @@ class ObjectStore:
             await self._check_namespace(resource, namespace, name)
         if dry_run:
             return obj
+        if self.check is not None:
+            await self.check(resource, namespace, obj)
         causes = await strategy.reserve(obj, None)
         if causes:
             await strategy.release(obj, None)
