@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 from myriad.client.rest import Client
 from myriad.controllers.command import ManagerRunOptions, build
@@ -27,3 +30,14 @@ async def running(client: Client, names: tuple[str, ...],  # noqa: F811
     finally:
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)
+
+
+async def kubectl(kubeconfig: Path, namespace: str, *args: str, stdin: str | None = None) -> str:
+    """Runs the pinned kubectl against the test server; its output (a non-zero exit fails)."""
+    command = [str(Path(sys.executable).parent / "kubectl"), "-n", namespace, *args]
+    process = await asyncio.create_subprocess_exec(*command, stdin=asyncio.subprocess.PIPE,
+                                                   stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+                                                   env={**os.environ, "KUBECONFIG": str(kubeconfig)})
+    out, err = await asyncio.wait_for(process.communicate(stdin.encode() if stdin else None), 90)
+    assert process.returncode == 0, f"kubectl {' '.join(args)}: {err.decode()}"
+    return out.decode()

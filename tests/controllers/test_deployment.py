@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -20,6 +18,7 @@ from myriad.client import errors
 from myriad.client.rest import Client
 from myriad.client.types import DEPLOYMENTS, NAMESPACES, PODS, REPLICASETS, PatchType
 from myriad.controllers.manager import ControllerManager
+from tests.controllers.conftest import kubectl as run_kubectl
 from tests.controllers.conftest import running
 from tests.controllers.test_replicaset import until
 
@@ -265,13 +264,7 @@ async def test_kubectl_creates_rolls_out_sets_the_image_undoes_and_deletes_a_dep
     ns = await namespace(client, "deploy-kubectl")
 
     async def kubectl(*args: str) -> str:
-        command = [str(Path(sys.executable).parent / "kubectl"), "-n", ns, *args]
-        process = await asyncio.create_subprocess_exec(*command, stdout=asyncio.subprocess.PIPE,
-                                                       stderr=asyncio.subprocess.PIPE,
-                                                       env={**os.environ, "KUBECONFIG": str(server[1])})
-        out, err = await asyncio.wait_for(process.communicate(), 90)
-        assert process.returncode == 0, f"kubectl {' '.join(args)}: {err.decode()}"
-        return out.decode()
+        return await run_kubectl(server[1], ns, *args)
 
     async with Kubelet(client, ns):
         await kubectl("create", "deployment", "web", "--image=nginx:1.25", "--replicas=3")

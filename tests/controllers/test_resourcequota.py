@@ -114,5 +114,6 @@ async def test_a_quota_without_usage_refuses_what_it_restricts(client: Client) -
                                 namespace=ns)
     await client.create(PODS, pod("unrestricted"), namespace=ns)  # no status yet: nothing restricted
     await client.update(RESOURCEQUOTAS, {**quota, "status": {"hard": {"pods": "5"}}}, subresource="status")
+    await client.list(RESOURCEQUOTAS, namespace=ns)  # a consistent list: the server's cache holds the update
     message = await forbidden(client, ns, pod("restricted"))
     assert message == 'pods "restricted" is forbidden: status unknown for quota: fresh, resources: pods'

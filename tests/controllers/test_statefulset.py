@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,7 +17,7 @@ from myriad.client.types import PODS, STATEFULSETS, PatchType
 from myriad.controllers.history import CONTROLLERREVISIONS
 from myriad.controllers.manager import ControllerManager
 from myriad.controllers.statefulset.controller import PERSISTENTVOLUMECLAIMS
-from tests.controllers.conftest import running
+from tests.controllers.conftest import kubectl, running
 from tests.controllers.test_replicaset import make_ready, namespace, until
 
 
@@ -241,3 +242,36 @@ async def test_the_claim_retention_policy_sets_the_claims_owners(client: Client,
         claim = await client.get(PERSISTENTVOLUMECLAIMS, "data-pv-1", namespace=ns)
         return [r["uid"] for r in claim["metadata"].get("ownerReferences") or ()] == [condemned["metadata"]["uid"]]
     await until(owned_by_pod, "the scaled-away pod's claim owned by that pod")
+
+
+async def test_kubectl_rolls_a_statefulset_out_shows_its_history_and_undoes_it(
+        client: Client, manager: ControllerManager, server: tuple[str, Path]) -> None:
+    ns = await namespace(client, "sts-kubectl")
+    manifest = """
+apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db}
+spec:
+  replicas: 2
+  serviceName: db
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db}}
+    spec: {containers: [{name: db, image: "db:1"}]}
+"""
+    async with kubelet(client, ns):
+        await kubectl(server[1], ns, "apply", "-f", "-", stdin=manifest)
+        assert "partitioned roll out complete" in await kubectl(server[1], ns, "rollout", "status",
+                                                                "statefulset/db", "--timeout=60s")
+        await kubectl(server[1], ns, "set", "image", "statefulset/db", "db=db:2")
+        assert "roll out complete" in await kubectl(server[1], ns, "rollout", "status", "statefulset/db",
+                                                    "--timeout=60s")
+        history = await kubectl(server[1], ns, "rollout", "history", "statefulset/db")
+        assert [line.split()[0] for line in history.strip().splitlines()[2:]] == ["1", "2"]
+        await kubectl(server[1], ns, "rollout", "undo", "statefulset/db")
+        await status_is(client, ns, "db", readyReplicas=2, updatedReplicas=2, currentReplicas=2)
+
+        async def images() -> set[str] | None:
+            found = {p["spec"]["containers"][0]["image"] for p in (await pods_by_name(client, ns)).values()}
+            return found if found == {"db:1"} else None
+        await until(images, "the pods back at db:1")

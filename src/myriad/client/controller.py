@@ -77,8 +77,10 @@ class Controller(abc.ABC):
         """Brings ``key``'s world to its desired state; raise to retry with backoff, or return
         seconds after which to run again."""
 
-    def watch(self, informer: SharedInformer, *, key: Callable[[Obj], Hashable | None] = object_key) -> None:
-        """Queues ``key(obj)`` for each change ``informer`` sees (None skips the object)."""
+    def watch(self, informer: SharedInformer, *, key: Callable[[Obj], Hashable | None] = object_key,
+              changed: Callable[[Obj, Obj], bool] | None = None) -> None:
+        """Queues ``key(obj)`` for each change ``informer`` sees (None skips the object); an
+        update only if ``changed(old, new)`` says so, when given (resyncs always)."""
         self._watched.append((informer, key))
 
         def enqueue(obj: Obj, event: str) -> None:
@@ -88,6 +90,8 @@ class Controller(abc.ABC):
 
         def on_update(old: Obj, new: Obj) -> None:
             same = old.get("metadata", {}).get("resourceVersion") == new.get("metadata", {}).get("resourceVersion")
+            if not same and changed is not None and not changed(old, new):
+                return
             enqueue(new, "sync" if same else "update")
 
         informer.add_handler(Handler(on_add=lambda obj: enqueue(obj, "add"), on_update=on_update,

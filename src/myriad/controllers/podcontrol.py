@@ -51,14 +51,20 @@ def terminating(pod: Obj) -> bool:
         bool(pod["metadata"].get("deletionTimestamp"))
 
 
-def ready_since(pod: Obj) -> float | None:
-    """When the pod became Ready (0.0 when it is Ready with no time), or None if it is not."""
+def ready_condition(pod: Obj) -> Obj | None:
+    """The pod's Ready condition if it is True (the pod is Ready), else None."""
     for condition in (pod.get("status") or {}).get("conditions") or ():
         if isinstance(condition, dict) and condition.get("type") == "Ready":
-            if condition.get("status") != "True":
-                return None
-            return parse_time(condition.get("lastTransitionTime")) or 0.0
+            return condition if condition.get("status") == "True" else None
     return None
+
+
+def ready_since(pod: Obj) -> float | None:
+    """When the pod became Ready (0.0 when it is Ready with no time), or None if it is not."""
+    condition = ready_condition(pod)
+    if condition is None:
+        return None
+    return parse_time(condition.get("lastTransitionTime")) or 0.0
 
 
 def available(pod: Obj, min_ready_seconds: int, now: float) -> bool:
@@ -101,14 +107,20 @@ def pod_from_template(template: Obj, owner: Obj) -> Obj:
     return {"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template.get("spec") or {}}
 
 
-async def slow_start(count: int, create: Callable[[], Awaitable[None]], *,
+async def slow_start(count: int, create: Callable[[], Awaitable[None]], *, gate: asyncio.Semaphore | None = None,
                      initial: int = SLOW_START_INITIAL_BATCH) -> tuple[int, BaseException | None]:
-    """Runs ``create`` ``count`` times in batches of 1, 2, 4, … (each batch concurrently),
-    stopping after the first batch with a failure, so a quota or a bad template costs one
-    call rather than ``count``. Returns the successes and the first error."""
+    """Runs ``create`` ``count`` times in batches of 1, 2, 4, … (each batch concurrently, at
+    most ``gate`` allows in flight), stopping after the first batch with a failure, so a quota
+    or a bad template costs one call rather than ``count``. Returns the successes and the
+    first error."""
+    async def one() -> None:
+        if gate is None:
+            return await create()
+        async with gate:
+            return await create()
     done, batch = 0, min(count, initial)
     while batch > 0:
-        results = await asyncio.gather(*(create() for _ in range(batch)), return_exceptions=True)
+        results = await asyncio.gather(*(one() for _ in range(batch)), return_exceptions=True)
         failures = [r for r in results if isinstance(r, BaseException)]
         done += batch - len(failures)
         for failure in failures:
@@ -119,6 +131,12 @@ async def slow_start(count: int, create: Callable[[], Awaitable[None]], *,
         count -= batch
         batch = min(2 * batch, count)
     return done, None
+
+
+async def gated(gate: asyncio.Semaphore, call: Awaitable[None]) -> None:
+    """Awaits ``call`` once ``gate`` lets it in (bounded concurrency for pod deletions)."""
+    async with gate:
+        await call
 
 
 def namespace_terminating(error: BaseException) -> bool:

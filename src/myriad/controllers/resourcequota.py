@@ -43,7 +43,10 @@ class ResourceQuotaController(Controller):
     def setup(self) -> None:
         self.informers: dict[str, SharedInformer] = {r.plural: self.factory.informer(r) for r in _INFORMED}
         self.quotas = self.informers["resourcequotas"]
-        self.watch(self.quotas)
+        # A quota's own status updates (the API server's charges, this controller's counts)
+        # queue nothing: a recount then could miss a create the informers have not shown yet
+        # and hand back room already taken (upstream's reasoning too).
+        self.watch(self.quotas, changed=_spec_changed)
         for plural, informer in self.informers.items():
             if plural != "resourcequotas":
                 informer.add_handler(self._replenisher(plural))
@@ -103,3 +106,7 @@ class ResourceQuotaController(Controller):
                 items, _ = await self.client.list_all(resource, namespace=namespace)
                 found.append((plural, group, items))
         return found
+
+
+def _spec_changed(old: Obj, new: Obj) -> bool:
+    return (old.get("spec") or {}) != (new.get("spec") or {})

@@ -7,6 +7,7 @@ them by name (:mod:`myriad.controllers.registry`).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,6 +49,10 @@ class ControllerSettings:
     endpoint_updates_batch_period: float = 0.5
 
 
+#: Pod writes in flight at once, all controllers together.
+WRITES_IN_FLIGHT = 100
+
+
 @dataclass(frozen=True, kw_only=True)
 class ControllerContext:
     """Shared by every controller of one manager: one client, one informer factory (nothing is
@@ -60,6 +65,10 @@ class ControllerContext:
     #: What the server serves, from discovery at start (the collector watches all of it).
     resources: list[Discovered] = field(default_factory=list)
     settings: ControllerSettings = field(default_factory=ControllerSettings)
+    #: Bounds the pod creations and deletions in flight across every controller (slow-start
+    #: batches grow to thousands): past the server's seats and queue for the manager's
+    #: priority level (about 240 by default) writes get 429 and retry a second later.
+    writes: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(WRITES_IN_FLIGHT))
 
 
 Constructor = Callable[[ControllerContext, ControllerOptions], Controller]

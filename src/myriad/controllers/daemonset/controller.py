@@ -222,10 +222,11 @@ class DaemonSetController(Controller):
                 raise
             self.recorder.event(ds, reason="SuccessfulCreate", action="Create",
                                 note=f"Created pod: {pod['metadata'].get('name') or pod['metadata']['generateName']}")
-        done, failure = await podcontrol.slow_start(len(create), create_one)
+        done, failure = await podcontrol.slow_start(len(create), create_one, gate=self.context.writes)
         for _ in range(len(create) - done):
             self.expectations.creation_observed(key)
-        results = await asyncio.gather(*(self._delete(key, ds, p) for p in delete), return_exceptions=True)
+        results = await asyncio.gather(*(podcontrol.gated(self.context.writes, self._delete(key, ds, p))
+                                         for p in delete), return_exceptions=True)
         failure = failure or next((r for r in results if isinstance(r, BaseException)), None)
         if failure is not None:
             raise failure

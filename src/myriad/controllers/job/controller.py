@@ -271,7 +271,8 @@ class JobController(Controller):
                 return delay
         self.expectations.expect_creations(key, missing)
         indexes = iter(pending)
-        done_count, failure = await podcontrol.slow_start(missing, lambda: self._create(job, next(indexes, None)))
+        done_count, failure = await podcontrol.slow_start(missing, lambda: self._create(job, next(indexes, None)),
+                                                          gate=self.context.writes)
         for _ in range(missing - done_count):
             self.expectations.creation_observed(key)
         if failure is not None:
