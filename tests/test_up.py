@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -29,6 +30,12 @@ def test_up_serves_the_api_and_prints_the_kubeconfig_export(tmp_path: Path) -> N
             assert response.read() == b"ok"
         with urllib.request.urlopen(url + "/api/v1/namespaces/default", timeout=10) as response:
             assert response.status == 200
+        accounts: list[str] = []
+        while time.monotonic() < deadline + 30 and accounts != ["default"]:  # the controller manager runs
+            with urllib.request.urlopen(url + "/api/v1/namespaces/kube-system/serviceaccounts", timeout=10) as answer:
+                accounts = [sa["metadata"]["name"] for sa in json.load(answer)["items"]]
+            time.sleep(0.2)
+        assert accounts == ["default"]
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=20) == 0

@@ -21,9 +21,11 @@ def _cm(name: str, labels: dict[str, str] | None = None) -> client.V1ConfigMap:
     return client.V1ConfigMap(metadata=client.V1ObjectMeta(name=name, labels=labels), data={"k": "v"})
 
 
-def test_default_namespace_has_its_default_service_account(core: client.CoreV1Api) -> None:
-    accounts = core.list_namespaced_service_account("default")
-    assert [sa.metadata.name for sa in accounts.items] == ["default"]
+def test_the_server_alone_makes_no_service_accounts(core: client.CoreV1Api) -> None:
+    # the controller manager's ServiceAccount controller makes them, as upstream's
+    assert core.list_namespaced_service_account("default").items == []
+    core.create_namespaced_service_account("default", client.V1ServiceAccount(metadata=client.V1ObjectMeta(name="bot")))
+    assert [sa.metadata.name for sa in core.list_namespaced_service_account("default").items] == ["bot"]
 
 
 def test_configmap_crud_round_trips_metadata(core: client.CoreV1Api) -> None:

@@ -134,13 +134,10 @@ class APIServer:
         write_kubeconfig(options.kubeconfig_path, server=self.url)
 
     async def _after_write(self, verb: str, resource: ResourceType, obj: dict[str, object]) -> None:
-        """Side effects of writes that upstream's controllers perform: a new namespace gets its
-        default ServiceAccount; a CRD's resources are served as soon as the write returns, and a
-        deleted CRD's objects are dropped through its cleanup finalizer."""
-        if resource.group == "" and resource.plural == "namespaces" and verb == "create":
-            assert self._bootstrap is not None
-            await self._bootstrap.service_account(str(obj["metadata"]["name"]))  # type: ignore[index]
-        elif resource.group == "flowcontrol.apiserver.k8s.io":
+        """Side effects of writes that upstream's controllers perform: a CRD's resources are
+        served as soon as the write returns, and a deleted CRD's objects are dropped through its
+        cleanup finalizer; flow objects get their status."""
+        if resource.group == "flowcontrol.apiserver.k8s.io":
             await self._flow_schema_status(resource, obj, verb)
         elif resource.group == "apiextensions.k8s.io" and resource.plural == "customresourcedefinitions":
             assert self._crds is not None

@@ -1,8 +1,8 @@
 """The objects every cluster starts with, created when the server starts if they are missing, as
 upstream's post-start hooks and bootstrap controller create them:
 
-* the namespaces default, kube-system, kube-public and kube-node-lease, each with its
-  ``default`` ServiceAccount (a new namespace gets one too: :meth:`Bootstrap.service_account`);
+* the namespaces default, kube-system, kube-public and kube-node-lease (their ``default``
+  ServiceAccounts come from the controller manager's ServiceAccount controller, as upstream's);
 * the ``kubernetes`` Service in ``default``, with the Endpoints and EndpointSlice that point at
   this server;
 * the system PriorityClasses ``system-node-critical`` and ``system-cluster-critical``;
@@ -115,7 +115,6 @@ class Bootstrap:
         await asyncio.gather(*(self._ensure(namespaces, {"apiVersion": "v1", "kind": "Namespace",
                                                         "metadata": {"name": name}}) for name in SYSTEM_NAMESPACES))
         await asyncio.gather(
-            *(self.service_account(name) for name in SYSTEM_NAMESPACES),
             self._kubernetes_service(port),
             *(self._ensure(self._resource("scheduling.k8s.io", "priorityclasses"), _priority_class(name))
               for name in PRIORITY_CLASSES),
@@ -133,12 +132,6 @@ class Bootstrap:
                            _flow_schema(name, meta.rfc3339(self._clock.now()))) for name in FLOW_SCHEMAS),
             *(self._ensure(self._resource("apiregistration.k8s.io", "apiservices"), service)
               for service in self._api_services()))
-
-    async def service_account(self, namespace: str) -> None:
-        """The ``default`` ServiceAccount of ``namespace``, as upstream's ServiceAccount controller
-        creates it."""
-        await self._ensure(self._resource("", "serviceaccounts"), {
-            "apiVersion": "v1", "kind": "ServiceAccount", "metadata": {"name": "default", "namespace": namespace}})
 
     async def _kubernetes_service(self, port: int) -> None:
         """The ``kubernetes`` Service in ``default`` with the first service IP, targeting this
