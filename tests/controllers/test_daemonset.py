@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +15,14 @@ import pytest
 from myriad.client.rest import Client
 from myriad.client.types import NODES, PODS, PatchType
 from myriad.controllers.daemonset.controller import DAEMONSETS
-from myriad.controllers.daemonset.placement import target_node
+from myriad.controllers.daemonset.placement import should_run, target_node
 from myriad.controllers.history import CONTROLLERREVISIONS
 from myriad.controllers.manager import ControllerManager
 from tests.controllers.conftest import running
 from tests.controllers.test_replicaset import make_ready, namespace, until
 from tests.controllers.test_statefulset import kubelet
+from tests.scheduler.test_scheduler_e2e import node as scheduler_node
+from tests.scheduler.test_scheduler_e2e import scheduler_process
 
 
 @pytest.fixture
@@ -178,3 +181,55 @@ async def test_on_delete_leaves_old_pods_and_a_rollback_renumbers_the_old_revisi
     await until(renumbered, "the first revision renumbered 3")
     await make_ready(client, first, since=time.time() - 60)
     await status_is(client, ns, "hist", numberReady=1, numberAvailable=1, numberUnavailable=0)
+
+
+async def test_the_scheduler_binds_each_pod_to_the_node_it_is_pinned_to(
+        client: Client, manager: ControllerManager, server: tuple[str, Path]) -> None:
+    ns = await namespace(client, "ds-bind")
+    names = {f"bind-{i}" for i in range(3)}
+    for name in names:
+        await client.create(NODES, scheduler_node(name, labels={"pool": "bind"}))
+    await client.create(DAEMONSETS, daemonset("bound", "bind"), namespace=ns)
+    with scheduler_process(server[0]):
+        async def bound() -> dict[str, str] | None:
+            pods = [p for pods in (await placed(client, ns)).values() for p in pods]
+            found = {p["spec"].get("nodeName"): target_node(p) for p in pods}
+            return found if len(pods) == 3 and set(found) == names else None
+        pinned = await until(bound, "each pod bound by the scheduler", timeout=30)
+    assert all(node == pin for node, pin in pinned.items())
+
+
+def _node(labels: dict[str, str] | None = None, taints: list[dict] | None = None) -> dict:
+    return {"metadata": {"name": "n1", "labels": labels or {}}, "spec": {"taints": taints or []}}
+
+
+def _set(**pod_spec: Any) -> dict:
+    return {"spec": {"template": {"spec": {"containers": [{"name": "c", "image": "i"}], **pod_spec}}}}
+
+
+AFFINITY = {"nodeAffinity": {"requiredDuringSchedulingIgnoredDuringExecution": {"nodeSelectorTerms": [
+    {"matchExpressions": [{"key": "zone", "operator": "In", "values": ["a", "b"]}]}]}}}
+
+
+@pytest.mark.parametrize(("ds", "node_", "wanted"), [
+    (_set(), _node(), (True, True)),
+    (_set(nodeName="n2"), _node(), (False, False)),
+    (_set(nodeName="n1"), _node(), (True, True)),
+    (_set(nodeSelector={"disk": "ssd"}), _node({"disk": "hdd"}), (False, False)),
+    (_set(affinity=AFFINITY), _node({"zone": "b"}), (True, True)),
+    (_set(affinity=AFFINITY), _node({"zone": "c"}), (False, False)),
+    (_set(), _node(taints=[{"key": "x", "effect": "NoSchedule"}]), (False, True)),
+    (_set(), _node(taints=[{"key": "x", "effect": "NoExecute"}]), (False, False)),
+    (_set(), _node(taints=[{"key": "x", "effect": "PreferNoSchedule"}]), (True, True)),
+    (_set(tolerations=[{"key": "x", "operator": "Exists"}]), _node(taints=[{"key": "x", "effect": "NoExecute"}]),
+     (True, True)),
+    # every daemon pod tolerates these
+    (_set(), _node(taints=[{"key": "node.kubernetes.io/unreachable", "effect": "NoExecute"}]), (True, True)),
+    (_set(), _node(taints=[{"key": "node.kubernetes.io/unschedulable", "effect": "NoSchedule"}]), (True, True)),
+    (_set(), _node(taints=[{"key": "node.kubernetes.io/network-unavailable", "effect": "NoSchedule"}]),
+     (False, True)),
+    (_set(hostNetwork=True), _node(taints=[{"key": "node.kubernetes.io/network-unavailable",
+                                           "effect": "NoSchedule"}]), (True, True)),
+])
+def test_should_run_and_may_keep(ds: dict, node_: dict, wanted: tuple[bool, bool]) -> None:
+    assert should_run(ds, node_) == wanted
