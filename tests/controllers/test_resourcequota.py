@@ -106,6 +106,9 @@ async def test_object_counts_of_any_resource_are_counted(client: Client, manager
     await used_is(client, ns, "objects", count__deployments_apps="1")
     with pytest.raises(errors.Forbidden, match="exceeded quota: objects, requested: count/deployments.apps=1"):
         await client.create(DEPLOYMENTS, {**deployment, "metadata": {"name": "api"}}, namespace=ns)
+    await client.delete(DEPLOYMENTS, "web", namespace=ns)
+    await used_is(client, ns, "objects", count__deployments_apps="0")  # replenished from the shared informer
+    await client.create(DEPLOYMENTS, {**deployment, "metadata": {"name": "api"}}, namespace=ns)
 
 
 async def test_a_quota_without_usage_refuses_what_it_restricts(client: Client) -> None:

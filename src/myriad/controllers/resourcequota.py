@@ -5,8 +5,9 @@ of its namespace its scopes select; :mod:`myriad.api.quota` says what each count
 The API server charges each create to ``status.used`` as it admits it; this controller recounts:
 when a quota is made or changed, when a counted object is deleted or stops counting (a pod
 that finished; replenishment, batched over ``REPLENISH_DELAY``), and every ``--resource-quota-
-sync-period`` (5 minutes). The core kinds are counted from shared informers; ``count/<r>.<g>``
-of another resource is counted by a list of that resource at each sync.
+sync-period`` (5 minutes, upstream's full resync). Everything is counted from the shared
+informers: the core kinds' from the start, another resource's from the moment a quota first names
+its ``count/<r>.<g>`` (made then, or shared with the controller already watching it).
 
 Concurrency: loop only; a quota is synced by one worker at a time (the queue's guarantee).
 """
@@ -41,24 +42,34 @@ class ResourceQuotaController(Controller):
         super().__init__(context.client, options or ControllerOptions(name=NAME, workers=5), factory=context.factory)
 
     def setup(self) -> None:
-        self.informers: dict[str, SharedInformer] = {r.plural: self.factory.informer(r) for r in _INFORMED}
-        self.quotas = self.informers["resourcequotas"]
+        #: (plural, group) -> the informer counting it.
+        self.informers: dict[tuple[str, str], SharedInformer] = {}
+        for resource in _INFORMED:
+            self._count(resource)
+        self.quotas = self.informers[("resourcequotas", "")]
         # A quota's own status updates (the API server's charges, this controller's counts)
         # queue nothing: a recount then could miss a create the informers have not shown yet
         # and hand back room already taken (upstream's reasoning too).
         self.watch(self.quotas, changed=_spec_changed)
-        for plural, informer in self.informers.items():
-            if plural != "resourcequotas":
-                informer.add_handler(self._replenisher(plural))
 
-    def _replenisher(self, plural: str) -> Handler:
+    def _count(self, resource: Resource) -> SharedInformer:
+        """The shared informer of ``resource``, with the replenishing handlers (once)."""
+        plural, group = resource.plural, resource.api_version.rpartition("/")[0]
+        informer = self.informers.get((plural, group))
+        if informer is None:
+            informer = self.informers[(plural, group)] = self.factory.informer(resource)
+            if (plural, group) != ("resourcequotas", ""):
+                informer.add_handler(self._replenisher(plural, group))
+        return informer
+
+    def _replenisher(self, plural: str, group: str) -> Handler:
         def replenish(obj: Obj) -> None:
             for quota in self.quotas.indexer.by_index(BY_NAMESPACE, obj["metadata"].get("namespace", "")):
                 self.queue.add_after(object_key(quota), REPLENISH_DELAY, event="update")
 
         def updated(old: Obj, new: Obj) -> None:
             now = self.clock.now()
-            if q.usage(plural, "", old, now=now) != q.usage(plural, "", new, now=now):
+            if q.usage(plural, group, old, now=now) != q.usage(plural, group, new, now=now):
                 replenish(new)
         return Handler(on_update=updated, on_delete=replenish)
 
@@ -88,24 +99,19 @@ class ResourceQuotaController(Controller):
         return RESYNC_PERIOD
 
     async def _counted(self, namespace: str, hard: set[str]) -> list[tuple[str, str, list[Obj]]]:
-        """(plural, group, objects of the namespace) for every resource some hard name counts."""
-        found = []
-        for plural, informer in self.informers.items():
-            if q.matching(plural, "") & hard:
-                found.append((plural, "", informer.indexer.by_index(BY_NAMESPACE, namespace)))
+        """(plural, group, objects of the namespace) for every resource some hard name counts;
+        a resource first named here gets its informer now, and is counted once it has synced."""
         for name in sorted(hard):
             if not name.startswith("count/"):
                 continue
             plural, _, group = name.removeprefix("count/").partition(".")
-            if group == "" and plural in self.informers:
-                continue
             resource = next((d.resource for d in self.context.resources
                              if d.resource.plural == plural and d.resource.api_version.rpartition("/")[0] == group
                              and d.resource.namespaced), None)
-            if resource is not None:
-                items, _ = await self.client.list_all(resource, namespace=namespace)
-                found.append((plural, group, items))
-        return found
+            if resource is not None and (plural, group) not in self.informers:
+                await self._count(resource).wait_for_sync()
+        return [(plural, group, informer.indexer.by_index(BY_NAMESPACE, namespace))
+                for (plural, group), informer in self.informers.items() if q.matching(plural, group) & hard]
 
 
 def _spec_changed(old: Obj, new: Obj) -> bool:
