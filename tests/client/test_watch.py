@@ -33,6 +33,7 @@ async def test_a_watch_yields_each_change_in_order_then_ends_at_the_server_timeo
 
 async def test_bookmarks_arrive_before_the_timeout_with_the_latest_revision(client: Client) -> None:
     since = await make_namespace(client, "bookmarked")
+    await make_namespace(client, "bookmarked-later")  # bookmarks carry only a newer revision, as upstream's
     events = [event async for event in client.watch(CONFIGMAPS, namespace="bookmarked", resource_version=since,
                                                      timeout_seconds=3, allow_bookmarks=True)]
     assert events and events[-1].type == "BOOKMARK"

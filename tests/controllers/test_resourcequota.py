@@ -34,7 +34,10 @@ async def used_is(client: Client, ns: str, name: str, **used: str) -> dict:
     wanted = {k.replace("__", "/").replace("_", "."): v for k, v in used.items()}
 
     async def check() -> dict | None:
-        quota = await client.get(RESOURCEQUOTAS, name, namespace=ns)
+        # a consistent list, served once the server's watch cache (which quota admission
+        # reads) has caught up
+        quota = next(q for q in (await client.list(RESOURCEQUOTAS, namespace=ns))["items"]
+                     if q["metadata"]["name"] == name)
         status = quota.get("status") or {}
         return quota if status.get("used") == wanted else None
     return await until(check, f"used {wanted}")

@@ -108,13 +108,13 @@ async def test_the_pod_gc_deletes_the_oldest_terminated_pods_beyond_its_threshol
 
 async def test_a_deleted_default_service_account_is_made_again(client: Client, manager: ControllerManager) -> None:
     await client.create(NAMESPACES, {"metadata": {"name": "sa-test"}})
-    await client.get(SERVICEACCOUNTS, "default", namespace="sa-test")
-    await client.delete(SERVICEACCOUNTS, "default", namespace="sa-test")
 
-    async def back() -> bool:
+    async def made() -> bool:
         try:
             await client.get(SERVICEACCOUNTS, "default", namespace="sa-test")
         except errors.NotFound:
             return False
         return True
-    await until(back, "the default ServiceAccount made again")
+    await until(made, "the new namespace's default ServiceAccount")  # the API server makes none
+    await client.delete(SERVICEACCOUNTS, "default", namespace="sa-test")
+    await until(made, "the default ServiceAccount made again")
