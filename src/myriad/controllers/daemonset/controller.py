@@ -106,7 +106,7 @@ class DaemonSetController(Controller):
                                                  resource=history.CONTROLLERREVISIONS).claim(
             self.revisions.indexer.by_index(BY_CONTROLLER, uid), self.revisions.indexer.by_index(ORPHANS, namespace)))
         current, collisions = await self._current_revision(ds, revisions)
-        hash_ = current["metadata"]["labels"][history.HASH_LABEL]
+        hash_ = _hash_of(current)
         by_node: dict[str, list[Obj]] = {}
         for pod in pods:
             by_node.setdefault(placement.target_node(pod) or "", []).append(pod)
@@ -125,9 +125,8 @@ class DaemonSetController(Controller):
             await self._sync_nodes(key, ds, create, delete, template_spec, hash_)
         status = self._status(ds, by_node, placements, hash_, collisions, now)
         await self._write_status(ds, status)
-        live = {current["metadata"]["name"]} | {r["metadata"]["name"] for r in revisions
-                                                if any(updated(p, r["metadata"]["labels"].get(history.HASH_LABEL, ""))
-                                                       for p in pods)}
+        hashes = {(p["metadata"].get("labels") or {}).get(history.POD_REVISION_LABEL) for p in pods}
+        live = {current["metadata"]["name"]} | {r["metadata"]["name"] for r in revisions if _hash_of(r) in hashes}
         await history.truncate(self.client, revisions, live, int(ds["spec"].get("revisionHistoryLimit", 10)))
         min_ready = int(ds["spec"].get("minReadySeconds") or 0)
         if min_ready > 0 and status["numberReady"] != status["numberAvailable"]:
@@ -283,6 +282,11 @@ class DaemonSetController(Controller):
             await self.client.update(DAEMONSETS, {**ds, "status": {**keep, **status}}, subresource="status")
         except errors.NotFound:
             pass
+
+
+def _hash_of(revision: Obj) -> str:
+    """The revision's hash label; its name for one adopted without it (as upstream)."""
+    return str((revision["metadata"].get("labels") or {}).get(history.HASH_LABEL) or revision["metadata"]["name"])
 
 
 def _age(pod: Obj) -> tuple[str, str]:
