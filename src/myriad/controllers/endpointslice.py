@@ -13,6 +13,11 @@ as their controller (the garbage collector removes them with it).
 Pod changes are batched: a Service is synced ``endpoint_updates_batch_period`` after the first
 change to one of its pods, every change in that window taken at once.
 
+A Service is not reconciled while the slices informer has not yet shown a write this controller
+made to its slices (upstream's ``EndpointSliceTracker``): reconciling from a cache missing a
+slice just made would make another for the same endpoints. It is tried again ``STALE_RETRY``
+later; an expectation older than ``STALE_TTL``, or whose slice was seen deleted, is dropped.
+
 Concurrency: loop only; one Service is never synced by two workers at once.
 """
 
@@ -39,6 +44,10 @@ SERVICE_NAME = "kubernetes.io/service-name"
 #: Upstream's --max-endpoints-per-slice default.
 MAX_ENDPOINTS = 100
 _ZONE = "topology.kubernetes.io/zone"
+#: Seconds before a Service whose slices the cache has not caught up with is tried again.
+STALE_RETRY = 0.1
+#: Seconds after which a write not yet seen in the cache is no longer waited for.
+STALE_TTL = 30.0
 
 
 class EndpointSliceController(Controller):
@@ -47,6 +56,9 @@ class EndpointSliceController(Controller):
         self.context = context
         self.batch = context.settings.endpoint_updates_batch_period
         self.max_endpoints = max_endpoints
+        self.clock = context.clock
+        #: Service key -> slice name -> (resourceVersion written, or -1 for deleted; when).
+        self._written: dict[str, dict[str, tuple[int, float]]] = {}
         super().__init__(context.client, options or ControllerOptions(name=NAME, workers=5), factory=context.factory)
 
     def setup(self) -> None:
@@ -73,7 +85,27 @@ class EndpointSliceController(Controller):
     def _slice_gone(self, endpoint_slice: Obj) -> None:
         labels = endpoint_slice["metadata"].get("labels") or {}
         if labels.get(MANAGED_BY) == CONTROLLER and labels.get(SERVICE_NAME):
-            self.queue.add(f"{endpoint_slice['metadata'].get('namespace')}/{labels[SERVICE_NAME]}", event="delete")
+            key = f"{endpoint_slice['metadata'].get('namespace')}/{labels[SERVICE_NAME]}"
+            self._written.get(key, {}).pop(endpoint_slice["metadata"]["name"], None)
+            self.queue.add(key, event="delete")
+
+    def _stale(self, key: str, namespace: str) -> bool:
+        """Whether a write to the Service's slices is not in the cache yet (those that are, or
+        that expired, are forgotten)."""
+        written = self._written.get(key)
+        if not written:
+            return False
+        now = self.clock.monotonic()
+        for name, (version, at) in list(written.items()):
+            cached = self.slices.indexer.get(f"{namespace}/{name}")
+            seen = cached is None if version < 0 else \
+                cached is not None and int(cached["metadata"].get("resourceVersion") or 0) >= version
+            if seen or now - at > STALE_TTL:
+                del written[name]
+        if not written:
+            del self._written[key]
+            return False
+        return True
 
     # -- the sync ------------------------------------------------------------------------------
 
@@ -81,7 +113,10 @@ class EndpointSliceController(Controller):
         assert isinstance(key, str)
         service = self.services.indexer.get(key)
         if service is None or (service.get("spec") or {}).get("type") == "ExternalName":
+            self._written.pop(key, None)
             return None
+        if self._stale(key, service["metadata"]["namespace"]):
+            return STALE_RETRY
         selector = self.selectors.selector(service)
         if selector is None:
             return None
@@ -164,13 +199,15 @@ class EndpointSliceController(Controller):
                    for chunk in _chunks(list(wanted.values()), self.max_endpoints)]
         if total == 0 and not placeholder_kept:
             creates.append(self._new_slice(service, family, (), []))
+        key = object_key(service)
         for body in creates:
-            await self._write(self.client.create(ENDPOINTSLICES, body))
+            await self._write(key, self.client.create(ENDPOINTSLICES, body))
         for body in updates:
-            await self._write(self.client.update(ENDPOINTSLICES, body))
+            await self._write(key, self.client.update(ENDPOINTSLICES, body))
         for body in deletes:
-            await self._write(self.client.delete(ENDPOINTSLICES, body["metadata"]["name"],
-                                                 namespace=body["metadata"]["namespace"]))
+            if await self._write(key, self.client.delete(ENDPOINTSLICES, body["metadata"]["name"],
+                                                         namespace=body["metadata"]["namespace"])):
+                self._written.setdefault(key, {})[body["metadata"]["name"]] = (-1, self.clock.monotonic())
 
     def _new_slice(self, service: Obj, family: str, key: tuple, endpoints: list[Obj]) -> Obj:
         meta = service["metadata"]
@@ -183,11 +220,18 @@ class EndpointSliceController(Controller):
                              "ownerReferences": [controller_ref({"apiVersion": "v1", "kind": "Service", **service})]},
                 "addressType": family, "ports": [dict(p) for p in key], "endpoints": endpoints}
 
-    async def _write(self, call: Any) -> None:
+    async def _write(self, key: str, call: Any) -> bool:
+        """Awaits one write; a created or updated slice is remembered until the cache shows it.
+        False if the slice changed or went meanwhile (the informer's event brings the next sync)."""
         try:
-            await call
+            written = await call
         except (errors.NotFound, errors.Conflict):
-            pass  # the slice changed or went meanwhile: the informer's event brings the next sync
+            return False
+        metadata = written.get("metadata") or {}
+        if written.get("kind") == "EndpointSlice" and metadata.get("name") and metadata.get("resourceVersion"):
+            self._written.setdefault(key, {})[metadata["name"]] = (int(metadata["resourceVersion"]),
+                                                                    self.clock.monotonic())
+        return True
 
 
 def _port(service_port: Obj, number: int) -> Obj:
