@@ -8,21 +8,24 @@ bits) of the data's JSON, with the collision count appended when there is one, w
 upstream's vowel-free alphabet; it also carries the hash as the ``controller.kubernetes.io/hash``
 label. A name taken by a different revision raises the collision count and hashes again.
 
-Pure functions, except :func:`create` and :func:`truncate`, which call the API.
+Pure functions, except :func:`claimed`, :func:`create`, :func:`renumber` and :func:`truncate`,
+which call the API.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import orjson
 
 from myriad.api.meta import parse_time
+from myriad.api.selectors import LabelSelector
 from myriad.client import errors
+from myriad.client.informers.informer import SharedInformer
 from myriad.client.rest import Client
 from myriad.client.types import Resource
-from myriad.controllers.podcontrol import controller_ref
+from myriad.controllers.podcontrol import BY_CONTROLLER, ORPHANS, Claims, controller_ref
 
 Obj = dict[str, Any]
 
@@ -97,6 +100,16 @@ def ordered(revisions: Iterable[Obj]) -> list[Obj]:
     return sorted(revisions, key=lambda r: (int(r.get("revision") or 0),
                                             parse_time(r["metadata"].get("creationTimestamp")) or 0.0,
                                             r["metadata"]["name"]))
+
+
+async def claimed(client: Client, owner: Obj, selector: LabelSelector, can_adopt: Callable[[], Awaitable[bool]],
+                  revisions: SharedInformer) -> list[Obj]:
+    """The owner's revisions from ``revisions``' cache (indexed by controller and orphans),
+    orphans it selects adopted, strays released; oldest first."""
+    metadata = owner["metadata"]
+    return ordered(await Claims(client, owner, selector, can_adopt, resource=CONTROLLERREVISIONS).claim(
+        revisions.indexer.by_index(BY_CONTROLLER, metadata["uid"]),
+        revisions.indexer.by_index(ORPHANS, metadata["namespace"])))
 
 
 def next_number(revisions: list[Obj]) -> int:

@@ -102,9 +102,7 @@ class DaemonSetController(Controller):
         can_adopt = AdoptCheck(self.client, DAEMONSETS, ds)
         pods = await Claims(self.client, ds, chosen, can_adopt).claim(
             self.pods.indexer.by_index(BY_CONTROLLER, uid), self.pods.indexer.by_index(ORPHANS, namespace))
-        revisions = history.ordered(await Claims(self.client, ds, chosen, can_adopt,
-                                                 resource=history.CONTROLLERREVISIONS).claim(
-            self.revisions.indexer.by_index(BY_CONTROLLER, uid), self.revisions.indexer.by_index(ORPHANS, namespace)))
+        revisions = await history.claimed(self.client, ds, chosen, can_adopt, self.revisions)
         current, collisions = await self._current_revision(ds, revisions)
         hash_ = _hash_of(current)
         by_node: dict[str, list[Obj]] = {}

@@ -70,9 +70,7 @@ class StatefulSetController(Controller):
         pods = await Claims(self.client, s, chosen, can_adopt).claim(
             [p for p in self.pods.indexer.by_index(BY_CONTROLLER, uid) if ident.member(s, p)],
             [p for p in self.pods.indexer.by_index(ORPHANS, namespace) if ident.member(s, p)])
-        revisions = await Claims(self.client, s, chosen, can_adopt, resource=history.CONTROLLERREVISIONS).claim(
-            self.revisions.indexer.by_index(BY_CONTROLLER, uid), self.revisions.indexer.by_index(ORPHANS, namespace))
-        revisions = history.ordered(revisions)
+        revisions = await history.claimed(self.client, s, chosen, can_adopt, self.revisions)
         current, update, collisions = await self._revisions(s, revisions)
         now = self.clock.now()
         one = Pass(s, pods, _Actions(self), current=current["metadata"]["name"], update=update["metadata"]["name"],
