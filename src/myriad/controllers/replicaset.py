@@ -33,14 +33,14 @@ import asyncio
 from collections.abc import Hashable
 
 from myriad.api.meta import rfc3339
-from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
 from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.informers.informer import Handler
-from myriad.client.informers.store import BY_NAMESPACE, object_key
+from myriad.client.informers.store import object_key
 from myriad.client.types import PODS, REPLICASETS
 from myriad.controllers import podcontrol
 from myriad.controllers.expectations import Expectations
+from myriad.controllers.owned import AdoptCheck, OwnerEvents, selector
 from myriad.controllers.podcontrol import BY_CONTROLLER, ORPHANS, Claims, controller_of
 from myriad.controllers.ranking import pods_to_delete
 from myriad.controllers.types import ControllerContext, Obj, ensure_index
@@ -75,6 +75,7 @@ class ReplicaSetController(Controller):
             ensure_index(informer, BY_CONTROLLER, podcontrol.by_controller)
         ensure_index(self.pods, ORPHANS, podcontrol.orphans)
         self.watch(self.replicasets)
+        self._lookup = OwnerEvents(self.replicasets, "ReplicaSet", self.queue)
         self.replicasets.add_handler(Handler(on_delete=self._forget))
         self.pods.add_handler(Handler(on_add=self._pod_added, on_update=self._pod_updated,
                                       on_delete=self._pod_deleted))
@@ -85,36 +86,19 @@ class ReplicaSetController(Controller):
 
     # -- pod events ----------------------------------------------------------------------------
 
-    def _owner(self, pod: Obj, ref: Obj | None) -> Obj | None:
-        """The ReplicaSet ``ref`` names, if it is in the cache with that uid."""
-        if ref is None or ref.get("kind") != "ReplicaSet":
-            return None
-        rs = self.replicasets.indexer.get(f"{pod['metadata'].get('namespace')}/{ref.get('name')}")
-        return rs if rs is not None and rs["metadata"].get("uid") == ref.get("uid") else None
-
-    def _selecting(self, pod: Obj) -> list[Obj]:
-        """The namespace's ReplicaSets whose selector matches an orphan ``pod``."""
-        labels = pod["metadata"].get("labels") or {}
-        found = []
-        for rs in self.replicasets.indexer.by_index(BY_NAMESPACE, pod["metadata"].get("namespace", "")):
-            selector = _selector(rs)
-            if selector is not None and not selector.empty and selector.matches(labels):
-                found.append(rs)
-        return found
-
     def _pod_added(self, pod: Obj) -> None:
         if pod["metadata"].get("deletionTimestamp"):
             self._pod_deleted(pod)  # seen first while terminating: not a creation
             return
         ref = controller_of(pod)
         if ref is not None:
-            rs = self._owner(pod, ref)
+            rs = self._lookup.owner(pod)
             if rs is not None:
                 key = object_key(rs)
                 self.expectations.creation_observed(key)
                 self.queue.add(key, event="add")
             return
-        for rs in self._selecting(pod):
+        for rs in self._lookup.selecting(pod):
             self.queue.add(object_key(rs), event="add")
 
     def _pod_updated(self, old: Obj, new: Obj) -> None:
@@ -128,11 +112,11 @@ class ReplicaSetController(Controller):
             return
         ref, old_ref = controller_of(new), controller_of(old)
         if ref != old_ref and old_ref is not None:
-            previous = self._owner(old, old_ref)
+            previous = self._lookup.owner(old)
             if previous is not None:
                 self.queue.add(object_key(previous), event="update")
         if ref is not None:
-            rs = self._owner(new, ref)
+            rs = self._lookup.owner(new)
             if rs is None:
                 return
             self.queue.add(object_key(rs), event="update")
@@ -141,11 +125,11 @@ class ReplicaSetController(Controller):
                 self.queue.add_after(object_key(rs), min_ready + 1)
             return
         if labels_changed or ref != old_ref:
-            for rs in self._selecting(new):
+            for rs in self._lookup.selecting(new):
                 self.queue.add(object_key(rs), event="update")
 
     def _pod_deleted(self, pod: Obj) -> None:
-        rs = self._owner(pod, controller_of(pod))
+        rs = self._lookup.owner(pod)
         if rs is not None:
             key = object_key(rs)
             self.expectations.deletion_observed(key, object_key(pod))
@@ -160,8 +144,8 @@ class ReplicaSetController(Controller):
             self.expectations.forget(key)
             self._passed.pop(key, None)
             return None
-        selector = _selector(rs)
-        if selector is None:
+        chosen = selector(rs)
+        if chosen is None:
             return None  # invalid: the API server refuses these, so nothing to retry
         needs_sync = self.expectations.satisfied(key)
         now = self.clock.monotonic()
@@ -179,9 +163,9 @@ class ReplicaSetController(Controller):
                 continue
             if not pod["metadata"].get("deletionTimestamp"):
                 active.append(pod)
-            elif selector.matches(pod["metadata"].get("labels")):
+            elif chosen.matches(pod["metadata"].get("labels")):
                 terminating += 1
-        claims = Claims(self.client, rs, selector, lambda: self._can_adopt(rs))
+        claims = Claims(self.client, rs, chosen, AdoptCheck(self.client, REPLICASETS, rs))
         pods = await claims.claim(active, [p for p in self.pods.indexer.by_index(ORPHANS, namespace)
                                            if podcontrol.active(p)])
         failure: BaseException | None = None
@@ -197,15 +181,6 @@ class ReplicaSetController(Controller):
         if min_ready > 0 and status.get("readyReplicas") == wanted and status.get("availableReplicas") != wanted:
             return float(min_ready)
         return None
-
-    async def _can_adopt(self, rs: Obj) -> bool:
-        """Upstream's RecheckDeletionTimestamp: a fresh read, so a ReplicaSet deleted and made
-        again under its name, or being deleted, adopts nothing."""
-        try:
-            fresh = await self.client.get(REPLICASETS, rs["metadata"]["name"], namespace=rs["metadata"]["namespace"])
-        except errors.NotFound:
-            return False
-        return fresh["metadata"].get("uid") == rs["metadata"]["uid"] and not fresh["metadata"].get("deletionTimestamp")
 
     async def _manage(self, key: str, rs: Obj, pods: list[Obj]) -> BaseException | None:
         wanted = int((rs.get("spec") or {}).get("replicas", 1))
@@ -317,10 +292,3 @@ class ReplicaSetController(Controller):
                     raise
                 rs = await self.client.get(REPLICASETS, rs["metadata"]["name"], namespace=rs["metadata"]["namespace"])
         return rs
-
-
-def _selector(rs: Obj) -> LabelSelector | None:
-    try:
-        return selector_from_object((rs.get("spec") or {}).get("selector"))
-    except SelectorError:
-        return None

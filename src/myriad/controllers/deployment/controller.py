@@ -26,7 +26,7 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 from myriad.api.meta import parse_time
-from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
+from myriad.api.selectors import LabelSelector
 from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.informers.informer import Handler
@@ -35,6 +35,8 @@ from myriad.client.types import DEPLOYMENTS, PODS, REPLICASETS
 from myriad.controllers import podcontrol
 from myriad.controllers.deployment import util
 from myriad.controllers.deployment.util import Obj, replicas
+from myriad.controllers.owned import AdoptCheck
+from myriad.controllers.owned import selector as selector_of
 from myriad.controllers.podcontrol import BY_CONTROLLER, ORPHANS, Claims, controller_of
 from myriad.controllers.types import ControllerContext, ensure_index
 
@@ -100,7 +102,7 @@ class DeploymentController(Controller):
         labels = rs["metadata"].get("labels") or {}
         found = []
         for d in self.deployments.indexer.by_index(BY_NAMESPACE, rs["metadata"].get("namespace", "")):
-            selector = _selector(d)
+            selector = selector_of(d)
             if selector is not None and not selector.empty and selector.matches(labels):
                 found.append(d)
         return found
@@ -113,7 +115,7 @@ class DeploymentController(Controller):
         if cached is None:
             return None
         d = {**cached, "status": dict(cached.get("status") or {})}
-        selector = _selector(d)
+        selector = selector_of(d)
         if selector is None:
             return None
         if selector.empty:
@@ -138,15 +140,8 @@ class DeploymentController(Controller):
         namespace = d["metadata"]["namespace"]
         owned = self.replicasets.indexer.by_index(BY_CONTROLLER, d["metadata"]["uid"])
         orphans = self.replicasets.indexer.by_index(ORPHANS, namespace)
-        claims = Claims(self.client, d, selector, lambda: self._can_adopt(d), resource=REPLICASETS)
+        claims = Claims(self.client, d, selector, AdoptCheck(self.client, DEPLOYMENTS, d), resource=REPLICASETS)
         return await claims.claim(list(owned), list(orphans))
-
-    async def _can_adopt(self, d: Obj) -> bool:
-        try:
-            fresh = await self.client.get(DEPLOYMENTS, d["metadata"]["name"], namespace=d["metadata"]["namespace"])
-        except errors.NotFound:
-            return False
-        return fresh["metadata"].get("uid") == d["metadata"]["uid"] and not fresh["metadata"].get("deletionTimestamp")
 
     async def _new_and_old(self, d: Obj, rss: list[Obj], *, create: bool) -> tuple[Obj | None, list[Obj]]:
         """The new ReplicaSet (made if ``create`` and missing, its annotations brought up to
@@ -484,13 +479,6 @@ class DeploymentController(Controller):
             return
         d["metadata"] = {**d["metadata"], "resourceVersion": updated["metadata"]["resourceVersion"]}
         d["status"] = updated.get("status") or {}
-
-
-def _selector(d: Obj) -> LabelSelector | None:
-    try:
-        return selector_from_object((d.get("spec") or {}).get("selector"))
-    except SelectorError:
-        return None
 
 
 def _current(rs: Obj | None, written: dict[str, Obj]) -> Obj | None:
