@@ -61,8 +61,9 @@ class APIServer:
         self._cleanup: CRDCleanup | None = None
         #: The PriorityClasses admission last read, and the cache revision they are as of.
         self._classes: tuple[int, list[dict[str, object]]] = (-1, [])
-        #: The ResourceQuotas by namespace quota admission last read, and the cache revision.
-        self._quotas: tuple[int, dict[str, list[dict[str, object]]]] = (-1, {})
+        #: Each namespace's ResourceQuotas as quota admission last read them, with the cache
+        #: revision they are as of.
+        self._quotas: dict[str, tuple[int, list[dict[str, object]]]] = {}
         self._bootstrapped = self._stopping = False
 
     @property
@@ -213,19 +214,20 @@ class APIServer:
         return classes
 
     async def _quotas_in(self, namespace: str) -> list[dict[str, object]]:
-        """The namespace's ResourceQuotas, from the watch cache when there is one; regrouped
-        only after the cache changed (every create asks)."""
+        """The namespace's ResourceQuotas, from the watch cache when there is one; listed again
+        (that namespace only) after the cache changed. Every create asks."""
         resource = self.registry.get("", "v1", "resourcequotas")
         assert resource is not None and self._read_path is not None
         cache = self.reads.cache(resource) if self.reads is not None else None
-        if cache is not None and cache.ready.is_set() and self._quotas[0] == cache.changed:
-            return self._quotas[1].get(namespace, [])
-        grouped: dict[str, list[dict[str, object]]] = {}
-        for quota in (await self._read_path.list(resource, ListOptions(resource_version="0"))).objects():
-            grouped.setdefault(str(quota["metadata"]["namespace"]), []).append(quota)  # type: ignore[index]
+        known = self._quotas.get(namespace)
+        if cache is not None and cache.ready.is_set() and known is not None and known[0] == cache.changed:
+            return known[1]
+        changed = cache.changed if cache is not None else -1
+        quotas = (await self._read_path.list(resource, ListOptions(namespace=namespace,
+                                                                   resource_version="0"))).objects()
         if cache is not None:
-            self._quotas = (cache.changed, grouped)
-        return grouped.get(namespace, [])
+            self._quotas[namespace] = (changed, quotas)
+        return quotas
 
     def _reader(self, resource: ResourceType) -> Callable[[str, str], Awaitable[dict[str, object] | None]]:
         async def read(namespace: str, name: str) -> dict[str, object] | None:

@@ -13,8 +13,8 @@ For each quota of the namespace whose ``status.hard`` restricts something the ne
 
 A quota without ``status.hard`` restricts nothing yet (as upstream, which reads the status). The
 quota controller recounts from the objects themselves, which undoes a charge whose create then
-failed. Dry runs and updates are not charged. The quotas come from the watch cache, grouped by
-namespace again only after it changed, so a create in a namespace without quotas costs a lookup;
+failed. Dry runs and updates are not charged. The quotas come from the watch cache, one namespace
+at a time, kept until it changes, so a create in a namespace without quotas costs a lookup;
 like upstream's informer-backed lookup, a quota status written a moment ago may not be seen yet.
 """
 

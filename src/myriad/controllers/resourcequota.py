@@ -63,11 +63,18 @@ class ResourceQuotaController(Controller):
         return informer
 
     def _replenisher(self, plural: str, group: str) -> Handler:
+        """Queues the namespace's quotas when an object goes or counts differently; an object
+        in a namespace without quotas costs an index lookup."""
+        def quotas_of(obj: Obj) -> list[Obj]:
+            return self.quotas.indexer.by_index(BY_NAMESPACE, obj["metadata"].get("namespace", ""))
+
         def replenish(obj: Obj) -> None:
-            for quota in self.quotas.indexer.by_index(BY_NAMESPACE, obj["metadata"].get("namespace", "")):
+            for quota in quotas_of(obj):
                 self.queue.add_after(object_key(quota), REPLENISH_DELAY, event="update")
 
         def updated(old: Obj, new: Obj) -> None:
+            if not quotas_of(new):
+                return
             now = self.clock.now()
             if q.usage(plural, group, old, now=now) != q.usage(plural, group, new, now=now):
                 replenish(new)
