@@ -77,7 +77,7 @@ class _CacheCollector:
     where upstream has the series (``apiserver_watch_cache_events_dispatched_total``,
     ``apiserver_registered_watchers``, ``apiserver_terminated_watchers_total``,
     ``apiserver_cache_list_total``, ``apiserver_watch_cache_consistent_read_total``); Myriad's
-    own for the cache's size and bookmarks sent, which upstream does not export."""
+    own for the cache's size (objects, their encoded bytes) and bookmarks sent, which upstream does not export."""
 
     def __init__(self, caches: Callable[[], Iterable[WatchCacheStats]]) -> None:
         self._caches = caches
@@ -87,6 +87,8 @@ class _CacheCollector:
         families = {
             "objects": GaugeMetricFamily("apiserver_watch_cache_objects", "Objects held by each watch cache.",
                                          labels=gr),
+            "bytes": GaugeMetricFamily("apiserver_watch_cache_object_bytes",
+                                       "Encoded bytes of the objects each watch cache holds.", labels=gr),
             "window": GaugeMetricFamily("apiserver_watch_cache_window_events",
                                         "Events held for resuming watches, by cache.", labels=gr),
             "dispatched": CounterMetricFamily("apiserver_watch_cache_events_dispatched_total",
@@ -107,6 +109,7 @@ class _CacheCollector:
             resource = cache.resource
             labels = [resource.group, resource.plural]
             families["objects"].add_metric(labels, len(cache.objects))
+            families["bytes"].add_metric(labels, cache.object_bytes)
             families["window"].add_metric(labels, len(cache.window))
             families["dispatched"].add_metric(labels, cache.events_dispatched)
             families["watchers"].add_metric([resource.group, resource.version, resource.kind],

@@ -227,6 +227,7 @@ def test_the_metrics_show_each_caches_objects_watchers_events_and_bookmarks(serv
     watch.join(15)
     assert [e["type"] for e in events][:1] == ["ADDED"] and "BOOKMARK" in [e["type"] for e in events]
     assert metric(server, "apiserver_watch_cache_objects", resource="configmaps") >= 2
+    assert metric(server, "apiserver_watch_cache_object_bytes", resource="configmaps") > 100
     assert metric(server, "apiserver_watch_cache_events_dispatched_total", resource="configmaps") >= dispatched + 1
     assert metric(server, "apiserver_watch_cache_bookmarks_sent_total", resource="configmaps") >= bookmarks + 1
     assert metric(server, "apiserver_registered_watchers", kind="ConfigMap") == watchers

@@ -144,3 +144,34 @@ def test_list_items_stay_in_step_with_updates_creations_and_deletions() -> None:
         assert cache.items(prefix=prefix) == expected()
 
     asyncio.run(scenario())
+
+
+def labelled(name: str, revision: int, *, app: str, data: bytes = b"") -> KeyValue:
+    metadata = b'"metadata":{"name":"%s","namespace":"ns","labels":{"app":"%s"},"resourceVersion":""}' % (
+        name.encode(), app.encode())
+    value = b'{"kind":"ConfigMap","apiVersion":"v1",%s%s}' % (metadata, b',"data":{"k":"%s"}' % data if data else b"")
+    return KeyValue(f"/registry/configmaps/ns/{name}".encode(), value, revision, revision, 1, 0)
+
+
+def test_entries_share_one_string_for_each_label_and_field_value() -> None:
+    cache = configmap_cache(FakeClock())
+    a, b = cache.entry(labelled("a", 2, app="web")), cache.entry(labelled("b", 3, app="web"))
+    assert a.labels == b.labels == {"app": "web"}
+    assert a.labels is not None and b.labels is not None
+    (key_a, value_a), (key_b, value_b) = next(iter(a.labels.items())), next(iter(b.labels.items()))
+    assert key_a is key_b and value_a is value_b
+    namespace = cache.positions["metadata.namespace"]
+    assert a.fields[namespace] == "ns" and a.fields[namespace] is b.fields[namespace]
+
+
+def test_the_cache_counts_the_encoded_bytes_it_holds_through_every_change() -> None:
+    cache = configmap_cache(FakeClock())
+    cache.replace([cache.entry(configmap("a", 5))], 5)
+    held = lambda: sum(len(e.item) for e in cache.objects.values())  # noqa: E731
+    assert cache.object_bytes == held() > 0
+    cache.apply(WatchBatch(6, (Event(EventType.PUT, configmap("b", 6, data=b"x" * 100)),)))
+    assert cache.object_bytes == held()
+    cache.apply(WatchBatch(7, (Event(EventType.PUT, configmap("b", 7, data=b"y" * 10)),)))
+    assert cache.object_bytes == held()
+    cache.apply(WatchBatch(8, (Event(EventType.DELETE, KeyValue(b"/registry/configmaps/ns/a", b"", 0, 8, 0, 0)),)))
+    assert cache.object_bytes == held() and len(cache.objects) == 1

@@ -115,3 +115,15 @@ async def test_a_writer_with_time_to_spare_commits_each_write_without_lingering(
         assert latencies[len(latencies) // 2] < 0.25, latencies  # the median: a disk stall may hit one
     finally:
         await store.close()
+
+
+async def test_the_page_caches_are_as_large_as_the_options_say(tmp_path):
+    store = await open_store(EmbeddedOptions(data_dir=tmp_path / "data", writer_cache_bytes=8 << 20,
+                                             reader_cache_bytes=2 << 20, **FAST))
+    try:
+        await store.put(b"/p/a", b"v")
+        writer = store._writer._conn.execute("PRAGMA cache_size").fetchone()[0]
+        reader = await store.reads.run(lambda conn: conn.execute("PRAGMA cache_size").fetchone()[0])
+        assert (writer, reader) == (-8192, -2048)
+    finally:
+        await store.close()

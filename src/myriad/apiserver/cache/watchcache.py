@@ -12,6 +12,7 @@ state and a revision that no event can split.
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from operator import attrgetter
@@ -35,6 +36,10 @@ from myriad.storage.interfaces import EventType, KeyValue, WatchBatch
 INDEXED_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {("", "pods"): ("spec.nodeName",)}
 
 
+def _intern(value: object) -> object:
+    return sys.intern(value) if type(value) is str else value
+
+
 class WatchCache:
     def __init__(self, resource: ResourceType, strategy: Strategy, options: CacheOptions, *,
                  conversion: Conversion | None = None) -> None:
@@ -56,6 +61,8 @@ class WatchCache:
             indexed = (*indexed, "metadata.namespace")
         self.indexed = tuple(f for f in indexed if f in self.positions)
         self.objects: SortedDict = SortedDict()  # key -> Entry
+        #: The encoded bytes of the objects held (their items), for /metrics.
+        self.object_bytes = 0
         #: Every object's ``item`` in key order, or None until the next list needs it: kept in
         #: step on updates, dropped on creations and deletions (they shift positions).
         self._items: list[bytes] | None = None
@@ -86,6 +93,8 @@ class WatchCache:
     # -- feeding (called by the feeder) --------------------------------------------------------
 
     def entry(self, kv: KeyValue) -> Entry:
+        """The entry of a stored object. Label keys and values and field values are interned: a
+        node name, a namespace or ``app=web`` is held once however many objects carry it."""
         obj = gojson.loads(kv.value)
         metadata = obj.get("metadata") or {}
         field = self._strategy.field
@@ -96,14 +105,18 @@ class WatchCache:
         else:  # stored without kind/apiVersion first (an older layout): served with them
             rest = {k: v for k, v in gojson.loads(raw).items() if k not in ("kind", "apiVersion")}
             item = ITEM_START + (gojson.dumps(rest)[1:] if rest else b"}")
-        return Entry(kv.key.decode(), head, item, kv.mod_revision, metadata.get("labels"),
-                     tuple(field(obj, name) or "" for name in self.field_names))
+        labels = metadata.get("labels")
+        if labels:
+            labels = {_intern(k): _intern(v) for k, v in labels.items()}
+        return Entry(kv.key.decode(), head, item, kv.mod_revision, labels,
+                     tuple(_intern(field(obj, name) or "") for name in self.field_names))
 
     def replace(self, entries: Iterable[Entry], revision: int) -> None:
         """The state as a list at ``revision`` returned it. Open watchers are ended (their
         clients re-watch; those whose revision the new window cannot serve get 410)."""
         self.invalidate("resync")
         self.objects = SortedDict((entry.key, entry) for entry in entries)
+        self.object_bytes = sum(len(entry.item) for entry in self.objects.values())
         self._items = None
         self._index = {name: {} for name in self.indexed}
         for entry in self.objects.values():
@@ -133,12 +146,14 @@ class WatchCache:
                 if old is None:
                     continue
                 del objects[key]
+                self.object_bytes -= len(old.item)
                 self._items = None
                 self._index_remove(old)
                 change = CacheEvent(revision, None, old.at(revision))
             else:
                 new = self.entry(event.kv)
                 objects[key] = new
+                self.object_bytes += len(new.item) - (len(old.item) if old is not None else 0)
                 if old is None:
                     self._items = None
                 else:

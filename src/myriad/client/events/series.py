@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import orjson
 
+from myriad.api import gojson
 from myriad.api.meta import rfc3339_micro
 from myriad.clock import Clock
 
@@ -40,7 +41,7 @@ class Write:
 def isomorphism_key(event: Event) -> bytes:
     fields = {name: event.get(name) for name in ("regarding", "action", "reason", "reportingController",
                                                   "reportingInstance", "related")}
-    return orjson.dumps(fields, option=orjson.OPT_SORT_KEYS)
+    return gojson.right_sized(orjson.dumps(fields, option=orjson.OPT_SORT_KEYS))  # kept as a dict key
 
 
 class SeriesCache:

@@ -30,8 +30,9 @@ class RowsMoved(Exception):
 
 
 class ReaderPool:
-    def __init__(self, data_dir: Path, threads: int) -> None:
+    def __init__(self, data_dir: Path, threads: int, *, cache_bytes: int) -> None:
         self._data_dir = data_dir
+        self._cache_bytes = cache_bytes
         self._local = threading.local()
         self._conns: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
@@ -40,7 +41,7 @@ class ReaderPool:
     def _conn(self) -> sqlite3.Connection:
         conn = getattr(self._local, "conn", None)
         if conn is None:
-            conn = open_reader(self._data_dir)
+            conn = open_reader(self._data_dir, cache_bytes=self._cache_bytes)
             self._local.conn = conn
             with self._lock:
                 self._conns.append(conn)

@@ -27,9 +27,6 @@ BUSY_TIMEOUT_MS = 60_000
 _INSERT_CHUNKS = (256, 64, 16, 4, 1)
 _INSERT_SQL = {n: "INSERT INTO log VALUES " + ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * n) for n in _INSERT_CHUNKS}
 _IDS_PER_QUERY = 500
-#: The writer's page cache: compaction deletes rows all over the file, and each page it finds
-#: in memory is a read the writer does not wait for.
-WRITER_CACHE_KIB = 512 * 1024
 
 _SCHEMA = """
 CREATE TABLE log (
@@ -59,7 +56,7 @@ def _check_header(path: Path) -> None:
         raise CorruptStoreError(str(path), "not a Myriad database (not an SQLite file); refusing to start")
 
 
-def open_writer(data_dir: Path, *, wal_limit: int) -> sqlite3.Connection:
+def open_writer(data_dir: Path, *, wal_limit: int, cache_bytes: int) -> sqlite3.Connection:
     """Opens (creating if needed) the database for the single writer and verifies it is ours."""
     data_dir.mkdir(parents=True, exist_ok=True)
     path = db_path(data_dir)
@@ -74,8 +71,7 @@ def open_writer(data_dir: Path, *, wal_limit: int) -> sqlite3.Connection:
         mode = conn.execute("PRAGMA journal_mode=WAL").fetchone()[0]
         if mode.lower() != "wal":
             raise CorruptStoreError(str(path), f"cannot switch to WAL mode (got {mode})")
-        _configure(conn)
-        conn.execute(f"PRAGMA cache_size=-{WRITER_CACHE_KIB}")
+        _configure(conn, cache_bytes)
         conn.execute("PRAGMA wal_autocheckpoint=0")
         conn.execute(f"PRAGMA journal_size_limit={wal_limit}")
         if existed:
@@ -88,17 +84,17 @@ def open_writer(data_dir: Path, *, wal_limit: int) -> sqlite3.Connection:
         raise CorruptStoreError(str(path), f"unreadable database: {e}") from e
 
 
-def open_reader(data_dir: Path) -> sqlite3.Connection:
+def open_reader(data_dir: Path, *, cache_bytes: int) -> sqlite3.Connection:
     conn = sqlite3.connect(db_path(data_dir), isolation_level=None, check_same_thread=False)
     conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
-    _configure(conn)
+    _configure(conn, cache_bytes)
     conn.execute("PRAGMA query_only=1")
     return conn
 
 
-def _configure(conn: sqlite3.Connection) -> None:
+def _configure(conn: sqlite3.Connection, cache_bytes: int) -> None:
     conn.execute("PRAGMA synchronous=FULL")
-    conn.execute("PRAGMA cache_size=-65536")  # 64 MiB page cache per connection
+    conn.execute(f"PRAGMA cache_size=-{max(1, cache_bytes // 1024)}")  # in KiB when negative
     conn.execute("PRAGMA temp_store=MEMORY")
 
 

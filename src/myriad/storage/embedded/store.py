@@ -128,7 +128,8 @@ class EmbeddedStore(KVOps):
 
     def _load(self) -> None:
         data_dir = self.options.data_dir
-        conn = open_writer(data_dir, wal_limit=WAL_HARD_LIMIT_FACTOR * self.options.wal_checkpoint_bytes)
+        conn = open_writer(data_dir, wal_limit=WAL_HARD_LIMIT_FACTOR * self.options.wal_checkpoint_bytes,
+                           cache_bytes=self.options.writer_cache_bytes)
         try:
             meta = read_meta(conn)
             latest, cleaner = _rebuild(conn, meta["revision"])
@@ -146,7 +147,7 @@ class EmbeddedStore(KVOps):
         self._values = CurrentValues(self.options.read_cache_bytes)
         self.published_revision = meta["revision"]
         self.compacted = meta["compact_rev"]
-        self.reads = ReaderPool(data_dir, self.options.reader_threads)
+        self.reads = ReaderPool(data_dir, self.options.reader_threads, cache_bytes=self.options.reader_cache_bytes)
         self._writer = Writer(
             conn=conn,
             wal_path=str(db_path(data_dir)) + "-wal",
