@@ -13,9 +13,10 @@ pods and reads figures, beside the nodes. Scenarios (``--scenarios``):
        ``--heartbeat legacy``: the bytes of objects written per minute (Leases and Nodes, from
        watches: KEP-589's measure, 150 → 30 MB/min, 5×, at 5,000 nodes) and the bytes the
        server wrote to disk (page-sized SQLite writes), and their ratios.
-``d``  Pod churn in the (a) session: ``pods`` pods created and bound at ``pod_rate`` a second over
-       the nodes, timed to Running by a watcher, then deleted (:mod:`.nodechurn`); the server's
-       and the nodes' CPU per pod, net of what their heartbeats cost over the same time.
+``d``  Pod churn in the (a) session, after (b) or else ``warmup`` s: ``pods`` pods created and
+       bound at ``pod_rate`` a second over the nodes, timed to Running by a watcher, then deleted
+       (:mod:`.nodechurn`); the server's and the nodes' CPU per pod, net of what their heartbeats
+       cost over the same time.
 ``e``  Pod watch modes: a churn of ``watch_pods`` pods with ``--pod-watch per-node`` (10,000
        watches) and again with ``shared`` (one), each on a fresh session: server CPU and memory,
        the nodes' CPU and memory.
@@ -94,6 +95,8 @@ def run(config: NodesBenchConfig, *, console: Console | None = None) -> int:
                     figures["nodes_bytes_per_node"] = figures["nodes_rss_bytes"] / config.nodes
                     results["b"] = figures
                 if "d" in wanted:
+                    if not wanted & {"b", "c"}:  # else (b) waited: the nodes settle after registering
+                        time.sleep(config.warmup)
                     console.print(f"(d) churn: {config.pods:,} pods at {config.pod_rate:,.0f}/s, then deleted")
                     results["d"] = _churn(current, config, config.pods)
             if "c" in wanted:
