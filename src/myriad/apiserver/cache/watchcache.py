@@ -12,10 +12,10 @@ state and a revision that no event can split.
 from __future__ import annotations
 
 import asyncio
-import sys
 import time
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from operator import attrgetter
+from sys import intern as _intern
 
 from sortedcontainers import SortedDict
 
@@ -34,10 +34,6 @@ from myriad.storage.interfaces import EventType, KeyValue, WatchBatch
 #: Lists and watches whose field selector requires one exact value of an indexed field touch
 #: only the objects and watchers with that value.
 INDEXED_FIELDS: dict[tuple[str, str], tuple[str, ...]] = {("", "pods"): ("spec.nodeName",)}
-
-
-def _intern(value: object) -> object:
-    return sys.intern(value) if type(value) is str else value
 
 
 class WatchCache:
@@ -107,9 +103,10 @@ class WatchCache:
             item = ITEM_START + (gojson.dumps(rest)[1:] if rest else b"}")
         labels = metadata.get("labels")
         if labels:
-            labels = {_intern(k): _intern(v) for k, v in labels.items()}
+            labels = {_intern(k): _intern(v) if type(v) is str else v for k, v in labels.items()}
+        # field() answers text, so every value can be interned
         return Entry(kv.key.decode(), head, item, kv.mod_revision, labels,
-                     tuple(_intern(field(obj, name) or "") for name in self.field_names))
+                     tuple(map(_intern, [field(obj, name) or "" for name in self.field_names])))
 
     def replace(self, entries: Iterable[Entry], revision: int) -> None:
         """The state as a list at ``revision`` returned it. Open watchers are ended (their
