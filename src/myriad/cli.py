@@ -9,6 +9,7 @@
     myriad bench nodes [--scenarios a,b,c,d,e] [--nodes N] [--pods N] [...]
     myriad bench scheduler [--workloads basic-10k,...] [--scale X] [--ablation BOOL] [...]
     myriad bench controllers [--scenarios a,b,c,d] [--replicas N] [...]
+    myriad bench memory [--scale X] [--pods N] [--nodes N] [...]
     myriad nodes --count N [--processes P] [--pod-watch per-node|shared] [--profiles FILE] [...]
     myriad scheduler [--kubeconfig F | --server URL,...] [--config FILE] [--leader-elect BOOL] [...]
     myriad controller namespace-counts [--kubeconfig FILE | --server URL] [--leader-elect]
@@ -29,6 +30,7 @@ from myriad.apiserver.options import ServerOptions
 from myriad.bench import apiserver as apiserver_bench
 from myriad.bench import client as client_bench
 from myriad.bench import controllers as controllers_bench
+from myriad.bench import memory as memory_bench
 from myriad.bench import nodes as nodes_bench
 from myriad.bench import reads as reads_bench
 from myriad.bench import scheduler as scheduler_bench
@@ -37,6 +39,7 @@ from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
 from myriad.bench.client import ClientBenchConfig
 from myriad.bench.controllers import ControllersBenchConfig
+from myriad.bench.memory import MemoryBenchConfig
 from myriad.bench.nodes import NodesBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
 from myriad.bench.scheduler import ALL_WORKLOADS, SchedulerBenchConfig
@@ -127,6 +130,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         nodes_bench_config = _fields_config(NodesBenchConfig, _NODES_HELP, args)
         _validate(nodes_bench_config, args)
         return nodes_bench.run(nodes_bench_config)
+    if args.target == "memory":
+        memory_bench_config = _fields_config(MemoryBenchConfig, _MEMORY_HELP, args)
+        _validate(memory_bench_config, args)
+        return memory_bench.run(memory_bench_config)
     if args.target == "controllers":
         controllers_bench_config = _fields_config(ControllersBenchConfig, _CONTROLLERS_HELP, args)
         _validate(controllers_bench_config, args)
@@ -149,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig | NodesBenchConfig
-              | SchedulerBenchConfig | ControllersBenchConfig, args: argparse.Namespace) -> None:
+              | SchedulerBenchConfig | ControllersBenchConfig | MemoryBenchConfig, args: argparse.Namespace) -> None:
     try:
         config.validate()
     except ValueError as exc:
@@ -242,6 +249,8 @@ def _parser() -> argparse.ArgumentParser:
                 NodesBenchConfig(), _NODES_HELP)
     _add_fields(targets.add_parser("controllers", help="the controller manager: fan-out, garbage collection, node "
                                    "failure, failover"), ControllersBenchConfig(), _CONTROLLERS_HELP)
+    _add_fields(targets.add_parser("memory", help="a million objects in one API server: RSS, files, restart"),
+                MemoryBenchConfig(), _MEMORY_HELP)
     _add_fields(targets.add_parser("scheduler", help="scheduler_perf's workloads: pods bound per second, the "
                                    "scheduler's CPU per pod, placements checked, an ablation"),
                 SchedulerBenchConfig(), _SCHEDULER_HELP)
@@ -348,6 +357,17 @@ _NODES_HELP = {
     "pods": "(d) pods churned", "pod_rate": "(d, e) pods created and bound per second",
     "watch_pods": "(e) pods churned in each watch mode", "json_path": "results file",
     "data_dir": "parent of the servers' temp data dirs (default: system temp)",
+}
+
+
+_MEMORY_HELP = {
+    "scale": "multiplies every count (0.01 for a quick look)", "pods": "pods, with the kubelet's status",
+    "nodes": "Nodes, and as many Leases", "images": "images in each Node's status (50: ~12 KB Nodes)",
+    "deployments": "Deployments, and as many ReplicaSets", "services": "Services, and an EndpointSlice each",
+    "small": "ConfigMaps, Secrets and Events, a third each", "connections": "connections the load uses",
+    "server_cpu": "CPU the server is pinned to, -1 for none",
+    "restart_timeout": "seconds the restarted server may take to be ready", "json_path": "results file",
+    "data_dir": "parent of the server's temp data dir (default: system temp)",
 }
 
 

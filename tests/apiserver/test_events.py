@@ -165,3 +165,19 @@ def test_kubectl_lists_both_apis_events(apiserver: RunningServer) -> None:
     v1 = apiserver.kubectl("get", "events.v1.events.k8s.io", "-n", "default", "-o", "json")
     names = [e["metadata"]["name"] for e in json.loads(v1.stdout)["items"]]
     assert "for-kubectl" in names
+
+
+def test_events_are_served_from_storage_as_upstream_keeps_them_out_of_the_watch_cache(
+        apiserver: RunningServer) -> None:
+    namespace = "events-uncached"
+    apiserver.send("POST", "/api/v1/namespaces", {"metadata": {"name": namespace}})
+    status, _ = apiserver.send("POST", f"/api/v1/namespaces/{namespace}/events", {
+        "metadata": {"name": "e1"}, "involvedObject": {"kind": "Pod", "name": "p", "namespace": namespace},
+        "reason": "Started", "message": "m", "type": "Normal"})
+    assert status == 201
+    status, body = apiserver.get(f"/apis/events.k8s.io/v1/namespaces/{namespace}/events")
+    assert status == 200 and [e["metadata"]["name"] for e in json.loads(body)["items"]] == ["e1"]
+    status, metrics = apiserver.get("/metrics", accept="text/plain")
+    assert status == 200 and b'apiserver_watch_cache_objects{group="",resource="namespaces"}' in metrics
+    cached = [line for line in metrics.splitlines() if line.startswith(b"apiserver_watch_cache_objects{")]
+    assert cached and not [line for line in cached if b'resource="events"' in line]

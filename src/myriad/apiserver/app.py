@@ -250,7 +250,7 @@ class APIServer:
     def _list_width(self, info: RequestInfo) -> int:
         """About how many objects a list returns, for flow control: what its cache holds."""
         resource = self.registry.get(info.group, info.version, info.resource)
-        if resource is None or self.reads is None:
+        if resource is None or self.reads is None or not self.reads.cached(resource):
             return 1
         return len(self.reads.cache(resource).objects)
 

@@ -59,9 +59,15 @@ class CachedReadPath:
     # -- caches --------------------------------------------------------------------------------
 
     def start(self, resources: list[ResourceType]) -> None:
-        """Starts a cache for each resource (more start on first use, e.g. custom resources)."""
+        """Starts a cache for each resource that has one (more start on first use, e.g. custom
+        resources)."""
         for resource in resources:
-            self.cache(resource)
+            if self.cached(resource):
+                self.cache(resource)
+
+    def cached(self, resource: ResourceType) -> bool:
+        """Whether ``resource`` is served from a cache (else from storage: ``options.uncached``)."""
+        return (resource.group, resource.plural) not in self._options.uncached
 
     async def stop(self) -> None:
         for feeder in self._feeders:
@@ -97,6 +103,8 @@ class CachedReadPath:
     # -- lists ---------------------------------------------------------------------------------
 
     async def list(self, resource: ResourceType, options: ListOptions) -> ListResult:
+        if not self.cached(resource):
+            return await self.fallback.list(resource, options)
         cache = self.cache(resource)
         rv, match = options.resource_version, options.resource_version_match
         if options.continue_token:
@@ -176,6 +184,8 @@ class CachedReadPath:
 
     async def watch(self, resource: ResourceType, options: ListOptions, *, send_initial: bool,
                     bookmarks: bool, timeout: float | None = None) -> AsyncIterator[WatchEvent]:
+        if not self.cached(resource):
+            return await self.fallback.watch(resource, options, send_initial=send_initial, bookmarks=bookmarks)
         cache = self.cache(resource)
         if not await cache.wait_ready(self._options.ready_wait):
             raise TooManyRequestsError("storage is (re)initializing", retry_after=1)

@@ -48,6 +48,9 @@ class CacheOptions:
     ready_wait: float = 1.0
     #: Pause before re-listing after the cache's storage watch broke or hit compaction.
     resync_delay: float = 1.0
+    #: Resources, as (group, plural), served from storage without a cache: upstream's
+    #: ``DefaultWatchCacheSizes`` (events, in both groups: many, written once, rarely listed).
+    uncached: frozenset[tuple[str, str]] = frozenset({("", "events"), ("events.k8s.io", "events")})
 
 
 #: How :attr:`Entry.item` starts: the comma between list items, then the object's brace.

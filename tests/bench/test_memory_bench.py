@@ -1,0 +1,37 @@
+"""``myriad bench memory`` run as a real command, tiny, against the server it starts."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import orjson
+
+MYRIAD = Path(sys.executable).with_name("myriad")
+
+
+def test_bench_memory_loads_the_mix_restarts_and_writes_json(tmp_path: Path) -> None:
+    out = tmp_path / "bench.json"
+    done = subprocess.run([str(MYRIAD), "bench", "memory", "--scale", "0.002", "--images", "5", "--server-cpu", "-1",
+                           "--json", str(out), "--data-dir", str(tmp_path)],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert [p.name for p in tmp_path.iterdir()] == ["bench.json"], "temp data dir left behind"
+    document = orjson.loads(out.read_bytes())
+    results = document["results"]
+    kinds = results["load"]["kinds"]
+    assert kinds["pods"]["count"] == 400 and kinds["pods"]["status_patches_per_s"] > 0
+    assert kinds["nodes"]["count"] == kinds["leases"]["count"] == 20
+    assert sum(kinds[k]["count"] for k in ("configmaps", "secrets", "events")) == 1400
+    assert results["load"]["objects"] == sum(k["count"] for k in kinds.values())
+    caches = results["loaded"]["caches"]
+    # Pods carry the kubelet's status: about 2.5 KB each, as the issue sizes them.
+    assert caches["pods"]["objects"] == 400 and 2000 < caches["pods"]["bytes"] / 400 < 3500
+    assert caches["replicasets.apps"]["objects"] == 40 and "events" not in caches
+    assert results["loaded"]["server_rss_bytes"] > 0 and results["files"]["myriad.db"] > 0
+    restart = results["restart"]
+    assert 0 < restart["listening_s"] <= restart["ready_s"] < 60
+    assert restart["caches"]["pods"] == caches["pods"]
+    assert set(document["targets"]) == {"server_rss_gib", "restart_ready_s"}
+    assert "myriad bench memory" in done.stdout
