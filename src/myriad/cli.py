@@ -366,7 +366,9 @@ _MEMORY_HELP = {
     "deployments": "Deployments, and as many ReplicaSets", "services": "Services, and an EndpointSlice each",
     "small": "ConfigMaps, Secrets and Events, a third each", "connections": "connections the load uses",
     "server_cpu": "CPU the server is pinned to, -1 for none",
-    "restart_timeout": "seconds the restarted server may take to be ready", "json_path": "results file",
+    "restart_timeout": "seconds the restarted server may take to be ready",
+    "components": "measure hollow nodes, the scheduler and the controller manager over the loaded cluster",
+    "component_timeout": "seconds a component may take to settle", "json_path": "results file",
     "data_dir": "parent of the server's temp data dir (default: system temp)",
 }
 

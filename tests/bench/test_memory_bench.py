@@ -11,7 +11,8 @@ import orjson
 MYRIAD = Path(sys.executable).with_name("myriad")
 
 
-def test_bench_memory_loads_the_mix_restarts_and_writes_json(tmp_path: Path) -> None:
+def test_bench_memory_loads_a_consistent_mix_restarts_measures_the_components_and_writes_json(
+        tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run([str(MYRIAD), "bench", "memory", "--scale", "0.002", "--images", "5", "--server-cpu", "-1",
                            "--json", str(out), "--data-dir", str(tmp_path)],
@@ -33,5 +34,13 @@ def test_bench_memory_loads_the_mix_restarts_and_writes_json(tmp_path: Path) -> 
     restart = results["restart"]
     assert 0 < restart["listening_s"] <= restart["ready_s"] < 60
     assert restart["caches"]["pods"] == caches["pods"]
-    assert set(document["targets"]) == {"server_rss_gib", "restart_ready_s"}
+    components = results["components"]
+    assert components["nodes"]["rss_bytes"] > 0 and components["nodes"]["nodes"] == 20
+    assert components["scheduler"]["rss_bytes"] > 0 and components["controller_manager"]["rss_bytes"] > 0
+    # The cluster was consistent: the controllers and the adopting kubelets left every pod and
+    # ReplicaSet in place.
+    after = components["caches_after"]
+    assert after["pods"]["objects"] == 400 and after["replicasets.apps"]["objects"] == 40
+    assert set(document["targets"]) == {"server_rss_gib", "restart_ready_s", "scheduler_rss_gib",
+                                        "controller_manager_rss_gib"}
     assert "myriad bench memory" in done.stdout

@@ -5,6 +5,12 @@ load process spends its CPU on sending, not on encoding. Sizes are what the issu
 about 2.5 KB once the kubelet's status is patched in, Nodes of about 12 KB (50 images listed),
 Leases, Deployments and their ReplicaSets, Services with an EndpointSlice each, and small
 ConfigMaps, Secrets and Events. Objects are spread over :data:`NAMESPACES` namespaces.
+
+The cluster is consistent, so that components started over it find nothing to repair: each
+ReplicaSet is owned by its Deployment and each pod by its ReplicaSet (by their real uids, which
+:class:`Owners` collects from the creates' answers), a Deployment's pods number its replicas
+and match its ReplicaSet's template, and the Nodes carry the hollow-node label, so a
+``myriad nodes`` process adopts them and their pods.
 """
 
 from __future__ import annotations
@@ -23,32 +29,65 @@ _I = "@@I@@"  # the object's index
 _N = "@@N@@"  # its node's index
 _NS = "@@NS@@"  # its namespace
 _TS = "2026-12-04T00:00:00Z"
+_HASH = "6d4cf56db6"
+#: What the owner markers stand for: the Deployment's index, its uid, its ReplicaSet's uid, its
+#: replicas.
+_D, _DUID, _RSUID, _R = "@@D@@", "@@DUID@@", "@@RSUID@@", "@@R@@"
+
+
+@dataclass
+class Owners:
+    """The uids of the Deployments and ReplicaSets made so far, by index, and how the pods are
+    spread over them: pod ``i`` belongs to Deployment ``i % deployments``."""
+
+    deployments: int
+    pods: int
+    deployment_uids: dict[int, bytes]
+    replicaset_uids: dict[int, bytes]
+
+    def replicas(self, d: int) -> int:
+        per, extra = divmod(self.pods, self.deployments)
+        return per + (1 if d < extra else 0)
+
+    def keep(self, uids: dict[int, bytes]) -> Callable[[int, bytes], None]:
+        """A ``keep`` for :func:`~myriad.bench.apiload.run_phase`: notes each answer's uid."""
+        def note(index: int, reply: bytes) -> None:
+            uids[index] = orjson.loads(reply)["metadata"]["uid"].encode()
+        return note
 
 
 @dataclass(frozen=True)
 class Kind:
-    """One kind of the mix: how many, and the requests that make object ``i`` (a create, and for
-    pods a status patch after it)."""
+    """One kind of the mix: how many, the requests that make object ``i`` (a create, and for pods
+    a status patch after it), and what notes the answers."""
 
     name: str
     count: int
     create: Callable[[int], Request]
     status: Callable[[int], Request] | None = None
+    #: Sees each create's answer (``run_phase``'s ``keep``).
+    keep: Callable[[int, bytes], None] | None = None
 
 
 def _template(body: dict) -> bytes:
     return orjson.dumps(body)
 
 
-def _builder(method: bytes, path: str, template: bytes, *, nodes: int, content_type: bytes = b"application/json",
-             ) -> Callable[[int], Request]:
-    """A request builder: ``path`` and ``template`` with their markers replaced for object ``i``."""
-    parts_path, parts_body = path.encode(), template
+def _builder(method: bytes, path: str, template: bytes, *, nodes: int, owners: Owners | None = None,
+             by_deployment: bool = False, content_type: bytes = b"application/json") -> Callable[[int], Request]:
+    """A request builder: ``path`` and ``template`` with their markers replaced for object ``i``.
+    ``by_deployment``: the object's namespace is its Deployment's (pods, and what is named after a
+    Deployment's index)."""
+    raw_path = path.encode()
 
     def build(i: int) -> Request:
-        ns = b"%s%d" % (NAMESPACE_PREFIX.encode(), i % NAMESPACES)
-        values = ((b"@@I@@", b"%d" % i), (b"@@N@@", b"%d" % (i % max(nodes, 1))), (b"@@NS@@", ns))
-        p, b = parts_path, parts_body
+        d = i % owners.deployments if owners is not None and owners.deployments else i
+        values = [(b"@@I@@", b"%d" % i), (b"@@N@@", b"%d" % (i % max(nodes, 1))),
+                  (b"@@NS@@", b"%s%d" % (NAMESPACE_PREFIX.encode(), (d if by_deployment else i) % NAMESPACES))]
+        if owners is not None:
+            values += [(b"@@D@@", b"%d" % d), (b"@@DUID@@", owners.deployment_uids.get(d, b"")),
+                       (b"@@RSUID@@", owners.replicaset_uids.get(d, b"")), (b"@@R@@", b"%d" % owners.replicas(d))]
+        p, b = raw_path, template
         for marker, value in values:
             p, b = p.replace(marker, value), b.replace(marker, value)
         return method, p, b, content_type
@@ -64,20 +103,11 @@ def namespaces() -> list[bytes]:
 def _pod() -> bytes:
     return _template({
         "apiVersion": "v1", "kind": "Pod",
-        "metadata": {"name": f"web-{_I}", "labels": {"app": f"web-{_I}", "tier": "web",
-                                                      "pod-template-hash": "6d4cf56db6"},
+        "metadata": {"name": f"web-{_D}-{_HASH}-{_I}", "labels": {"app": f"web-{_D}", "pod-template-hash": _HASH},
                      "annotations": {"kubectl.kubernetes.io/restartedAt": _TS},
-                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"web-{_I}-6d4cf56db6",
-                                          "uid": f"00000000-0000-4000-8000-{_I}", "controller": True,
-                                          "blockOwnerDeletion": True}]},
-        "spec": {"nodeName": f"{NODE_PREFIX}{_N}",
-                 "containers": [{"name": "app", "image": "registry.k8s.io/nginx:1.27",
-                                 "ports": [{"containerPort": 8080, "name": "http"}],
-                                 "env": [{"name": "POD", "value": f"web-{_I}"}, {"name": "MODE", "value": "prod"}],
-                                 "resources": {"requests": {"cpu": "100m", "memory": "64Mi"},
-                                               "limits": {"cpu": "200m", "memory": "128Mi"}},
-                                 "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
-                                 "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}]}],
+                     "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet", "name": f"web-{_D}-{_HASH}",
+                                          "uid": _RSUID, "controller": True, "blockOwnerDeletion": True}]},
+        "spec": {"nodeName": f"{NODE_PREFIX}{_N}", "containers": [_container()],
                  "volumes": [{"name": "config", "configMap": {"name": "app-config"}}]},
     })
 
@@ -107,7 +137,8 @@ def _node(images: int) -> bytes:
     return _template({
         "apiVersion": "v1", "kind": "Node",
         "metadata": {"name": f"{NODE_PREFIX}{_I}",
-                     "labels": {"kubernetes.io/hostname": f"{NODE_PREFIX}{_I}", "kubernetes.io/os": "linux",
+                     "labels": {"myriad.dev/hollow": "true",
+                                "kubernetes.io/hostname": f"{NODE_PREFIX}{_I}", "kubernetes.io/os": "linux",
                                 "kubernetes.io/arch": "amd64", "node.kubernetes.io/instance-type": "m5.2xlarge",
                                 "topology.kubernetes.io/zone": "zone-a", "topology.kubernetes.io/region": "region-1"}},
         "spec": {"podCIDR": "10.244.0.0/24", "podCIDRs": ["10.244.0.0/24"]},
@@ -125,19 +156,30 @@ def _node(images: int) -> bytes:
     })
 
 
-def _workload(kind: str, suffix: str) -> bytes:
-    template = {"metadata": {"labels": {"app": f"web-{_I}", "pod-template-hash": "6d4cf56db6"}},
-                "spec": {"containers": [{"name": "app", "image": "registry.k8s.io/nginx:1.27",
-                                         "ports": [{"containerPort": 8080, "name": "http"}],
-                                         "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}}}]}}
-    metadata: dict = {"name": f"web-{_I}{suffix}", "labels": {"app": f"web-{_I}"}}
+def _container() -> dict:
+    return {"name": "app", "image": "registry.k8s.io/nginx:1.27", "ports": [{"containerPort": 8080, "name": "http"}],
+            "env": [{"name": "MODE", "value": "prod"}],
+            "resources": {"requests": {"cpu": "100m", "memory": "64Mi"}, "limits": {"cpu": "200m", "memory": "128Mi"}},
+            "readinessProbe": {"httpGet": {"path": "/healthz", "port": 8080}},
+            "volumeMounts": [{"name": "config", "mountPath": "/etc/app"}]}
+
+
+def _workload(kind: str) -> bytes:
+    """A Deployment of ``_R`` replicas, or its ReplicaSet: the same template, plus the hash."""
+    labels = {"app": f"web-{_D}"} if kind == "Deployment" else {"app": f"web-{_D}", "pod-template-hash": _HASH}
+    template = {"metadata": {"labels": labels},
+                "spec": {"containers": [_container()],
+                         "volumes": [{"name": "config", "configMap": {"name": "app-config"}}]}}
+    metadata: dict = {"name": f"web-{_D}" if kind == "Deployment" else f"web-{_D}-{_HASH}", "labels": labels}
     if kind == "ReplicaSet":
-        metadata["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": f"web-{_I}",
-                                        "uid": f"00000000-0000-4000-9000-{_I}", "controller": True,
-                                        "blockOwnerDeletion": True}]
-    return _template({"apiVersion": "apps/v1", "kind": kind, "metadata": metadata,
-                      "spec": {"replicas": 10, "selector": {"matchLabels": {"app": f"web-{_I}"}},
-                               "template": template}})
+        metadata["annotations"] = {"deployment.kubernetes.io/desired-replicas": _R,
+                                   "deployment.kubernetes.io/max-replicas": _R,
+                                   "deployment.kubernetes.io/revision": "1"}
+        metadata["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": "Deployment", "name": f"web-{_D}",
+                                        "uid": _DUID, "controller": True, "blockOwnerDeletion": True}]
+    return orjson.dumps({"apiVersion": "apps/v1", "kind": kind, "metadata": metadata,
+                         "spec": {"replicas": 0, "selector": {"matchLabels": labels}, "template": template}}
+                        ).replace(b'"replicas":0', b'"replicas":@@R@@')
 
 
 def _small(kind: str) -> bytes:
@@ -155,7 +197,11 @@ def _small(kind: str) -> bytes:
 
 
 def mix(*, pods: int, nodes: int, images: int, deployments: int, services: int, small: int) -> list[Kind]:
-    """The kinds in load order; ``small`` is split evenly over ConfigMaps, Secrets and Events."""
+    """The kinds in load order; ``small`` is split evenly over ConfigMaps, Secrets and Events.
+    Pods need at least one Deployment to belong to."""
+    if pods and not deployments:
+        raise ValueError("pods need at least one Deployment")
+    owners = Owners(deployments=deployments, pods=pods, deployment_uids={}, replicaset_uids={})
     ns = f"/api/v1/namespaces/{_NS}"
     apps = f"/apis/apps/v1/namespaces/{_NS}"
     endpoint_slice = _template({
@@ -173,18 +219,21 @@ def mix(*, pods: int, nodes: int, images: int, deployments: int, services: int, 
                        "metadata": {"name": f"{NODE_PREFIX}{_I}"},
                        "spec": {"holderIdentity": f"{NODE_PREFIX}{_I}", "leaseDurationSeconds": 40,
                                 "renewTime": "2026-12-04T00:00:00.000000Z"}})
+    pod = f"{ns}/pods/web-{_D}-{_HASH}-{_I}"
     third = small // 3
     kinds = [
         Kind("nodes", nodes, _builder(b"POST", "/api/v1/nodes", _node(images), nodes=nodes)),
         Kind("leases", nodes, _builder(b"POST", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases",
                                        lease, nodes=nodes)),
-        Kind("deployments", deployments, _builder(b"POST", f"{apps}/deployments", _workload("Deployment", ""),
-                                                  nodes=nodes)),
-        Kind("replicasets", deployments, _builder(b"POST", f"{apps}/replicasets",
-                                                  _workload("ReplicaSet", "-6d4cf56db6"), nodes=nodes)),
-        Kind("pods", pods, _builder(b"POST", f"{ns}/pods", _pod(), nodes=nodes),
-             status=_builder(b"PATCH", f"{ns}/pods/web-{_I}/status", _pod_status(), nodes=nodes,
-                             content_type=b"application/merge-patch+json")),
+        Kind("deployments", deployments, _builder(b"POST", f"{apps}/deployments", _workload("Deployment"),
+                                                  nodes=nodes, owners=owners, by_deployment=True),
+             keep=owners.keep(owners.deployment_uids)),
+        Kind("replicasets", deployments, _builder(b"POST", f"{apps}/replicasets", _workload("ReplicaSet"),
+                                                  nodes=nodes, owners=owners, by_deployment=True),
+             keep=owners.keep(owners.replicaset_uids)),
+        Kind("pods", pods, _builder(b"POST", f"{ns}/pods", _pod(), nodes=nodes, owners=owners, by_deployment=True),
+             status=_builder(b"PATCH", f"{pod}/status", _pod_status(), nodes=nodes, owners=owners,
+                             by_deployment=True, content_type=b"application/merge-patch+json")),
         Kind("services", services, _builder(b"POST", f"{ns}/services", service, nodes=nodes)),
         Kind("endpointslices", services, _builder(b"POST", f"/apis/discovery.k8s.io/v1/namespaces/{_NS}/endpointslices",
                                                   endpoint_slice, nodes=nodes)),

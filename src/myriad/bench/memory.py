@@ -10,17 +10,27 @@ Events. Then it reports:
   ``/metrics``); the rest is storage's indexes and caches and the interpreter;
 * the data dir's file sizes;
 * a restart on that data dir: seconds from the process's start to ``/readyz`` answering 200,
-  which needs every watch cache filled, and the RSS then.
+  which needs every watch cache filled, and the RSS then;
+* then, over the restarted server, the RSS of each component holding its informers over that
+  cluster (``components``): a ``myriad nodes`` process adopting the Nodes and their pods, then
+  ``myriad scheduler``, then ``myriad controller-manager``, each measured once its RSS has
+  settled (the load's CPUs, beside the server's).
 
-Targets (issue 21): RSS ≤ 4 GiB, restart ≤ 60 s. Results: a table, and JSON at ``json_path``.
+Targets (issue 21): RSS ≤ 4 GiB, restart ≤ 60 s, scheduler ≤ 1 GiB, controller manager ≤ 1.5 GiB;
+the hollow nodes' bytes per node are reported. Results: a table, and JSON at ``json_path``.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import tempfile
+import threading
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -36,6 +46,9 @@ from myriad.bench.apiload import run_phase
 from myriad.bench.apiserver_process import start_apiserver, stop_process
 from myriad.bench.configs import check_server_cpu, config_json
 from myriad.bench.httpclient import Connection
+from myriad.bench.nodesession import rss_bytes
+from myriad.bench.scheduler import running_scheduler
+from myriad.nodes.figures import LINE_PREFIX
 
 _RSS = re.compile(rb"^process_resident_memory_bytes\s+(\S+)$", re.MULTILINE)
 _CACHE = re.compile(rb'^apiserver_watch_cache_(objects|object_bytes)\{group="([^"]*)",resource="([^"]+)"\}\s+(\S+)$',
@@ -43,6 +56,11 @@ _CACHE = re.compile(rb'^apiserver_watch_cache_(objects|object_bytes)\{group="([^
 GIB = 1 << 30
 TARGET_RSS = 4 * GIB
 TARGET_RESTART_S = 60.0
+TARGET_SCHEDULER = 1 * GIB
+TARGET_MANAGER = 1.5 * GIB
+#: A component's RSS has settled once it moved less than this share over SETTLE_SECONDS.
+SETTLE_SHARE = 0.01
+SETTLE_SECONDS = 5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -57,6 +75,8 @@ class MemoryBenchConfig:
     connections: int = 32
     server_cpu: int | None = 0
     restart_timeout: float = 600.0
+    components: bool = True
+    component_timeout: float = 900.0
     json_path: Path = Path("bench-memory.json")
     data_dir: Path | None = None
 
@@ -66,8 +86,10 @@ class MemoryBenchConfig:
         for name in ("pods", "nodes", "images", "deployments", "services", "small"):
             if getattr(self, name) < 0:
                 raise ValueError(f"--{name} must be zero or more")
-        if self.connections < 1 or self.restart_timeout <= 0:
-            raise ValueError("--connections must be at least 1 and --restart-timeout positive")
+        if self.connections < 1 or self.restart_timeout <= 0 or self.component_timeout <= 0:
+            raise ValueError("--connections must be at least 1, --restart-timeout and --component-timeout positive")
+        if self.pods and not self.deployments:
+            raise ValueError("--pods need at least one Deployment to belong to")
         check_server_cpu(self.server_cpu)
 
     def counts(self) -> dict[str, int]:
@@ -80,7 +102,7 @@ class MemoryBenchConfig:
 
 def run(config: MemoryBenchConfig, *, console: Console | None = None) -> int:
     console = console or Console()
-    loadprocess.take_load_cpus(config.server_cpu)
+    load_cpus = loadprocess.take_load_cpus(config.server_cpu)
     with tempfile.TemporaryDirectory(prefix="myriad-bench-memory-", dir=config.data_dir) as scratch:
         data_dir = Path(scratch) / "server"
         server, url = start_apiserver(data_dir=data_dir, cpu=config.server_cpu)
@@ -99,9 +121,10 @@ def run(config: MemoryBenchConfig, *, console: Console | None = None) -> int:
             ready = _until_ready(url, started, config.restart_timeout)
             restart = {"listening_s": listening, "ready_s": ready, "server_rss_bytes": _rss(url),
                        "caches": _caches(url)}
+            components = _components(config, url, Path(scratch), load_cpus, console) if config.components else {}
         finally:
             stop_process(server)
-    results = {"load": load, "loaded": loaded, "files": files, "restart": restart}
+    results = {"load": load, "loaded": loaded, "files": files, "restart": restart, "components": components}
     print_report(config, results, console)
     document = {"config": config.to_json(), "results": results, "targets": targets(results)}
     config.json_path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
@@ -123,7 +146,7 @@ async def _load(config: MemoryBenchConfig, url: str, console: Console) -> dict[s
         began = time.monotonic()
         for kind in memload.mix(pods=counts["pods"], nodes=counts["nodes"], images=counts["images"],
                                 deployments=counts["deployments"], services=counts["services"], small=counts["small"]):
-            created = await run_phase(connections, total=kind.count, build=kind.create, expect=201)
+            created = await run_phase(connections, total=kind.count, build=kind.create, expect=201, keep=kind.keep)
             _check(kind.name, created)
             entry = {"count": kind.count, "creates_per_s": created.per_second}
             if kind.status is not None:
@@ -138,6 +161,93 @@ async def _load(config: MemoryBenchConfig, url: str, console: Console) -> dict[s
     finally:
         for connection in connections:
             connection.close()
+
+
+def _components(config: MemoryBenchConfig, url: str, scratch: Path, cpus: frozenset[int] | None,
+                console: Console) -> dict[str, Any]:
+    """Each component's RSS over the loaded cluster, started in turn and left running."""
+    counts = config.counts()
+    pin = (lambda: loadprocess.pin(cpus)) if cpus else None
+    found: dict[str, Any] = {}
+    with _hollow_nodes(url, counts["nodes"], counts["images"], scratch, pin) as nodes:
+        console.print(f"components: {counts['nodes']:,} hollow nodes adopting their Nodes and pods")
+        nodes.wait(counts["nodes"], counts["pods"], config.component_timeout)
+        found["nodes"] = {"rss_bytes": _settled(nodes.process.pid, config.component_timeout),
+                          "nodes": counts["nodes"], "pods": counts["pods"]}
+        console.print("components: the scheduler")
+        with running_scheduler(url, scratch, None, timeout=config.component_timeout) as scheduler:
+            found["scheduler"] = {"rss_bytes": _settled(scheduler.pid, config.component_timeout)}
+        console.print("components: the controller manager")
+        with _controller_manager(url, scratch, pin) as manager:
+            found["controller_manager"] = {"rss_bytes": _settled(manager.pid, config.component_timeout)}
+    # What the cluster holds after them: a consistent cluster gives the components nothing to undo.
+    found["caches_after"] = _caches(url)
+    return found
+
+
+class _Nodes:
+    """A ``myriad nodes`` worker and the figures it last printed."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        self.process = process
+        self.latest: dict[str, Any] = {}
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        prefix = LINE_PREFIX.encode()
+        for line in self.process.stdout:
+            if line.startswith(prefix):
+                self.latest = orjson.loads(line[len(prefix):])
+
+    def wait(self, nodes: int, pods: int, timeout: float) -> None:
+        """Until every node is Ready and every pod is held (adopted, or admitted anew)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            ready = int((self.latest.get("nodes") or {}).get("ready", 0))
+            counters = self.latest.get("counters") or {}
+            held = counters.get("pods_adopted", 0) + counters.get("pods_admitted", 0)
+            if ready >= nodes and held >= pods:
+                return
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"hollow nodes: {ready}/{nodes} Ready, {held}/{pods} pods held")
+            time.sleep(0.5)
+
+
+@contextmanager
+def _hollow_nodes(url: str, count: int, images: int, scratch: Path, pin: Any) -> Iterator[_Nodes]:
+    with (scratch / "nodes.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "myriad", "nodes", "--count", str(count), "--server", url,
+                                    "--images", str(images), "--worker"], stdout=subprocess.PIPE, stderr=log,
+                                   preexec_fn=pin)
+    try:
+        yield _Nodes(process)
+    finally:
+        stop_process(process)
+
+
+@contextmanager
+def _controller_manager(url: str, scratch: Path, pin: Any) -> Iterator[subprocess.Popen[bytes]]:
+    with (scratch / "controller-manager.log").open("wb") as log:
+        process = subprocess.Popen([sys.executable, "-m", "myriad", "controller-manager", "--server", url],
+                                   stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
+    try:
+        yield process
+    finally:
+        stop_process(process)
+
+
+def _settled(pid: int, timeout: float) -> int:
+    """The process's RSS once it moved less than SETTLE_SHARE over SETTLE_SECONDS."""
+    samples: list[float] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        samples.append(rss_bytes(pid))
+        recent = samples[-SETTLE_SECONDS - 1:]
+        if len(recent) > SETTLE_SECONDS and max(recent) - min(recent) <= SETTLE_SHARE * max(recent):
+            break
+        time.sleep(1.0)
+    return int(samples[-1])
 
 
 def _check(what: str, figures: Any) -> None:
@@ -181,8 +291,13 @@ def _until_ready(url: str, started: float, timeout: float) -> float:
 def targets(results: dict[str, Any]) -> dict[str, dict[str, object]]:
     rss = results["loaded"]["server_rss_bytes"]
     ready = results["restart"]["ready_s"]
-    return {"server_rss_gib": {"limit": TARGET_RSS / GIB, "met": rss is not None and rss <= TARGET_RSS},
-            "restart_ready_s": {"limit": TARGET_RESTART_S, "met": ready <= TARGET_RESTART_S}}
+    found = {"server_rss_gib": {"limit": TARGET_RSS / GIB, "met": rss is not None and rss <= TARGET_RSS},
+             "restart_ready_s": {"limit": TARGET_RESTART_S, "met": ready <= TARGET_RESTART_S}}
+    components = results.get("components") or {}
+    for name, limit in (("scheduler", TARGET_SCHEDULER), ("controller_manager", TARGET_MANAGER)):
+        if name in components:
+            found[f"{name}_rss_gib"] = {"limit": limit / GIB, "met": components[name]["rss_bytes"] <= limit}
+    return found
 
 
 def print_report(config: MemoryBenchConfig, results: dict[str, Any], console: Console) -> None:
@@ -205,6 +320,15 @@ def print_report(config: MemoryBenchConfig, results: dict[str, Any], console: Co
     table.add_row("data dir", ", ".join(f"{name} {size / (1 << 20):,.0f} MiB" for name, size in files))
     table.add_row("restart", f"listening {restart['listening_s']:.1f} s, ready {restart['ready_s']:.1f} s, "
                              f"RSS {(restart['server_rss_bytes'] or 0) / GIB:.2f} GiB")
+    components = results.get("components") or {}
+    if "nodes" in components:
+        nodes = components["nodes"]
+        table.add_row("hollow nodes' process", f"{nodes['rss_bytes'] / GIB:.2f} GiB "
+                                              f"({nodes['rss_bytes'] / max(nodes['nodes'], 1) / 1000:,.1f} KB a node, "
+                                              f"its {nodes['pods']:,} pods' share included)")
+    for name, label in (("scheduler", "scheduler"), ("controller_manager", "controller manager")):
+        if name in components:
+            table.add_row(label, f"{components[name]['rss_bytes'] / GIB:.2f} GiB")
     console.print(table)
     for name, target in targets(results).items():
         console.print(f"target {name} ({target['limit']}): {'met' if target['met'] else 'MISSED'}")
