@@ -47,10 +47,10 @@ from myriad.bench.apiserver_process import start_apiserver, stop_process
 from myriad.bench.configs import check_server_cpu, config_json
 from myriad.bench.httpclient import Connection
 from myriad.bench.nodesession import rss_bytes
+from myriad.bench.readreport import server_memory
 from myriad.bench.scheduler import running_scheduler
 from myriad.nodes.figures import LINE_PREFIX
 
-_RSS = re.compile(rb"^process_resident_memory_bytes\s+(\S+)$", re.MULTILINE)
 _CACHE = re.compile(rb'^apiserver_watch_cache_(objects|object_bytes)\{group="([^"]*)",resource="([^"]+)"\}\s+(\S+)$',
                     re.MULTILINE)
 GIB = 1 << 30
@@ -109,7 +109,7 @@ def run(config: MemoryBenchConfig, *, console: Console | None = None) -> int:
         try:
             load = uvloop.run(_load(config, url, console))
             time.sleep(2.0)  # the caches catch up with the last writes
-            loaded = {"server_rss_bytes": _rss(url), "caches": _caches(url)}
+            loaded = {"server_rss_bytes": server_memory(url), "caches": _caches(url)}
         finally:
             stop_process(server)
         files = {path.name: path.stat().st_size for path in sorted((data_dir / "store").glob("*")) if path.is_file()}
@@ -119,7 +119,7 @@ def run(config: MemoryBenchConfig, *, console: Console | None = None) -> int:
         try:
             listening = time.monotonic() - started
             ready = _until_ready(url, started, config.restart_timeout)
-            restart = {"listening_s": listening, "ready_s": ready, "server_rss_bytes": _rss(url),
+            restart = {"listening_s": listening, "ready_s": ready, "server_rss_bytes": server_memory(url),
                        "caches": _caches(url)}
             components = _components(config, url, Path(scratch), load_cpus, console) if config.components else {}
         finally:
@@ -258,11 +258,6 @@ def _check(what: str, figures: Any) -> None:
 def _metrics(url: str) -> bytes:
     with urllib.request.urlopen(url + "/metrics", timeout=60) as response:
         return response.read()
-
-
-def _rss(url: str) -> int | None:
-    match = _RSS.search(_metrics(url))
-    return int(float(match.group(1))) if match else None
 
 
 def _caches(url: str) -> dict[str, dict[str, int]]:
