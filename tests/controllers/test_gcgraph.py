@@ -3,10 +3,12 @@ calls for."""
 
 from __future__ import annotations
 
+from myriad.client.objects import Object, ObjectCodec
+from myriad.client.views import View
 from myriad.controllers.garbagecollector.graph import Graph
 
 
-def obj(uid: str, *owners: str, deleting: bool = False, finalizers: tuple[str, ...] = (), block: bool = True) -> dict:
+def obj(uid: str, *owners: str, deleting: bool = False, finalizers: tuple[str, ...] = (), block: bool = True) -> Object:
     meta: dict = {"uid": uid, "name": f"n-{uid}", "namespace": "ns",
                   "ownerReferences": [{"apiVersion": "v1", "kind": "ConfigMap", "name": f"n-{o}", "uid": o,
                                        "blockOwnerDeletion": block} for o in owners]}
@@ -14,7 +16,7 @@ def obj(uid: str, *owners: str, deleting: bool = False, finalizers: tuple[str, .
         meta["deletionTimestamp"] = "2026-12-03T00:00:00Z"
     if finalizers:
         meta["finalizers"] = list(finalizers)
-    return {"metadata": meta}
+    return ObjectCodec(View).from_dict({"metadata": meta})
 
 
 def test_an_owner_not_seen_is_virtual_and_checked() -> None:

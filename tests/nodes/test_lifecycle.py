@@ -7,6 +7,7 @@ import random
 
 import pytest
 
+from myriad.client.views import Condition
 from myriad.nodes.lifecycle import ContainerRun, PodRun, image_id, image_ref
 from myriad.nodes.podstatus import phase, render
 from myriad.nodes.profiles import DEFAULT, Profile, parse
@@ -174,11 +175,11 @@ def test_readiness_gates_hold_ready_until_their_conditions_are_true() -> None:
     run.advance(0.0)
     ready = next(c for c in render(run, host_ip="h", now=0, scheduled=True)["conditions"] if c["type"] == "Ready")
     assert ready["message"] == 'corresponding condition of pod readiness gate "example.com/lb" does not exist.'
-    assert run.gates_changed([{"type": "example.com/lb", "status": "False"}])
+    assert run.gates_changed([Condition(type="example.com/lb", status="False")])
     ready = next(c for c in render(run, host_ip="h", now=1, scheduled=True)["conditions"] if c["type"] == "Ready")
     assert ready["message"] == 'the status of pod readiness gate "example.com/lb" is not "True", but False'
-    assert not run.gates_changed([{"type": "example.com/lb", "status": "False"}])
-    assert run.gates_changed([{"type": "example.com/lb", "status": "True"}])
+    assert not run.gates_changed([Condition(type="example.com/lb", status="False")])
+    assert run.gates_changed([Condition(type="example.com/lb", status="True")])
     ready = next(c for c in render(run, host_ip="h", now=2, scheduled=True)["conditions"] if c["type"] == "Ready")
     assert ready["status"] == "True" and ready["lastTransitionTime"].endswith(":02Z")
 

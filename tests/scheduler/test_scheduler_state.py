@@ -6,8 +6,10 @@ from __future__ import annotations
 import numpy as np
 
 from myriad.client.events.recorder import EventRecorder, RecorderOptions
+from myriad.client.objects import Object, ObjectCodec
 from myriad.client.rest import Client
 from myriad.client.types import ClientOptions
+from myriad.client.views import NodeView, PodView, View
 from myriad.scheduler.framework import Framework
 from myriad.scheduler.plugins.defaultbinder import DefaultBinder
 from myriad.scheduler.podinfo import pod_info
@@ -21,15 +23,17 @@ def scheduler() -> Scheduler:
                      DefaultBinder(client), recorder=EventRecorder(client, RecorderOptions(controller="t")))
 
 
-def node(name: str) -> dict:
-    return {"metadata": {"name": name}, "spec": {},
-            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}}
+def node(name: str) -> Object:
+    return ObjectCodec(NodeView).from_dict({"metadata": {"name": name}, "spec": {},
+                                            "status": {"allocatable": {"cpu": "4", "memory": "8Gi", "pods": "110"}}})
 
 
-def pod(name: str, uid: str, node_name: str = "", cpu: str = "1") -> dict:
-    return {"metadata": {"name": name, "namespace": "ns", "uid": uid},
-            "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "pause",
-                                                            "resources": {"requests": {"cpu": cpu}}}]}}
+def pod(name: str, uid: str, node_name: str = "", cpu: str = "1", **status: str) -> Object:
+    return ObjectCodec(PodView).from_dict({
+        "metadata": {"name": name, "namespace": "ns", "uid": uid},
+        "spec": {"nodeName": node_name, "containers": [{"name": "c", "image": "pause",
+                                                        "resources": {"requests": {"cpu": cpu}}}]},
+        "status": status})
 
 
 def requested(s: Scheduler, name: str) -> list[int]:
@@ -55,6 +59,32 @@ def test_a_node_deleted_and_made_again_counts_its_pods_again() -> None:
     assert requested(s, "n1")[0] == 0
 
 
+def test_a_bound_pods_status_update_carries_its_pod_info_over_and_a_resize_is_read_afresh() -> None:
+    s = scheduler()
+    s._node_added(node("n1"))
+    first = pod("p", "u1", "n1")
+    s._pod_added(first)
+    running = pod("p", "u1", "n1", phase="Running")
+    s._pod_updated(first, running)
+    held = s._placed["u1"][1]
+    assert held.pod is running and held.requests.cpu_milli == 1000 and requested(s, "n1")[0] == 1000
+    resized = pod("p", "u1", "n1", cpu="2", phase="Running")
+    s._pod_updated(running, resized)
+    assert s._placed["u1"][1].pod is resized and requested(s, "n1")[0] == 2000
+
+
+def test_the_echo_of_a_binding_confirms_the_assumed_pod() -> None:
+    s = scheduler()
+    s._node_added(node("n1"))
+    pending = pod("p", "u1")
+    s._pod_added(pending)
+    s._assume(pod_info(pending), "n1")
+    bound = pod("p", "u1", "n1")
+    s._pod_updated(pending, bound)
+    assert "u1" not in s.assumed and s._placed["u1"][0] == "n1" and s._placed["u1"][1].pod is bound
+    assert s._placed["u1"][1].node_name == "n1" and requested(s, "n1")[0] == 1000
+
+
 def test_a_pod_made_again_under_its_name_replaces_the_old_one() -> None:
     s = scheduler()
     s._node_added(node("n1"))
@@ -69,13 +99,12 @@ def test_a_late_nomination_echo_does_not_hold_room_for_a_placed_pod() -> None:
     s._node_added(node("n1"))
     bound = pod("p", "u1", "n1")
     s._pod_added(bound)
-    echo = pod("p", "u1")
-    echo["status"] = {"nominatedNodeName": "n1"}
-    s._keep_nomination(pod_info(echo))
+    s._keep_nomination(pod_info(pod("p", "u1", nominatedNodeName="n1")))
     assert not s.table.nominations and not np.any(s.table.nominated)
 
 
 def test_a_handler_that_fails_on_a_bad_object_does_not_raise() -> None:
     s = scheduler()
     handler = s._pods._handlers[0]
-    handler.on_add({"metadata": {"name": "bad", "uid": "x"}, "spec": {"nodeName": "n1", "containers": "nonsense"}})
+    handler.on_add(ObjectCodec(View).from_dict({"metadata": {"name": "bad", "uid": "x"},
+                                                "spec": {"nodeName": "n1", "containers": "nonsense"}}))

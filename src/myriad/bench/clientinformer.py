@@ -22,6 +22,7 @@ from myriad.bench.loadprocess import pin
 from myriad.bench.readscenarios import SENT
 from myriad.client.informers.informer import Handler, SharedInformer
 from myriad.client.informers.reflector import ReflectorOptions
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.types import PODS, ClientOptions
 
@@ -55,9 +56,9 @@ async def _run(plan: InformerPlan, queue: multiprocessing.Queue, stop: multiproc
     updates = 0
     first = last = 0.0
 
-    def on_update(_old: dict, new: dict) -> None:
+    def on_update(_old: Object, new: Object) -> None:
         nonlocal updates, first, last
-        sent = (new["metadata"].get("annotations") or {}).get(SENT)
+        sent = new.annotations.get(SENT)
         if sent is not None:
             last = time.perf_counter()
             first = first or last

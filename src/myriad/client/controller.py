@@ -23,6 +23,7 @@ from __future__ import annotations
 import abc
 import asyncio
 import contextlib
+import logging
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 
@@ -37,6 +38,8 @@ from myriad.client.tasks import cancel_and_wait
 from myriad.client.workqueue.errors import ShutDown
 from myriad.client.workqueue.priority import PriorityQueue, priority_queue
 from myriad.client.workqueue.ratelimit import RateLimiter
+
+log = logging.getLogger(__name__)
 
 RECONCILES = Counter("controller_reconciles", "Reconciles by controller and result (success, error, requeue).",
                      ["controller", "result"])
@@ -89,7 +92,7 @@ class Controller(abc.ABC):
                 self.queue.add(queued, event=event)
 
         def on_update(old: Obj, new: Obj) -> None:
-            same = old.get("metadata", {}).get("resourceVersion") == new.get("metadata", {}).get("resourceVersion")
+            same = old.resource_version == new.resource_version
             if not same and changed is not None and not changed(old, new):
                 return
             enqueue(new, "sync" if same else "update")
@@ -161,8 +164,11 @@ class Controller(abc.ABC):
             except Exception:
                 RECONCILES.labels(name, "error").inc()
                 if self.queue.retries(key) < self.options.max_retries:
+                    log.debug("%s: reconciling %s failed; retrying", name, key, exc_info=True)
                     self.queue.add_rate_limited(key)
                 else:
+                    log.warning("%s: reconciling %s failed %d times; dropped", name, key,
+                                self.options.max_retries + 1, exc_info=True)
                     self.queue.forget(key)
             else:
                 self.queue.forget(key)

@@ -1,6 +1,7 @@
 """The REST client: every verb of the Kubernetes API over balanced, retried keep-alive connections.
 
-Objects are plain dicts decoded with orjson. A non-2xx answer raises the
+Objects are plain dicts decoded with orjson (informers keep compact
+:class:`~myriad.client.objects.Object` values, which request bodies may hold too). A non-2xx answer raises the
 :mod:`myriad.client.errors` class of its Status; retries follow :mod:`myriad.client.retry`;
 requests and watches are spread over the endpoints by :mod:`myriad.client.balancer`.
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -23,12 +24,17 @@ from myriad.client.connection import Response
 from myriad.client.endpoints import Endpoint
 from myriad.client.errors import ClientError, RequestTimedOut, TransportError, api_error
 from myriad.client.kubeconfig import load_kubeconfig
+from myriad.client.objects import to_json
 from myriad.client.retry import delay, parse_retry_after, retryable
 from myriad.client.throttle import Throttle
-from myriad.client.types import ClientOptions, PatchType, Resource
+from myriad.client.types import ClientOptions, PatchType, Resource, WatchEvent
 from myriad.client.watch import Watch
 
 JSON = "application/json"
+JSON_BYTES = JSON.encode()
+#: ``Accept`` for lists and watches of objects' metadata only (what metadata informers ask).
+METADATA_LIST = b"application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1"
+METADATA = b"application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1"
 Query = Mapping[str, str | int | bool | None]
 
 
@@ -48,7 +54,7 @@ class Client:
         #: counted each (watches are not requests).
         self.requests: Counter[tuple[str, str, str]] = Counter()
         extra = "".join(f"{name}: {value}\r\n" for name, value in options.headers.items())
-        self._common = f"User-Agent: {options.user_agent}\r\nAccept: {JSON}\r\n{extra}".encode()
+        self._common = f"User-Agent: {options.user_agent}\r\n{extra}".encode()
 
     @classmethod
     def from_kubeconfig(cls, path: str | None = None, *, context: str | None = None, **options: Any) -> Client:
@@ -76,10 +82,23 @@ class Client:
                    field_selector: str | None = None, limit: int | None = None, continue_: str | None = None,
                    resource_version: str | None = None, resource_version_match: str | None = None) -> dict[str, Any]:
         """One list answer; a namespaced resource without ``namespace`` lists every namespace."""
+        body = await self.list_body(resource, namespace=namespace, label_selector=label_selector,
+                                    field_selector=field_selector, limit=limit, continue_=continue_,
+                                    resource_version=resource_version,
+                                    resource_version_match=resource_version_match)
+        return orjson.loads(body)
+
+    async def list_body(self, resource: Resource, *, namespace: str | None = None, label_selector: str | None = None,
+                        field_selector: str | None = None, limit: int | None = None, continue_: str | None = None,
+                        resource_version: str | None = None, resource_version_match: str | None = None,
+                        accept: bytes = JSON_BYTES) -> bytes:
+        """One list answer, undecoded (informers decode it into compact objects); ``accept``
+        may ask for another form, such as :data:`METADATA_LIST`."""
         query = {"labelSelector": label_selector, "fieldSelector": field_selector, "limit": limit,
                  "continue": continue_, "resourceVersion": resource_version,
                  "resourceVersionMatch": resource_version_match}
-        return await self.call("GET", resource.path(namespace=namespace), query=query)
+        target = (resource.path(namespace=namespace) + _query_string(query)).encode()
+        return (await self.send(b"GET", target, accept=accept)).body
 
     async def list_pages(self, resource: Resource, *, page_size: int = 500, **selectors: Any) -> AsyncIterator[dict]:
         """Each page of a paginated list, following ``continue`` tokens to the end."""
@@ -146,27 +165,30 @@ class Client:
 
     def watch(self, resource: Resource, *, namespace: str | None = None, resource_version: str | None = None,
               label_selector: str | None = None, field_selector: str | None = None, allow_bookmarks: bool = True,
-              timeout_seconds: int | None = None, send_initial_events: bool | None = None) -> Watch:
-        """A watch, started on first iteration: ``async with client.watch(...) as w: async for e in w``."""
+              timeout_seconds: int | None = None, send_initial_events: bool | None = None,
+              decode: Callable[[bytes], WatchEvent] | None = None, accept: bytes = JSON_BYTES) -> Watch:
+        """A watch, started on first iteration: ``async with client.watch(...) as w: async for e in w``.
+        ``decode`` turns each line into an event (by default, objects are decoded to dicts);
+        ``accept`` may ask for another form of the objects, such as :data:`METADATA`."""
         query = {"watch": "true", "resourceVersion": resource_version, "labelSelector": label_selector,
                  "fieldSelector": field_selector, "allowWatchBookmarks": allow_bookmarks or None,
                  "timeoutSeconds": timeout_seconds, "sendInitialEvents": send_initial_events}
         if send_initial_events:
             query["resourceVersionMatch"] = "NotOlderThan"
-        return Watch(self, resource.path(namespace=namespace) + _query_string(query))
+        return Watch(self, resource.path(namespace=namespace) + _query_string(query), decode=decode, accept=accept)
 
     # -- the wire ------------------------------------------------------------------------------
 
     async def call(self, method: str, path: str, *, query: Query | None = None, body: Any = None,
                    content_type: str = JSON) -> dict[str, Any]:
         """One API call with retries; the decoded answer (``{}`` for an empty body)."""
-        payload = b"" if body is None else body if isinstance(body, bytes) else orjson.dumps(body)
+        payload = b"" if body is None else body if isinstance(body, bytes) else orjson.dumps(body, default=to_json)
         response = await self.send(method.encode(), (path + _query_string(query or {})).encode(), payload,
                                    content_type=content_type.encode())
         return orjson.loads(response.body) if response.body else {}
 
     async def send(self, method: bytes, target: bytes, body: bytes = b"", *,
-                   content_type: bytes = b"application/json") -> Response:
+                   content_type: bytes = JSON_BYTES, accept: bytes = JSON_BYTES) -> Response:
         """Sends a request until it succeeds or may not be retried; raises APIError or TransportError."""
         retry = self.options.retry
         clock = self.options.clock
@@ -178,7 +200,7 @@ class Client:
                 await self._throttle.wait()
             endpoint = self.balancer.pick(avoid=failed_on)
             try:
-                response = await self._exchange(endpoint, method, target, body, content_type)
+                response = await self._exchange(endpoint, method, target, body, content_type, accept)
             except TransportError as exc:
                 self.requests[(method.decode(), resource_of(target), "transport")] += 1
                 self.balancer.failed(endpoint)
@@ -200,8 +222,8 @@ class Client:
             await clock.sleep(delay(attempt, retry, retry_after=error.retry_after))
 
     async def _exchange(self, endpoint: Endpoint, method: bytes, target: bytes, body: bytes,
-                        content_type: bytes) -> Response:
-        head = self.head(endpoint, method, target)
+                        content_type: bytes, accept: bytes) -> Response:
+        head = self.head(endpoint, method, target, accept)
         if body or method in (b"POST", b"PUT", b"PATCH"):
             head += b"Content-Type: %s\r\nContent-Length: %d\r\n" % (content_type, len(body))
         head += b"\r\n"
@@ -227,10 +249,10 @@ class Client:
         endpoint.release(connection, self.options.clock.monotonic())
         return response
 
-    def head(self, endpoint: Endpoint, method: bytes, target: bytes) -> bytes:
+    def head(self, endpoint: Endpoint, method: bytes, target: bytes, accept: bytes = JSON_BYTES) -> bytes:
         """A request's first lines, without the closing blank line."""
-        return b"%s %s HTTP/1.1\r\nHost: %s:%d\r\n%s" % (method, target, endpoint.host.encode(), endpoint.port,
-                                                           self._common)
+        return b"%s %s HTTP/1.1\r\nHost: %s:%d\r\nAccept: %s\r\n%s" % (
+            method, target, endpoint.host.encode(), endpoint.port, accept, self._common)
 
     def _namespace(self, resource: Resource, namespace: str | None, body: dict[str, Any] | None = None) -> str | None:
         if not resource.namespaced:

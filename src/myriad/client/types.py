@@ -67,14 +67,18 @@ EventType = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK"]
 @dataclass(frozen=True, slots=True)
 class WatchEvent:
     """One watch event as on the wire; ``object`` is the decoded object (for a BOOKMARK, only
-    its kind, apiVersion and ``metadata.resourceVersion``)."""
+    its kind, apiVersion and ``metadata.resourceVersion``), or for informers an
+    :class:`~myriad.client.objects.Object`."""
 
     type: EventType
-    object: dict[str, Any]
+    object: Any
 
     @property
     def resource_version(self) -> str:
-        return self.object.get("metadata", {}).get("resourceVersion", "")
+        obj = self.object
+        if isinstance(obj, dict):
+            return obj.get("metadata", {}).get("resourceVersion", "")
+        return obj.resource_version  # an informer's Object
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -1,6 +1,8 @@
 """A watch as an async iterator of :class:`~myriad.client.types.WatchEvent`, following the wire protocol.
 
-The stream is newline-delimited JSON, one ``{"type", "object"}`` per line. ``BOOKMARK`` events
+The stream is newline-delimited JSON, one ``{"type", "object"}`` per line, each made into a
+:class:`~myriad.client.types.WatchEvent` by the watch's ``decode`` (the object as a dict by
+default; informers make compact Objects, :mod:`myriad.client.objects`). ``BOOKMARK`` events
 are yielded like the others (their object carries only the resourceVersion); an ``ERROR``
 event raises the error of its Status, so an expired resourceVersion raises
 :class:`~myriad.client.errors.Gone`. A non-200 answer raises its Status error before any event.
@@ -17,7 +19,7 @@ Concurrency: one task iterates a watch; :meth:`Watch.close` may be called from a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import TYPE_CHECKING, Any, Literal
 
 import orjson
@@ -35,9 +37,12 @@ EndedBy = Literal["server", "rebalanced", "lost", "closed"]
 
 
 class Watch:
-    def __init__(self, client: Client, target: str) -> None:
+    def __init__(self, client: Client, target: str, *, decode: Callable[[bytes], WatchEvent] | None = None,
+                 accept: bytes = b"application/json") -> None:
         self._client = client
         self._target = target.encode()
+        self._accept = accept
+        self._decode = decode or decode_event
         self._slot: WatchSlot | None = None
         self._connection: Connection | None = None
         self._chunks: AsyncIterator[bytes] | None = None
@@ -106,7 +111,7 @@ class Watch:
             endpoint = slot.endpoint
             try:
                 self._connection = await endpoint.connection(client.options.clock.monotonic())
-                head = client.head(endpoint, b"GET", self._target) + b"\r\n"
+                head = client.head(endpoint, b"GET", self._target, self._accept) + b"\r\n"
                 response, chunks = await self._connection.stream(head)
             except TransportError:
                 balancer.release_watch(slot)
@@ -152,13 +157,19 @@ class Watch:
 
     def _event(self, line: bytes) -> WatchEvent:
         try:
-            decoded: Any = orjson.loads(line)
-            kind, obj = decoded["type"], decoded["object"]
-        except (orjson.JSONDecodeError, KeyError, TypeError) as exc:
+            event = self._decode(line)
+        except (ValueError, KeyError, TypeError) as exc:  # orjson's and msgspec's errors are ValueErrors
             self._stop("lost")
             raise ClientError(f"malformed watch event: {line[:200]!r}") from exc
-        if kind == "ERROR":
+        if event.type == "ERROR":
             self._stop("server")
             self._finish()
+            obj = event.object if isinstance(event.object, dict) else {}
             raise api_error(int(obj.get("code") or 500), obj)
-        return WatchEvent(kind, obj)
+        return event
+
+
+def decode_event(line: bytes) -> WatchEvent:
+    """A watch line with its object decoded to a dict."""
+    decoded: Any = orjson.loads(line)
+    return WatchEvent(decoded["type"], decoded["object"])

@@ -22,6 +22,7 @@ from myriad.client import errors
 from myriad.client.controller import ControllerOptions
 from myriad.client.events.recorder import EventRecorder, RecorderOptions
 from myriad.client.informers.factory import SharedInformerFactory
+from myriad.client.informers.metrics import StoreCollector
 from myriad.client.leaderelection import LeaderElectionConfig
 from myriad.client.rest import Client
 from myriad.client.types import ClientOptions
@@ -113,7 +114,7 @@ async def build(client: Client, options: ManagerRunOptions, names: tuple[str, ..
                                 clock=client.options.clock, resources=await discover(client),
                                 settings=options.settings)
     controllers = {}
-    for name in names:
+    for name in sorted(names, key=lambda n: registry.KNOWN[n].metadata_only):  # stable: metadata readers last
         known = registry.KNOWN[name]
         workers = options.workers.get(known.flag, known.workers)
         controllers[name] = known.build(context, ControllerOptions(name=known.flag, workers=workers))
@@ -128,6 +129,7 @@ async def _serve(options: ManagerRunOptions, names: tuple[str, ...]) -> int:
         manager = await build(client, options, names)
         if options.metrics_port is not None:
             REGISTRY.register(RequestsCollector(client))
+            REGISTRY.register(StoreCollector(manager.context.factory.informers))
             start_http_server(options.metrics_port, addr="127.0.0.1")
         task = asyncio.create_task(manager.run())
         loop = asyncio.get_running_loop()

@@ -107,7 +107,7 @@ class EndpointsController(Controller):
             self.queue.add_after(object_key(service), self.batch)
 
     def _pod_changed(self, old: Obj, new: Obj) -> None:
-        if old["metadata"].get("resourceVersion") != new["metadata"].get("resourceVersion"):
+        if old.resource_version != new.resource_version:
             for key in {object_key(s) for s in [*self.selectors.for_pod(old), *self.selectors.for_pod(new)]}:
                 self.queue.add_after(key, self.batch)
 

@@ -76,7 +76,7 @@ class EndpointSliceController(Controller):
             self.queue.add_after(object_key(service), self.batch)
 
     def _pod_changed(self, old: Obj, new: Obj) -> None:
-        if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
+        if old.resource_version == new.resource_version:
             return
         services = {object_key(s): s for s in [*self.selectors.for_pod(old), *self.selectors.for_pod(new)]}
         for key in services:

@@ -13,7 +13,7 @@ from typing import Any
 from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
 from myriad.client.informers.informer import SharedInformer
 from myriad.client.informers.store import BY_NAMESPACE
-from myriad.controllers.podcontrol import ready_since
+from myriad.client.objects import Object
 from myriad.controllers.types import Obj
 
 ENDPOINTSLICES_API = "discovery.k8s.io/v1"
@@ -27,13 +27,12 @@ class ServiceSelectors:
         self._services = services
         self._parsed: dict[str, tuple[str, LabelSelector | None]] = {}
 
-    def selector(self, service: Obj) -> LabelSelector | None:
-        uid = service["metadata"].get("uid", "")
-        version = service["metadata"].get("resourceVersion", "")
+    def selector(self, service: Object) -> LabelSelector | None:
+        uid, version = service.uid, service.resource_version
         cached = self._parsed.get(uid)
         if cached is not None and cached[0] == version:
             return cached[1]
-        raw = (service.get("spec") or {}).get("selector")
+        raw = service.view.spec.selector
         try:
             parsed = selector_from_object({"matchLabels": raw}) if raw else None
         except SelectorError:
@@ -43,30 +42,33 @@ class ServiceSelectors:
         self._parsed[uid] = (version, parsed)
         return parsed
 
-    def for_pod(self, pod: Obj) -> list[Obj]:
-        labels = pod["metadata"].get("labels") or {}
+    def for_pod(self, pod: Object) -> list[Object]:
+        labels = pod.labels
         found = []
-        for service in self._services.indexer.by_index(BY_NAMESPACE, pod["metadata"].get("namespace", "")):
+        for service in self._services.indexer.by_index(BY_NAMESPACE, pod.namespace):
             selector = self.selector(service)
             if selector is not None and selector.matches(labels):
                 found.append(service)
         return found
 
 
-def backing_pods(pods: SharedInformer, service: Obj, selector: LabelSelector) -> list[Obj]:
+def backing_pods(pods: SharedInformer, service: Object, selector: LabelSelector) -> list[Object]:
     """The namespace's pods the selector matches that belong in endpoints (upstream's
-    ShouldPodBeInEndpoints): with an IP, and not Succeeded or Failed."""
+    ShouldPodBeInEndpoints): with an IP, and not Succeeded or Failed. Reads views only."""
     found = []
-    for pod in pods.indexer.by_index(BY_NAMESPACE, service["metadata"].get("namespace", "")):
-        status = pod.get("status") or {}
-        if status.get("phase") in ("Succeeded", "Failed") or not (status.get("podIP") or status.get("podIPs")):
+    for pod in pods.indexer.by_index(BY_NAMESPACE, service.namespace):
+        status = pod.view.status
+        if status.phase in ("Succeeded", "Failed") or not status.pod_ip:
             continue
-        if selector.matches(pod["metadata"].get("labels")):
+        if selector.matches(pod.labels):
             found.append(pod)
-    return sorted(found, key=lambda p: p["metadata"]["name"])
+    return sorted(found, key=lambda p: p.name)
 
 
-def pod_ip(pod: Obj, family: str = "IPv4") -> str | None:
+def pod_ip(pod: Object, family: str = "IPv4") -> str | None:
+    ip = pod.view.status.pod_ip
+    if ip and (":" in ip) == (family == "IPv6"):
+        return ip  # the primary IP, from the view
     status = pod.get("status") or {}
     ips = [entry.get("ip") for entry in status.get("podIPs") or () if isinstance(entry, dict)] or \
         [status.get("podIP")]
@@ -76,12 +78,12 @@ def pod_ip(pod: Obj, family: str = "IPv4") -> str | None:
     return None
 
 
-def conditions(pod: Obj, service: Obj) -> tuple[bool, bool, bool]:
+def conditions(pod: Object, service: Obj) -> tuple[bool, bool, bool]:
     """(ready, serving, terminating) as upstream's EndpointSlice conditions: ready means serving
     and not terminating, unless the Service publishes not-ready addresses."""
     publish = bool((service.get("spec") or {}).get("publishNotReadyAddresses"))
-    terminating = bool(pod["metadata"].get("deletionTimestamp"))
-    serving = publish or ready_since(pod) is not None
+    terminating = bool(pod.view.metadata.deletion_timestamp)
+    serving = publish or pod.view.status.condition("Ready") == "True"
     return serving and (publish or not terminating), serving, terminating
 
 

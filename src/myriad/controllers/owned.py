@@ -14,17 +14,18 @@ from myriad.api.selectors import LabelSelector, SelectorError, selector_from_obj
 from myriad.client import errors
 from myriad.client.informers.informer import Handler, SharedInformer
 from myriad.client.informers.store import BY_NAMESPACE, object_key
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.types import Resource
 from myriad.client.workqueue.priority import PriorityQueue
-from myriad.controllers.podcontrol import controller_of
 from myriad.controllers.types import Obj
 
 
-def selector(owner: Obj) -> LabelSelector | None:
+def selector(owner: Object | Obj) -> LabelSelector | None:
     """The owner's ``spec.selector``; None if it is invalid (the API server refuses those)."""
+    chosen = owner.view.spec.selector if isinstance(owner, Object) else (owner.get("spec") or {}).get("selector")
     try:
-        return selector_from_object((owner.get("spec") or {}).get("selector"))
+        return selector_from_object(chosen)
     except SelectorError:
         return None
 
@@ -71,24 +72,24 @@ class OwnerEvents:
 
     def owner(self, obj: Obj) -> Obj | None:
         """The owner ``obj``'s controller reference names, if cached with that uid."""
-        ref = controller_of(obj)
-        if ref is None or ref.get("kind") != self._kind:
+        ref = obj.view.metadata.controller()
+        if ref is None or ref.kind != self._kind:
             return None
-        owner = self._owners.indexer.get(f"{obj['metadata'].get('namespace')}/{ref.get('name')}")
-        return owner if owner is not None and owner["metadata"].get("uid") == ref.get("uid") else None
+        owner = self._owners.indexer.get(f"{obj.namespace}/{ref.name}")
+        return owner if owner is not None and owner.uid == ref.uid else None
 
     def selecting(self, obj: Obj) -> list[Obj]:
         """The namespace's owners whose selector matches ``obj``'s labels."""
-        labels = obj["metadata"].get("labels") or {}
+        labels = obj.labels
         found = []
-        for owner in self._owners.indexer.by_index(BY_NAMESPACE, obj["metadata"].get("namespace", "")):
+        for owner in self._owners.indexer.by_index(BY_NAMESPACE, obj.namespace):
             chosen = selector(owner)
             if chosen is not None and not chosen.empty and chosen.matches(labels):
                 found.append(owner)
         return found
 
     def _event(self, event: str, obj: Obj) -> None:
-        if controller_of(obj) is not None:
+        if obj.view.metadata.controller() is not None:
             owner = self.owner(obj)
             if owner is not None:
                 key = object_key(owner)
@@ -101,13 +102,13 @@ class OwnerEvents:
                 self._queue.add(object_key(owner), event=event)
 
     def _updated(self, old: Obj, new: Obj) -> None:
-        if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
+        if old.resource_version == new.resource_version:
             return
-        old_ref, ref = controller_of(old), controller_of(new)
+        old_ref, ref = old.view.metadata.controller(), new.view.metadata.controller()
         if old_ref != ref and old_ref is not None:
             previous = self.owner(old)
             if previous is not None:
                 self._queue.add(object_key(previous), event="update")
-        if ref is None and old["metadata"].get("labels") == new["metadata"].get("labels") and old_ref == ref:
+        if ref is None and old.labels == new.labels and old_ref == ref:
             return
         self._event("update", new)

@@ -15,6 +15,7 @@ from typing import Any
 from myriad.api.meta import dns1123_subdomain_errors, parse_time
 from myriad.api.selectors import LabelSelector
 from myriad.client import errors
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.types import PODS, PatchType, Resource
 
@@ -29,30 +30,44 @@ BY_CONTROLLER = "controllerUID"
 ORPHANS = "orphans"
 
 
-def by_controller(obj: Obj) -> tuple[str, ...]:
-    ref = controller_of(obj)
-    return (ref["uid"],) if ref is not None and ref.get("uid") else ()
+def by_controller(obj: Object) -> tuple[str, ...]:
+    ref = obj.view.metadata.controller()
+    return (ref.uid,) if ref is not None and ref.uid else ()
 
 
-def orphans(obj: Obj) -> tuple[str, ...]:
-    namespace = (obj.get("metadata") or {}).get("namespace")
-    return (namespace,) if namespace and controller_of(obj) is None else ()
+def orphans(obj: Object) -> tuple[str, ...]:
+    namespace = obj.namespace
+    return (namespace,) if namespace and obj.view.metadata.controller() is None else ()
 
 
-def active(pod: Obj) -> bool:
+def phase(pod: Object | Obj) -> str:
+    """``status.phase`` (from the view of an informer's pod; claims may hand back decoded ones)."""
+    if isinstance(pod, Object):
+        return pod.view.status.phase
+    return (pod.get("status") or {}).get("phase") or ""
+
+
+def deleting(obj: Object | Obj) -> bool:
+    """It has a ``deletionTimestamp``."""
+    if isinstance(obj, Object):
+        return bool(obj.view.metadata.deletion_timestamp)
+    return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+
+
+def active(pod: Object | Obj) -> bool:
     """Upstream's ``IsPodActive``: not Succeeded or Failed, and not being deleted."""
-    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed") and \
-        not pod["metadata"].get("deletionTimestamp")
+    return phase(pod) not in ("Succeeded", "Failed") and not deleting(pod)
 
 
-def terminating(pod: Obj) -> bool:
+def terminating(pod: Object | Obj) -> bool:
     """Upstream's ``IsPodTerminating``: being deleted, and not yet Succeeded or Failed."""
-    return (pod.get("status") or {}).get("phase") not in ("Succeeded", "Failed") and \
-        bool(pod["metadata"].get("deletionTimestamp"))
+    return phase(pod) not in ("Succeeded", "Failed") and deleting(pod)
 
 
-def ready_condition(pod: Obj) -> Obj | None:
+def ready_condition(pod: Object | Obj) -> Obj | None:
     """The pod's Ready condition if it is True (the pod is Ready), else None."""
+    if isinstance(pod, Object) and pod.view.status.condition("Ready") != "True":
+        return None
     for condition in (pod.get("status") or {}).get("conditions") or ():
         if isinstance(condition, dict) and condition.get("type") == "Ready":
             return condition if condition.get("status") == "True" else None
@@ -67,8 +82,10 @@ def ready_since(pod: Obj) -> float | None:
     return parse_time(condition.get("lastTransitionTime")) or 0.0
 
 
-def available(pod: Obj, min_ready_seconds: int, now: float) -> bool:
+def available(pod: Object | Obj, min_ready_seconds: int, now: float) -> bool:
     """Upstream's ``IsPodAvailable``: Ready for at least ``min_ready_seconds``."""
+    if min_ready_seconds <= 0 and isinstance(pod, Object):
+        return pod.view.status.condition("Ready") == "True"
     since = ready_since(pod)
     if since is None:
         return False
@@ -83,8 +100,11 @@ def controller_ref(owner: Obj) -> Obj:
             "uid": metadata["uid"], "controller": True, "blockOwnerDeletion": True}
 
 
-def controller_of(obj: Obj) -> Obj | None:
+def controller_of(obj: Object | Obj) -> Obj | None:
     """The ownerReference marked ``controller``, if any."""
+    if isinstance(obj, Object):
+        found = obj.view.metadata.controller()
+        return None if found is None else found.to_dict()
     for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
         if isinstance(ref, dict) and ref.get("controller"):
             return ref

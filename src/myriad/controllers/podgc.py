@@ -18,8 +18,9 @@ from collections.abc import Hashable
 from myriad.api.meta import parse_time, rfc3339
 from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
+from myriad.client.objects import Object
 from myriad.client.types import NODES, PODS, PatchType
-from myriad.controllers.types import ControllerContext, Obj
+from myriad.controllers.types import ControllerContext
 
 NAME = "pod-garbage-collector"
 #: Upstream's gcCheckPeriod.
@@ -50,14 +51,14 @@ class PodGCController(Controller):
         await self._terminated(pods)
         await self._orphaned(pods)
         for pod in pods:
-            if pod["metadata"].get("deletionTimestamp") and not (pod.get("spec") or {}).get("nodeName"):
+            if pod.view.metadata.deletion_timestamp and not pod.view.node_name:
                 await self._delete(pod)
         return self.period
 
-    async def _terminated(self, pods: list[Obj]) -> None:
+    async def _terminated(self, pods: list[Object]) -> None:
         if self.threshold <= 0:
             return
-        done = [p for p in pods if (p.get("status") or {}).get("phase") in ("Succeeded", "Failed")]
+        done = [p for p in pods if p.view.status.phase in ("Succeeded", "Failed")]
         surplus = len(done) - self.threshold
         if surplus <= 0:
             return
@@ -65,9 +66,8 @@ class PodGCController(Controller):
         for pod in done[:surplus]:
             await self._delete(pod)
 
-    async def _orphaned(self, pods: list[Obj]) -> None:
-        absent = {name for p in pods if (name := (p.get("spec") or {}).get("nodeName"))
-                  and self.nodes.indexer.get(name) is None}
+    async def _orphaned(self, pods: list[Object]) -> None:
+        absent = {name for p in pods if (name := p.view.node_name) and self.nodes.indexer.get(name) is None}
         confirmed = set()
         for name in absent & self._missing:
             try:
@@ -76,28 +76,28 @@ class PodGCController(Controller):
                 confirmed.add(name)
         self._missing = absent - confirmed
         for pod in pods:
-            if (pod.get("spec") or {}).get("nodeName") in confirmed:
+            if pod.view.node_name in confirmed:
                 await self._fail(pod)
                 await self._delete(pod)
 
-    async def _fail(self, pod: Obj) -> None:
-        meta = pod["metadata"]
-        if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+    async def _fail(self, pod: Object) -> None:
+        meta = pod.view.metadata
+        if pod.view.status.phase in ("Succeeded", "Failed"):
             return
         condition = {"type": "DisruptionTarget", "status": "True", "reason": "DeletionByPodGC",
                      "message": "PodGC: node no longer exists",
                      "lastTransitionTime": rfc3339(self.context.clock.now())}
         try:
-            await self.client.patch(PODS, meta["name"], {"metadata": {"uid": meta["uid"]}, "status": {
+            await self.client.patch(PODS, meta.name, {"metadata": {"uid": meta.uid}, "status": {
                 "phase": "Failed", "conditions": [condition]}}, patch_type=PatchType.STRATEGIC,
-                namespace=meta["namespace"], subresource="status")
+                namespace=meta.namespace, subresource="status")
         except (errors.NotFound, errors.Conflict):
             pass
 
-    async def _delete(self, pod: Obj) -> None:
-        meta = pod["metadata"]
+    async def _delete(self, pod: Object) -> None:
+        meta = pod.view.metadata
         try:
-            await self.client.delete(PODS, meta["name"], namespace=meta["namespace"], grace_period_seconds=0,
-                                     preconditions={"uid": meta["uid"]})
+            await self.client.delete(PODS, meta.name, namespace=meta.namespace, grace_period_seconds=0,
+                                     preconditions={"uid": meta.uid})
         except (errors.NotFound, errors.Conflict):
             pass

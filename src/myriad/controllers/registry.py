@@ -45,6 +45,9 @@ class Registered:
     flag: str
     workers: int
     on_by_default: bool = True
+    #: Reads only metadata (metadata-only informers): built after the others, so that it shares
+    #: the full informers they made instead of making its own.
+    metadata_only: bool = False
 
 
 KNOWN: dict[str, Registered] = {r.name: r for r in (
@@ -80,7 +83,7 @@ KNOWN: dict[str, Registered] = {r.name: r for r in (
     Registered(name="ttl-after-finished-controller", alias="ttl-after-finished", build=TTLAfterFinishedController,
                flag="ttl-after-finished", workers=5),
     Registered(name="garbage-collector-controller", alias="garbagecollector", build=GarbageCollector, flag="gc",
-               workers=20),
+               workers=20, metadata_only=True),
 )}
 
 

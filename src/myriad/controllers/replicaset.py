@@ -37,6 +37,7 @@ from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.informers.informer import Handler
 from myriad.client.informers.store import object_key
+from myriad.client.objects import Object
 from myriad.client.types import PODS, REPLICASETS
 from myriad.controllers import podcontrol
 from myriad.controllers.expectations import Expectations
@@ -86,11 +87,11 @@ class ReplicaSetController(Controller):
 
     # -- pod events ----------------------------------------------------------------------------
 
-    def _pod_added(self, pod: Obj) -> None:
-        if pod["metadata"].get("deletionTimestamp"):
+    def _pod_added(self, pod: Object) -> None:
+        if pod.view.metadata.deletion_timestamp:
             self._pod_deleted(pod)  # seen first while terminating: not a creation
             return
-        ref = controller_of(pod)
+        ref = pod.view.metadata.controller()
         if ref is not None:
             rs = self._lookup.owner(pod)
             if rs is not None:
@@ -101,16 +102,16 @@ class ReplicaSetController(Controller):
         for rs in self._lookup.selecting(pod):
             self.queue.add(object_key(rs), event="add")
 
-    def _pod_updated(self, old: Obj, new: Obj) -> None:
-        if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
+    def _pod_updated(self, old: Object, new: Object) -> None:
+        if old.resource_version == new.resource_version:
             return
-        labels_changed = old["metadata"].get("labels") != new["metadata"].get("labels")
-        if new["metadata"].get("deletionTimestamp"):
+        labels_changed = old.labels != new.labels
+        if new.view.metadata.deletion_timestamp:
             self._pod_deleted(new)
             if labels_changed:
                 self._pod_deleted(old)
             return
-        ref, old_ref = controller_of(new), controller_of(old)
+        ref, old_ref = new.view.metadata.controller(), old.view.metadata.controller()
         if ref != old_ref and old_ref is not None:
             previous = self._lookup.owner(old)
             if previous is not None:
@@ -120,7 +121,7 @@ class ReplicaSetController(Controller):
             if rs is None:
                 return
             self.queue.add(object_key(rs), event="update")
-            min_ready = int((rs.get("spec") or {}).get("minReadySeconds") or 0)
+            min_ready = rs.view.spec.min_ready_seconds
             if min_ready > 0 and podcontrol.ready_since(old) is None and podcontrol.ready_since(new) is not None:
                 self.queue.add_after(object_key(rs), min_ready + 1)
             return

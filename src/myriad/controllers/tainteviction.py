@@ -56,7 +56,7 @@ class TaintEvictionController(Controller):
         self.nodes = self.factory.informer(NODES)
         self.pods = self.factory.informer(PODS)
         self.nodes.add_handler(Handler(on_add=self._node, on_update=self._node_changed))
-        self.watch(self.pods, key=lambda pod: object_key(pod) if (pod.get("spec") or {}).get("nodeName") else None)
+        self.watch(self.pods, key=lambda pod: pod.key if pod.view.node_name else None)
 
     def _node(self, node: Obj) -> None:
         if _no_execute(node):

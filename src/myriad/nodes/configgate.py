@@ -31,6 +31,7 @@ from typing import Any, Literal
 
 from myriad.client import errors
 from myriad.client.informers.reflector import Reflector, ReflectorOptions
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.types import CONFIGMAPS, SECRETS, WatchEvent
 from myriad.clock import Clock
@@ -194,7 +195,7 @@ class ConfigGate:
         gate = self
 
         class Sink:
-            def replace(self, objects: list[dict[str, Any]], resource_version: str) -> None:
+            def replace(self, objects: list[Object], resource_version: str) -> None:
                 gate.figures.lists += 1
                 self._set(_keys(objects[0]) if objects else None)
                 entry.synced.set()

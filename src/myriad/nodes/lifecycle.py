@@ -27,12 +27,13 @@ from __future__ import annotations
 
 import hashlib
 import random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from myriad.api.meta import rfc3339
+from myriad.client.views import Condition
 from myriad.nodes.profiles import Profile
 
 BACKOFF_INITIAL = 10.0
@@ -326,11 +327,11 @@ class PodRun:
             self._restart(container, now)
         return changed
 
-    def gates_changed(self, conditions: list[Mapping[str, Any]]) -> bool:
+    def gates_changed(self, conditions: Iterable[Condition]) -> bool:
         """The pod's conditions as the API has them: True if a readiness gate's moved."""
         if not self.gates:
             return False
-        current = {c.get("type", ""): c.get("status", "") for c in conditions if c.get("type") in self.gates}
+        current = {c.type: c.status for c in conditions if c.type in self.gates}
         if current == self.gate_status:
             return False
         self.gate_status = current

@@ -15,9 +15,10 @@ None for the shared watch: every node of the process), then ``event(type, pod)``
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import Any, Literal, Protocol
+from typing import Literal, Protocol
 
 from myriad.client.informers.reflector import Reflector, ReflectorOptions, ReflectorStats
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.tasks import run_all
 from myriad.client.types import PODS, WatchEvent
@@ -26,9 +27,9 @@ PodWatch = Literal["per-node", "shared"]
 
 
 class PodSink(Protocol):
-    def replace(self, node: str | None, pods: list[dict[str, Any]]) -> None: ...
+    def replace(self, node: str | None, pods: list[Object]) -> None: ...
 
-    def event(self, kind: str, pod: dict[str, Any]) -> None: ...
+    def event(self, kind: str, pod: Object) -> None: ...
 
 
 class _NodeSink:
@@ -37,7 +38,7 @@ class _NodeSink:
     def __init__(self, node: str, sink: PodSink) -> None:
         self._node, self._sink = node, sink
 
-    def replace(self, objects: list[dict[str, Any]], resource_version: str) -> None:
+    def replace(self, objects: list[Object], resource_version: str) -> None:
         self._sink.replace(self._node, objects)
 
     def apply(self, event: WatchEvent) -> None:
@@ -48,11 +49,11 @@ class _SharedSink:
     def __init__(self, nodes: Collection[str], sink: PodSink) -> None:
         self._nodes, self._sink = nodes, sink
 
-    def replace(self, objects: list[dict[str, Any]], resource_version: str) -> None:
-        self._sink.replace(None, [pod for pod in objects if (pod.get("spec") or {}).get("nodeName") in self._nodes])
+    def replace(self, objects: list[Object], resource_version: str) -> None:
+        self._sink.replace(None, [pod for pod in objects if pod.view.node_name in self._nodes])
 
     def apply(self, event: WatchEvent) -> None:
-        if (event.object.get("spec") or {}).get("nodeName") in self._nodes:
+        if event.object.view.node_name in self._nodes:
             self._sink.event(event.type, event.object)
 
 

@@ -34,6 +34,7 @@ from typing import Any
 from myriad.api.podrequests import pod_requests, resource_list
 from myriad.client import errors
 from myriad.client.events.recorder import EventRecorder
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.tasks import cancel_and_wait, run_all
 from myriad.client.types import PODS, PatchType
@@ -132,20 +133,22 @@ class PodWorkers:
 
     # -- the watches' side (PodSink) ----------------------------------------------------------
 
-    def replace(self, node: str | None, pods: list[dict[str, Any]]) -> None:
+    def replace(self, node: str | None, pods: list[Object]) -> None:
         listed = set()
         for pod in pods:
-            listed.add(_key(pod))
+            listed.add(pod.key)
             self.event("ADDED", pod)
         known = set(self._node_of) if node is None else self._keys_of.get(node, set())
         for key in known - listed:
             self._forget(key)
 
-    def event(self, kind: str, pod: dict[str, Any]) -> None:
-        node = (pod.get("spec") or {}).get("nodeName")
+    def event(self, kind: str, pod: Object) -> None:
+        """A pod event; reads the pod's view, and the whole pod only to start it."""
+        view = pod.view
+        node = view.node_name
         if node not in self._states:
             return
-        key, uid = _key(pod), pod["metadata"].get("uid", "")
+        key, uid = pod.key, pod.uid
         if kind == "DELETED":
             self._deleted.discard(uid)
             run = self.runs.get(key)
@@ -158,9 +161,8 @@ class PodWorkers:
         if run is not None and run.uid != uid:
             self._forget(key)
             run = None
-        metadata, status = pod["metadata"], pod.get("status") or {}
         now = self._clock.now()
-        if metadata.get("deletionTimestamp"):
+        if view.metadata.deletion_timestamp:
             if run is not None:
                 if run.terminate(now):
                     self._emit(run, node)
@@ -170,21 +172,19 @@ class PodWorkers:
                 self._dirty(key)
             return
         if run is None:
-            if status.get("phase") not in ("Succeeded", "Failed") and self._rejections.get(key, ("",))[0] != uid:
+            if view.status.phase not in ("Succeeded", "Failed") and self._rejections.get(key, ("",))[0] != uid:
                 self._start(node, key, pod, now)
             return
-        self._scheduled[key] = _has_scheduled(status)
-        spec = pod.get("spec") or {}
-        images = {c.get("name", ""): c.get("image", "") for c in
-                  list(spec.get("initContainers") or []) + list(spec.get("containers") or [])}
+        self._scheduled[key] = view.status.condition("PodScheduled") != ""
+        images = {c.name: c.image for c in (*view.spec.init_containers, *view.spec.containers)}
         changed = run.change_images(images, now)
-        changed |= run.gates_changed(status.get("conditions") or [])
+        changed |= run.gates_changed(view.status.conditions)
         if changed:
             self._step(key, run, now, dirty=True)
 
     # -- admission and runs -------------------------------------------------------------------
 
-    def _start(self, node: str, key: str, pod: dict[str, Any], now: float) -> None:
+    def _start(self, node: str, key: str, pod: Object, now: float) -> None:
         metadata, spec, status = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
         index = self._states[node].index
         usage = self._usage.get(node)
@@ -213,7 +213,7 @@ class PodWorkers:
                             for c in spec.get("initContainers") or []],
                      rng=self._rng, admitted_at=now, retry_interval=self._options.sync_retry,
                      gates=tuple(g.get("conditionType", "") for g in spec.get("readinessGates") or []))
-        run.gates_changed(status.get("conditions") or [])
+        run.gates_changed(pod.view.status.conditions)
         addresses = self._addresses.get(node)
         if addresses is None:
             addresses = self._addresses[node] = _Addresses(index)
@@ -233,7 +233,7 @@ class PodWorkers:
         self.runs[key] = run
         self._node_of[key] = node
         self._keys_of.setdefault(node, set()).add(key)
-        self._scheduled[key] = _has_scheduled(status)
+        self._scheduled[key] = pod.view.status.condition("PodScheduled") != ""
         if adopting:
             self.figures.adopted += 1
             run.admitted_at = _start_time(status, now)
@@ -409,15 +409,6 @@ class PodWorkers:
         if current is not None:
             self._phase_of[key] = current
             self._phase_counts[current] += 1
-
-
-def _key(pod: Mapping[str, Any]) -> str:
-    metadata = pod.get("metadata") or {}
-    return f"{metadata.get('namespace', '')}/{metadata.get('name', '')}"
-
-
-def _has_scheduled(status: Mapping[str, Any]) -> bool:
-    return any(c.get("type") == "PodScheduled" for c in status.get("conditions") or [])
 
 
 def _start_time(status: Mapping[str, Any], default: float) -> float:

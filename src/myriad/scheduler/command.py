@@ -19,6 +19,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 
 from myriad import gcfreeze
 from myriad.client.events.recorder import EventRecorder, RecorderOptions
+from myriad.client.informers.metrics import StoreCollector
 from myriad.client.leaderelection import LeaderElectionConfig, LeaderElector
 from myriad.client.rest import Client
 from myriad.client.types import ClientOptions
@@ -133,6 +134,7 @@ async def _serve(options: SchedulerRunOptions, config: SchedulerConfig) -> int:
             metrics = SchedulerMetrics(registry, pending=lambda: scheduler.queue.counts(), cycles=lambda: {
                 "full": sum(f.full for f in scheduler.frameworks.values()),
                 "batched": sum(f.batched for f in scheduler.frameworks.values())})
+            registry.register(StoreCollector(lambda: scheduler.informers.informers()))
             start_http_server(options.metrics_port, addr="127.0.0.1", registry=registry)
         scheduler = make_scheduler(client, options, config, metrics=metrics)
         scheduler.recorder.start()

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -36,6 +37,7 @@ from myriad.client.events.recorder import EventRecorder
 from myriad.client.informers.factory import SharedInformerFactory
 from myriad.client.informers.informer import Handler
 from myriad.client.informers.store import BY_NAMESPACE
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.types import (
     NAMESPACES,
@@ -120,8 +122,7 @@ class Scheduler:
         self.frameworks = dict(frameworks(Handle(
             pdbs=self._pdbs.indexer.list,
             namespace_labels=self._namespace_labels,
-            namespaces=lambda: [(ns["metadata"]["name"], ns["metadata"].get("labels") or {})
-                                for ns in self._namespaces.indexer.list()],
+            namespaces=lambda: [(ns.name, ns.labels) for ns in self._namespaces.indexer.list()],
             selectors_of=self._selectors_of)))
         first = next(iter(self.frameworks.values()))
         self.queue = SchedulingQueue(clock=self.clock, sort_key=first.profile.queue_sort.sort_key)
@@ -148,7 +149,7 @@ class Scheduler:
         labels = pod.labels
         for informer in self._selecting:
             for obj in informer.indexer.by_index(BY_NAMESPACE, pod.namespace):
-                selector = (obj.get("spec") or {}).get("selector") or {}
+                selector = obj.view.spec.selector or {}
                 if "matchLabels" in selector or "matchExpressions" in selector:
                     if selector.get("matchExpressions"):
                         continue
@@ -159,7 +160,7 @@ class Scheduler:
 
     def _namespace_labels(self, name: str) -> Mapping[str, str]:
         namespace = self._namespaces.indexer.get(name)
-        return ((namespace or {}).get("metadata") or {}).get("labels") or {}
+        return namespace.labels if namespace is not None else {}
 
     # -- lifecycle -----------------------------------------------------------------------------
 
@@ -330,14 +331,14 @@ class Scheduler:
 
     # -- informer events (never await) ---------------------------------------------------------
 
-    def _node_added(self, node: dict[str, Any]) -> None:
+    def _node_added(self, node: Object) -> None:
         self.table.set_node(node)
-        name = (node.get("metadata") or {}).get("name", "")
+        name = node.name
         for pod in self._orphans.pop(name, {}).values():
             self.table.add_pod(pod, name)
         self.queue.move_all("NodeAdd", plugins_interested=_interested)
 
-    def _node_updated(self, old: dict[str, Any], node: dict[str, Any]) -> None:
+    def _node_updated(self, old: Object, node: Object) -> None:
         """Heartbeats change nothing the scheduler reads: only a change upstream's
         NodeSchedulingPropertiesChange names updates the table and moves pods."""
         if _scheduling_properties(old) == _scheduling_properties(node):
@@ -345,15 +346,15 @@ class Scheduler:
         self.table.set_node(node)
         self.queue.move_all("NodeUpdate", plugins_interested=_interested)
 
-    def _node_deleted(self, node: dict[str, Any]) -> None:
-        name = (node.get("metadata") or {}).get("name", "")
+    def _node_deleted(self, node: Object) -> None:
+        name = node.name
         info = self.table.info(name)
         if info is not None:  # its pods stay bound to the name: they count again if it comes back
             self._orphans.setdefault(name, {}).update(
                 {uid: pod for uid, pod in info.pods.items() if uid in self._placed})
         self.table.remove_node(name)
 
-    def _pod_added(self, obj: dict[str, Any]) -> None:
+    def _pod_added(self, obj: Object) -> None:
         pod = pod_info(obj)
         if pod.node_name:
             self._place(pod)
@@ -361,13 +362,15 @@ class Scheduler:
             self._keep_nomination(pod)
             self.queue.add(pod)
 
-    def _pod_updated(self, old: dict[str, Any], obj: dict[str, Any]) -> None:
-        if (old.get("metadata") or {}).get("uid") != (obj.get("metadata") or {}).get("uid"):
+    def _pod_updated(self, old: Object, obj: Object) -> None:
+        if old.uid != obj.uid:
             # deleted and made again under the same name while the watch was down (a re-list)
             self._pod_deleted(old)
             self._pod_added(obj)
             return
-        pod = pod_info(obj)
+        node = obj.view.node_name
+        held = (self.assumed.get(obj.uid) or self._placed.get(obj.uid)) if node else None
+        pod = (held is not None and _carried_over(held[1], old, obj)) or pod_info(obj)
         if pod.node_name:
             self.queue.delete(pod.key)
             self._place(pod)
@@ -378,7 +381,7 @@ class Scheduler:
                 self._keep_nomination(pod)
                 self.queue.update(pod)
 
-    def _pod_deleted(self, obj: dict[str, Any]) -> None:
+    def _pod_deleted(self, obj: Object) -> None:
         pod = pod_info(obj)
         self.queue.delete(pod.key)
         self.table.unnominate(pod.uid)
@@ -392,7 +395,7 @@ class Scheduler:
     def _keep_nomination(self, pod: PodInfo) -> None:
         """A pending pod's ``status.nominatedNodeName`` (set by this or an earlier scheduler)
         holds room on that node for it."""
-        node = (pod.pod.get("status") or {}).get("nominatedNodeName")
+        node = pod.pod.view.status.nominated_node_name
         if pod.uid in self.assumed or pod.uid in self._placed:
             return  # a late echo of our own nomination, after the pod was placed
         if node and self.table.nominations.get(pod.uid, ("",))[0] != node:
@@ -405,7 +408,7 @@ class Scheduler:
         held = self._placed.pop(pod.uid, None) or assumed
         self._bound_at.pop(pod.uid, None)
         self.table.unnominate(pod.uid)
-        phase = (pod.pod.get("status") or {}).get("phase")
+        phase = pod.pod.view.status.phase
         finished = phase in ("Succeeded", "Failed")
         if held is not None and held[0] == pod.node_name and not finished \
                 and self.table.confirm_pod(pod, pod.node_name):
@@ -423,13 +426,30 @@ class Scheduler:
         self._placed[pod.uid] = (pod.node_name, pod)
 
 
+def _carried_over(held: PodInfo, old: Object, new: Object) -> PodInfo | None:
+    """``held`` (made from ``old``) for ``new``, when the change between them is one that
+    PodInfo does not read: the binding (only it sets ``spec.nodeName``) or a status update.
+    Containers' images and requests, labels, priority and deletion are compared on the views;
+    the rest of a bound pod's spec cannot change (or does not count once it is bound). None
+    when ``new`` must be read afresh. Most of a pod's events take this path and decode nothing."""
+    if held.pod.resource_version != old.resource_version:
+        return None
+    was, now = old.view, new.view
+    if (new.labels != old.labels or was.spec.containers != now.spec.containers
+            or was.spec.init_containers != now.spec.init_containers or was.spec.priority != now.spec.priority
+            or bool(was.metadata.deletion_timestamp) != bool(now.metadata.deletion_timestamp)
+            or (was.spec.node_name and was.spec.node_name != now.spec.node_name)):
+        return None
+    return dataclasses.replace(held, pod=new, node_name=now.spec.node_name)
+
+
 def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
     """An informer handler that logs what it raises instead of stopping the watch."""
-    def guarded(*objects: dict[str, Any]) -> None:
+    def guarded(*objects: Object) -> None:
         try:
             handler(*objects)
         except Exception:
-            log.exception("handling %s failed", ((objects[-1].get("metadata") or {}).get("name")))
+            log.exception("handling %s failed", objects[-1].key)
     return guarded
 
 

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from myriad.api.podrequests import Requests
+from myriad.client.objects import Object
 from myriad.scheduler.selectors import AffinityTerm, SpreadConstraint
 
 if TYPE_CHECKING:
@@ -115,7 +116,8 @@ class HostPort:
 class PodInfo:
     """A pod as the scheduler uses it, derived once from the object (see :func:`pod_info`)."""
 
-    pod: Mapping[str, Any]
+    #: The informer's object (typed view plus JSON).
+    pod: Object
     key: str
     uid: str
     namespace: str

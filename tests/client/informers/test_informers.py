@@ -11,8 +11,10 @@ import pytest
 from myriad.bench.apiserver_process import running_apiserver
 from myriad.client.informers.factory import SharedInformerFactory
 from myriad.client.informers.informer import Handler, SharedInformer
+from myriad.client.informers.metrics import StoreCollector
 from myriad.client.informers.reflector import ReflectorOptions
 from myriad.client.informers.store import BY_NAMESPACE, BY_NODE_NAME
+from myriad.client.objects import Object
 from myriad.client.rest import Client
 from myriad.client.types import CONFIGMAPS, NAMESPACES, PODS, ClientOptions
 from myriad.clock import FakeClock
@@ -106,6 +108,57 @@ async def test_pods_are_indexed_by_node_name(client: Client) -> None:
         await eventually(lambda: len(informer.indexer.by_index(BY_NODE_NAME, "node-1")) == 1)
     finally:
         await informer.stop()
+
+
+async def test_the_cache_holds_compact_objects_and_counts_their_json_for_metrics(client: Client) -> None:
+    await namespace(client, "inf-bytes")
+    await client.create(PODS, {"metadata": {"name": "p1", "namespace": "inf-bytes", "labels": {"app": "x"}},
+                               "spec": {"nodeName": "node-9", "containers": [{"name": "c", "image": "i"}]}})
+    factory = SharedInformerFactory(client)
+    informer = factory.informer(PODS, namespace="inf-bytes")
+    factory.start()
+    try:
+        assert await factory.wait_for_sync(10)
+        await eventually(lambda: len(informer.indexer) == 1)
+        pod = informer.indexer.get("inf-bytes/p1")
+        assert isinstance(pod, Object) and pod.view.node_name == "node-9" and pod.labels == {"app": "x"}
+        assert informer.indexer.raw_bytes == len(pod.raw) > 0
+        await client.create(PODS, {"metadata": {"name": "p2", "namespace": "inf-bytes"},
+                                   "spec": {"containers": [{"name": "c", "image": "i"}]}})
+        await client.delete(PODS, "p1", namespace="inf-bytes", grace_period_seconds=0)
+        await eventually(lambda: informer.indexer.keys() == ["inf-bytes/p2"])
+        assert informer.indexer.raw_bytes == len(informer.indexer.get("inf-bytes/p2").raw)
+        samples = {(m.name, s.labels["resource"]): s.value
+                   for m in StoreCollector(factory.informers).collect() for s in m.samples}
+        assert samples == {("informer_store_objects", "pods"): 1,
+                           ("informer_store_bytes", "pods"): informer.indexer.raw_bytes}
+    finally:
+        await factory.stop()
+
+
+async def test_a_metadata_only_informer_holds_metadata_and_shares_a_full_informer_made_first(
+        client: Client) -> None:
+    await namespace(client, "inf-meta")
+    await client.create(CONFIGMAPS, {"metadata": {"name": "m1", "namespace": "inf-meta", "labels": {"a": "b"}},
+                                     "data": {"big": "x" * 2000}})
+    factory = SharedInformerFactory(client)
+    full = factory.informer(PODS, namespace="inf-meta")
+    assert factory.informer(PODS, namespace="inf-meta", metadata_only=True) is full
+    meta = factory.informer(CONFIGMAPS, namespace="inf-meta", metadata_only=True)
+    assert factory.informer(CONFIGMAPS, namespace="inf-meta", metadata_only=True) is meta
+    factory.start()
+    try:
+        assert await factory.wait_for_sync(10)
+        await eventually(lambda: len(meta.indexer) == 1)
+        listed = meta.indexer.get("inf-meta/m1")
+        assert listed["kind"] == "PartialObjectMetadata" and "data" not in listed
+        assert listed.labels == {"a": "b"} and len(listed.raw) < 1000
+        await client.patch(CONFIGMAPS, "m1", {"metadata": {"labels": {"a": "c"}}}, namespace="inf-meta")
+        await eventually(lambda: meta.indexer.get("inf-meta/m1").labels == {"a": "c"})
+        watched = meta.indexer.get("inf-meta/m1")
+        assert watched["kind"] == "PartialObjectMetadata" and "data" not in watched
+    finally:
+        await factory.stop()
 
 
 async def test_watches_that_time_out_resume_from_the_last_version_without_a_re_list(client: Client) -> None:

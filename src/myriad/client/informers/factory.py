@@ -1,5 +1,6 @@
 """The shared informer factory: one informer (one reflector, one cache) per resource and
-selector, however many controllers ask for it.
+selector, however many controllers ask for it. A metadata-only request shares a full informer
+made before it; otherwise it gets an informer of its own over PartialObjectMetadata.
 
 Concurrency: loop only.
 """
@@ -26,21 +27,31 @@ class SharedInformerFactory:
         self._started = False
 
     def informer(self, resource: Resource, *, namespace: str | None = None, label_selector: str | None = None,
-                 field_selector: str | None = None, indexers: dict[str, IndexFunc] | None = None) -> SharedInformer:
+                 field_selector: str | None = None, indexers: dict[str, IndexFunc] | None = None,
+                 metadata_only: bool = False) -> SharedInformer:
         """The informer for this resource and selection, made on first request. ``indexers``
-        apply only when it is made (the built-in namespace and nodeName indexes by default)."""
-        key = (resource, namespace, label_selector, field_selector)
+        apply only when it is made (the built-in namespace and nodeName indexes by default).
+        ``metadata_only`` asks for objects' metadata alone (upstream's metadata informers),
+        unless a full informer of that selection exists already: then that one is shared."""
+        key: tuple = (resource, namespace, label_selector, field_selector)
         informer = self._informers.get(key)
+        if informer is None and metadata_only:
+            key = (*key, "metadata")
+            informer = self._informers.get(key)
         if informer is None:
             options = ReflectorOptions(namespace=namespace, label_selector=label_selector,
                                        field_selector=field_selector, page_size=self._page_size,
-                                       watch_list=self._watch_list)
+                                       watch_list=self._watch_list, metadata_only=metadata_only)
             informer = SharedInformer(self._client, resource, options=options, indexers=indexers,
                                       resync_period=self._resync_period)
             self._informers[key] = informer
             if self._started:
                 informer.start()
         return informer
+
+    def informers(self) -> list[SharedInformer]:
+        """Every informer made so far."""
+        return list(self._informers.values())
 
     def start(self) -> None:
         """Starts every informer made so far, and any made later."""

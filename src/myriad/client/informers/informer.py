@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from myriad.client.informers.reflector import Reflector, ReflectorOptions
-from myriad.client.informers.store import BUILTIN_INDEXERS, Indexer, IndexFunc, Obj, object_key
+from myriad.client.informers.store import BUILTIN_INDEXERS, Indexer, IndexFunc, Obj
 from myriad.client.rest import Client
 from myriad.client.tasks import cancel_and_wait
 from myriad.client.types import Resource, WatchEvent
@@ -80,10 +80,10 @@ class SharedInformer:
         old = self.indexer.snapshot()
         self.indexer.replace(objects)
         for obj in objects:
-            previous = old.pop(object_key(obj), None)
+            previous = old.pop(obj.key, None)
             if previous is None:
                 self._notify_add(obj)
-            elif _version(previous) != _version(obj):
+            elif previous.resource_version != obj.resource_version:
                 self._notify_update(previous, obj)
         for gone in old.values():
             self._notify_delete(gone)
@@ -92,7 +92,7 @@ class SharedInformer:
     def apply(self, event: WatchEvent) -> None:
         obj = event.object
         if event.type == "DELETED":
-            self.indexer.remove(object_key(obj))
+            self.indexer.remove(obj.key)
             self._notify_delete(obj)  # the event carries the object's final state
             return
         previous = self.indexer.put(obj)
@@ -125,6 +125,3 @@ class SharedInformer:
             for obj in self.indexer.list():
                 self._notify_update(obj, obj)
 
-
-def _version(obj: Obj) -> str:
-    return (obj.get("metadata") or {}).get("resourceVersion", "")

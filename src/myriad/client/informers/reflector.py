@@ -11,6 +11,10 @@
    resourceVersion seen: that of the last event or bookmark. No re-list.
 4. Re-list only when the server answers 410 Gone (the resourceVersion left its window).
 
+Objects arrive as compact :class:`~myriad.client.objects.Object` values (their JSON plus the
+resource's view, see :mod:`myriad.client.views`), decoded straight from the list pages and
+watch lines.
+
 Other failures (the servers unreachable, 429s beyond the client's retries) back off
 exponentially, up to ``max_backoff``, and retry the step that failed; so does a watch that
 ended within a second having delivered nothing, so that a server accepting and dropping
@@ -24,17 +28,21 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Protocol
+
+import msgspec
 
 from myriad.client.errors import ClientError, Gone
-from myriad.client.rest import Client
+from myriad.client.objects import Object, ObjectCodec
+from myriad.client.rest import JSON_BYTES, METADATA, METADATA_LIST, Client
 from myriad.client.types import Resource, WatchEvent
+from myriad.client.views import View, view_for
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
 
 class ReflectorSink(Protocol):
-    def replace(self, objects: list[dict[str, Any]], resource_version: str) -> None: ...
+    def replace(self, objects: list[Object], resource_version: str) -> None: ...
 
     def apply(self, event: WatchEvent) -> None: ...
 
@@ -51,6 +59,10 @@ class ReflectorOptions:
     watch_list: bool = False
     base_backoff: float = 0.1
     max_backoff: float = 30.0
+    #: The view decoded for each object (:func:`myriad.client.views.view_for` the resource's by default).
+    view: type[View] | None = None
+    #: Ask for PartialObjectMetadata: objects hold only ``kind``, ``apiVersion`` and ``metadata``.
+    metadata_only: bool = False
 
 
 @dataclass
@@ -73,6 +85,13 @@ class Reflector:
     stats: ReflectorStats = field(default_factory=ReflectorStats)
     #: The last resourceVersion seen; "" until the first list completes.
     resource_version: str = ""
+
+    def __post_init__(self) -> None:
+        options = self.options
+        view = options.view or (View if options.metadata_only else view_for(self.resource.api_version,
+                                                                              self.resource.plural))
+        self.codec = ObjectCodec(view)
+        self._accept, self._accept_list = (METADATA, METADATA_LIST) if options.metadata_only else (JSON_BYTES,) * 2
 
     async def run(self) -> None:
         """Lists and watches until cancelled."""
@@ -100,18 +119,22 @@ class Reflector:
 
     async def _list(self) -> None:
         options = self.options
-        items: list[dict[str, Any]] = []
+        items: list[Object] = []
         version = ""
         token = None
         while True:
-            page = await self.client.list(self.resource, namespace=options.namespace,
-                                          label_selector=options.label_selector,
-                                          field_selector=options.field_selector, limit=options.page_size,
-                                          continue_=token, resource_version=None if token else "0")
-            items.extend(page.get("items") or [])
-            metadata = page.get("metadata") or {}
-            version = version or metadata.get("resourceVersion", "")
-            token = metadata.get("continue")
+            body = await self.client.list_body(self.resource, namespace=options.namespace,
+                                               label_selector=options.label_selector,
+                                               field_selector=options.field_selector, limit=options.page_size,
+                                               continue_=token, resource_version=None if token else "0",
+                                               accept=self._accept_list)
+            try:
+                page = self.codec.page(body)
+            except msgspec.DecodeError as exc:
+                raise ClientError(f"malformed list of {self.resource.plural}: {exc}") from exc
+            items.extend(page.items)
+            version = version or page.resource_version
+            token = page.continue_
             if not token:
                 break
         self.stats.lists += 1
@@ -120,10 +143,11 @@ class Reflector:
 
     async def _watch_list(self) -> None:
         options = self.options
-        initial: list[dict[str, Any]] = []
+        initial: list[Object] = []
         async with self.client.watch(self.resource, namespace=options.namespace, send_initial_events=True,
                                      label_selector=options.label_selector, field_selector=options.field_selector,
-                                     timeout_seconds=self._timeout()) as watch:
+                                     timeout_seconds=self._timeout(), decode=self.codec.event,
+                                     accept=self._accept) as watch:
             async for event in watch:
                 if event.type == "BOOKMARK":
                     annotations = event.object.get("metadata", {}).get("annotations") or {}
@@ -142,7 +166,8 @@ class Reflector:
         async with self.client.watch(self.resource, namespace=options.namespace,
                                      resource_version=self.resource_version, allow_bookmarks=True,
                                      label_selector=options.label_selector, field_selector=options.field_selector,
-                                     timeout_seconds=self._timeout()) as watch:
+                                     timeout_seconds=self._timeout(), decode=self.codec.event,
+                                     accept=self._accept) as watch:
             async for event in watch:
                 if event.type == "BOOKMARK":
                     self.stats.bookmarks += 1

@@ -5,34 +5,39 @@ index function maps an object to the index values it belongs under; lookups by v
 O(matches). :data:`BY_NAMESPACE` and :data:`BY_NODE_NAME` are built in; any other function can be
 added before the first object arrives.
 
-Objects are the dicts the client decoded; the cache holds them as they are, so callers must not
-mutate what they get (copy first, as with client-go's shared caches).
+Objects are compact :class:`~myriad.client.objects.Object` values (JSON bytes plus a typed view); like
+client-go's shared caches, what the cache hands out is shared and never changed.
 
 Concurrency: loop only; nothing awaits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
-Obj = dict[str, Any]
+from myriad.client.objects import Object
+
+Obj = Object
 IndexFunc = Callable[[Obj], Iterable[str]]
 
 
-def object_key(obj: Obj) -> str:
+def object_key(obj: Object | Mapping[str, Any]) -> str:
+    """``namespace/name`` (``name`` when cluster-scoped), of an Object or a decoded object."""
+    if isinstance(obj, Object):
+        return obj.key
     metadata = obj.get("metadata") or {}
     namespace = metadata.get("namespace")
     return f"{namespace}/{metadata.get('name', '')}" if namespace else metadata.get("name", "")
 
 
 def by_namespace(obj: Obj) -> Iterable[str]:
-    namespace = (obj.get("metadata") or {}).get("namespace")
+    namespace = obj.view.metadata.namespace
     return (namespace,) if namespace else ()
 
 
 def by_node_name(obj: Obj) -> Iterable[str]:
-    node = (obj.get("spec") or {}).get("nodeName")
+    node = obj.view.node_name
     return (node,) if node else ()
 
 
@@ -46,6 +51,8 @@ class Indexer:
         self._objects: dict[str, Obj] = {}
         self._indexers: dict[str, IndexFunc] = dict(indexers or {})
         self._indices: dict[str, dict[str, set[str]]] = {name: {} for name in self._indexers}
+        #: JSON bytes of the objects held.
+        self.raw_bytes = 0
 
     def add_indexer(self, name: str, function: IndexFunc) -> None:
         """Adds an index; allowed only while the cache is empty (as in client-go)."""
@@ -85,21 +92,24 @@ class Indexer:
 
     def put(self, obj: Obj) -> Obj | None:
         """Adds or replaces ``obj``; returns the object it replaced."""
-        key = object_key(obj)
+        key = obj.key
         old = self._objects.get(key)
         self._objects[key] = obj
+        self.raw_bytes += len(obj.raw) - (len(old.raw) if old is not None else 0)
         self._reindex(key, old, obj)
         return old
 
     def remove(self, key: str) -> Obj | None:
         old = self._objects.pop(key, None)
         if old is not None:
+            self.raw_bytes -= len(old.raw)
             self._reindex(key, old, None)
         return old
 
     def replace(self, objects: Iterable[Obj]) -> None:
         """Replaces everything with ``objects``."""
-        self._objects = {object_key(obj): obj for obj in objects}
+        self._objects = {obj.key: obj for obj in objects}
+        self.raw_bytes = sum(len(obj.raw) for obj in self._objects.values())
         self._indices = {name: {} for name in self._indexers}
         for key, obj in self._objects.items():
             self._reindex(key, None, obj)

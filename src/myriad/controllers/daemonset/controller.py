@@ -27,6 +27,7 @@ from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.informers.informer import Handler
 from myriad.client.informers.store import object_key
+from myriad.client.objects import Object
 from myriad.client.types import NODES, PODS, Resource
 from myriad.controllers import history, podcontrol
 from myriad.controllers.daemonset import placement
@@ -79,9 +80,8 @@ class DaemonSetController(Controller):
         elif event == "add":
             self.expectations.creation_observed(key)
 
-    def _node_changed(self, old: Obj | None, node: Obj) -> None:
-        if old is not None and old["metadata"].get("labels") == node["metadata"].get("labels") and \
-                (old.get("spec") or {}).get("taints") == (node.get("spec") or {}).get("taints"):
+    def _node_changed(self, old: Object | None, node: Object) -> None:
+        if old is not None and old.labels == node.labels and old.view.spec.taints == node.view.spec.taints:
             return
         for ds in self.sets.indexer.list():
             if old is None or placement.should_run(ds, old) != placement.should_run(ds, node):
@@ -109,7 +109,7 @@ class DaemonSetController(Controller):
         for pod in pods:
             by_node.setdefault(placement.target_node(pod) or "", []).append(pod)
         template_spec = placement.with_daemon_tolerations((ds["spec"].get("template") or {}).get("spec") or {})
-        nodes = {n["metadata"]["name"]: n for n in self.nodes.indexer.list()}
+        nodes = {n.name: n for n in self.nodes.indexer.list()}
         placements = {name: placement.should_run(ds, node, template_spec) for name, node in nodes.items()}
         now = self.clock.now()
         retry: float | None = None
@@ -156,7 +156,7 @@ class DaemonSetController(Controller):
         surge = bool(((ds["spec"].get("updateStrategy") or {}).get("rollingUpdate") or {}).get("maxSurge"))
         min_ready = int(ds["spec"].get("minReadySeconds") or 0)
         for name, (run, keep) in placements.items():
-            pods = [p for p in by_node.get(name, ()) if not p["metadata"].get("deletionTimestamp")]
+            pods = [p for p in by_node.get(name, ()) if not podcontrol.deleting(p)]
             if run and name not in by_node:
                 create.append(name)
             elif not keep:
@@ -250,9 +250,8 @@ class DaemonSetController(Controller):
         min_ready = int(ds["spec"].get("minReadySeconds") or 0)
         counts = dict.fromkeys(_COUNTS, 0)
         for name, (run, _) in placements.items():
-            pods = [p for p in by_node.get(name, ()) if not (p["metadata"].get("deletionTimestamp")
-                                                             and (p.get("status") or {}).get("phase")
-                                                             in ("Succeeded", "Failed"))]
+            pods = [p for p in by_node.get(name, ()) if not (podcontrol.deleting(p)
+                                                             and podcontrol.phase(p) in ("Succeeded", "Failed"))]
             if not run:
                 counts["numberMisscheduled"] += bool(pods)
                 continue

@@ -12,6 +12,7 @@ from typing import Any
 
 from myriad.api.nodeaffinity import required_affinity_matches
 from myriad.api.tolerations import tolerates
+from myriad.client.objects import Object
 
 Obj = dict[str, Any]
 
@@ -42,18 +43,24 @@ def with_daemon_tolerations(pod_spec: Obj) -> Obj:
     return result
 
 
-def should_run(ds: Obj, node: Obj, pod_spec: Obj | None = None) -> tuple[bool, bool]:
-    """(should run a pod, may keep one it runs) for ``node``. ``pod_spec`` is the template's
-    spec with the daemon tolerations (computed if not given)."""
+def should_run(ds: Obj, node: Object | Obj, pod_spec: Obj | None = None) -> tuple[bool, bool]:
+    """(should run a pod, may keep one it runs) for ``node`` (an informer's node is read from
+    its view). ``pod_spec`` is the template's spec with the daemon tolerations (computed if not
+    given)."""
     if pod_spec is None:
         pod_spec = with_daemon_tolerations(((ds.get("spec") or {}).get("template") or {}).get("spec") or {})
-    name = node["metadata"]["name"]
+    if isinstance(node, Object):
+        name, labels = node.name, node.labels
+        taints: Any = [t.to_dict() for t in node.view.spec.taints]
+    else:
+        name, labels = node["metadata"]["name"], node["metadata"].get("labels") or {}
+        taints = (node.get("spec") or {}).get("taints") or ()
     if pod_spec.get("nodeName") and pod_spec["nodeName"] != name:
         return False, False
-    if not required_affinity_matches(pod_spec, name=name, labels=node["metadata"].get("labels") or {}):
+    if not required_affinity_matches(pod_spec, name=name, labels=labels):
         return False, False
     tolerations = pod_spec.get("tolerations") or ()
-    untolerated = [t for t in (node.get("spec") or {}).get("taints") or ()
+    untolerated = [t for t in taints
                    if isinstance(t, dict) and t.get("effect") in ("NoSchedule", "NoExecute")
                    and not any(tolerates(tol, t) for tol in tolerations if isinstance(tol, dict))]
     if untolerated:
@@ -74,8 +81,10 @@ def pinned(pod_spec: Obj, node: str) -> Obj:
     return result
 
 
-def target_node(pod: Obj) -> str | None:
+def target_node(pod: Object | Obj) -> str | None:
     """Upstream's ``GetTargetNodeName``: ``spec.nodeName``, else the node the pin names."""
+    if isinstance(pod, Object) and pod.view.node_name:
+        return pod.view.node_name
     spec = pod.get("spec") or {}
     if spec.get("nodeName"):
         return str(spec["nodeName"])

@@ -69,8 +69,8 @@ class DeploymentController(Controller):
     def _owner(self, obj: Obj, ref: Obj | None) -> Obj | None:
         if ref is None or ref.get("kind") != "Deployment":
             return None
-        d = self.deployments.indexer.get(f"{obj['metadata'].get('namespace')}/{ref.get('name')}")
-        return d if d is not None and d["metadata"].get("uid") == ref.get("uid") else None
+        d = self.deployments.indexer.get(f"{obj.namespace}/{ref.get('name')}")
+        return d if d is not None and d.uid == ref.get("uid") else None
 
     def _rs_changed(self, rs: Obj) -> None:
         d = self._owner(rs, controller_of(rs))
@@ -81,7 +81,7 @@ class DeploymentController(Controller):
                 self.queue.add(object_key(candidate), event="update")
 
     def _rs_updated(self, old: Obj, new: Obj) -> None:
-        if old["metadata"].get("resourceVersion") == new["metadata"].get("resourceVersion"):
+        if old.resource_version == new.resource_version:
             return
         if controller_of(old) != controller_of(new):
             self._rs_changed(old)
@@ -89,7 +89,7 @@ class DeploymentController(Controller):
 
     def _pod_deleted(self, pod: Obj) -> None:
         """A Recreate rollout waits for the old pods to go."""
-        namespace = pod["metadata"].get("namespace", "")
+        namespace = pod.namespace
         ref = controller_of(pod)
         if ref is None or ref.get("kind") != "ReplicaSet":
             return
@@ -99,9 +99,9 @@ class DeploymentController(Controller):
             self.queue.add(object_key(d), event="delete")
 
     def _selecting(self, rs: Obj) -> list[Obj]:
-        labels = rs["metadata"].get("labels") or {}
+        labels = rs.labels
         found = []
-        for d in self.deployments.indexer.by_index(BY_NAMESPACE, rs["metadata"].get("namespace", "")):
+        for d in self.deployments.indexer.by_index(BY_NAMESPACE, rs.namespace):
             selector = selector_of(d)
             if selector is not None and not selector.empty and selector.matches(labels):
                 found.append(d)

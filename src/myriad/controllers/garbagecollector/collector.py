@@ -31,8 +31,9 @@ from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.informers.informer import Handler, SharedInformer
 from myriad.client.types import PatchType
+from myriad.client.views import OwnerReference
 from myriad.controllers.discovery import Discovered, Mapper
-from myriad.controllers.garbagecollector.graph import FOREGROUND, ORPHAN, Graph, Node, OwnerRef, Work
+from myriad.controllers.garbagecollector.graph import FOREGROUND, ORPHAN, Graph, Node, Work
 from myriad.controllers.types import ControllerContext, Obj
 
 NAME = "garbagecollector"
@@ -56,7 +57,7 @@ class GarbageCollector(Controller):
         for item in self.context.resources:
             if not item.verbs >= _NEEDED or (item.api_version, item.resource.plural) in IGNORED:
                 continue
-            informer = self.factory.informer(item.resource)
+            informer = self.factory.informer(item.resource, metadata_only=True)
             self._informers[f"{item.api_version}/{item.kind}"] = (informer, item)
             informer.add_handler(self._handler(item))
 
@@ -65,11 +66,11 @@ class GarbageCollector(Controller):
             self._queue(self.graph.observe(obj, item.api_version, item.kind))
 
         def changed(old: Obj, new: Obj) -> None:
-            if old["metadata"].get("resourceVersion") != new["metadata"].get("resourceVersion"):
+            if old.resource_version != new.resource_version:
                 observe(new)
 
         def gone(obj: Obj) -> None:
-            self._queue(self.graph.forget((obj.get("metadata") or {}).get("uid", "")))
+            self._queue(self.graph.forget(obj.uid))
 
         return Handler(on_add=observe, on_update=changed, on_delete=gone)
 
@@ -87,7 +88,8 @@ class GarbageCollector(Controller):
         if action == ORPHAN:
             await self._orphan(node)
         elif node.virtual:
-            if not await self._exists(OwnerRef(node.api_version, node.kind, node.name, uid, False), node.namespace):
+            if not await self._exists(OwnerReference(api_version=node.api_version, kind=node.kind, name=node.name,
+                                                     uid=uid), node.namespace):
                 self._queue(self.graph.forget(uid))
         else:
             await self._attempt_to_delete(node)
@@ -139,7 +141,7 @@ class GarbageCollector(Controller):
     def _discovered(self, api_version: str, kind: str) -> Discovered | None:
         return self.mapper.resource(api_version, kind)
 
-    async def _exists(self, ref: OwnerRef, namespace: str) -> bool:
+    async def _exists(self, ref: OwnerReference, namespace: str) -> bool:
         """Whether the owner ``ref`` names exists with its uid; an unknown kind counts as
         existing (nothing is collected on a guess)."""
         if ref.uid in self._absent:

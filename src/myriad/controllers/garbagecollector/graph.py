@@ -14,8 +14,11 @@ workers read nodes between awaits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from myriad.client.objects import Object
+from myriad.client.views import OwnerReference
 
 ORPHAN = "orphan"
 FOREGROUND = "foregroundDeletion"
@@ -23,24 +26,22 @@ FOREGROUND = "foregroundDeletion"
 Work = tuple[str, str]
 
 
-@dataclass(frozen=True, slots=True)
-class OwnerRef:
-    api_version: str
-    kind: str
-    name: str
-    uid: str
-    block: bool
+#: What a node with no dependents holds (most objects own nothing: no empty set each).
+NO_DEPENDENTS: frozenset[str] = frozenset()
 
 
 @dataclass(slots=True, eq=False)
 class Node:
+    """One object (or a virtual owner). Its strings and its owner list are the informer view's,
+    shared, never copied."""
+
     uid: str
     api_version: str
     kind: str
     namespace: str
     name: str
-    owners: tuple[OwnerRef, ...] = ()
-    dependents: set[str] = field(default_factory=set)
+    owners: Sequence[OwnerReference] = ()
+    dependents: set[str] | frozenset[str] = NO_DEPENDENTS
     #: Named as an owner, not (yet) seen in any informer.
     virtual: bool = False
     deleting: bool = False
@@ -56,13 +57,10 @@ class Node:
         return self.deleting and ORPHAN in self.finalizers
 
 
-def owner_refs(obj: dict[str, Any]) -> tuple[OwnerRef, ...]:
-    refs = []
-    for ref in (obj.get("metadata") or {}).get("ownerReferences") or ():
-        if isinstance(ref, dict) and ref.get("uid"):
-            refs.append(OwnerRef(str(ref.get("apiVersion", "")), str(ref.get("kind", "")), str(ref.get("name", "")),
-                                 str(ref["uid"]), bool(ref.get("blockOwnerDeletion"))))
-    return tuple(refs)
+def owner_refs(obj: Object) -> Sequence[OwnerReference]:
+    """The object's owner references that name a uid (the view's shared list when all do)."""
+    refs = obj.view.metadata.owner_references or ()
+    return refs if all(ref.uid for ref in refs) else tuple(ref for ref in refs if ref.uid)
 
 
 class Graph:
@@ -72,28 +70,28 @@ class Graph:
     def __len__(self) -> int:
         return len(self.nodes)
 
-    def observe(self, obj: dict[str, Any], api_version: str, kind: str) -> list[Work]:
+    def observe(self, obj: Object, api_version: str, kind: str) -> list[Work]:
         """An object was added or changed; returns the work it calls for."""
-        meta = obj.get("metadata") or {}
-        uid = meta.get("uid")
+        meta = obj.view.metadata
+        uid = meta.uid
         if not uid:
             return []
         work: list[Work] = []
         node = self.nodes.get(uid)
         was_deleting_dependents = was_orphaning = False
         if node is None:
-            node = self.nodes[uid] = Node(uid, api_version, kind, meta.get("namespace") or "", meta.get("name", ""))
+            node = self.nodes[uid] = Node(uid, api_version, kind, meta.namespace, meta.name)
         elif node.virtual:
             node.virtual = False
             node.api_version, node.kind = api_version, kind
-            node.namespace, node.name = meta.get("namespace") or "", meta.get("name", "")
+            node.namespace, node.name = meta.namespace, meta.name
         else:
             was_deleting_dependents, was_orphaning = node.deleting_dependents, node.orphaning
         owners = owner_refs(obj)
         if owners != node.owners:
             work += self._relink(node, owners)
-        node.deleting = bool(meta.get("deletionTimestamp"))
-        node.finalizers = tuple(meta.get("finalizers") or ())
+        node.deleting = bool(meta.deletion_timestamp)
+        node.finalizers = tuple(meta.finalizers or ())
         if node.orphaning and not was_orphaning:
             work.append((ORPHAN, uid))
         elif node.deleting_dependents and not was_deleting_dependents:
@@ -121,7 +119,7 @@ class Graph:
                                    dependents=node.dependents, virtual=True)
         return work
 
-    def _relink(self, node: Node, owners: tuple[OwnerRef, ...]) -> list[Work]:
+    def _relink(self, node: Node, owners: Sequence[OwnerReference]) -> list[Work]:
         work: list[Work] = []
         before = {ref.uid for ref in node.owners}
         after = {ref.uid for ref in owners}
@@ -143,6 +141,8 @@ class Graph:
                 owner = self.nodes[ref.uid] = Node(ref.uid, ref.api_version, ref.kind, node.namespace, ref.name,
                                                    virtual=True)
                 work.append(("delete", ref.uid))  # is it there at all?
+            if owner.dependents is NO_DEPENDENTS:
+                owner.dependents = set()
             owner.dependents.add(node.uid)
         node.owners = owners
         return work
@@ -153,6 +153,6 @@ class Graph:
         for uid in node.dependents:
             dependent = self.nodes.get(uid)
             if dependent is not None and not dependent.virtual and \
-                    any(ref.uid == node.uid and ref.block for ref in dependent.owners):
+                    any(ref.uid == node.uid and ref.block_owner_deletion for ref in dependent.owners):
                 found.append(dependent)
         return found

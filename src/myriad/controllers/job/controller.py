@@ -71,9 +71,9 @@ class JobController(Controller):
         ref = controller_of(pod)
         if ref is None or ref.get("kind") != "Job":
             return None
-        key = f"{pod['metadata'].get('namespace')}/{ref.get('name')}"
+        key = f"{pod.namespace}/{ref.get('name')}"
         job = self.jobs.indexer.get(key)
-        return key if job is not None and job["metadata"].get("uid") == ref.get("uid") else None
+        return key if job is not None and job.uid == ref.get("uid") else None
 
     def _pod_added(self, pod: Obj) -> None:
         key = self._owner_key(pod)
@@ -82,7 +82,7 @@ class JobController(Controller):
             self.queue.add(key, event="add")
 
     def _pod_changed(self, old: Obj, new: Obj) -> None:
-        if old["metadata"].get("resourceVersion") != new["metadata"].get("resourceVersion"):
+        if old.resource_version != new.resource_version:
             key = self._owner_key(new)
             if key is not None:
                 self.queue.add(key, event="update")

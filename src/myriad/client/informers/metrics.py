@@ -1,0 +1,45 @@
+"""What a process's informers hold, for ``/metrics``: objects and JSON bytes per resource.
+
+``informer_store_objects`` and ``informer_store_bytes`` (the objects' JSON as received; each
+object's typed view adds a few hundred bytes more, see ARCHITECTURE.md "Memory") are gauges
+labelled by the resource (``pods``, ``replicasets.apps``) and, as informers of one resource
+may differ by selection, summed over them. Reading them is O(informers): each store keeps its
+totals as objects come and go.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+
+from prometheus_client.core import GaugeMetricFamily, Metric
+
+from myriad.client.informers.informer import SharedInformer
+
+
+class StoreCollector:
+    """A prometheus collector over the informers ``informers()`` returns when scraped."""
+
+    def __init__(self, informers: Callable[[], Iterable[SharedInformer]]) -> None:
+        self._informers = informers
+
+    def collect(self) -> Iterator[Metric]:
+        objects: dict[str, int] = {}
+        held: dict[str, int] = {}
+        for informer in self._informers():
+            resource = informer.resource
+            group = resource.api_version.rpartition("/")[0]
+            name = f"{resource.plural}.{group}" if group else resource.plural
+            objects[name] = objects.get(name, 0) + len(informer.indexer)
+            held[name] = held.get(name, 0) + informer.indexer.raw_bytes
+        count = GaugeMetricFamily("informer_store_objects", "Objects held in informer caches, by resource.",
+                                  labels=["resource"])
+        size = GaugeMetricFamily("informer_store_bytes", "JSON bytes of the objects held in informer caches, "
+                                 "by resource.", labels=["resource"])
+        for name in sorted(objects):
+            count.add_metric([name], objects[name])
+            size.add_metric([name], held[name])
+        yield count
+        yield size
+
+    def describe(self) -> list[Metric]:
+        return []
