@@ -10,6 +10,7 @@ import orjson
 import pytest
 
 from myriad.client import objects, views
+from myriad.client.errors import ViewOnly
 from myriad.client.objects import Object, ObjectCodec, decoded_bytes, set_decoded_budget, to_json
 from myriad.client.views import NodeView, PodView, SelectorView, View, view_for
 
@@ -217,3 +218,15 @@ def test_a_watch_line_decodes_the_same_whatever_its_layout(line):
     pod = _pod()
     event = CODEC.event(line % orjson.dumps(pod))
     assert event.type == "MODIFIED" and event.object == pod and orjson.loads(event.object.raw) == pod
+
+
+def test_a_view_only_object_keeps_its_view_and_refuses_whole_reads():
+    obj = CODEC.object(orjson.dumps(_pod()))
+    slim = obj.view_only()
+    assert slim.raw == b"" and slim.key == obj.key and slim.labels == obj.labels
+    assert slim.view.spec is obj.view.spec and slim.view.status is obj.view.status
+    assert slim.annotations == {} and obj.annotations == {"note": "x" * 50}
+    with pytest.raises(ViewOnly, match="shop/web-0 is kept as its view alone"):
+        slim.get("spec")
+    with pytest.raises(ViewOnly):
+        slim.decode()

@@ -67,10 +67,11 @@ def test_a_bound_pods_status_update_carries_its_pod_info_over_and_a_resize_is_re
     running = pod("p", "u1", "n1", phase="Running")
     s._pod_updated(first, running)
     held = s._placed["u1"][1]
-    assert held.pod is running and held.requests.cpu_milli == 1000 and requested(s, "n1")[0] == 1000
+    assert held.pod.view is running.view and held.requests.cpu_milli == 1000 and requested(s, "n1")[0] == 1000
+    assert held.pod.raw == b""  # a bound pod is held as its view alone
     resized = pod("p", "u1", "n1", cpu="2", phase="Running")
     s._pod_updated(running, resized)
-    assert s._placed["u1"][1].pod is resized and requested(s, "n1")[0] == 2000
+    assert s._placed["u1"][1].pod.view is resized.view and requested(s, "n1")[0] == 2000
 
 
 def test_the_echo_of_a_binding_confirms_the_assumed_pod() -> None:
@@ -81,8 +82,22 @@ def test_the_echo_of_a_binding_confirms_the_assumed_pod() -> None:
     s._assume(pod_info(pending), "n1")
     bound = pod("p", "u1", "n1")
     s._pod_updated(pending, bound)
-    assert "u1" not in s.assumed and s._placed["u1"][0] == "n1" and s._placed["u1"][1].pod is bound
+    assert "u1" not in s.assumed and s._placed["u1"][0] == "n1" and s._placed["u1"][1].pod.view is bound.view
     assert s._placed["u1"][1].node_name == "n1" and requested(s, "n1")[0] == 1000
+
+
+def test_a_node_update_reaches_the_table_only_when_its_scheduling_properties_change() -> None:
+    s = scheduler()
+    calls: list[str] = []
+    set_node = s.table.set_node
+    s.table.set_node = lambda n: calls.append(n.name) or set_node(n)  # type: ignore[method-assign]
+    first = node("n1")
+    s._node_added(first)
+    heartbeat = ObjectCodec(NodeView).from_dict({**first.decode(), "metadata": {"name": "n1", "resourceVersion": "9"}})
+    s._node_updated(first.view_only(), heartbeat)  # the informer keeps nodes as views alone
+    labelled = ObjectCodec(NodeView).from_dict({**first.decode(), "metadata": {"name": "n1", "labels": {"a": "b"}}})
+    s._node_updated(heartbeat.view_only(), labelled)
+    assert calls == ["n1", "n1"]
 
 
 def test_a_pod_made_again_under_its_name_replaces_the_old_one() -> None:

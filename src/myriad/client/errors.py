@@ -21,6 +21,7 @@ Hierarchy::
     │   ├── InternalError          500 InternalError
     │   ├── ServiceUnavailable     503 ServiceUnavailable
     │   └── ServerTimeout          504 Timeout
+    ├── ViewOnly                   an informer's object kept as its view alone was read whole
     └── TransportError             no complete answer from any endpoint
         ├── ConnectFailed          the connection could not be made: the request was never sent
         ├── ConnectionLost         the connection broke after the request was written; it may have
@@ -123,6 +124,11 @@ class ServiceUnavailable(APIError):
 
 class ServerTimeout(APIError):
     status_code = 504
+
+
+class ViewOnly(ClientError):
+    """An informer object kept as its view alone (its informer's ``keep_whole`` said so) was
+    read as a whole object."""
 
 
 class TransportError(ClientError):

@@ -31,11 +31,12 @@ from typing import Any
 import msgspec
 import orjson
 
+from myriad.client.errors import ViewOnly
 from myriad.client.types import WatchEvent
-from myriad.client.views import View
+from myriad.client.views import NO_JSON, View
 
 #: Raw bytes of whole-decoded objects kept decoded, process-wide.
-DEFAULT_DECODED_BUDGET = 8 << 20
+DEFAULT_DECODED_BUDGET = 2 << 20
 
 
 class Object(msgspec.Struct, gc=False):
@@ -80,16 +81,32 @@ class Object(msgspec.Struct, gc=False):
     # -- the whole object ----------------------------------------------------------------------
 
     def whole(self) -> dict[str, Any]:
-        """The whole object, decoded once and shared: read it, never change it."""
+        """The whole object, decoded once and shared: read it, never change it. Raises
+        :class:`~myriad.client.errors.ViewOnly` for an object kept as its view alone."""
         decoded = self._decoded
         if decoded is None:
-            decoded = self._decoded = orjson.loads(self.raw)
+            decoded = self._decoded = orjson.loads(self._json())
             _DECODED.kept(self)
         return decoded
 
     def decode(self) -> dict[str, Any]:
         """A fresh decoded copy the caller owns."""
-        return orjson.loads(self.raw)
+        return orjson.loads(self._json())
+
+    def view_only(self) -> Object:
+        """This object without its JSON (nor the annotations' slice of it): what an informer
+        keeps of objects its ``keep_whole`` leaves out."""
+        view = self.view
+        if view.metadata.annotations_json:
+            view = msgspec.structs.replace(view, metadata=msgspec.structs.replace(
+                view.metadata, annotations_json=NO_JSON))
+        return Object(b"", view)
+
+    def _json(self) -> bytes:
+        if not self.raw:
+            raise ViewOnly(f"{self.key} is kept as its view alone: its informer keeps whole objects "
+                           f"only where its keep_whole says so")
+        return self.raw
 
     def __getitem__(self, key: str) -> Any:
         return self.whole()[key]

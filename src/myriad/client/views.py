@@ -11,7 +11,7 @@ decoded (:class:`_Shared`), so 200,000 pods of a hundred templates hold a hundre
 repeat costs a hash lookup instead of a decode. A ``*_json`` field holds the slice only until
 ``__post_init__`` swaps it for the shared value in its typed twin. Conditions carry timestamps,
 so only their type and status are decoded and equal lists shared. Short repeated strings
-(namespaces, node names, phases, images) are interned.
+(namespaces, node names, phases, images, start times to the second) are interned.
 
 :func:`view_for` picks a resource's view: :class:`PodView` for pods, :class:`NodeView` for
 nodes, :class:`SelectorView` for what selects pods, :class:`View` (metadata only) for everything
@@ -78,6 +78,7 @@ class OwnerReference(msgspec.Struct, frozen=True, **_STRUCT):
 class Condition(msgspec.Struct, frozen=True, **_STRUCT):
     type: str = ""
     status: str = ""
+    reason: str = ""
 
 
 class Taint(msgspec.Struct, frozen=True, **_STRUCT):
@@ -191,10 +192,11 @@ class PodStatus(msgspec.Struct, **_STRUCT):
     nominated_node_name: str = ""
     #: The first of ``podIPs`` (read the object for the others, in a dual-stack cluster).
     pod_ip: str = msgspec.field(default="", name="podIP")
+    start_time: str = ""
     conditions: list[Condition] = []
 
     def __post_init__(self) -> None:
-        self.phase = intern(self.phase)
+        self.phase, self.start_time = intern(self.phase), intern(self.start_time)
         if self.nominated_node_name:
             self.nominated_node_name = intern(self.nominated_node_name)
         self.conditions = _shared_conditions(self.conditions)

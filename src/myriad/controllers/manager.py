@@ -24,6 +24,7 @@ from myriad.client.controller import Controller
 from myriad.client.leaderelection import LeaderElectionConfig, LeaderElector
 from myriad.client.rest import Client
 from myriad.controllers.types import ControllerContext
+from myriad.malloctrim import release_free_memory
 
 #: Upstream's lease.
 LEASE_NAME = "kube-controller-manager"
@@ -49,6 +50,7 @@ class ControllerManager:
         try:
             if not await factory.wait_for_sync(self.sync_timeout):
                 raise TimeoutError(f"the controller manager's informers did not sync in {self.sync_timeout:.0f} s")
+            release_free_memory()  # the first lists' pages
             if self.election is None:
                 await self._lead()
             while True:

@@ -25,11 +25,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+
+import orjson
 
 from myriad.api.meta import rfc3339
 from myriad.client import errors as client_errors
@@ -52,6 +55,7 @@ from myriad.client.types import (
     PatchType,
 )
 from myriad.clock import Clock, SystemClock
+from myriad.malloctrim import release_free_memory
 from myriad.scheduler.errors import BindError
 from myriad.scheduler.framework import FitError, Framework
 from myriad.scheduler.metrics import SchedulerMetrics
@@ -111,8 +115,12 @@ class Scheduler:
         self.table = NodeTable()
         self.stats = SchedulerStats()
         self.informers = SharedInformerFactory(client)
-        self._pods = self.informers.informer(PODS)
-        self._nodes = self.informers.informer(NODES)
+        #: Bound pods are kept as their views: their PodInfo holds what scheduling reads of them.
+        self._pods = self.informers.informer(PODS, keep_whole=lambda pod: not pod.view.node_name)
+        #: Nodes are kept as their views: the table holds what scheduling reads of them, and a
+        #: digest of their scheduling properties tells a heartbeat from a change.
+        self._nodes = self.informers.informer(NODES, keep_whole=lambda node: False)
+        self._node_properties: dict[str, bytes] = {}
         self._namespaces = self.informers.informer(NAMESPACES)
         self._pdbs = self.informers.informer(PODDISRUPTIONBUDGETS)
         self._priority_classes = self.informers.informer(PRIORITYCLASSES)
@@ -167,6 +175,7 @@ class Scheduler:
     async def start_informers(self) -> None:
         self.informers.start()
         await self.informers.wait_for_sync()
+        release_free_memory()  # the first lists' pages and the bound pods' JSON
 
     async def run(self) -> None:
         """Schedules until cancelled (informers must be started)."""
@@ -179,7 +188,7 @@ class Scheduler:
                     self.schedule_one(queued)
                 except Exception:  # a bad object or a plugin's bug: log, retry the pod later
                     log.exception("scheduling %s failed", queued.pod.key)
-                    self._forget(queued.pod)
+                    self._forget(queued.pod.uid)
                     self.queue.requeue_unschedulable(queued, set(), error=True)
                 # pop() does not suspend while pods wait: yield, or informer events, bindings and
                 # evictions would all wait for the queue to drain
@@ -202,7 +211,7 @@ class Scheduler:
                     del self._bound_at[uid]
                     held = self.assumed.get(uid)
                     if held is not None:
-                        self._forget(held[1])
+                        self._forget(held[1].uid)
 
     async def stop(self) -> None:
         await self.informers.stop()
@@ -251,9 +260,9 @@ class Scheduler:
         self.table.add_pod(pod, node)
         self.assumed[pod.uid] = (node, pod)
 
-    def _forget(self, pod: PodInfo) -> None:
-        self._bound_at.pop(pod.uid, None)
-        held = self.assumed.pop(pod.uid, None)
+    def _forget(self, uid: str) -> None:
+        self._bound_at.pop(uid, None)
+        held = self.assumed.pop(uid, None)
         if held is not None:
             self.table.remove_pod(held[1], held[0])
 
@@ -268,7 +277,7 @@ class Scheduler:
                 error = BindError(str(error))
             self.stats.bind_errors += 1
             if pod.uid in self.assumed:  # not already confirmed or deleted meanwhile
-                self._forget(pod)
+                self._forget(pod.uid)
                 if not error.gone:
                     self.queue.requeue_unschedulable(queued, set(), error=True)
                     self._note(pod, "Warning", "FailedScheduling", "Scheduling", f"Binding rejected: {error}",
@@ -321,8 +330,8 @@ class Scheduler:
     def _note(self, pod: PodInfo, type_: str, reason: str, action: str, note: str, profile: str) -> None:
         if len(note) > NOTE_LIMIT:
             note = note[:NOTE_LIMIT - 4] + " ..."
-        self.recorder.event(dict(pod.pod), type=type_, reason=reason, action=action,  # type: ignore[arg-type]
-                            note=note)
+        self.recorder.event({"apiVersion": "v1", "kind": "Pod", "name": pod.name, "namespace": pod.namespace,
+                             "uid": pod.uid}, type=type_, reason=reason, action=action, note=note)
 
     def _spawn(self, coroutine: Any) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -334,6 +343,7 @@ class Scheduler:
     def _node_added(self, node: Object) -> None:
         self.table.set_node(node)
         name = node.name
+        self._node_properties[name] = _scheduling_properties(node)
         for pod in self._orphans.pop(name, {}).values():
             self.table.add_pod(pod, name)
         self.queue.move_all("NodeAdd", plugins_interested=_interested)
@@ -341,13 +351,16 @@ class Scheduler:
     def _node_updated(self, old: Object, node: Object) -> None:
         """Heartbeats change nothing the scheduler reads: only a change upstream's
         NodeSchedulingPropertiesChange names updates the table and moves pods."""
-        if _scheduling_properties(old) == _scheduling_properties(node):
+        properties = _scheduling_properties(node)
+        if self._node_properties.get(node.name) == properties:
             return
+        self._node_properties[node.name] = properties
         self.table.set_node(node)
         self.queue.move_all("NodeUpdate", plugins_interested=_interested)
 
     def _node_deleted(self, node: Object) -> None:
         name = node.name
+        self._node_properties.pop(name, None)
         info = self.table.info(name)
         if info is not None:  # its pods stay bound to the name: they count again if it comes back
             self._orphans.setdefault(name, {}).update(
@@ -382,12 +395,14 @@ class Scheduler:
                 self.queue.update(pod)
 
     def _pod_deleted(self, obj: Object) -> None:
-        pod = pod_info(obj)
-        self.queue.delete(pod.key)
-        self.table.unnominate(pod.uid)
-        self._orphans.get(pod.node_name, {}).pop(pod.uid, None)
-        self._forget(pod)
-        held = self._placed.pop(pod.uid, None)
+        """Reads the view only: a re-list reports deletions with the cache's copy, which for a
+        bound pod is its view alone."""
+        uid = obj.uid
+        self.queue.delete(obj.key)
+        self.table.unnominate(uid)
+        self._orphans.get(obj.view.node_name, {}).pop(uid, None)
+        self._forget(uid)
+        held = self._placed.pop(uid, None)
         if held is not None:
             self.table.remove_pod(held[1], held[0])
             self.queue.move_all("AssignedPodDelete", plugins_interested=_interested)
@@ -404,6 +419,8 @@ class Scheduler:
     def _place(self, pod: PodInfo) -> None:
         """A bound pod as the API has it: confirms an assumed one, and stops counting pods that
         finished (upstream's informer leaves Succeeded and Failed pods out)."""
+        if pod.pod.raw:  # a bound pod's PodInfo holds its view alone, as the informer does
+            pod = dataclasses.replace(pod, pod=pod.pod.view_only())
         assumed = self.assumed.pop(pod.uid, None)
         held = self._placed.pop(pod.uid, None) or assumed
         self._bound_at.pop(pod.uid, None)
@@ -453,10 +470,11 @@ def _guarded(handler: Callable[..., None]) -> Callable[..., None]:
     return guarded
 
 
-def _scheduling_properties(node: Mapping[str, Any]) -> tuple[Any, ...]:
-    """What of a Node scheduling depends on: labels, annotations, taints, unschedulable,
-    allocatable, images and each condition's status."""
+def _scheduling_properties(node: Mapping[str, Any]) -> bytes:
+    """A digest of what of a Node scheduling depends on: labels, annotations, taints,
+    unschedulable, allocatable, images and each condition's status."""
     meta, spec, status = node.get("metadata") or {}, node.get("spec") or {}, node.get("status") or {}
-    return (meta.get("labels"), meta.get("annotations"), spec.get("taints"), spec.get("unschedulable"),
-            status.get("allocatable"), status.get("images"),
-            tuple((c.get("type"), c.get("status")) for c in status.get("conditions") or []))
+    properties = (meta.get("labels"), meta.get("annotations"), spec.get("taints"), spec.get("unschedulable"),
+                  status.get("allocatable"), status.get("images"),
+                  [(c.get("type"), c.get("status")) for c in status.get("conditions") or []])
+    return hashlib.blake2b(orjson.dumps(properties, option=orjson.OPT_SORT_KEYS), digest_size=16).digest()

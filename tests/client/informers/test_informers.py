@@ -161,6 +161,29 @@ async def test_a_metadata_only_informer_holds_metadata_and_shares_a_full_informe
         await factory.stop()
 
 
+async def test_keep_whole_keeps_the_others_as_views_while_handlers_see_every_object_whole(
+        client: Client) -> None:
+    await namespace(client, "inf-slim")
+    seen: list[str] = []
+    informer = SharedInformer(client, PODS, options=ReflectorOptions(namespace="inf-slim"),
+                              keep_whole=lambda pod: not pod.view.node_name)
+    informer.add_handler(Handler(on_add=lambda pod: seen.append(pod["spec"]["containers"][0]["image"])))
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.wait_for_sync(), 10)
+        for n, node in (("bound", "node-1"), ("pending", "")):
+            await client.create(PODS, {"metadata": {"name": n, "namespace": "inf-slim"},
+                                       "spec": {"nodeName": node, "containers": [{"name": "c", "image": n}]}})
+        await eventually(lambda: len(informer.indexer) == 2)
+        assert sorted(seen) == ["bound", "pending"]
+        bound, pending = informer.indexer.get("inf-slim/bound"), informer.indexer.get("inf-slim/pending")
+        assert bound.raw == b"" and bound.view.node_name == "node-1" and bound.name == "bound"
+        assert pending["spec"]["containers"][0]["image"] == "pending"
+        assert informer.indexer.raw_bytes == len(pending.raw)
+    finally:
+        await informer.stop()
+
+
 async def test_watches_that_time_out_resume_from_the_last_version_without_a_re_list(client: Client) -> None:
     await namespace(client, "inf-resume")
     informer = SharedInformer(client, CONFIGMAPS,

@@ -8,10 +8,11 @@ Concurrency: loop only.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 
 from myriad.client.informers.informer import SharedInformer
 from myriad.client.informers.reflector import ReflectorOptions
-from myriad.client.informers.store import IndexFunc
+from myriad.client.informers.store import IndexFunc, Obj
 from myriad.client.rest import Client
 from myriad.client.types import Resource
 
@@ -28,11 +29,12 @@ class SharedInformerFactory:
 
     def informer(self, resource: Resource, *, namespace: str | None = None, label_selector: str | None = None,
                  field_selector: str | None = None, indexers: dict[str, IndexFunc] | None = None,
-                 metadata_only: bool = False) -> SharedInformer:
+                 metadata_only: bool = False, keep_whole: Callable[[Obj], bool] | None = None) -> SharedInformer:
         """The informer for this resource and selection, made on first request. ``indexers``
         apply only when it is made (the built-in namespace and nodeName indexes by default).
         ``metadata_only`` asks for objects' metadata alone (upstream's metadata informers),
-        unless a full informer of that selection exists already: then that one is shared."""
+        unless a full informer of that selection exists already: then that one is shared.
+        ``keep_whole``, like ``indexers``, applies when it is made (see :class:`SharedInformer`)."""
         key: tuple = (resource, namespace, label_selector, field_selector)
         informer = self._informers.get(key)
         if informer is None and metadata_only:
@@ -43,7 +45,7 @@ class SharedInformerFactory:
                                        field_selector=field_selector, page_size=self._page_size,
                                        watch_list=self._watch_list, metadata_only=metadata_only)
             informer = SharedInformer(self._client, resource, options=options, indexers=indexers,
-                                      resync_period=self._resync_period)
+                                      resync_period=self._resync_period, keep_whole=keep_whole)
             self._informers[key] = informer
             if self._started:
                 informer.start()

@@ -36,8 +36,14 @@ class Handler:
 
 class SharedInformer:
     def __init__(self, client: Client, resource: Resource, *, options: ReflectorOptions | None = None,
-                 indexers: dict[str, IndexFunc] | None = None, resync_period: float = 0.0) -> None:
+                 indexers: dict[str, IndexFunc] | None = None, resync_period: float = 0.0,
+                 keep_whole: Callable[[Obj], bool] | None = None) -> None:
+        """``keep_whole``, if given, says which objects the cache keeps whole; the others it
+        keeps as their views alone (:meth:`~myriad.client.objects.Object.view_only`). Handlers
+        still get each new object whole; an ``old`` one, a resync's or a late handler's adds
+        may be views alone."""
         self.resource = resource
+        self._keep_whole = keep_whole
         self.indexer = Indexer(BUILTIN_INDEXERS if indexers is None else indexers)
         self.reflector = Reflector(client, resource, self, options or ReflectorOptions())
         self._clock = client.options.clock
@@ -78,7 +84,7 @@ class SharedInformer:
 
     def replace(self, objects: list[Obj], resource_version: str) -> None:
         old = self.indexer.snapshot()
-        self.indexer.replace(objects)
+        self.indexer.replace(objects if self._keep_whole is None else map(self._kept, objects))
         for obj in objects:
             previous = old.pop(obj.key, None)
             if previous is None:
@@ -95,11 +101,15 @@ class SharedInformer:
             self.indexer.remove(obj.key)
             self._notify_delete(obj)  # the event carries the object's final state
             return
-        previous = self.indexer.put(obj)
+        previous = self.indexer.put(obj if self._keep_whole is None else self._kept(obj))
         if previous is None:
             self._notify_add(obj)
         else:
             self._notify_update(previous, obj)
+
+    def _kept(self, obj: Obj) -> Obj:
+        assert self._keep_whole is not None
+        return obj if self._keep_whole(obj) else obj.view_only()
 
     # -- handlers ------------------------------------------------------------------------------
 

@@ -146,7 +146,7 @@ class DefaultPreemption:
                                    statuses: Mapping[int, tuple[Reason, ...]]) -> bool:
         """The second half of upstream's PodEligibleToPreemptOthers: True when the pod already
         preempted on its nominated node and a victim there is still terminating."""
-        nominated = (pod.pod.get("status") or {}).get("nominatedNodeName") or ""
+        nominated = pod.pod.view.status.nominated_node_name
         if not nominated:
             return False
         row = table.index.get(nominated)
@@ -293,17 +293,17 @@ def _code(reasons: tuple[Reason, ...]) -> Code:
 def _terminating_by_preemption(pod: PodInfo) -> bool:
     if not pod.deleting:
         return False
-    for condition in (pod.pod.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == "DisruptionTarget":
-            return condition.get("status") == "True" and condition.get("reason") == "PreemptionByScheduler"
+    for condition in pod.pod.view.status.conditions:
+        if condition.type == "DisruptionTarget":
+            return condition.status == "True" and condition.reason == "PreemptionByScheduler"
     return False
 
 
 def _start_time(pod: PodInfo) -> float:
     """``status.startTime`` in seconds; a pod not started yet counts as now (upstream's
     GetPodStartTime), here later than any start."""
-    text = (pod.pod.get("status") or {}).get("startTime")
-    if isinstance(text, str):
+    text = pod.pod.view.status.start_time
+    if text:
         try:
             return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
         except ValueError:
