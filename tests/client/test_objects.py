@@ -230,3 +230,10 @@ def test_a_view_only_object_keeps_its_view_and_refuses_whole_reads():
         slim.get("spec")
     with pytest.raises(ViewOnly):
         slim.decode()
+
+
+def test_objects_held_as_views_alone_compare_by_their_views():
+    one, other = CODEC.object(orjson.dumps(_pod("a"))), CODEC.object(orjson.dumps(_pod("b")))
+    assert one.view_only() == CODEC.object(orjson.dumps(_pod("a"))).view_only()
+    assert one.view_only() != other.view_only()
+    assert one != one.view_only()

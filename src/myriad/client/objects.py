@@ -133,8 +133,8 @@ class Object(msgspec.Struct, gc=False):
         return self.whole().values()
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, Object):
-            return other.raw == self.raw
+        if isinstance(other, Object):  # by their JSON; two views alone by their views
+            return other.raw == self.raw if self.raw or other.raw else other.view == self.view
         return isinstance(other, Mapping) and self.whole() == other
 
     __hash__ = None  # type: ignore[assignment]  # like the dicts it stands for
@@ -235,7 +235,6 @@ class ObjectCodec:
     _events = msgspec.json.Decoder(_Event)
 
     def __init__(self, view: type[View]) -> None:
-        self.view = view
         self._decoder = msgspec.json.Decoder(view)
 
     def object(self, raw: bytes) -> Object:

@@ -9,7 +9,8 @@ same labels, owners, requests and conditions. Those parts are decoded as raw JSO
 ``Raw``, a zero-copy slice) and looked up by those bytes in a bounded table of values already
 decoded (:class:`_Shared`), so 200,000 pods of a hundred templates hold a hundred copies and a
 repeat costs a hash lookup instead of a decode. A ``*_json`` field holds the slice only until
-``__post_init__`` swaps it for the shared value in its typed twin. Conditions carry timestamps,
+``__post_init__`` swaps it for the shared value in its typed twin (the annotations' slice stays,
+decoded when read). Conditions carry timestamps,
 so only their type and status are decoded and equal lists shared. Short repeated strings
 (namespaces, node names, phases, images, start times to the second) are interned.
 
