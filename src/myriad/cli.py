@@ -416,6 +416,7 @@ _CLIENT_HELP = {
     "scenarios": "comma-separated subset of informer,queue,balance,http",
     "server_cpu": "CPU the servers are pinned to, -1 for none", "pods": "(informer) pods listed and watched",
     "nodes": "(informer) nodes the pods are spread over", "page_size": "(informer) list page size",
+    "compress": "(informer) the cache keeps its pods compressed (zstandard), as the controller manager's",
     "watch_rate": "(informer) pod updates per second", "duration": "(informer) seconds of updates",
     "storm_rate": "(queue) updates per second in the storm", "storm_duration": "(queue) seconds of storm",
     "watchers": "(balance) watches spread",

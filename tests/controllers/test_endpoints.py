@@ -107,6 +107,38 @@ async def test_a_services_pods_become_endpoints_and_endpoint_slices(client: Clie
     await until(cleaned, "the Endpoints and slices gone with the Service")
 
 
+async def test_a_relabelled_pod_joins_and_leaves_services_whose_selectors_share_labels(
+        client: Client, manager: ControllerManager) -> None:
+    ns = "ep-relabel"
+    await client.create(NAMESPACES, {"metadata": {"name": ns}})
+    for name, selector in (("both", {"zone": "a", "app": "api"}), ("zone", {"zone": "a"})):
+        await client.create(SERVICES, {"metadata": {"name": name}, "spec": {
+            "selector": selector, "ports": [{"port": 80, "targetPort": 8080}]}}, namespace=ns)
+    for name, labels, ip in (("p1", {"app": "api", "zone": "a"}, "10.3.0.1"), ("p2", {"zone": "a"}, "10.3.0.2")):
+        await client.create(PODS, {"metadata": {"name": name, "labels": labels}, "spec": {
+            "nodeName": "zoned", "containers": [{"name": "c", "image": "i"}]}}, namespace=ns)
+        ready = {"type": "Ready", "status": "True", "lastTransitionTime": rfc3339()}
+        await client.patch(PODS, name, {"status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
+                                                   "conditions": [ready]}},
+                           patch_type=PatchType.STRATEGIC, namespace=ns, subresource="status")
+
+    async def addresses(service: str, wanted: list[str]) -> None:
+        async def check() -> bool:
+            try:
+                found = await client.get(ENDPOINTS, service, namespace=ns)
+            except errors.NotFound:
+                return False
+            return sorted(a["ip"] for s in found.get("subsets") or [] for a in s.get("addresses") or []) == wanted
+        await until(check, f"{service}'s addresses {wanted}")
+    await addresses("both", ["10.3.0.1"])
+    await addresses("zone", ["10.3.0.1", "10.3.0.2"])
+    await client.patch(PODS, "p2", {"metadata": {"labels": {"app": "api"}}}, namespace=ns)  # now in both
+    await addresses("both", ["10.3.0.1", "10.3.0.2"])
+    await client.patch(PODS, "p1", {"metadata": {"labels": {"zone": "b"}}}, namespace=ns)  # in neither
+    await addresses("both", ["10.3.0.2"])
+    await addresses("zone", ["10.3.0.2"])
+
+
 async def test_many_pods_fill_slices_of_100_and_the_endpoints_object_stops_at_1000(
         client: Client, manager: ControllerManager) -> None:
     ns = "ep-many"

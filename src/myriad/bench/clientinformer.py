@@ -34,6 +34,7 @@ class InformerPlan:
     expected: int
     page_size: int
     cpus: frozenset[int] | None
+    compress: bool = False
 
 
 def rss_bytes() -> int:
@@ -67,7 +68,8 @@ async def _run(plan: InformerPlan, queue: multiprocessing.Queue, stop: multiproc
 
     async with Client(ClientOptions(endpoints=(plan.url,), user_agent="myriad-bench-informer")) as client:
         informer = SharedInformer(client, PODS, options=ReflectorOptions(namespace=plan.namespace,
-                                                                          page_size=plan.page_size))
+                                                                          page_size=plan.page_size),
+                                  compress=plan.compress)
         informer.add_handler(Handler(on_update=on_update))
         started = time.perf_counter()
         informer.start()

@@ -46,7 +46,8 @@ def print_report(config: ClientBenchConfig, results: dict[str, Any], console: Co
     table.add_column("figures")
     if "informer" in results:
         r = results["informer"]
-        table.add_row(f"informer on {r['objects']:,} pods, {config.watch_rate:g} updates/s",
+        table.add_row(f"informer on {r['objects']:,} pods, {config.watch_rate:g} updates/s"
+                      + (" (compressed)" if config.compress else ""),
                       f"sync {r['sync_s']:.1f} s ({r['lists']} list, {r['pod_json_bytes']:,} B JSON per pod)\n"
                       f"memory: {mib(r['rss_synced'] - r['rss_start'])} for the cache, "
                       f"{r['bytes_per_object']:,.0f} B per pod; RSS {mib(r['rss_synced'])} synced, "

@@ -14,7 +14,7 @@ Events. Then it reports:
 * then, over the restarted server, the RSS of each component holding its informers over that
   cluster (``components``): a ``myriad nodes`` process adopting the Nodes and their pods, then
   ``myriad scheduler``, then ``myriad controller-manager``, each measured once its RSS has
-  settled (the load's CPUs, beside the server's).
+  settled and it is no longer busy (the load's CPUs, beside the server's).
 
 Targets (issue 21): RSS ≤ 4 GiB, restart ≤ 60 s, scheduler ≤ 1 GiB, controller manager ≤ 1.5 GiB;
 the hollow nodes' bytes per node are reported. Results: a table, and JSON at ``json_path``.
@@ -46,7 +46,7 @@ from myriad.bench.apiload import run_phase
 from myriad.bench.apiserver_process import start_apiserver, stop_process
 from myriad.bench.configs import check_server_cpu, config_json
 from myriad.bench.httpclient import Connection
-from myriad.bench.nodesession import rss_bytes
+from myriad.bench.nodesession import cpu_seconds, rss_bytes
 from myriad.bench.readreport import server_memory
 from myriad.bench.scheduler import running_scheduler
 from myriad.nodes.figures import LINE_PREFIX
@@ -58,9 +58,11 @@ TARGET_RSS = 4 * GIB
 TARGET_RESTART_S = 60.0
 TARGET_SCHEDULER = 1 * GIB
 TARGET_MANAGER = 1.5 * GIB
-#: A component's RSS has settled once it moved less than this share over SETTLE_SECONDS.
+#: A component's RSS has settled once it moved less than this share over SETTLE_SECONDS, while
+#: the component used less than SETTLE_CPU of a CPU.
 SETTLE_SHARE = 0.01
 SETTLE_SECONDS = 5
+SETTLE_CPU = 0.5
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -238,16 +240,21 @@ def _controller_manager(url: str, scratch: Path, pin: Any) -> Iterator[subproces
 
 
 def _settled(pid: int, timeout: float) -> int:
-    """The process's RSS once it moved less than SETTLE_SHARE over SETTLE_SECONDS."""
-    samples: list[float] = []
+    """The process's RSS once it has settled: over the last SETTLE_SECONDS its RSS moved less
+    than SETTLE_SHARE and it used less than SETTLE_CPU of a CPU (a component still working
+    through its first lists' handlers can hold a plateau of garbage it frees when done)."""
+    samples: list[tuple[float, float]] = []
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        samples.append(rss_bytes(pid))
+        samples.append((rss_bytes(pid), cpu_seconds(pid)))
         recent = samples[-SETTLE_SECONDS - 1:]
-        if len(recent) > SETTLE_SECONDS and max(recent) - min(recent) <= SETTLE_SHARE * max(recent):
-            break
+        if len(recent) > SETTLE_SECONDS:
+            sizes = [rss for rss, _ in recent]
+            busy = (recent[-1][1] - recent[0][1]) / SETTLE_SECONDS
+            if max(sizes) - min(sizes) <= SETTLE_SHARE * max(sizes) and busy < SETTLE_CPU:
+                break
         time.sleep(1.0)
-    return int(samples[-1])
+    return int(samples[-1][0])
 
 
 def _check(what: str, figures: Any) -> None:

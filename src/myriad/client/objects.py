@@ -3,7 +3,8 @@ view of the fields components read in bulk, decoded once with msgspec.
 
 An :class:`Object` holds
 
-* ``raw``: the object's JSON, exactly as it came off the wire (nothing is lost);
+* ``raw``: the object's JSON, exactly as it came off the wire (nothing is lost), or in a
+  :class:`~myriad.client.packing.Packed` object that JSON compressed;
 * ``view``: a :mod:`myriad.client.views` Struct of the few fields read on every event (name,
   namespace, labels, owners; a pod's node name, phase and container requests...), decoded
   with msgspec in one pass that skips every other field, repeated strings interned.
@@ -25,7 +26,7 @@ Concurrency: loop only (the FIFO is not locked).
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import msgspec
@@ -35,7 +36,7 @@ from myriad.client.errors import ViewOnly
 from myriad.client.types import WatchEvent
 from myriad.client.views import NO_JSON, View
 
-#: Raw bytes of whole-decoded objects kept decoded, process-wide.
+#: JSON bytes of whole-decoded objects kept decoded, process-wide.
 DEFAULT_DECODED_BUDGET = 2 << 20
 
 
@@ -85,8 +86,9 @@ class Object(msgspec.Struct, gc=False):
         :class:`~myriad.client.errors.ViewOnly` for an object kept as its view alone."""
         decoded = self._decoded
         if decoded is None:
-            decoded = self._decoded = orjson.loads(self._json())
-            _DECODED.kept(self)
+            raw = self._json()
+            decoded = self._decoded = orjson.loads(raw)
+            _DECODED.kept(self, len(raw))
         return decoded
 
     def decode(self) -> dict[str, Any]:
@@ -96,13 +98,10 @@ class Object(msgspec.Struct, gc=False):
     def view_only(self) -> Object:
         """This object without its JSON (nor the annotations' slice of it): what an informer
         keeps of objects its ``keep_whole`` leaves out."""
-        view = self.view
-        if view.metadata.annotations_json:
-            view = msgspec.structs.replace(view, metadata=msgspec.structs.replace(
-                view.metadata, annotations_json=NO_JSON))
-        return Object(b"", view)
+        return Object(b"", detached(self.view, annotations=False))
 
     def _json(self) -> bytes:
+        """The object's JSON (a :class:`~myriad.client.packing.Packed` object decompresses it)."""
         if not self.raw:
             raise ViewOnly(f"{self.key} is kept as its view alone: its informer keeps whole objects "
                            f"only where its keep_whole says so")
@@ -134,7 +133,9 @@ class Object(msgspec.Struct, gc=False):
 
     def __eq__(self, other: object) -> bool:
         if isinstance(other, Object):  # by their JSON; two views alone by their views
-            return other.raw == self.raw if self.raw or other.raw else other.view == self.view
+            if self.raw and other.raw:
+                return other.raw == self.raw if type(other) is type(self) is Object else other._json() == self._json()
+            return not self.raw and not other.raw and other.view == self.view
         return isinstance(other, Mapping) and self.whole() == other
 
     __hash__ = None  # type: ignore[assignment]  # like the dicts it stands for
@@ -154,6 +155,16 @@ Mapping.register(Object)
 _EMPTY: Mapping[str, str] = {}
 
 
+def detached(view: View, *, annotations: bool = True) -> View:
+    """``view`` holding no slice of the JSON it was decoded from, which the slice would keep
+    whole in memory: its annotations' slice copied, or dropped without ``annotations``."""
+    kept = view.metadata.annotations_json
+    if not kept:
+        return view
+    kept = kept.copy() if annotations else NO_JSON
+    return msgspec.structs.replace(view, metadata=msgspec.structs.replace(view.metadata, annotations_json=kept))
+
+
 _ANNOTATIONS = msgspec.json.Decoder(dict[str, str] | None)
 
 
@@ -166,24 +177,24 @@ def to_json(value: Any) -> Any:
 
 class _DecodedFifo:
     """Which Objects hold their whole decoded form: the most recently decoded, up to a budget
-    counted in raw bytes; the oldest are dropped first."""
+    counted in bytes of their JSON; the oldest are dropped first."""
 
     def __init__(self, budget: int) -> None:
         self.budget = budget
         self.held = 0
-        self._order: deque[Object] = deque()
+        self._order: deque[tuple[Object, int]] = deque()
 
-    def kept(self, obj: Object) -> None:
-        self._order.append(obj)
-        self.held += len(obj.raw)
+    def kept(self, obj: Object, size: int) -> None:
+        self._order.append((obj, size))
+        self.held += size
         while self.held > self.budget and self._order:
-            oldest = self._order.popleft()
-            self.held -= len(oldest.raw)
+            oldest, size = self._order.popleft()
+            self.held -= size
             oldest._decoded = None
 
     def clear(self) -> None:
         while self._order:
-            self._order.popleft()._decoded = None
+            self._order.popleft()[0]._decoded = None
         self.held = 0
 
 
@@ -191,13 +202,13 @@ _DECODED = _DecodedFifo(DEFAULT_DECODED_BUDGET)
 
 
 def set_decoded_budget(budget: int) -> None:
-    """How many raw bytes' worth of Objects may keep their whole decoded form (0: none)."""
+    """How many JSON bytes' worth of Objects may keep their whole decoded form (0: none)."""
     _DECODED.budget = budget
     _DECODED.clear()
 
 
 def decoded_bytes() -> int:
-    """Raw bytes of the Objects holding their decoded form now."""
+    """JSON bytes of the Objects holding their decoded form now."""
     return _DECODED.held
 
 
@@ -244,10 +255,16 @@ class ObjectCodec:
         """The Object of a decoded object (encoded again: for tests and objects made locally)."""
         return self.object(orjson.dumps(decoded, default=to_json))
 
-    def page(self, body: bytes) -> Page:
+    def page(self, body: bytes, *, pack: Callable[[msgspec.Raw, View], Object] | None = None) -> Page:
+        """A list body's items as Objects, each with a copy of its JSON; ``pack``, if given,
+        makes each Object from its slice of the body and its view instead (see
+        :meth:`myriad.client.packing.Packer.pack_json`)."""
         page = self._pages.decode(body)
         decode = self._decoder.decode
-        items = [Object(raw, decode(raw)) for raw in map(bytes, page.items or ())]
+        if pack is None:
+            items = [Object(raw, decode(raw)) for raw in map(bytes, page.items or ())]
+        else:
+            items = [pack(raw, decode(raw)) for raw in page.items or ()]
         return Page(items, page.metadata.resourceVersion, page.metadata.continue_)
 
     def event(self, line: bytes) -> WatchEvent:

@@ -110,7 +110,7 @@ async def build(client: Client, options: ManagerRunOptions, names: tuple[str, ..
     found."""
     identity = options.identity or f"{os.uname().nodename}-{os.getpid()}"
     recorder = EventRecorder(client, RecorderOptions(controller="kube-controller-manager", instance=identity))
-    context = ControllerContext(client=client, factory=SharedInformerFactory(client), recorder=recorder,
+    context = ControllerContext(client=client, factory=SharedInformerFactory(client, compress=True), recorder=recorder,
                                 clock=client.options.clock, resources=await discover(client),
                                 settings=options.settings)
     controllers = {}

@@ -19,13 +19,30 @@ from myriad.controllers.types import Obj
 ENDPOINTSLICES_API = "discovery.k8s.io/v1"
 
 
+#: The Services' index by one pair of their selectors (``namespace/key=value``).
+BY_SELECTOR_PAIR = "endpoints.selectorPair"
+
+
+def by_selector_pair(service: Obj) -> tuple[str, ...]:
+    """A Service under the first pair of its selector: a pod it selects carries that pair."""
+    selector = service.view.spec.selector
+    if not selector:
+        return ()
+    key = min(selector)
+    return (f"{service.namespace}/{key}={selector[key]}",)
+
+
 class ServiceSelectors:
     """Services by namespace with their parsed selectors (a Service without a selector has its
-    endpoints managed by hand and is left out)."""
+    endpoints managed by hand and is left out). A pod's Services are found through an index of
+    the Services by one pair of their selectors, so a pod event costs a lookup per label of the
+    pod, not a selector match per Service of its namespace."""
 
     def __init__(self, services: SharedInformer) -> None:
         self._services = services
         self._parsed: dict[str, tuple[str, LabelSelector | None]] = {}
+        if not services.indexer.has_index(BY_SELECTOR_PAIR):
+            services.indexer.add_indexer(BY_SELECTOR_PAIR, by_selector_pair)
 
     def selector(self, service: Object) -> LabelSelector | None:
         uid, version = service.uid, service.resource_version
@@ -44,12 +61,14 @@ class ServiceSelectors:
 
     def for_pod(self, pod: Object) -> list[Object]:
         labels = pod.labels
-        found = []
-        for service in self._services.indexer.by_index(BY_NAMESPACE, pod.namespace):
-            selector = self.selector(service)
-            if selector is not None and selector.matches(labels):
-                found.append(service)
-        return found
+        found: dict[str, Object] = {}
+        by_index = self._services.indexer.by_index
+        for key, value in labels.items():
+            for service in by_index(BY_SELECTOR_PAIR, f"{pod.namespace}/{key}={value}"):
+                selector = self.selector(service)
+                if selector is not None and selector.matches(labels):
+                    found[service.key] = service
+        return list(found.values())
 
 
 def backing_pods(pods: SharedInformer, service: Object, selector: LabelSelector) -> list[Object]:

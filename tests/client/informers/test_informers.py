@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator
 
+import orjson
 import pytest
 
 from myriad.bench.apiserver_process import running_apiserver
@@ -15,6 +16,7 @@ from myriad.client.informers.metrics import StoreCollector
 from myriad.client.informers.reflector import ReflectorOptions
 from myriad.client.informers.store import BY_NAMESPACE, BY_NODE_NAME
 from myriad.client.objects import Object
+from myriad.client.packing import SAMPLES, Packed
 from myriad.client.rest import Client
 from myriad.client.types import CONFIGMAPS, NAMESPACES, PODS, ClientOptions
 from myriad.clock import FakeClock
@@ -180,6 +182,36 @@ async def test_keep_whole_keeps_the_others_as_views_while_handlers_see_every_obj
         assert bound.raw == b"" and bound.view.node_name == "node-1" and bound.name == "bound"
         assert pending["spec"]["containers"][0]["image"] == "pending"
         assert informer.indexer.raw_bytes == len(pending.raw)
+    finally:
+        await informer.stop()
+
+
+@pytest.mark.parametrize("watch_list", [False, True])
+async def test_a_compressing_cache_holds_packed_objects_that_read_as_the_servers(client: Client,
+                                                                                 watch_list: bool) -> None:
+    ns = f"inf-packed-{int(watch_list)}"
+    await namespace(client, ns)
+    for n in range(12):
+        await client.create(PODS, {"metadata": {"name": f"p{n}", "namespace": ns, "labels": {"n": str(n)}},
+                                   "spec": {"nodeName": "node-1", "containers": [{"name": "c", "image": "nginx"}]}})
+    seen: list[object] = []
+    informer = SharedInformer(client, PODS, options=ReflectorOptions(namespace=ns, watch_list=watch_list),
+                              compress=True)
+    informer.add_handler(Handler(on_add=seen.append, on_update=lambda old, new: seen.append(new)))
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.wait_for_sync(), 10)
+        listed = (await client.list(PODS, namespace=ns))["items"]
+        held = {obj.name: obj for obj in informer.indexer.list()}
+        assert sum(isinstance(obj, Packed) for obj in held.values()) >= 12 - SAMPLES
+        bare = {name: {k: v for k, v in obj.decode().items() if k not in ("kind", "apiVersion")}
+                for name, obj in held.items()}  # a watch-list's objects name their kind, a list's items do not
+        assert bare == {o["metadata"]["name"]: o for o in listed}
+        assert informer.indexer.raw_bytes < sum(len(orjson.dumps(o)) for o in listed) / 2
+        await client.patch(PODS, "p11", {"metadata": {"labels": {"n": "eleven"}}}, namespace=ns)
+        await eventually(lambda: informer.indexer.get(f"{ns}/p11").labels["n"] == "eleven")
+        assert isinstance(informer.indexer.get(f"{ns}/p11"), Packed)
+        assert type(seen[-1]) is Object and seen[-1]["metadata"]["labels"] == {"n": "eleven"}  # handlers: whole
     finally:
         await informer.stop()
 

@@ -1,6 +1,8 @@
 """The shared informer factory: one informer (one reflector, one cache) per resource and
 selector, however many controllers ask for it. A metadata-only request shares a full informer
-made before it; otherwise it gets an informer of its own over PartialObjectMetadata.
+made before it; otherwise it gets an informer of its own over PartialObjectMetadata. A factory
+made with ``compress`` has every informer keep its objects compressed at rest
+(:mod:`myriad.client.packing`).
 
 Concurrency: loop only.
 """
@@ -19,8 +21,9 @@ from myriad.client.types import Resource
 
 class SharedInformerFactory:
     def __init__(self, client: Client, *, resync_period: float = 0.0, page_size: int = 500,
-                 watch_list: bool = False) -> None:
+                 watch_list: bool = False, compress: bool = False) -> None:
         self._client = client
+        self._compress = compress
         self._resync_period = resync_period
         self._page_size = page_size
         self._watch_list = watch_list
@@ -45,7 +48,8 @@ class SharedInformerFactory:
                                        field_selector=field_selector, page_size=self._page_size,
                                        watch_list=self._watch_list, metadata_only=metadata_only)
             informer = SharedInformer(self._client, resource, options=options, indexers=indexers,
-                                      resync_period=self._resync_period, keep_whole=keep_whole)
+                                      resync_period=self._resync_period, keep_whole=keep_whole,
+                                      compress=self._compress)
             self._informers[key] = informer
             if self._started:
                 informer.start()

@@ -22,6 +22,7 @@ from typing import Any
 
 from myriad.client.informers.reflector import Reflector, ReflectorOptions
 from myriad.client.informers.store import BUILTIN_INDEXERS, Indexer, IndexFunc, Obj
+from myriad.client.packing import Packer
 from myriad.client.rest import Client
 from myriad.client.tasks import cancel_and_wait
 from myriad.client.types import Resource, WatchEvent
@@ -37,15 +38,20 @@ class Handler:
 class SharedInformer:
     def __init__(self, client: Client, resource: Resource, *, options: ReflectorOptions | None = None,
                  indexers: dict[str, IndexFunc] | None = None, resync_period: float = 0.0,
-                 keep_whole: Callable[[Obj], bool] | None = None) -> None:
+                 keep_whole: Callable[[Obj], bool] | None = None, compress: bool = False) -> None:
         """``keep_whole``, if given, says which objects the cache keeps whole; the others it
-        keeps as their views alone (:meth:`~myriad.client.objects.Object.view_only`). Handlers
-        still get each new object whole; an ``old`` one, a resync's or a late handler's adds
-        may be views alone."""
+        keeps as their views alone (:meth:`~myriad.client.objects.Object.view_only`).
+        ``compress``: the cache keeps whole objects compressed (:mod:`myriad.client.packing`),
+        a list's objects packed straight from its pages. Handlers get each object a
+        watch brings whole and uncompressed; the adds of a list may be compressed, and an
+        ``old`` object, a resync's or a late handler's adds may be views alone or compressed."""
         self.resource = resource
         self._keep_whole = keep_whole
+        self._packer = Packer() if compress else None
+        self._transform = keep_whole is not None or compress
         self.indexer = Indexer(BUILTIN_INDEXERS if indexers is None else indexers)
-        self.reflector = Reflector(client, resource, self, options or ReflectorOptions())
+        self.reflector = Reflector(client, resource, self, options or ReflectorOptions(),
+                                   packer=self._packer)
         self._clock = client.options.clock
         self._handlers: list[Handler] = []
         self._synced = asyncio.Event()
@@ -84,7 +90,7 @@ class SharedInformer:
 
     def replace(self, objects: list[Obj], resource_version: str) -> None:
         old = self.indexer.snapshot()
-        self.indexer.replace(objects if self._keep_whole is None else map(self._kept, objects))
+        self.indexer.replace(map(self._kept, objects) if self._transform else objects)
         for obj in objects:
             previous = old.pop(obj.key, None)
             if previous is None:
@@ -101,15 +107,17 @@ class SharedInformer:
             self.indexer.remove(obj.key)
             self._notify_delete(obj)  # the event carries the object's final state
             return
-        previous = self.indexer.put(obj if self._keep_whole is None else self._kept(obj))
+        previous = self.indexer.put(self._kept(obj) if self._transform else obj)
         if previous is None:
             self._notify_add(obj)
         else:
             self._notify_update(previous, obj)
 
     def _kept(self, obj: Obj) -> Obj:
-        assert self._keep_whole is not None
-        return obj if self._keep_whole(obj) else obj.view_only()
+        """What the cache holds of ``obj``."""
+        if self._keep_whole is not None and not self._keep_whole(obj):
+            return obj.view_only()
+        return obj if self._packer is None else self._packer.pack(obj)
 
     # -- handlers ------------------------------------------------------------------------------
 

@@ -34,6 +34,7 @@ import msgspec
 
 from myriad.client.errors import ClientError, Gone
 from myriad.client.objects import Object, ObjectCodec
+from myriad.client.packing import Packer
 from myriad.client.rest import JSON_BYTES, METADATA, METADATA_LIST, Client
 from myriad.client.types import Resource, WatchEvent
 from myriad.client.views import View, view_for
@@ -85,6 +86,9 @@ class Reflector:
     stats: ReflectorStats = field(default_factory=ReflectorStats)
     #: The last resourceVersion seen; "" until the first list completes.
     resource_version: str = ""
+    #: An informer that compresses its cache gives its packer: a list's objects are then packed
+    #: straight from the list's body, so that a long list never holds them all uncompressed.
+    packer: Packer | None = None
 
     def __post_init__(self) -> None:
         options = self.options
@@ -129,7 +133,7 @@ class Reflector:
                                                continue_=token, resource_version=None if token else "0",
                                                accept=self._accept_list)
             try:
-                page = self.codec.page(body)
+                page = self.codec.page(body, pack=None if self.packer is None else self.packer.pack_json)
             except msgspec.DecodeError as exc:
                 raise ClientError(f"malformed list of {self.resource.plural}: {exc}") from exc
             items.extend(page.items)
@@ -157,7 +161,7 @@ class Reflector:
                         self.resource_version = event.resource_version
                         return
                 elif event.type == "ADDED":
-                    initial.append(event.object)
+                    initial.append(event.object if self.packer is None else self.packer.pack(event.object))
         raise ClientError("the watch-list ended before its initial events did")
 
     async def _watch(self) -> None:
