@@ -14,7 +14,7 @@ from myriad.api.selectors import LabelSelector, SelectorError, selector_from_obj
 from myriad.client.informers.informer import SharedInformer
 from myriad.client.informers.store import BY_NAMESPACE
 from myriad.client.objects import Object
-from myriad.controllers.types import Obj
+from myriad.controllers.types import Obj, ensure_index
 
 ENDPOINTSLICES_API = "discovery.k8s.io/v1"
 
@@ -41,8 +41,7 @@ class ServiceSelectors:
     def __init__(self, services: SharedInformer) -> None:
         self._services = services
         self._parsed: dict[str, tuple[str, LabelSelector | None]] = {}
-        if not services.indexer.has_index(BY_SELECTOR_PAIR):
-            services.indexer.add_indexer(BY_SELECTOR_PAIR, by_selector_pair)
+        ensure_index(services, BY_SELECTOR_PAIR, by_selector_pair)
 
     def selector(self, service: Object) -> LabelSelector | None:
         uid, version = service.uid, service.resource_version

@@ -33,8 +33,8 @@ class StoreCollector:
             held[name] = held.get(name, 0) + informer.indexer.raw_bytes
         count = GaugeMetricFamily("informer_store_objects", "Objects held in informer caches, by resource.",
                                   labels=["resource"])
-        size = GaugeMetricFamily("informer_store_bytes", "JSON bytes of the objects held in informer caches, "
-                                 "by resource.", labels=["resource"])
+        size = GaugeMetricFamily("informer_store_bytes", "Bytes of JSON held in informer caches (compressed, "
+                                 "where a cache compresses), by resource.", labels=["resource"])
         for name in sorted(objects):
             count.add_metric([name], objects[name])
             size.add_metric([name], held[name])

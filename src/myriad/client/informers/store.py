@@ -51,7 +51,7 @@ class Indexer:
         self._objects: dict[str, Obj] = {}
         self._indexers: dict[str, IndexFunc] = dict(indexers or {})
         self._indices: dict[str, dict[str, set[str]]] = {name: {} for name in self._indexers}
-        #: JSON bytes of the objects held.
+        #: Bytes of JSON held (compressed, for packed objects).
         self.raw_bytes = 0
 
     def add_indexer(self, name: str, function: IndexFunc) -> None:
