@@ -114,7 +114,9 @@ async def test_a_relabelled_pod_joins_and_leaves_services_whose_selectors_share_
     for name, selector in (("both", {"zone": "a", "app": "api"}), ("zone", {"zone": "a"})):
         await client.create(SERVICES, {"metadata": {"name": name}, "spec": {
             "selector": selector, "ports": [{"port": 80, "targetPort": 8080}]}}, namespace=ns)
-    for name, labels, ip in (("p1", {"app": "api", "zone": "a"}, "10.3.0.1"), ("p2", {"zone": "a"}, "10.3.0.2")):
+    pods = (("p1", {"app": "api", "zone": "a"}, "10.3.0.1"), ("p2", {"zone": "a"}, "10.3.0.2"),
+            ("p3", {"app": "api", "zone": "c"}, "10.3.0.3"))  # shares one pair with each Service
+    for name, labels, ip in pods:
         await client.create(PODS, {"metadata": {"name": name, "labels": labels}, "spec": {
             "nodeName": "zoned", "containers": [{"name": "c", "image": "i"}]}}, namespace=ns)
         ready = {"type": "Ready", "status": "True", "lastTransitionTime": rfc3339()}

@@ -97,7 +97,7 @@ class EndpointsController(Controller):
         self.services = self.factory.informer(SERVICES)
         self.pods = self.factory.informer(PODS)
         self.endpoints = self.factory.informer(ENDPOINTS)
-        self.selectors = ServiceSelectors(self.services)
+        self.selectors = ServiceSelectors(self.services, self.pods)
         self.watch(self.services)
         self.endpoints.add_handler(Handler(on_delete=lambda ep: self.queue.add(object_key(ep), event="delete")))
         self.pods.add_handler(Handler(on_add=self._pod, on_update=self._pod_changed, on_delete=self._pod))
@@ -125,7 +125,7 @@ class EndpointsController(Controller):
         selector = self.selectors.selector(service)
         if selector is None:
             return None
-        wanted, truncated = subsets(service, endpointutil.backing_pods(self.pods, service, selector))
+        wanted, truncated = subsets(service, self.selectors.backing_pods(service, selector))
         current = self.endpoints.indexer.get(key)
         meta = service["metadata"]
         labels = dict(meta.get("labels") or {})

@@ -66,7 +66,7 @@ class EndpointSliceController(Controller):
         self.pods = self.factory.informer(PODS)
         self.nodes = self.factory.informer(NODES)
         self.slices = self.factory.informer(ENDPOINTSLICES)
-        self.selectors = ServiceSelectors(self.services)
+        self.selectors = ServiceSelectors(self.services, self.pods)
         self.watch(self.services)
         self.pods.add_handler(Handler(on_add=self._pod, on_update=self._pod_changed, on_delete=self._pod))
         self.slices.add_handler(Handler(on_delete=self._slice_gone))
@@ -120,7 +120,7 @@ class EndpointSliceController(Controller):
         selector = self.selectors.selector(service)
         if selector is None:
             return None
-        pods = endpointutil.backing_pods(self.pods, service, selector)
+        pods = self.selectors.backing_pods(service, selector)
         for family in (service.get("spec") or {}).get("ipFamilies") or ["IPv4"]:
             await self._reconcile_family(service, family, pods)
         return None

@@ -12,7 +12,6 @@ from typing import Any
 
 from myriad.api.selectors import LabelSelector, SelectorError, selector_from_object
 from myriad.client.informers.informer import SharedInformer
-from myriad.client.informers.store import BY_NAMESPACE
 from myriad.client.objects import Object
 from myriad.controllers.types import Obj, ensure_index
 
@@ -21,6 +20,8 @@ ENDPOINTSLICES_API = "discovery.k8s.io/v1"
 
 #: The Services' index by one pair of their selectors (``namespace/key=value``).
 BY_SELECTOR_PAIR = "endpoints.selectorPair"
+#: The pods' index by each pair of their labels (``namespace/key=value``).
+BY_LABEL_PAIR = "endpoints.labelPair"
 
 
 def by_selector_pair(service: Obj) -> tuple[str, ...]:
@@ -32,16 +33,26 @@ def by_selector_pair(service: Obj) -> tuple[str, ...]:
     return (f"{service.namespace}/{key}={selector[key]}",)
 
 
-class ServiceSelectors:
-    """Services by namespace with their parsed selectors (a Service without a selector has its
-    endpoints managed by hand and is left out). A pod's Services are found through an index of
-    the Services by one pair of their selectors, so a pod event costs a lookup per label of the
-    pod, not a selector match per Service of its namespace."""
+def by_label_pair(pod: Obj) -> tuple[str, ...]:
+    """A pod under each pair of its labels."""
+    namespace = pod.namespace
+    return tuple(f"{namespace}/{key}={value}" for key, value in pod.labels.items())
 
-    def __init__(self, services: SharedInformer) -> None:
+
+class ServiceSelectors:
+    """Services with their parsed selectors (a Service without a selector has its endpoints
+    managed by hand and is left out), and the two lookups between Services and pods, both
+    through indexes: a pod's Services by one pair of their selectors, so a pod event costs a
+    lookup per label of the pod, not a selector match per Service of its namespace; a Service's
+    pods by each pair of their labels, so a Service sync reads the pods of its selector's
+    smallest pair, not every pod of its namespace."""
+
+    def __init__(self, services: SharedInformer, pods: SharedInformer) -> None:
         self._services = services
+        self._pods = pods
         self._parsed: dict[str, tuple[str, LabelSelector | None]] = {}
         ensure_index(services, BY_SELECTOR_PAIR, by_selector_pair)
+        ensure_index(pods, BY_LABEL_PAIR, by_label_pair)
 
     def selector(self, service: Object) -> LabelSelector | None:
         uid, version = service.uid, service.resource_version
@@ -69,12 +80,19 @@ class ServiceSelectors:
                     found[service.key] = service
         return list(found.values())
 
+    def backing_pods(self, service: Object, selector: LabelSelector) -> list[Object]:
+        """The pods ``selector`` (the Service's, from :meth:`selector`) matches that belong in
+        endpoints (upstream's ShouldPodBeInEndpoints): with an IP, and not Succeeded or Failed,
+        sorted by name. Reads views only."""
+        indexer = self._pods.indexer
+        pairs = [f"{service.namespace}/{key}={value}" for key, value in service.view.spec.selector.items()]
+        smallest = min(pairs, key=lambda pair: indexer.index_size(BY_LABEL_PAIR, pair))
+        return _serving(indexer.by_index(BY_LABEL_PAIR, smallest), selector)
 
-def backing_pods(pods: SharedInformer, service: Object, selector: LabelSelector) -> list[Object]:
-    """The namespace's pods the selector matches that belong in endpoints (upstream's
-    ShouldPodBeInEndpoints): with an IP, and not Succeeded or Failed. Reads views only."""
+
+def _serving(pods: list[Object], selector: LabelSelector) -> list[Object]:
     found = []
-    for pod in pods.indexer.by_index(BY_NAMESPACE, service.namespace):
+    for pod in pods:
         status = pod.view.status
         if status.phase in ("Succeeded", "Failed") or not status.pod_ip:
             continue

@@ -106,8 +106,9 @@ async def test_pods_are_indexed_by_node_name(client: Client) -> None:
         await asyncio.wait_for(informer.wait_for_sync(), 10)
         await eventually(lambda: len(informer.indexer) == 3)  # a resourceVersion=0 list may lag a little
         assert sorted(name(p) for p in informer.indexer.by_index(BY_NODE_NAME, "node-1")) == ["p1", "p3"]
+        assert [informer.indexer.index_size(BY_NODE_NAME, n) for n in ("node-1", "node-2", "node-3")] == [2, 1, 0]
         await client.delete(PODS, "p1", namespace="inf-nodes", grace_period_seconds=0)
-        await eventually(lambda: len(informer.indexer.by_index(BY_NODE_NAME, "node-1")) == 1)
+        await eventually(lambda: informer.indexer.index_size(BY_NODE_NAME, "node-1") == 1)
     finally:
         await informer.stop()
 

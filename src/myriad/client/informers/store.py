@@ -90,6 +90,10 @@ class Indexer:
         keys = self._indices[name].get(value, ())
         return [self._objects[key] for key in keys]
 
+    def index_size(self, name: str, value: str) -> int:
+        """How many objects index ``name`` holds under ``value``; KeyError for an unknown index."""
+        return len(self._indices[name].get(value, ()))
+
     def put(self, obj: Obj) -> Obj | None:
         """Adds or replaces ``obj``; returns the object it replaced."""
         key = obj.key
