@@ -29,12 +29,12 @@ from typing import Any
 from myriad.client import errors
 from myriad.client.controller import Controller, ControllerOptions
 from myriad.client.informers.informer import Handler
-from myriad.client.informers.store import BY_NAMESPACE, object_key
+from myriad.client.informers.store import object_key
 from myriad.client.types import NODES, PODS, SERVICES, Resource
 from myriad.controllers import endpointutil
 from myriad.controllers.endpointutil import ServiceSelectors
 from myriad.controllers.podcontrol import controller_ref
-from myriad.controllers.types import ControllerContext, Obj
+from myriad.controllers.types import ControllerContext, Obj, ensure_index
 
 NAME = "endpointslice"
 ENDPOINTSLICES = Resource(api_version="discovery.k8s.io/v1", plural="endpointslices")
@@ -48,6 +48,18 @@ _ZONE = "topology.kubernetes.io/zone"
 STALE_RETRY = 0.1
 #: Seconds after which a write not yet seen in the cache is no longer waited for.
 STALE_TTL = 30.0
+#: The slices' index by the Service that owns them (``namespace/name``), for slices this
+#: controller manages.
+BY_SERVICE = "endpointslice.service"
+
+
+def by_service(endpoint_slice: Obj) -> tuple[str, ...]:
+    """A slice this controller manages, under its Service's key (from its labels' view)."""
+    labels = endpoint_slice.labels
+    name = labels.get(SERVICE_NAME)
+    if not name or labels.get(MANAGED_BY) != CONTROLLER:
+        return ()
+    return (f"{endpoint_slice.namespace}/{name}",)
 
 
 class EndpointSliceController(Controller):
@@ -67,6 +79,7 @@ class EndpointSliceController(Controller):
         self.nodes = self.factory.informer(NODES)
         self.slices = self.factory.informer(ENDPOINTSLICES)
         self.selectors = ServiceSelectors(self.services, self.pods)
+        ensure_index(self.slices, BY_SERVICE, by_service)
         self.watch(self.services)
         self.pods.add_handler(Handler(on_add=self._pod, on_update=self._pod_changed, on_delete=self._pod))
         self.slices.add_handler(Handler(on_delete=self._slice_gone))
@@ -83,10 +96,8 @@ class EndpointSliceController(Controller):
             self.queue.add_after(key, self.batch)
 
     def _slice_gone(self, endpoint_slice: Obj) -> None:
-        labels = endpoint_slice["metadata"].get("labels") or {}
-        if labels.get(MANAGED_BY) == CONTROLLER and labels.get(SERVICE_NAME):
-            key = f"{endpoint_slice['metadata'].get('namespace')}/{labels[SERVICE_NAME]}"
-            self._written.get(key, {}).pop(endpoint_slice["metadata"]["name"], None)
+        for key in by_service(endpoint_slice):
+            self._written.get(key, {}).pop(endpoint_slice.name, None)
             self.queue.add(key, event="delete")
 
     def _stale(self, key: str, namespace: str) -> bool:
@@ -99,7 +110,7 @@ class EndpointSliceController(Controller):
         for name, (version, at) in list(written.items()):
             cached = self.slices.indexer.get(f"{namespace}/{name}")
             seen = cached is None if version < 0 else \
-                cached is not None and int(cached["metadata"].get("resourceVersion") or 0) >= version
+                cached is not None and int(cached.resource_version or 0) >= version
             if seen or now - at > STALE_TTL:
                 del written[name]
         if not written:
@@ -126,11 +137,7 @@ class EndpointSliceController(Controller):
         return None
 
     def _owned(self, service: Obj, family: str) -> list[Obj]:
-        name = service["metadata"]["name"]
-        return [s for s in self.slices.indexer.by_index(BY_NAMESPACE, service["metadata"]["namespace"])
-                if (s["metadata"].get("labels") or {}).get(SERVICE_NAME) == name
-                and (s["metadata"].get("labels") or {}).get(MANAGED_BY) == CONTROLLER
-                and s.get("addressType") == family]
+        return [s for s in self.slices.indexer.by_index(BY_SERVICE, service.key) if s.get("addressType") == family]
 
     def _desired(self, service: Obj, family: str, pods: list[Obj]) -> dict[tuple, dict[str, Obj]]:
         """Port set → endpoint key (the pod's uid) → endpoint."""
@@ -155,8 +162,8 @@ class EndpointSliceController(Controller):
                 endpoint["hostname"] = spec["hostname"]
             if spec.get("nodeName"):
                 endpoint["nodeName"] = spec["nodeName"]
-                zone = ((self.nodes.indexer.get(spec["nodeName"]) or {}).get("metadata", {}).get("labels")
-                        or {}).get(_ZONE)
+                node = self.nodes.indexer.get(spec["nodeName"])
+                zone = node.labels.get(_ZONE) if node is not None else None  # the view: no decode
                 if zone:
                     endpoint["zone"] = zone
             desired.setdefault(_port_key(ports), {})[pod["metadata"]["uid"]] = endpoint
