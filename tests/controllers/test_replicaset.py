@@ -161,3 +161,19 @@ async def test_a_failing_create_sets_replica_failure_and_clears_it_once_it_succe
         rs = await client.get(REPLICASETS, "broken", namespace=ns)
         return not (rs.get("status") or {}).get("conditions")
     await until(cleared, "the condition gone")
+
+
+async def test_a_failed_pod_no_longer_counts_and_is_replaced(client: Client, manager: ControllerManager) -> None:
+    ns = await namespace(client, "rs-failed")
+    await client.create(REPLICASETS, replicaset("web", 2), namespace=ns)
+    first = await live(client, ns, "app=web", 2)
+    failed = first[0]["metadata"]["name"]
+    await client.patch(PODS, failed, {"status": {"phase": "Failed"}}, patch_type=PatchType.STRATEGIC,
+                       namespace=ns, subresource="status")
+
+    async def replaced() -> bool:
+        pods = await pods_of(client, ns, "app=web")
+        running = [p for p in pods if (p.get("status") or {}).get("phase") != "Failed"]
+        return len(running) == 2 and failed not in {p["metadata"]["name"] for p in running}
+    await until(replaced, "a replacement for the failed pod")
+    await status_is(client, ns, "web", replicas=2)

@@ -159,12 +159,12 @@ class ReplicaSetController(Controller):
         namespace = rs["metadata"]["namespace"]
         active: list[Obj] = []
         terminating = 0
-        for pod in self.pods.indexer.by_index(BY_CONTROLLER, uid):  # one loop: this is O(owned pods)
-            if (pod.get("status") or {}).get("phase") in ("Succeeded", "Failed"):
+        for pod in self.pods.indexer.by_index(BY_CONTROLLER, uid):  # one loop: O(owned pods), views only
+            if pod.view.status.phase in ("Succeeded", "Failed"):
                 continue
-            if not pod["metadata"].get("deletionTimestamp"):
+            if not pod.view.metadata.deletion_timestamp:
                 active.append(pod)
-            elif chosen.matches(pod["metadata"].get("labels")):
+            elif chosen.matches(pod.labels):
                 terminating += 1
         claims = Claims(self.client, rs, chosen, AdoptCheck(self.client, REPLICASETS, rs))
         pods = await claims.claim(active, [p for p in self.pods.indexer.by_index(ORPHANS, namespace)
