@@ -37,6 +37,10 @@ def test_bench_memory_loads_a_consistent_mix_restarts_measures_the_components_an
     components = results["components"]
     assert components["nodes"]["rss_bytes"] > 0 and components["nodes"]["nodes"] == 20
     assert components["scheduler"]["rss_bytes"] > 0 and components["controller_manager"]["rss_bytes"] > 0
+    for name in ("scheduler", "controller_manager"):  # read from the component's /metrics: none at this size
+        figures = components[name]
+        assert figures["relists"]["pods"] == figures["watches_gone"]["pods"] == 0
+        assert set(figures["relists"].values()) == {0}
     # The cluster was consistent: the controllers and the adopting kubelets left every pod and
     # ReplicaSet in place.
     after = components["caches_after"]

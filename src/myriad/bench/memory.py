@@ -14,7 +14,8 @@ Events. Then it reports:
 * then, over the restarted server, the RSS of each component holding its informers over that
   cluster (``components``): a ``myriad nodes`` process adopting the Nodes and their pods, then
   ``myriad scheduler``, then ``myriad controller-manager``, each measured once its RSS has
-  settled and it is no longer busy (the load's CPUs, beside the server's).
+  settled and it is no longer busy (the load's CPUs, beside the server's); for the scheduler
+  and the manager, also their informers' re-lists and watches answered 410 Gone, from /metrics.
 
 Targets (issue 21): RSS ≤ 4 GiB, restart ≤ 60 s, scheduler ≤ 1 GiB, controller manager ≤ 1.5 GiB;
 the hollow nodes' bytes per node are reported. Results: a table, and JSON at ``json_path``.
@@ -48,7 +49,7 @@ from myriad.bench.configs import check_server_cpu, config_json
 from myriad.bench.httpclient import Connection
 from myriad.bench.nodesession import cpu_seconds, rss_bytes
 from myriad.bench.readreport import server_memory
-from myriad.bench.scheduler import running_scheduler
+from myriad.bench.scheduler import free_port, running_scheduler
 from myriad.nodes.figures import LINE_PREFIX
 
 _CACHE = re.compile(rb'^apiserver_watch_cache_(objects|object_bytes)\{group="([^"]*)",resource="([^"]+)"\}\s+(\S+)$',
@@ -177,11 +178,16 @@ def _components(config: MemoryBenchConfig, url: str, scratch: Path, cpus: frozen
         found["nodes"] = {"rss_bytes": _settled(nodes.process.pid, config.component_timeout),
                           "nodes": counts["nodes"], "pods": counts["pods"]}
         console.print("components: the scheduler")
-        with running_scheduler(url, scratch, None, timeout=config.component_timeout) as scheduler:
-            found["scheduler"] = {"rss_bytes": _settled(scheduler.pid, config.component_timeout)}
+        port = free_port()
+        with running_scheduler(url, scratch, None, ("--metrics-port", str(port)),
+                               timeout=config.component_timeout) as scheduler:
+            found["scheduler"] = {"rss_bytes": _settled(scheduler.pid, config.component_timeout),
+                                  **_lists(port)}
         console.print("components: the controller manager")
-        with _controller_manager(url, scratch, pin) as manager:
-            found["controller_manager"] = {"rss_bytes": _settled(manager.pid, config.component_timeout)}
+        port = free_port()
+        with _controller_manager(url, scratch, pin, port) as manager:
+            found["controller_manager"] = {"rss_bytes": _settled(manager.pid, config.component_timeout),
+                                           **_lists(port)}
     # What the cluster holds after them: a consistent cluster gives the components nothing to undo.
     found["caches_after"] = _caches(url)
     return found
@@ -229,9 +235,10 @@ def _hollow_nodes(url: str, count: int, images: int, scratch: Path, pin: Any) ->
 
 
 @contextmanager
-def _controller_manager(url: str, scratch: Path, pin: Any) -> Iterator[subprocess.Popen[bytes]]:
+def _controller_manager(url: str, scratch: Path, pin: Any, metrics_port: int) -> Iterator[subprocess.Popen[bytes]]:
     with (scratch / "controller-manager.log").open("wb") as log:
-        process = subprocess.Popen([sys.executable, "-m", "myriad", "controller-manager", "--server", url],
+        process = subprocess.Popen([sys.executable, "-m", "myriad", "controller-manager", "--server", url,
+                                    "--metrics-port", str(metrics_port)],
                                    stdout=log, stderr=subprocess.STDOUT, preexec_fn=pin)
     try:
         yield process
@@ -255,6 +262,18 @@ def _settled(pid: int, timeout: float) -> int:
                 break
         time.sleep(1.0)
     return int(samples[-1][0])
+
+
+_LISTS = re.compile(rb'^informer_(relists|watch_gone)_total\{resource="([^"]*)"\} ([0-9.e+]+)$', re.MULTILINE)
+
+
+def _lists(port: int) -> dict[str, dict[str, int]]:
+    """A component's informers' re-lists and watches answered 410 Gone, by resource, from its
+    /metrics: a re-list holds a whole list's memory again, after the trim at sync."""
+    found: dict[str, dict[str, int]] = {"relists": {}, "watches_gone": {}}
+    for series, resource, value in _LISTS.findall(_metrics(f"http://127.0.0.1:{port}")):
+        found["relists" if series == b"relists" else "watches_gone"][resource.decode()] = int(float(value))
+    return found
 
 
 def _check(what: str, figures: Any) -> None:
@@ -330,7 +349,9 @@ def print_report(config: MemoryBenchConfig, results: dict[str, Any], console: Co
                                               f"its {nodes['pods']:,} pods' share included)")
     for name, label in (("scheduler", "scheduler"), ("controller_manager", "controller manager")):
         if name in components:
-            table.add_row(label, f"{components[name]['rss_bytes'] / GIB:.2f} GiB")
+            relists = components[name].get("relists") or {}
+            table.add_row(label, f"{components[name]['rss_bytes'] / GIB:.2f} GiB (re-lists: "
+                                 + (", ".join(f"{r} {n}" for r, n in relists.items() if n) or "none") + ")")
     console.print(table)
     for name, target in targets(results).items():
         console.print(f"target {name} ({target['limit']}): {'met' if target['met'] else 'MISSED'}")

@@ -135,7 +135,7 @@ async def test_the_cache_holds_compact_objects_and_counts_their_json_for_metrics
                    for m in StoreCollector(factory.informers).collect() for s in m.samples}
         assert samples == {("informer_store_objects", "pods"): 1,
                            ("informer_store_bytes", "pods"): informer.indexer.raw_bytes,
-                           ("informer_lists", "pods"): 1, ("informer_watch_gone", "pods"): 0}
+                           ("informer_relists", "pods"): 0, ("informer_watch_gone", "pods"): 0}
     finally:
         await factory.stop()
 
@@ -262,7 +262,7 @@ async def test_a_410_after_falling_out_of_the_window_re_lists_and_reports_the_di
         assert stats.gone == 1
         samples = {(m.name, s.labels["resource"]): s.value
                    for m in StoreCollector(lambda: [informer]).collect() for s in m.samples}
-        assert samples[("informer_lists", "configmaps")] == 2 and samples[("informer_watch_gone", "configmaps")] == 1
+        assert samples[("informer_relists", "configmaps")] == 1 and samples[("informer_watch_gone", "configmaps")] == 1
         assert sorted(recorder.events) == [("add", "new"), ("delete", "goes"), ("update", "changes")]
     finally:
         await informer.stop()
