@@ -39,6 +39,7 @@ def test_bench_memory_loads_a_consistent_mix_restarts_measures_the_components_an
     assert components["scheduler"]["rss_bytes"] > 0 and components["controller_manager"]["rss_bytes"] > 0
     for name in ("scheduler", "controller_manager"):  # read from the component's /metrics: none at this size
         figures = components[name]
+        assert figures["settled"] and 0 < figures["settled_after_s"] < 120
         assert figures["relists"]["pods"] == figures["watches_gone"]["pods"] == 0
         assert set(figures["relists"].values()) == {0}
     # The cluster was consistent: the controllers and the adopting kubelets left every pod and
@@ -47,4 +48,4 @@ def test_bench_memory_loads_a_consistent_mix_restarts_measures_the_components_an
     assert after["pods"]["objects"] == 400 and after["replicasets.apps"]["objects"] == 40
     assert set(document["targets"]) == {"server_rss_gib", "restart_ready_s", "scheduler_rss_gib",
                                         "controller_manager_rss_gib"}
-    assert "myriad bench memory" in done.stdout
+    assert "myriad bench memory" in done.stdout and "settled after" in done.stdout and "re-lists: none" in done.stdout

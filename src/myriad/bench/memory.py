@@ -175,19 +175,17 @@ def _components(config: MemoryBenchConfig, url: str, scratch: Path, cpus: frozen
     with _hollow_nodes(url, counts["nodes"], counts["images"], scratch, pin) as nodes:
         console.print(f"components: {counts['nodes']:,} hollow nodes adopting their Nodes and pods")
         nodes.wait(counts["nodes"], counts["pods"], config.component_timeout)
-        found["nodes"] = {"rss_bytes": _settled(nodes.process.pid, config.component_timeout),
+        found["nodes"] = {**_settled(nodes.process.pid, config.component_timeout),
                           "nodes": counts["nodes"], "pods": counts["pods"]}
         console.print("components: the scheduler")
         port = free_port()
         with running_scheduler(url, scratch, None, ("--metrics-port", str(port)),
                                timeout=config.component_timeout) as scheduler:
-            found["scheduler"] = {"rss_bytes": _settled(scheduler.pid, config.component_timeout),
-                                  **_lists(port)}
+            found["scheduler"] = {**_settled(scheduler.pid, config.component_timeout), **_lists(port)}
         console.print("components: the controller manager")
         port = free_port()
         with _controller_manager(url, scratch, pin, port) as manager:
-            found["controller_manager"] = {"rss_bytes": _settled(manager.pid, config.component_timeout),
-                                           **_lists(port)}
+            found["controller_manager"] = {**_settled(manager.pid, config.component_timeout), **_lists(port)}
     # What the cluster holds after them: a consistent cluster gives the components nothing to undo.
     found["caches_after"] = _caches(url)
     return found
@@ -246,22 +244,29 @@ def _controller_manager(url: str, scratch: Path, pin: Any, metrics_port: int) ->
         stop_process(process)
 
 
-def _settled(pid: int, timeout: float) -> int:
+def _settled(pid: int, timeout: float) -> dict[str, Any]:
     """The process's RSS once it has settled: over the last SETTLE_SECONDS its RSS moved less
     than SETTLE_SHARE and it used less than SETTLE_CPU of a CPU (a component still working
-    through its first lists' handlers can hold a plateau of garbage it frees when done)."""
+    through its first lists' handlers can hold a plateau of garbage it frees when done); with
+    the seconds waited, and ``settled`` false when ``timeout`` ran out first (the last sample)."""
     samples: list[tuple[float, float]] = []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    began = time.monotonic()
+    settled = False
+    while not settled and time.monotonic() < began + timeout:
         samples.append((rss_bytes(pid), cpu_seconds(pid)))
         recent = samples[-SETTLE_SECONDS - 1:]
         if len(recent) > SETTLE_SECONDS:
             sizes = [rss for rss, _ in recent]
             busy = (recent[-1][1] - recent[0][1]) / SETTLE_SECONDS
-            if max(sizes) - min(sizes) <= SETTLE_SHARE * max(sizes) and busy < SETTLE_CPU:
-                break
-        time.sleep(1.0)
-    return int(samples[-1][0])
+            settled = max(sizes) - min(sizes) <= SETTLE_SHARE * max(sizes) and busy < SETTLE_CPU
+        if not settled:
+            time.sleep(1.0)
+    return {"rss_bytes": int(samples[-1][0]), "settled": settled, "settled_after_s": time.monotonic() - began}
+
+
+def _when(figures: dict[str, Any]) -> str:
+    waited = figures.get("settled_after_s", 0.0)
+    return f"settled after {waited:.0f} s" if figures.get("settled") else f"NOT settled in {waited:.0f} s"
 
 
 _LISTS = re.compile(rb'^informer_(relists|watch_gone)_total\{resource="([^"]*)"\} ([0-9.e+]+)$', re.MULTILINE)
@@ -346,12 +351,12 @@ def print_report(config: MemoryBenchConfig, results: dict[str, Any], console: Co
         nodes = components["nodes"]
         table.add_row("hollow nodes' process", f"{nodes['rss_bytes'] / GIB:.2f} GiB "
                                               f"({nodes['rss_bytes'] / max(nodes['nodes'], 1) / 1000:,.1f} KB a node, "
-                                              f"its {nodes['pods']:,} pods' share included)")
+                                              f"its {nodes['pods']:,} pods' share included; {_when(nodes)})")
     for name, label in (("scheduler", "scheduler"), ("controller_manager", "controller manager")):
         if name in components:
-            relists = components[name].get("relists") or {}
-            table.add_row(label, f"{components[name]['rss_bytes'] / GIB:.2f} GiB (re-lists: "
-                                 + (", ".join(f"{r} {n}" for r, n in relists.items() if n) or "none") + ")")
+            figures = components[name]
+            relists = ", ".join(f"{r} {n}" for r, n in (figures.get("relists") or {}).items() if n) or "none"
+            table.add_row(label, f"{figures['rss_bytes'] / GIB:.2f} GiB ({_when(figures)}; re-lists: {relists})")
     console.print(table)
     for name, target in targets(results).items():
         console.print(f"target {name} ({target['limit']}): {'met' if target['met'] else 'MISSED'}")
