@@ -54,6 +54,9 @@ def server(apiserver: RunningServer) -> RunningServer:
 
 def test_resource_version_0_lists_are_answered_by_the_cache(server: RunningServer) -> None:
     server.send("POST", CMS, configmap("rv0"))
+    # resourceVersion=0 may be served stale (upstream's "any"): a consistent list first waits
+    # for the cache to apply the write, so the cache is known to hold it.
+    assert "rv0" in [i["metadata"]["name"] for i in json.loads(server.get(CMS)[1])["items"]]
     before = metric(server, "apiserver_cache_list_total", resource="configmaps")
     status, body = server.get(f"{CMS}?resourceVersion=0&limit=1")
     items = json.loads(body)["items"]
