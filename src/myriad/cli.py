@@ -417,6 +417,7 @@ _CLIENT_HELP = {
     "server_cpu": "CPU the servers are pinned to, -1 for none", "pods": "(informer) pods listed and watched",
     "nodes": "(informer) nodes the pods are spread over", "page_size": "(informer) list page size",
     "compress": "(informer) the cache keeps its pods compressed (zstandard), as the controller manager's",
+    "watch_list": "(informer) sync by a watch-list (sendInitialEvents), as the scheduler and manager do",
     "watch_rate": "(informer) pod updates per second", "duration": "(informer) seconds of updates",
     "storm_rate": "(queue) updates per second in the storm", "storm_duration": "(queue) seconds of storm",
     "watchers": "(balance) watches spread",

@@ -15,7 +15,7 @@ def test_bench_client_runs_every_scenario_and_writes_json(tmp_path: Path) -> Non
     out = tmp_path / "bench.json"
     done = subprocess.run([str(MYRIAD), "bench", "client", "--pods", "600", "--nodes", "20", "--page-size", "100",
                            "--watch-rate", "100", "--duration", "2", "--storm-rate", "2000", "--storm-duration", "1",
-                           "--watchers", "30", "--http-requests", "300", "--server-cpu", "-1",
+                           "--watchers", "30", "--http-requests", "300", "--server-cpu", "-1", "--watch-list", "true",
                            "--json", str(out), "--data-dir", str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -25,6 +25,7 @@ def test_bench_client_runs_every_scenario_and_writes_json(tmp_path: Path) -> Non
     assert informer["objects"] == 600 and informer["lists"] == 1 and informer["relists"] == 0
     assert informer["updates"] == informer["updates_sent"] == 200 and informer["lag"]["count"] == 200
     assert informer["bytes_per_object"] > 0 and informer["pod_json_bytes"] > 1000
+    assert informer["rss_peak"] >= informer["rss_synced"] > informer["rss_start"]
     queue = results["queue"]
     # With priorities an add never waits behind the storm's backlog; without, it does.
     assert queue["on"]["add_wait"]["p99_ms"] < queue["off"]["add_wait"]["p99_ms"]

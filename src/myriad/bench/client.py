@@ -51,6 +51,7 @@ class ClientBenchConfig:
     nodes: int = 10_000
     page_size: int = 500
     compress: bool = False
+    watch_list: bool = False
     watch_rate: float = 2000.0
     duration: float = 20.0
     storm_rate: float = 5000.0
@@ -145,7 +146,8 @@ async def _informer(config: ClientBenchConfig, url: str, load_cpus: frozenset[in
         status, sample = await connections[0].request(b"GET", f"/api/v1/namespaces/{NAMESPACE}/pods?limit=100".encode())
         pod_bytes = len(orjson.dumps(orjson.loads(sample)["items"][0]))
         plan = clientinformer.InformerPlan(url=url, namespace=NAMESPACE, expected=config.pods,
-                                           page_size=config.page_size, cpus=load_cpus, compress=config.compress)
+                                           page_size=config.page_size, cpus=load_cpus, compress=config.compress,
+                                           watch_list=config.watch_list)
         process, queue, stop = loadprocess.spawn(clientinformer.main, plan)
         try:
             synced = await asyncio.to_thread(queue.get, True, 900)

@@ -1,7 +1,8 @@
 """``bench client`` (informer): an informer in a process of its own, so its memory is its own.
 
-The child pins itself to the load CPUs, starts a pods informer on one namespace, reports the
-time to sync and its RSS before and after, then times every update event from the ``bench/sent``
+The child pins itself to the load CPUs, starts a pods informer on one namespace (synced by a
+list, or by a watch-list), reports the time to sync and its RSS before, at its peak and after,
+then times every update event from the ``bench/sent``
 wall-clock annotation the updater stamped as it sent the update to the moment its handler ran,
 the rate at which those events arrived and the process's CPU per event, until told to stop.
 """
@@ -35,6 +36,7 @@ class InformerPlan:
     page_size: int
     cpus: frozenset[int] | None
     compress: bool = False
+    watch_list: bool = False
 
 
 def rss_bytes() -> int:
@@ -68,7 +70,8 @@ async def _run(plan: InformerPlan, queue: multiprocessing.Queue, stop: multiproc
 
     async with Client(ClientOptions(endpoints=(plan.url,), user_agent="myriad-bench-informer")) as client:
         informer = SharedInformer(client, PODS, options=ReflectorOptions(namespace=plan.namespace,
-                                                                          page_size=plan.page_size),
+                                                                          page_size=plan.page_size,
+                                                                          watch_list=plan.watch_list),
                                   compress=plan.compress)
         informer.add_handler(Handler(on_update=on_update))
         started = time.perf_counter()
@@ -78,6 +81,7 @@ async def _run(plan: InformerPlan, queue: multiprocessing.Queue, stop: multiproc
         objects = len(informer.indexer)
         gc.collect()
         queue.put({"sync_s": synced, "objects": objects, "rss_start": rss_start, "rss_synced": rss_bytes(),
+                   "rss_peak": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                    "lists": informer.reflector.stats.lists})
         cpu_synced = time.process_time()
         while not stop.is_set():

@@ -4,7 +4,7 @@ JSON layout::
 
     {"config": {...ClientBenchConfig...},
      "results": {"informer": {"objects", "sync_s", "lists", "relists", "watches", "rss_start", "rss_synced",
-                              "rss_end", "bytes_per_object", "pod_json_bytes", "create_per_s",
+                              "rss_peak", "rss_end", "bytes_per_object", "pod_json_bytes", "create_per_s",
                               "updates_sent", "updates", "events_per_s", "cpu_us_per_event", "update_errors",
                               "update_latency": {latency},
                               "lag": {latency}, "server_rss_bytes"},
@@ -48,9 +48,11 @@ def print_report(config: ClientBenchConfig, results: dict[str, Any], console: Co
         r = results["informer"]
         table.add_row(f"informer on {r['objects']:,} pods, {config.watch_rate:g} updates/s"
                       + (" (compressed)" if config.compress else ""),
-                      f"sync {r['sync_s']:.1f} s ({r['lists']} list, {r['pod_json_bytes']:,} B JSON per pod)\n"
+                      f"sync {r['sync_s']:.1f} s ({r['lists']} {'watch-list' if config.watch_list else 'list'}, "
+                      f"{r['pod_json_bytes']:,} B JSON per pod)\n"
                       f"memory: {mib(r['rss_synced'] - r['rss_start'])} for the cache, "
-                      f"{r['bytes_per_object']:,.0f} B per pod; RSS {mib(r['rss_synced'])} synced, "
+                      f"{r['bytes_per_object']:,.0f} B per pod; RSS {mib(r['rss_synced'])} synced "
+                      f"(peak {mib(r['rss_peak'])}), "
                       f"{mib(r['rss_end'])} at the end\n"
                       f"event lag: {latency_text(r['lag'])} over {r['updates']:,} of {r['updates_sent']:,} updates, "
                       f"arriving at {r['events_per_s']:,.0f}/s; informer CPU {r['cpu_us_per_event'] or 0:,.0f} µs "

@@ -110,9 +110,9 @@ async def build(client: Client, options: ManagerRunOptions, names: tuple[str, ..
     found."""
     identity = options.identity or f"{os.uname().nodename}-{os.getpid()}"
     recorder = EventRecorder(client, RecorderOptions(controller="kube-controller-manager", instance=identity))
-    context = ControllerContext(client=client, factory=SharedInformerFactory(client, compress=True), recorder=recorder,
-                                clock=client.options.clock, resources=await discover(client),
-                                settings=options.settings)
+    factory = SharedInformerFactory(client, compress=True, watch_list=True)
+    context = ControllerContext(client=client, factory=factory, recorder=recorder, clock=client.options.clock,
+                                resources=await discover(client), settings=options.settings)
     controllers = {}
     for name in sorted(names, key=lambda n: registry.KNOWN[n].metadata_only):  # stable: metadata readers last
         known = registry.KNOWN[name]

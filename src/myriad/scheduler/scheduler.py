@@ -114,7 +114,9 @@ class Scheduler:
         self.clock = clock or SystemClock()
         self.table = NodeTable()
         self.stats = SchedulerStats()
-        self.informers = SharedInformerFactory(client)
+        #: Watch-lists: the initial state streams in, never one whole list's body at once, and
+        #: the watch goes on from it however long the handlers of 200,000 pods take.
+        self.informers = SharedInformerFactory(client, watch_list=True)
         #: Bound pods are kept as their views: their PodInfo holds what scheduling reads of them.
         self._pods = self.informers.informer(PODS, keep_whole=lambda pod: not pod.view.node_name)
         #: Nodes are kept as their views: the table holds what scheduling reads of them, and a

@@ -183,6 +183,33 @@ def test_a_watcher_that_stops_reading_is_ended_without_holding_up_the_others(sma
     assert received.endswith(b"\r\n0\r\n\r\n") and b'"ERROR"' not in received
 
 
+def test_a_watch_list_read_slowly_over_a_busy_resource_still_reaches_its_bookmark(small_buffers: RunningServer) -> None:
+    server = small_buffers
+    server.send("POST", "/api/v1/namespaces", {"metadata": {"name": "slow-list"}})
+    path = "/api/v1/namespaces/slow-list/configmaps"
+    for i in range(60):  # 3.6 MB of initial events: more than the sockets hold
+        assert server.send("POST", path, configmap(f"initial-{i}", "x" * 60_000))[0] == 201
+    host, port = urllib.parse.urlsplit(server.url).netloc.split(":")
+    reader = socket.socket()
+    reader.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    reader.connect((host, int(port)))
+    reader.sendall(f"GET {path}?watch=1&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                   "&allowWatchBookmarks=true&timeoutSeconds=10 HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+    time.sleep(0.5)  # stalled inside its initial events, while 20 changes (the buffer is 5) queue up
+    for i in range(20):
+        assert server.send("POST", path, configmap(f"late-{i}"))[0] == 201
+    reader.settimeout(30)
+    received = b""
+    while not received.endswith(b"\r\n0\r\n\r\n"):
+        chunk = reader.recv(1 << 20)
+        assert chunk, "the stream was closed"
+        received += chunk
+    reader.close()
+    initial, marker, live = received.partition(b'"k8s.io/initial-events-end":"true"')
+    assert marker and initial.count(b'"name":"initial-') == 60
+    assert live.count(b'"name":"late-') == 20 and b'"ERROR"' not in received
+
+
 @pytest.mark.parametrize("query", [
     "limit=1&continue=WzFd",  # a token that decodes to a JSON list
     "resourceVersion=%C2%B2",  # a digit outside ASCII

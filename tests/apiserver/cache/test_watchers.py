@@ -92,3 +92,27 @@ def test_a_bookmark_goes_only_to_watchers_behind_it() -> None:
     w.offer_bookmark(WatchEvent("BOOKMARK", {}, 7))
     w.offer_bookmark(WatchEvent("BOOKMARK", {}, 9))
     assert [asyncio.run(w.next()).type for _ in range(2)] == ["ADDED", "BOOKMARK"] and w.revision == 9
+
+
+def test_a_watcher_sending_its_initial_state_is_ended_only_once_the_window_drops_what_it_holds() -> None:
+    floor = [0]
+    w = CacheWatcher(matches=None, revision=0, buffer=3, buffer_bytes=1 << 20, trigger=None, convert=convert,
+                     bookmarks=False, deadline=None, catch_up_floor=lambda: floor[0])
+    events = [CacheEvent(r, pod("a", r), pod("a", r - 1)) for r in range(1, 21)]
+    assert all(w.offer(e) for e in events[:10]) and not w.ended  # 10 queued, past the buffer of 3
+    floor[0] = 1  # the window let revision 1 go, which the watcher still holds
+    assert not w.offer(events[10]) and w.ended and w.end_reason == "slow"
+    caught_up = CacheWatcher(matches=None, revision=0, buffer=3, buffer_bytes=1 << 20, trigger=None, convert=convert,
+                             bookmarks=False, deadline=None, catch_up_floor=lambda: 0)
+    for e in events[:5]:
+        caught_up.offer(e)
+
+    async def drain() -> list[int]:
+        sent = [(await caught_up.next()).resource_version for _ in range(5)]
+        waiting = asyncio.ensure_future(caught_up.next())  # finds the queue empty: caught up
+        await asyncio.sleep(0)
+        waiting.cancel()
+        return sent
+
+    assert asyncio.run(drain()) == [1, 2, 3, 4, 5] and not caught_up.catching_up
+    assert [caught_up.offer(e) for e in events[5:9]] == [True, True, True, False]  # the buffer of 3 again

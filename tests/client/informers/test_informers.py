@@ -4,6 +4,9 @@ re-listing on 410, watch-list, late handlers, resync and the factory."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
+import urllib.request
 from collections.abc import AsyncIterator, Iterator
 
 import orjson
@@ -281,6 +284,43 @@ async def test_watch_list_syncs_from_the_initial_events_of_one_watch(client: Cli
         await client.create(CONFIGMAPS, configmap("d", "inf-watchlist"))
         await eventually(lambda: "inf-watchlist/d" in informer.indexer)
         assert informer.reflector.stats.lists == 1
+    finally:
+        await informer.stop()
+
+
+def post_configmap(url: str, n: str, ns: str) -> None:
+    """Creates a ConfigMap outside the test's event loop (for handlers that block it)."""
+    request = urllib.request.Request(f"{url}/api/v1/namespaces/{ns}/configmaps", method="POST",
+                                     data=orjson.dumps(configmap(n, ns)), headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+
+
+@pytest.mark.parametrize(("watch_list", "lists"), [(False, 2), (True, 1)])
+async def test_a_sync_slower_than_the_window_re_lists_after_a_list_but_not_after_a_watch_list(
+        url: str, client: Client, watch_list: bool, lists: int) -> None:
+    ns = f"inf-slow-sync-{int(watch_list)}"
+    await namespace(client, ns)
+    await client.create(CONFIGMAPS, configmap("listed", ns))
+    await client.list(CONFIGMAPS, namespace=ns)  # consistent: the cache has it, so the rv=0 list has it too
+    informer = SharedInformer(client, CONFIGMAPS, options=ReflectorOptions(namespace=ns, watch_list=watch_list))
+    recorder = Recorder()
+
+    def slow_add(obj: dict) -> None:
+        recorder.events.append(("add", name(obj)))
+        if name(obj) == "listed":  # the initial sync's handler: meanwhile the namespace and the server move on
+            threading.Thread(target=post_configmap, args=(url, "meanwhile", ns)).start()
+            threading.Thread(target=post_configmap, args=(url, f"elsewhere-{ns}", "default")).start()
+            time.sleep(WINDOW + 3)  # the window moves past the list's revision, with a tick to spare
+
+    informer.add_handler(Handler(on_add=slow_add))
+    informer.start()
+    try:
+        await asyncio.wait_for(informer.wait_for_sync(), 10)
+        await eventually(lambda: "meanwhile" in [n for _, n in recorder.events])
+        stats = informer.reflector.stats
+        assert (stats.lists, stats.gone) == (lists, lists - 1)
+        assert recorder.events == [("add", "listed"), ("add", "meanwhile")]
     finally:
         await informer.stop()
 

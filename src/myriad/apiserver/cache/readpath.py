@@ -226,10 +226,12 @@ class CachedReadPath:
         revision = cache.revision
         if not send_initial and rv not in ("", "0"):
             revision = max(revision, _revision(rv))  # a future revision: events after it only
+        from_state = send_initial or rv in ("", "0")
         watcher = CacheWatcher(matches=matches, revision=revision, buffer=self._options.watcher_buffer,
                                buffer_bytes=self._options.watcher_buffer_bytes,
-                               trigger=trigger, convert=cache.watch_event, bookmarks=bookmarks, deadline=deadline)
-        if send_initial or rv in ("", "0"):
+                               trigger=trigger, convert=cache.watch_event, bookmarks=bookmarks, deadline=deadline,
+                               catch_up_floor=(lambda: cache.window.floor) if from_state else None)
+        if from_state:
             initial = [entry for entry in cache.select(prefix=prefix, trigger=trigger)
                        if matches is None or matches(entry)]
             replay: list[WatchEvent] = []

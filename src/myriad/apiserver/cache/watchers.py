@@ -6,7 +6,12 @@ synchronously; the request's task drains the queue. A watcher whose queue passes
 events or in the bytes of their objects, is ended (its stream closes, as upstream closes an
 unresponsive watcher) so it never holds up the others; the client re-watches from the last
 revision it got. The events are shared with every other watcher and the cache's window, so the
-byte bound caps what one stalled client can keep alive after the window has let it go.
+byte bound caps what one stalled client can keep alive after the window has let it go. A watcher
+that starts by sending the current state (a watch-list's initial events, which can take a
+client minutes to read for a large resource) is not stalled while it does: until it has sent
+them and then emptied its queue once, it is ended only when the window has dropped an event it
+still holds. Until then everything it queues is the window's own, so it costs references only,
+and a busy resource does not end every long watch-list before its initial-events-end bookmark.
 
 The :class:`Dispatcher` files each watcher under one trigger: an exact value its selector
 requires of an indexed field (``spec.nodeName=node-7``, ``metadata.namespace=ns``) or, failing
@@ -35,7 +40,11 @@ Convert = Callable[[CacheEvent, str], WatchEvent]
 
 class CacheWatcher:
     def __init__(self, *, matches: Matcher | None, revision: int, buffer: int, buffer_bytes: int,
-                 trigger: Trigger, convert: Convert, bookmarks: bool, deadline: float | None) -> None:
+                 trigger: Trigger, convert: Convert, bookmarks: bool, deadline: float | None,
+                 catch_up_floor: Callable[[], int] | None = None) -> None:
+        """``catch_up_floor``: the watcher starts by sending the current state (not queued
+        here); until it has caught up it is ended only once an event it holds is at or below
+        this floor (the window's: the event has left the window)."""
         self.matches = matches
         #: Events at or below this were covered by the initial state or the replay.
         self.start = revision
@@ -48,6 +57,9 @@ class CacheWatcher:
         self._convert = convert
         self._buffer = buffer
         self._buffer_bytes = buffer_bytes
+        self._catch_up_floor = catch_up_floor
+        #: Sending its initial state, or the events queued meanwhile (the queue not yet empty).
+        self.catching_up = catch_up_floor is not None
         self._queue: deque[WatchEvent] = deque()
         #: Bytes of the queued events' objects.
         self.queued_bytes = 0
@@ -68,13 +80,21 @@ class CacheWatcher:
         made = self._convert(event, kind)
         size = made.size
         queue = self._queue
-        if queue and (len(queue) >= self._buffer or self.queued_bytes + size > self._buffer_bytes):
+        if queue and self._full(size):
             self.end("slow")
             return False
         queue.append(made)
         self.queued_bytes += size
         self._wakeup.set()
         return True
+
+    def _full(self, size: int) -> bool:
+        """Whether one more event of ``size`` bytes passes the watcher's bound (its queue is
+        not empty)."""
+        if self.catching_up:
+            assert self._catch_up_floor is not None
+            return self._queue[0].resource_version <= self._catch_up_floor()
+        return len(self._queue) >= self._buffer or self.queued_bytes + size > self._buffer_bytes
 
     def event_type(self, event: CacheEvent) -> str | None:
         """ADDED, MODIFIED or DELETED as this watcher sees ``event``; None if outside its
@@ -115,6 +135,7 @@ class CacheWatcher:
                 event = self._queue.popleft()
                 self.queued_bytes -= event.size
                 return event
+            self.catching_up = False  # (called only once the initial state has been sent)
             self._wakeup.clear()
             await self._wakeup.wait()
 

@@ -4,7 +4,11 @@
    items a page, following ``continue`` tokens; the sink's contents are replaced by the result.
    With ``watch_list`` the list is replaced by a watch with ``sendInitialEvents=true``: the
    initial ADDED events are gathered and replace the contents when the bookmark marked
-   ``k8s.io/initial-events-end`` arrives.
+   ``k8s.io/initial-events-end`` arrives, and the same watch goes on as step 2's (as
+   client-go's reflector keeps its watch-list stream): however long the initial events and the
+   sink's replace took, no event falls between them, and the watch has no resourceVersion that
+   could have left the server's window meanwhile (a list's must still be current when its watch
+   starts, after the replace).
 2. Watch from the list's resourceVersion with ``allowWatchBookmarks``, for a random timeout in
    [``min_watch_timeout``, 2 × that), so a fleet of reflectors does not reconnect in step.
 3. When the watch ends (timeout, rebalancing, a lost connection), watch again from the last
@@ -103,11 +107,11 @@ class Reflector:
         clock = self.client.options.clock
         while True:
             try:
-                if not self.resource_version:
-                    await (self._watch_list() if self.options.watch_list else self._list())
-                started, events = clock.monotonic(), self.stats.events + self.stats.bookmarks
-                await self._watch()
-                if clock.monotonic() - started >= 1.0 or self.stats.events + self.stats.bookmarks > events:
+                if not self.resource_version and not self.options.watch_list:
+                    await self._list()
+                started, progress = clock.monotonic(), self._progress()
+                await self._watch()  # a watch-list while there is no resourceVersion
+                if clock.monotonic() - started >= 1.0 or self._progress() > progress:
                     failures = 0
                     continue
                 failures += 1
@@ -145,34 +149,28 @@ class Reflector:
         self.sink.replace(items, version)
         self.resource_version = version
 
-    async def _watch_list(self) -> None:
+    async def _watch(self) -> None:
+        """Watches from :attr:`resource_version`; without one, a watch-list whose initial events
+        replace the sink's contents, and which then goes on as any watch."""
         options = self.options
-        initial: list[Object] = []
-        async with self.client.watch(self.resource, namespace=options.namespace, send_initial_events=True,
+        initial: list[Object] | None = None if self.resource_version else []
+        self.stats.watches += 1
+        async with self.client.watch(self.resource, namespace=options.namespace,
+                                     resource_version=self.resource_version or None, allow_bookmarks=True,
+                                     send_initial_events=initial is not None or None,
                                      label_selector=options.label_selector, field_selector=options.field_selector,
                                      timeout_seconds=self._timeout(), decode=self.codec.event,
                                      accept=self._accept) as watch:
             async for event in watch:
-                if event.type == "BOOKMARK":
-                    annotations = event.object.get("metadata", {}).get("annotations") or {}
-                    if annotations.get(INITIAL_EVENTS_END) == "true":
+                if initial is not None:
+                    if event.type == "ADDED":
+                        initial.append(event.object if self.packer is None else self.packer.pack(event.object))
+                    elif event.type == "BOOKMARK" and _ends_initial_events(event):
                         self.stats.lists += 1
                         self.sink.replace(initial, event.resource_version)
                         self.resource_version = event.resource_version
-                        return
-                elif event.type == "ADDED":
-                    initial.append(event.object if self.packer is None else self.packer.pack(event.object))
-        raise ClientError("the watch-list ended before its initial events did")
-
-    async def _watch(self) -> None:
-        options = self.options
-        self.stats.watches += 1
-        async with self.client.watch(self.resource, namespace=options.namespace,
-                                     resource_version=self.resource_version, allow_bookmarks=True,
-                                     label_selector=options.label_selector, field_selector=options.field_selector,
-                                     timeout_seconds=self._timeout(), decode=self.codec.event,
-                                     accept=self._accept) as watch:
-            async for event in watch:
+                        initial = None
+                    continue
                 if event.type == "BOOKMARK":
                     self.stats.bookmarks += 1
                 else:
@@ -180,6 +178,13 @@ class Reflector:
                     self.sink.apply(event)
                 if event.resource_version:
                     self.resource_version = event.resource_version
+        if initial is not None:
+            raise ClientError("the watch-list ended before its initial events did")
+
+    def _progress(self) -> int:
+        """Grows whenever a watch delivers something (a watch-list's initial events included)."""
+        stats = self.stats
+        return stats.lists + stats.events + stats.bookmarks
 
     def _backoff(self, failures: int) -> float:
         ceiling = min(self.options.max_backoff, self.options.base_backoff * 2 ** (failures - 1))
@@ -188,3 +193,8 @@ class Reflector:
     def _timeout(self) -> int:
         minimum = self.options.min_watch_timeout
         return max(1, int(random.uniform(minimum, 2 * minimum)))
+
+
+def _ends_initial_events(event: WatchEvent) -> bool:
+    annotations = event.object.get("metadata", {}).get("annotations") or {}
+    return annotations.get(INITIAL_EVENTS_END) == "true"
