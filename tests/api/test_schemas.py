@@ -42,6 +42,28 @@ def test_free_form_maps_and_quantities_keep_every_key() -> None:
     assert pod == expected
 
 
+@pytest.mark.parametrize(("touched", "reported"), [
+    ({"status": {"phase": "Running"}}, ["status.phasee"]),
+    ({"spec": {"nodeSelector": {"disk": "hdd"}}}, []),  # a map's value: nothing below to walk
+    ({"spec": {"containers": [{"name": "c"}]}}, ["spec.containers[0].imagee"]),  # a list it reaches: all of it
+    ({"spec": {"$setElementOrder/containers": [{"name": "c"}]}}, []),
+    ({"metadata": {"labels": {"a": None}}, "status": {"phase": "Running"}}, ["status.phasee"]),
+])
+def test_a_patch_walks_only_what_it_reached(touched: dict, reported: list[str]) -> None:
+    pod = copy.deepcopy(POD)
+    pod["spec"]["containers"][0]["imagee"] = "x"  # stand-ins for what a patch added, or not
+    pod["status"]["phasee"] = "x"
+    assert prune_unknown(pod, "v1", "Pod", touched=touched) == reported
+
+
+def test_a_patch_still_refuses_a_bad_value_where_it_reached() -> None:
+    pod = copy.deepcopy(POD)
+    pod["status"]["startTime"] = "yesterday"
+    with pytest.raises(FieldTypeError):
+        prune_unknown(pod, "v1", "Pod", touched={"status": {"startTime": "yesterday"}})
+    assert prune_unknown(copy.deepcopy(pod), "v1", "Pod", touched={"spec": {"nodeName": "n"}}) == []
+
+
 def test_kinds_without_a_schema_are_left_alone() -> None:
     obj = {"apiVersion": "example.com/v1", "kind": "Widget", "spec": {"whatever": 1}}
     assert prune_unknown(obj, "example.com/v1", "Widget") == []

@@ -78,16 +78,20 @@ class FieldTypeError(ValueError):
     unmarshal string into Go struct field LeaseSpec.spec.leaseDurationSeconds of type int32``)."""
 
 
-def prune_unknown(obj: Any, api_version: str, kind: str) -> list[str]:
+def prune_unknown(obj: Any, api_version: str, kind: str, *, touched: dict[str, Any] | None = None) -> list[str]:
     """Removes, in place, every field the kind's schema does not declare and returns their paths
     (``spec.foo``, ``spec.containers[0].bar``), and leaves the rest as Go would encode it.
     Raises :class:`FieldTypeError` at the first value of the wrong type. Kinds without a schema
-    are left alone."""
+    are left alone.
+
+    ``touched``: the merge or strategic merge patch that made ``obj`` from an object already
+    pruned. Only what it reaches is walked into (a list it reaches, whole): the rest is the
+    stored object's, as Go encoded it already. A status patch then leaves the pod's spec alone."""
     name = kinds().get((api_version, kind))
     if name is None:
         return []
     unknown: list[str] = []
-    _walk(obj, _compiled(name), [], unknown, _short(name))
+    _walk(obj, _compiled(name), [], unknown, _short(name), _ALL if touched is None else touched)
     return unknown
 
 
@@ -304,10 +308,15 @@ def _field(struct: str, path: list[str]) -> str:
     return ".".join([struct, *names] if struct else names)
 
 
-def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: str) -> None:
+#: The guide of a walk into everything below (see :func:`_walk`).
+_ALL: dict[str, Any] = {}
+
+
+def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: str, guide: dict[str, Any]) -> None:
     """``path`` holds the parts leading to ``value`` (``.key``, ``[i]``, ``[key]``); it is joined
     into a string only for an unknown field or a bad value. ``struct`` is the Go struct the value
-    is a field of. ``value`` is not None."""
+    is a field of. ``value`` is not None. ``guide``: :data:`_ALL`, or the part of a patch at
+    ``value``, whose keys alone are walked into (:func:`prune_unknown`'s ``touched``)."""
     if node.accepts is not None and type(value) not in node.accepts:
         _check(value, node, path, struct)
     if type(value) is dict:
@@ -328,9 +337,11 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
                         empty = [key] if empty is None else [*empty, key]
                     continue
                 if not child.leaf:
-                    path.append("." + key)
-                    _walk(item, child, path, unknown, inner)
-                    path.pop()
+                    inside = guide if guide is _ALL else _inside(guide, key)
+                    if inside is not None:
+                        path.append("." + key)
+                        _walk(item, child, path, unknown, inner, inside)
+                        path.pop()
                 elif child.accepts is not None and (child.format or type(item) not in child.accepts):
                     path.append("." + key)
                     _check(item, child, path, inner)
@@ -359,7 +370,9 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
                         if values.format == "quantity":
                             value[key] = quantity.canonical(item)
                 else:
-                    _walk(item, values, path, unknown, struct)
+                    inside = guide if guide is _ALL else _inside(guide, key)
+                    if inside is not None:
+                        _walk(item, values, path, unknown, struct, inside)
                 path.pop()
     elif type(value) is list and node.items is not None:
         items = node.items
@@ -375,8 +388,19 @@ def _walk(value: Any, node: _Node, path: list[str], unknown: list[str], struct: 
                     if items.format == "quantity":
                         value[i] = quantity.canonical(item)
             else:
-                _walk(item, items, path, unknown, struct)
+                _walk(item, items, path, unknown, struct, _ALL)
             path.pop()
+
+
+def _inside(guide: dict[str, Any], key: str) -> dict[str, Any] | None:
+    """A patch's guide below ``key``: None where the patch did not reach (nothing to walk)."""
+    below = guide.get(key, _ABSENT)
+    if below is _ABSENT:
+        return None
+    return below if type(below) is dict else _ALL
+
+
+_ABSENT = object()
 
 
 def _encode_as_go(value: dict[str, Any], fills: dict[str, gotypes.GoField], empty: list[str] | None) -> None:

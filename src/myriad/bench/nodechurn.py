@@ -52,6 +52,7 @@ async def _run(client: Client, plan: ChurnPlan) -> dict[str, object]:
     seen_running: set[str] = set()
     gone: set[str] = set()
     all_running, all_gone = asyncio.Event(), asyncio.Event()
+    to_go = plan.pods  # less the deletions refused (after retries): those pods stay
     listed = await client.list(PODS, namespace=NAMESPACE, limit=1)
 
     async def watch() -> None:
@@ -63,7 +64,7 @@ async def _run(client: Client, plan: ChurnPlan) -> dict[str, object]:
                     name = event.object.get("metadata", {}).get("name", "")
                     if event.type == "DELETED":
                         gone.add(name)
-                        if len(gone) >= plan.pods:
+                        if len(gone) >= to_go:
                             all_gone.set()
                     elif (event.object.get("status") or {}).get("phase") == "Running" and name not in seen_running:
                         seen_running.add(name)
@@ -104,16 +105,23 @@ async def _run(client: Client, plan: ChurnPlan) -> dict[str, object]:
     running_after = time.monotonic() - began
 
     deleting = time.monotonic()
+    delete_failures = 0
 
     async def delete(name: str) -> None:
+        nonlocal delete_failures
         async with gate:
             try:
                 await client.delete(PODS, name, namespace=NAMESPACE)
             except errors.NotFound:
                 pass
+            except errors.ClientError:
+                delete_failures += 1
 
     await asyncio.gather(*(delete(f"churn-{i}") for i in range(plan.pods)))
     deletes_sent = time.monotonic() - deleting
+    to_go -= delete_failures
+    if len(gone) >= to_go:
+        all_gone.set()
     await _until(all_gone, plan.timeout)
     deleted_after = time.monotonic() - deleting
     watcher.cancel()
@@ -121,6 +129,7 @@ async def _run(client: Client, plan: ChurnPlan) -> dict[str, object]:
     return {"pods": plan.pods, "bind_failures": failures, "bound_s": bound_in, "bound_per_s": plan.pods / bound_in,
             "running": len(seen_running), "all_running_after_s": running_after,
             "startup_latency": running.percentiles().to_json(), "deleted": len(gone),
+            "delete_failures": delete_failures,
             "deletes_sent_s": deletes_sent, "all_deleted_after_s": deleted_after}
 
 

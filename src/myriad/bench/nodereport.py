@@ -97,11 +97,16 @@ def print_report(config: NodesBenchConfig, results: dict[str, Any], console: Con
     print_targets(targets(results), console)
 
 
+def _refused(d: dict[str, Any]) -> str:
+    refused = d.get("delete_failures") or 0
+    return f" ({refused:,} deletions refused)" if refused else ""
+
+
 def _churn(d: dict[str, Any]) -> str:
     return (f"{d['pods']:,} pods bound in {d['bound_s']:,.1f} s ({d['bound_per_s']:,.0f}/s, "
             f"{d['bind_failures']} failed); all Running after {d['all_running_after_s']:,.1f} s\n"
             f"startup (bind → Running): {latency_text(d['startup_latency'])}\n"
-            f"deleted: {d['deleted']:,} in {d['all_deleted_after_s']:,.1f} s\n"
+            f"deleted: {d['deleted']:,} in {d['all_deleted_after_s']:,.1f} s{_refused(d)}\n"
             f"CPU per pod (net of heartbeats): server {d['server_cpu_ms_per_pod']:,.2f} ms, nodes "
             f"{d['nodes_cpu_ms_per_pod']:,.2f} ms; "
             f"RSS: server {mib(d['server_rss_bytes'])}, nodes {mib(d['nodes_rss_bytes'])}")

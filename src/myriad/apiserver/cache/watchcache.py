@@ -22,6 +22,7 @@ from sortedcontainers import SortedDict
 from myriad.api import gojson
 from myriad.api.registry import ResourceType
 from myriad.apiserver.cache.bookmarks import BookmarkSchedule
+from myriad.apiserver.cache.partial import PartialDecoder
 from myriad.apiserver.cache.types import ITEM_START, CacheEvent, CacheOptions, Entry
 from myriad.apiserver.cache.watchers import CacheWatcher, Dispatcher
 from myriad.apiserver.cache.window import EventWindow
@@ -47,6 +48,7 @@ class WatchCache:
         #: Serves a form other than the stored one (items are converted one by one).
         self.converts = conversion is not None
         self.field_names = tuple(sorted(strategy.selectable_fields()))
+        self._partial = PartialDecoder(path for name in self.field_names for path in strategy.field_paths(name))
         #: How every object's JSON starts: kind and apiVersion first, as stored; a cache serving
         #: a converted form (whose stored kind differs) splits after the brace only.
         self.head = b"{" if conversion is not None else b'{"kind":"%s","apiVersion":"%s",' % (
@@ -91,7 +93,7 @@ class WatchCache:
     def entry(self, kv: KeyValue) -> Entry:
         """The entry of a stored object. Label keys and values and field values are interned: a
         node name, a namespace or ``app=web`` is held once however many objects carry it."""
-        obj = gojson.loads(kv.value)
+        obj = self._partial.decode(kv.value)
         metadata = obj.get("metadata") or {}
         field = self._strategy.field
         raw = raw_bytes(kv)

@@ -31,10 +31,12 @@ def _field_validation(request: Request) -> str:
     return value
 
 
-def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool) -> tuple[str, ...]:
+def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool,
+                 touched: Obj | None = None) -> tuple[str, ...]:
     """Drops fields the schema does not know; Strict refuses them (and keys given twice in a JSON
     create or update body), Warn reports them. A value Go could not decode is refused whatever
-    the mode."""
+    the mode. ``touched``: the merge or strategic merge patch that made ``obj`` from the stored
+    object, so that only what it reached is looked at (built-in kinds)."""
     mode = _field_validation(request)
     # Keys given twice in a JSON create or update body are reported too, as upstream's strict decoder does.
     check_duplicates = mode != "Ignore" and not patch and \
@@ -43,7 +45,7 @@ def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: b
         unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
     else:
         try:
-            unknown = prune_unknown(obj, resource.api_version, resource.kind)
+            unknown = prune_unknown(obj, resource.api_version, resource.kind, touched=touched)
         except FieldTypeError as e:
             raise _undecodable(obj, resource, str(e), patch=patch) from e
     duplicates = duplicate_fields(request.body) if check_duplicates else []

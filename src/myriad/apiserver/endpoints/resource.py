@@ -425,8 +425,10 @@ class ResourceEndpoints:
             patched = patch.apply(current, resource.api_version, resource.kind, owned=True)
             _check_identity(patched, info)
             if info.subresource in _WHOLE_OBJECT:
-                warnings.extend(check_fields(patched, resource, request, patch=True))
+                warnings.extend(check_fields(patched, resource, request, patch=True, touched=touched))
             return patched
+
+        touched = patch.body if patch.content_type != negotiation.PATCH_JSON else None  # type: ignore[assignment]
 
         warnings: list[str] = []
 

@@ -67,6 +67,9 @@ class Strategy(Protocol):
     def field(self, obj: Obj, name: str) -> str | None:
         """The value of selectable field ``name`` (``metadata.name``, ``spec.nodeName``…)."""
 
+    def field_paths(self, name: str) -> tuple[str, ...]:
+        """The dotted paths of the stored object that :meth:`field` reads for ``name``."""
+
     def selectable_fields(self) -> frozenset[str]: ...
 
     def field_label_error(self, name: str) -> str:

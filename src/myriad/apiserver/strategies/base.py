@@ -31,7 +31,7 @@ _FIELD_UNSET = {"status.successful": "0", "spec.unschedulable": "false", "spec.h
 @functools.lru_cache(maxsize=256)
 def _steps(name: str) -> tuple[str, ...]:
     """The keys a selectable field's value is found under."""
-    return tuple(_FIELD_PATHS.get(name, name).split("."))
+    return tuple(_FIELD_PATHS.get(name, name).split("."))  # GenericStrategy.field_paths names the same path
 
 
 class GenericStrategy:
@@ -162,6 +162,9 @@ class GenericStrategy:
         if isinstance(value, bool):
             return "true" if value else "false"
         return str(value)
+
+    def field_paths(self, name: str) -> tuple[str, ...]:
+        return (_FIELD_PATHS.get(name, name),)
 
     def selectable_fields(self) -> frozenset[str]:
         return self.fields

@@ -92,6 +92,9 @@ class EventStrategy(GenericStrategy):
     def field(self, obj: Obj, name: str) -> str | None:
         return super().field(obj, EventsV1.storage_field(name) if self.strict else name)
 
+    def field_paths(self, name: str) -> tuple[str, ...]:
+        return super().field_paths(EventsV1.storage_field(name) if self.strict else name)
+
     def field_label_error(self, name: str) -> str:
         return f"field label not supported: {name}"  # both APIs' field label conversions say so
 

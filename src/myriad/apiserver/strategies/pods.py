@@ -108,6 +108,9 @@ class PodStrategy(GenericStrategy):
             return str(first.get("ip") or status.get("podIP") or "")  # type: ignore[union-attr]
         return super().field(obj, name)
 
+    def field_paths(self, name: str) -> tuple[str, ...]:
+        return ("status.podIP", "status.podIPs") if name == "status.podIP" else super().field_paths(name)
+
 
 def _mutable_view(new_spec: dict[str, object], old_spec: dict[str, object]) -> dict[str, object]:
     """``old_spec`` with the changes a pod update may make taken from ``new_spec``: container

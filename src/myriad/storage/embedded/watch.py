@@ -146,6 +146,13 @@ class EmbeddedWatch:
         self._error: BaseException | None = None
         self._progress_requested = False
         self._wakeup = asyncio.Event()
+        #: Progress notification timing: one timer per idle interval, not one per wait (a
+        #: ``wait_for`` makes a task and a timer each time; a busy cache's watch waits thousands
+        #: of times a second). ``_waiting_since``: loop time the current wait began.
+        self._waiting = False
+        self._waiting_since = 0.0
+        self._timer: asyncio.TimerHandle | None = None
+        self._progress_due = False
 
     def __aiter__(self) -> EmbeddedWatch:
         return self
@@ -164,21 +171,20 @@ class EmbeddedWatch:
             if not self._live:
                 await self._catch_up(opts.replay_chunk)
                 continue
-            if self._progress_requested:
+            if self._progress_requested or self._progress_due:
                 return self._progress_batch()
             self._wakeup.clear()
-            if not self._progress:
-                await self._wakeup.wait()
-                continue
+            if self._progress:
+                self._arm(opts.progress_notify_interval)
+            self._waiting = True
             try:
-                await asyncio.wait_for(self._wakeup.wait(), opts.progress_notify_interval)
-            except TimeoutError:
-                if self._live and not self._queue and not self._closed:
-                    return self._progress_batch()
+                await self._wakeup.wait()
+            finally:
+                self._waiting = False
 
     def _progress_batch(self) -> WatchBatch:
         """Live with nothing queued: every matching event up to the published revision is out."""
-        self._progress_requested = False
+        self._progress_requested = self._progress_due = False
         revision = max(self.store.published_revision, self._enqueued)
         self._delivered = revision
         return WatchBatch(revision, ())
@@ -190,6 +196,9 @@ class EmbeddedWatch:
 
     async def aclose(self) -> None:
         self._closed = True
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         self.store.hub.untrack(self)
         self._queue.clear()
         self._wakeup.set()
@@ -218,6 +227,25 @@ class EmbeddedWatch:
             self.store.hub.remove(self)
         self._wakeup.set()
 
+    def _arm(self, interval: float) -> None:
+        """A wait begins: a progress notification is due once it has lasted ``interval``."""
+        loop = asyncio.get_running_loop()
+        self._waiting_since = loop.time()
+        if self._timer is None:
+            self._timer = loop.call_at(self._waiting_since + interval, self._on_timer, interval)
+
+    def _on_timer(self, interval: float) -> None:
+        self._timer = None
+        if self._closed or not self._waiting:
+            return  # the next wait arms it again
+        loop = asyncio.get_running_loop()
+        due = self._waiting_since + interval
+        if loop.time() >= due:
+            self._progress_due = True
+            self._wakeup.set()
+        else:
+            self._timer = loop.call_at(due, self._on_timer, interval)
+
     def store_closed(self) -> None:
         self._error = StoreClosedError("store closed")
         self.store.hub.remove(self)
@@ -237,6 +265,7 @@ class EmbeddedWatch:
         store.hub.track(self)
 
     def _take(self) -> WatchBatch:
+        self._progress_due = False  # events go out instead: not idle
         first = self._queue.popleft()
         if not self._queue:
             self._delivered = first.revision
