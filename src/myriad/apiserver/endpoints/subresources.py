@@ -152,8 +152,7 @@ class Subresources:
         annotations = (binding.get("metadata") or {}).get("annotations") or {}  # type: ignore[union-attr]
         now = meta.rfc3339(self._clock.now())
 
-        def mutate(current: Obj) -> Obj:
-            new = gojson.clone(current)
+        def mutate(new: Obj) -> Obj:  # the store's own decoding of the pod: changed in place
             metadata, spec = new["metadata"], new.setdefault("spec", {})
             assert isinstance(metadata, dict) and isinstance(spec, dict)
             if metadata.get("deletionTimestamp"):
