@@ -29,7 +29,6 @@ _FIELD_UNSET = {"status.successful": "0", "spec.unschedulable": "false", "spec.h
 
 
 @functools.lru_cache(maxsize=256)
-@functools.lru_cache(maxsize=1024)
 def _steps(name: str) -> tuple[str, ...]:
     """The keys a selectable field's value is found under."""
     return tuple(_FIELD_PATHS.get(name, name).split("."))  # GenericStrategy.field_paths names the same path
