@@ -8,10 +8,13 @@ import asyncio
 import pytest
 
 from myriad.api.meta import rfc3339
+from myriad.api.selectors import parse_label_selector
+from myriad.client.objects import ObjectCodec
+from myriad.client.views import PodView
 from myriad.clock import FakeClock
 from myriad.controllers.errors import ConfigError
 from myriad.controllers.expectations import Expectations
-from myriad.controllers.podcontrol import available, pod_from_template, slow_start
+from myriad.controllers.podcontrol import Claims, available, pod_from_template, ready, slow_start
 from myriad.controllers.ranking import pods_to_delete
 from myriad.controllers.registry import KNOWN, enabled
 
@@ -72,6 +75,27 @@ def test_available_means_ready_for_min_ready_seconds() -> None:
     assert not available(pod("a", ready_for=5), 10, NOW)
     assert available(pod("a", ready_for=0), 0, NOW)
     assert not available(pod("a"), 0, NOW)
+
+
+async def test_claiming_an_informers_pods_reads_their_views_and_decodes_none() -> None:
+    # Informers may keep pods as their views alone (reading the whole object then raises): a
+    # claim over tens of thousands of pods must not decode each of them on every sync.
+    def kept(name: str, labels: dict[str, str], *, deleting: bool = False, is_ready: bool = False):  # type: ignore[no-untyped-def]
+        meta = {"name": name, "namespace": "ns", "uid": name, "labels": labels}
+        if deleting:
+            meta["deletionTimestamp"] = rfc3339(NOW)
+        status = {"conditions": [{"type": "Ready", "status": "True" if is_ready else "False"}]}
+        return ObjectCodec(PodView).from_dict({"metadata": meta, "status": status}).view_only()
+
+    async def never() -> bool:
+        raise AssertionError("nothing here is an orphan to adopt")
+
+    owner = {"metadata": {"name": "rs", "namespace": "ns", "uid": "rs-uid"}}
+    owned = [kept("a", {"app": "web"}, is_ready=True), kept("b", {"app": "web", "tier": "x"})]
+    orphans = [kept("c", {"app": "web"}, deleting=True), kept("d", {"app": "db"})]
+    claims = Claims(None, owner, parse_label_selector("app=web"), never)  # type: ignore[arg-type]
+    assert await claims.claim(owned, orphans) == owned
+    assert [ready(p) for p in owned] == [True, False]  # what a ReplicaSet's status counts
 
 
 async def test_slow_start_doubles_its_batches_and_stops_after_a_failing_one() -> None:

@@ -72,9 +72,9 @@ class DisruptionController(Controller):
             self.queue.add(object_key(pdb), event="update")
 
     def _budgets_of(self, pod: Obj) -> list[Obj]:
-        labels = pod["metadata"].get("labels") or {}
+        labels = podcontrol.labels(pod)  # the view's: a pod event decodes nothing here
         found = []
-        for pdb in self.budgets.indexer.by_index(BY_NAMESPACE, pod["metadata"].get("namespace", "")):
+        for pdb in self.budgets.indexer.by_index(BY_NAMESPACE, podcontrol.namespace(pod)):
             selector = _selector(pdb)
             if selector is not None and selector.matches(labels):
                 found.append(pdb)
@@ -90,7 +90,7 @@ class DisruptionController(Controller):
         selector = _selector(pdb)
         namespace = pdb["metadata"]["namespace"]
         pods = [] if selector is None else [p for p in self.pods.indexer.by_index(BY_NAMESPACE, namespace)
-                                            if selector.matches(p["metadata"].get("labels") or {})]
+                                            if selector.matches(podcontrol.labels(p))]
         if not pods:
             self.recorder.event(pdb, reason="NoPods", action="Sync", note="No matching pods found")
         now = self.clock.now()

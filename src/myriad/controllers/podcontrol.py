@@ -9,7 +9,7 @@ other.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 from myriad.api.meta import dns1123_subdomain_errors, parse_time
@@ -54,6 +54,20 @@ def deleting(obj: Object | Obj) -> bool:
     return bool((obj.get("metadata") or {}).get("deletionTimestamp"))
 
 
+def labels(obj: Object | Obj) -> Mapping[str, str]:
+    """``metadata.labels`` (from the view of an informer's object, without decoding it)."""
+    if isinstance(obj, Object):
+        return obj.labels
+    return (obj.get("metadata") or {}).get("labels") or {}
+
+
+def namespace(obj: Object | Obj) -> str:
+    """``metadata.namespace`` (from the view of an informer's object)."""
+    if isinstance(obj, Object):
+        return obj.namespace
+    return (obj.get("metadata") or {}).get("namespace") or ""
+
+
 def active(pod: Object | Obj) -> bool:
     """Upstream's ``IsPodActive``: not Succeeded or Failed, and not being deleted."""
     return phase(pod) not in ("Succeeded", "Failed") and not deleting(pod)
@@ -72,6 +86,13 @@ def ready_condition(pod: Object | Obj) -> Obj | None:
         if isinstance(condition, dict) and condition.get("type") == "Ready":
             return condition if condition.get("status") == "True" else None
     return None
+
+
+def ready(pod: Object | Obj) -> bool:
+    """Upstream's ``IsPodReady`` (from the view of an informer's pod, without decoding it)."""
+    if isinstance(pod, Object):
+        return pod.view.status.condition("Ready") == "True"
+    return ready_condition(pod) is not None
 
 
 def ready_since(pod: Obj) -> float | None:
@@ -182,16 +203,16 @@ class Claims:
 
     async def claim(self, owned: list[Obj], orphans: list[Obj]) -> list[Obj]:
         claimed: list[Obj] = []
-        deleting = bool(self._owner["metadata"].get("deletionTimestamp"))
-        for pod in owned:
-            if self._selector.matches(pod["metadata"].get("labels")):
+        owner_deleting = bool(self._owner["metadata"].get("deletionTimestamp"))
+        for pod in owned:  # from the views: claiming decodes none of them
+            if self._selector.matches(labels(pod)):
                 claimed.append(pod)
-            elif not deleting:
+            elif not owner_deleting:
                 await self._release(pod)
-        if deleting:
+        if owner_deleting:
             return claimed
         for pod in orphans:
-            if pod["metadata"].get("deletionTimestamp") or not self._selector.matches(pod["metadata"].get("labels")):
+            if deleting(pod) or not self._selector.matches(labels(pod)):
                 continue
             if self._adopt_checked is None:
                 self._adopt_checked = await self._can_adopt()

@@ -252,10 +252,9 @@ class ReplicaSetController(Controller):
         labelled = ready = available = 0
         wanted_labels = template_labels.items()
         for pod in pods:  # one loop: this is O(owned pods)
-            labels = pod["metadata"].get("labels") or {}
+            labels = podcontrol.labels(pod)
             labelled += all(labels.get(k) == v for k, v in wanted_labels)
-            condition = podcontrol.ready_condition(pod)
-            if condition is not None:
+            if podcontrol.ready(pod):
                 ready += 1
                 available += min_ready <= 0 or podcontrol.available(pod, min_ready, now)
         status: Obj = {"replicas": len(pods), "fullyLabeledReplicas": labelled, "readyReplicas": ready,
