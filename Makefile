@@ -25,7 +25,7 @@ etcd:
 	@etcd --version | head -1
 
 up: install
-	$(BIN)/myriad up
+	$(BIN)/myriad up --nodes 100
 
 test: install etcd
 	$(BIN)/ruff check src tests tools

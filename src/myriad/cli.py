@@ -1,6 +1,6 @@
 """The ``myriad`` command: parses arguments and hands off to the module that does the work.
 
-    myriad up [--bind ADDR] [--port N] [--data-dir DIR]
+    myriad up [--nodes N] [--storage embedded|etcd] [--start-etcd] [--data-dir DIR] [--port N] [--components ...]
     myriad apiserver [--bind ADDR] [--port N] [--data-dir DIR] [--storage embedded|etcd] [--etcd-endpoints ...]
     myriad bench storage [--backend embedded,etcd] [--mode put|range|soak] [...]
     myriad bench apiserver [--url URL] [--server-cpu N] [--concurrency N] [--pods N] [...]
@@ -69,7 +69,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "up":
-        return up.run(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir))
+        return up.run(up.UpOptions(nodes=args.nodes, storage=args.storage, etcd_endpoints=args.etcd_endpoints,
+                                   start_etcd=args.start_etcd, data_dir=args.data_dir, bind=args.bind, port=args.port,
+                                   components=args.components, kubeconfig=args.kubeconfig))
     if args.command == "apiserver":
         if args.storage == "etcd" and not args.etcd_endpoints:
             args.command_parser.error("--storage etcd needs --etcd-endpoints")
@@ -168,11 +170,24 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"myriad {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    up_command = commands.add_parser("up", help="run the all-in-one control plane on embedded storage")
-    up_command.add_argument("--bind", default="127.0.0.1", help=f"address to listen on{_DEFAULT}")
-    up_command.add_argument("--port", type=int, default=8080, help=f"port to listen on, 0 for any free one{_DEFAULT}")
+    up_command = commands.add_parser("up", help="run the whole cluster: API server, scheduler, controller manager "
+                                                 "and hollow nodes, each a supervised process")
+    up_command.add_argument("--nodes", type=int, default=up.UpOptions.nodes, metavar="N",
+                            help=f"hollow nodes to run (0: none){_DEFAULT}")
+    up_command.add_argument("--storage", choices=("embedded", "etcd"), default="embedded", help=f"backend{_DEFAULT}")
+    up_command.add_argument("--etcd-endpoints", type=_names, default=(), metavar="HOST:PORT,...",
+                            help="etcd members, with --storage etcd")
+    up_command.add_argument("--start-etcd", action="store_true",
+                            help="with --storage etcd: run a local etcd, its data under the data dir")
     up_command.add_argument("--data-dir", type=Path, default=Path(".myriad"),
-                            help=f"holds the embedded store and the kubeconfig written for clients{_DEFAULT}")
+                            help=f"the store, the kubeconfig written for clients and each component's log{_DEFAULT}")
+    up_command.add_argument("--bind", default="127.0.0.1", help=f"address the API server listens on{_DEFAULT}")
+    up_command.add_argument("--port", type=int, default=8080,
+                            help=f"the API server's port, 0 for any free one{_DEFAULT}")
+    up_command.add_argument("--components", type=_names, default=up.COMPONENTS, metavar="NAME,...",
+                            help=f"which to run, of {','.join(up.COMPONENTS)} (default: all)")
+    up_command.add_argument("--kubeconfig", type=Path, default=None,
+                            help="a running API server's kubeconfig, when --components leaves out apiserver")
 
     api = commands.add_parser("apiserver", help="serve the Kubernetes API")
     api.set_defaults(command_parser=api)

@@ -136,7 +136,7 @@ async def _serve(options: ManagerRunOptions, names: tuple[str, ...]) -> int:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, task.cancel)
         election = manager.election
-        print(f"myriad controller-manager: {', '.join(names)}"
+        print(f"myriad controller-manager: running {', '.join(names)}"
               + (f" (leader election on, as {election.identity})" if election else ""), flush=True)
         try:
             await task
