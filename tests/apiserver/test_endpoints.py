@@ -34,13 +34,14 @@ def test_metrics_count_requests_and_stored_objects(apiserver: RunningServer) -> 
     status, body = apiserver.get("/metrics")
     text = body.decode()
     assert status == 200
-    assert 'apiserver_request_total{code="200",group="",resource="namespaces",subresource="",verb="LIST",' \
-           'version="v1"}' in text
+    assert 'apiserver_request_total{code="200",group="",resource="namespaces",scope="cluster",subresource="",' \
+           'verb="LIST",version="v1"}' in text
     assert 'apiserver_storage_objects{resource="namespaces"} ' in text
     namespaces = next(line for line in text.splitlines() if line.startswith('apiserver_storage_objects{resource="na'))
     assert float(namespaces.split()[-1]) >= 4
     count = next(line for line in text.splitlines() if line.startswith(
-        'apiserver_request_duration_seconds_count{group="",resource="namespaces",subresource="",verb="LIST"'))
+        'apiserver_request_duration_seconds_count{group="",resource="namespaces",scope="cluster",subresource="",'
+        'verb="LIST"'))
     assert float(count.split()[-1]) >= 1
     assert 'apiserver_request_duration_seconds_bucket{group="",le="+Inf",resource="namespaces"' in text
     assert "# TYPE apiserver_longrunning_requests gauge" in text

@@ -24,6 +24,16 @@ _VERBS = {"get": "GET", "list": "LIST", "watch": "WATCH", "create": "POST", "upd
 _BUCKETS = (0.005, 0.025, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 1.0, 1.25, 1.5, 2, 3, 4, 5, 6, 8, 10, 15, 20, 30, 45, 60)
 
 
+def scope(info: RequestInfo) -> str:
+    """Upstream's ``CleanScope``, the SLOs' third dimension: ``resource`` for one object (and a
+    create), ``namespace`` or ``cluster`` for a collection, empty for a non-resource path."""
+    if info.name or info.verb == "create":
+        return "resource"
+    if info.namespace:
+        return "namespace"
+    return "cluster" if info.is_resource else ""
+
+
 def metric_verb(info: RequestInfo, method: str) -> str:
     return _VERBS.get(info.verb, method) if info.is_resource else method
 
@@ -39,27 +49,27 @@ class _RequestCollector:
     Event loop only (observations and scrapes both run there)."""
 
     def __init__(self) -> None:
-        self.counts: dict[tuple[str, str, str, str, str, int], int] = {}
-        #: Per (verb, group, version, resource, subresource): per-bucket counts (not cumulative),
+        self.counts: dict[tuple[str, str, str, str, str, str, int], int] = {}
+        #: Per (verb, group, version, resource, subresource, scope): per-bucket counts (not cumulative),
         #: the +Inf bucket last, and the sum of observations.
-        self.histograms: dict[tuple[str, str, str, str, str], tuple[list[int], list[float]]] = {}
+        self.histograms: dict[tuple[str, str, str, str, str, str], tuple[list[int], list[float]]] = {}
 
-    def observe(self, key: tuple[str, str, str, str, str, int], seconds: float | None) -> None:
+    def observe(self, key: tuple[str, str, str, str, str, str, int], seconds: float | None) -> None:
         self.counts[key] = self.counts.get(key, 0) + 1
         if seconds is None:
             return
-        series = self.histograms.get(key[:5])
+        series = self.histograms.get(key[:6])
         if series is None:
-            series = self.histograms[key[:5]] = ([0] * (len(_BUCKETS) + 1), [0.0])
+            series = self.histograms[key[:6]] = ([0] * (len(_BUCKETS) + 1), [0.0])
         series[0][bisect_left(_BUCKETS, seconds)] += 1
         series[1][0] += seconds
 
     def collect(self) -> Iterator[Metric]:
-        labels = ["verb", "group", "version", "resource", "subresource"]
+        labels = ["verb", "group", "version", "resource", "subresource", "scope"]
         total = CounterMetricFamily("apiserver_request_total", "Requests by verb, resource and HTTP code.",
                                     labels=[*labels, "code"])
         for key, count in self.counts.items():
-            total.add_metric([*key[:5], str(key[5])], count)
+            total.add_metric([*key[:6], str(key[6])], count)
         yield total
         duration = HistogramMetricFamily("apiserver_request_duration_seconds",
                                          "Response latency by verb and resource.", labels=labels)
@@ -174,7 +184,7 @@ class ServerMetrics:
 
     def observe(self, info: RequestInfo, method: str, code: int, seconds: float) -> None:
         verb = metric_verb(info, method)
-        self._requests.observe((verb, info.group, info.version, info.resource, info.subresource, code),
+        self._requests.observe((verb, info.group, info.version, info.resource, info.subresource, scope(info), code),
                                None if verb == "WATCH" else seconds)
 
     def exposition(self) -> bytes:
