@@ -13,8 +13,9 @@ from typing import Any
 import pytest
 
 from myriad.client.rest import Client
-from myriad.client.types import CONFIGMAPS, EVENTS, NODES, PODS, SECRETS, PatchType
+from myriad.client.types import CONFIGMAPS, EVENTS, NODES, PODS, SECRETS, ClientOptions, PatchType
 from myriad.clock import FakeClock
+from myriad.nodes.hollow import USER_AGENT, HollowNodes
 from myriad.nodes.profiles import parse
 from myriad.nodes.types import NodeClass, NodesOptions
 from tests.apiserver.conftest import RunningServer
@@ -322,3 +323,45 @@ def test_profiles_play_out_through_the_api_on_an_injected_clock(apiserver: Runni
             assert series.get("count", 1) >= 2  # pulled at 0, 10 and 30 s: one Event, its series counting
 
     asyncio.run(asyncio.wait_for(scenario(), 90))
+
+
+class _FirstStatusHeld(Client):
+    """A real client whose first status write of pod ``held`` waits ``hold`` seconds before it is
+    sent, so that a later status of that pod, written at once, would land before it."""
+
+    held = "ordered"
+    hold = 0.5
+    holding = False
+
+    async def patch(self, resource, name, body, *, subresource=None, **options):  # type: ignore[no-untyped-def]
+        if subresource == "status" and name == self.held and not self.holding:
+            self.holding = True
+            await asyncio.sleep(self.hold)
+        return await super().patch(resource, name, body, subresource=subresource, **options)
+
+
+def test_a_pods_status_writes_land_in_order_even_when_the_first_is_slow(apiserver: RunningServer) -> None:
+    # Admission writes ContainerCreating; the start (after the ConfigMap's watch syncs) writes
+    # Running. Two writers sending both at once let the older land last, leaving the pod
+    # ContainerCreating on the server for good while its kubelet thinks it is Running.
+    async def scenario() -> None:
+        client = _FirstStatusHeld(ClientOptions(endpoints=(apiserver.url,), user_agent=USER_AGENT))
+        nodes = HollowNodes(client, NodesOptions(count=1, prefix="order-", **QUIET))
+        task = asyncio.create_task(nodes.run())
+        try:
+            await asyncio.wait_for(nodes.ready.wait(), 30)
+            await client.create(CONFIGMAPS, {"metadata": {"name": "order-settings"}, "data": {"a": "b"}},
+                                namespace="default")
+            spec = {"volumes": [{"name": "settings", "configMap": {"name": "order-settings"}}]}
+            await client.create(PODS, _pod("ordered", node="order-0", **spec), namespace="default")
+            await eventually(lambda: asyncio.sleep(0, client.holding), bool)
+            await asyncio.sleep(client.hold + 0.5)  # both writes answered, whatever their order
+            pod = await _get(client, "ordered")
+            assert _phase(pod) == "Running", pod["status"]
+            assert pod["status"]["containerStatuses"][0]["state"].keys() == {"running"}
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await client.close()
+
+    asyncio.run(scenario())

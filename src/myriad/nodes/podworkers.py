@@ -15,7 +15,9 @@ bound to one of its nodes it
 One heap holds every run's next step (no task or timer per pod); a pod's steps that fall due
 are taken by the timer loop. Status writes are the kubelet status manager's: a pod marked dirty
 is queued once, and a writer renders its latest status when it gets to it, so changes made
-while a write waits are coalesced into it. ``writers`` tasks write at once.
+while a write waits are coalesced into it. ``writers`` tasks write at once, but never two for
+one pod: a pod that changes while its status is being written is written again once that write
+is answered (two in flight could land in either order and leave the older status on the server).
 
 Concurrency: event loop only. The watches' callbacks, the timer loop and the writers share the
 state below; none of the synchronous paths awaits.
@@ -127,6 +129,9 @@ class PodWorkers:
         self._fresh: set[str] = set()
         self._queue: asyncio.Queue[str] = asyncio.Queue()
         self._queued: set[str] = set()
+        #: Pods whose status a writer is writing now; ``_again``: those changed meanwhile.
+        self._writing: set[str] = set()
+        self._again: set[str] = set()
         self._phase_of: dict[str, str] = {}
         self._phase_counts: Counter[str] = Counter()
         self.figures = PodFigures()
@@ -351,6 +356,10 @@ class PodWorkers:
         while True:
             key = await self._queue.get()
             self._queued.discard(key)
+            if key in self._writing:
+                self._again.add(key)  # its writer writes it again once answered
+                continue
+            self._writing.add(key)
             try:
                 await self._write(key)
             except (errors.NotFound, errors.Conflict):
@@ -360,6 +369,11 @@ class PodWorkers:
                 self.figures.write_errors += 1
                 await self._clock.sleep(1.0)
                 if key in self.runs or key in self._rejections or key in self._orphans:
+                    self._again.add(key)
+            finally:
+                self._writing.discard(key)
+                if key in self._again:
+                    self._again.discard(key)
                     self._dirty(key)
 
     async def _write(self, key: str) -> None:
