@@ -85,6 +85,10 @@ def test_up_runs_every_component_restarts_a_crashed_one_and_stops_them_all(tmp_p
         assert up.lines[-1] == f"export KUBECONFIG={(tmp_path / 'kubeconfig').resolve()}"
         pids = up.pids()
         assert sorted(pids) == ["apiserver", "controller-manager", "nodes", "scheduler"]
+        state = json.loads((tmp_path / "up.json").read_text())  # for tools that measure a running cluster
+        assert {name: c["pid"] for name, c in state["components"].items()} == pids
+        assert state["kubeconfig"] == str((tmp_path / "kubeconfig").resolve())
+        assert state["components"]["apiserver"]["metrics"].startswith("http://127.0.0.1:")
         assert all(line.split("│")[4].strip() == "yes" for line in up.lines if line.count("│") == 6), up.lines
         assert f"{'scheduler':>18} | myriad scheduler: running as" in "\n".join(up.lines)  # prefixed
         nodes = up.kubectl("get", "nodes", "--no-headers").splitlines()
@@ -97,6 +101,8 @@ def test_up_runs_every_component_restarts_a_crashed_one_and_stops_them_all(tmp_p
         os.kill(pids["scheduler"], signal.SIGKILL)
         up.until(lambda line: line.startswith("myriad up: scheduler exited with code -9"))
         up.until(lambda line: "scheduler | myriad scheduler: running as" in line)
+        restarted = json.loads((tmp_path / "up.json").read_text())["components"]["scheduler"]
+        assert restarted["restarts"] == 1 and restarted["pid"] not in (None, pids["scheduler"])
         up.kubectl("scale", "deployment", "web", "--replicas=4")  # the new scheduler places the fourth
         _until(lambda: [p.split()[2] for p in up.kubectl("get", "pods", "--no-headers").splitlines()]
                == ["Running"] * 4)

@@ -50,6 +50,17 @@ class LatencyHistogram:
     def record_seconds(self, seconds: float) -> None:
         self.record_us(seconds * 1_000_000)
 
+    def value_at_ms(self, percentile: float) -> float:
+        """The latency at ``percentile`` (0–100), in milliseconds."""
+        return self._hdr.get_value_at_percentile(percentile) / 1000
+
+    def cdf_ms(self, points: int = 200) -> list[tuple[float, float]]:
+        """Up to ``points`` pairs (milliseconds, fraction of samples at or below), fraction rising to 1."""
+        if not self.count:
+            return []
+        step = 100 / points
+        return [(self.value_at_ms(min(100.0, step * (i + 1))), min(1.0, step * (i + 1) / 100)) for i in range(points)]
+
     def percentiles(self) -> Percentiles:
         hdr = self._hdr
 

@@ -23,6 +23,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Awaitable
+from pathlib import Path
 from typing import TypeVar
 
 import uvloop
@@ -35,6 +36,8 @@ from myriad.up.serve import LISTENING
 from myriad.up.supervisor import Backoff, Child
 from myriad.up.types import COMPONENTS, UpOptions
 
+#: What ``myriad up`` says of the running cluster, under the data dir (see :class:`_State`).
+STATE_FILE = "up.json"
 #: Seconds between ``/readyz`` probes while the API server starts.
 PROBE_INTERVAL = 0.1
 
@@ -64,9 +67,11 @@ async def _up(options: UpOptions) -> int:
     logs = options.data_dir / "logs"
     backoff = Backoff(initial=options.backoff_initial, cap=options.backoff_max, reset=options.backoff_reset)
 
+    state = _State(options.data_dir / STATE_FILE, children)
+
     def child(spec: components.ComponentSpec, on_line=None) -> Child:  # type: ignore[no-untyped-def]
         made = Child(spec, log_dir=logs, width=width, backoff=backoff, stop_grace=options.stop_grace,
-                     on_line=on_line)
+                     on_line=on_line, on_start=state.write)
         children.append(made)
         tasks.append(asyncio.create_task(made.run(), name=f"myriad-up-{spec.name}"))
         return made
@@ -85,7 +90,9 @@ async def _up(options: UpOptions) -> int:
             if options.port == 0:  # keep the port it took, so that the kubeconfig stays true across restarts
                 api.replace_spec(components.apiserver(options, int(url.rsplit(":", 1)[1])))
             kubeconfig = options.data_dir / "kubeconfig"
+            state.api_url = url
         assert kubeconfig is not None
+        state.kubeconfig = kubeconfig.resolve()
         others = [child(spec) for spec in components.clients(options, kubeconfig.resolve())]
         for other in others:
             if not await _ready(other, stopping, options.ready_timeout):
@@ -93,6 +100,7 @@ async def _up(options: UpOptions) -> int:
                     return 0
                 print(f"myriad up: {other.spec.name} is not ready (it exited, or took over "
                       f"{options.ready_timeout:g} s: see {other.log_path}); it stays supervised", flush=True)
+        state.write()
         _print_status(children)
         print(f"export KUBECONFIG={kubeconfig.resolve()}", flush=True)
         await stopping.wait()
@@ -106,6 +114,28 @@ async def _up(options: UpOptions) -> int:
 
 
 _T = TypeVar("_T")
+
+
+class _State:
+    """``<data-dir>/up.json``, rewritten whenever a component starts: the kubeconfig, and each
+    component's pid, port and metrics URL, for tools such as ``myriad bench density`` that
+    measure a running cluster."""
+
+    def __init__(self, path: Path, children: list[Child]) -> None:
+        self.path = path
+        self.children = children
+        self.kubeconfig: Path | None = None
+        self.api_url = ""
+
+    def write(self) -> None:
+        out: dict[str, object] = {"kubeconfig": str(self.kubeconfig or ""), "components": {
+            c.spec.name: {"pid": c.pid, "port": c.spec.port, "restarts": c.restarts,
+                          "metrics": (f"{self.api_url}/metrics" if c.spec.name == "apiserver" else
+                                      f"http://127.0.0.1:{c.spec.port}/metrics" if c.spec.port else "")}
+            for c in self.children}}
+        temporary = self.path.with_suffix(".tmp")
+        temporary.write_text(json.dumps(out, indent=1))
+        temporary.replace(self.path)
 
 
 async def _first(value: Awaitable[_T], child: Child, stopping: asyncio.Event, timeout: float) -> _T | None:

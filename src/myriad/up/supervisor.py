@@ -39,7 +39,7 @@ class Backoff:
 class Child:
     def __init__(self, spec: ComponentSpec, *, log_dir: Path, out: TextIO = sys.stdout, width: int = 0,
                  backoff: Backoff = Backoff(), stop_grace: float = 10.0,
-                 on_line: Callable[[str], None] | None = None) -> None:
+                 on_line: Callable[[str], None] | None = None, on_start: Callable[[], None] | None = None) -> None:
         self.spec = spec
         self.log_path = log_dir / f"{spec.name}.log"
         self.restarts = 0
@@ -52,6 +52,7 @@ class Child:
         self._backoff = backoff
         self._grace = stop_grace
         self._on_line = on_line
+        self._on_start = on_start
         self._process: asyncio.subprocess.Process | None = None
         self._stopping = asyncio.Event()
 
@@ -104,6 +105,8 @@ class Child:
             sys.executable, "-m", "myriad", *self.spec.argv, stdin=asyncio.subprocess.DEVNULL,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
             limit=LINE_LIMIT)
+        if self._on_start is not None:
+            self._on_start()
         assert process.stdout is not None
         with self.log_path.open("ab") as log:
             await self._pump(process.stdout, log)
