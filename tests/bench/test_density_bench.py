@@ -31,6 +31,8 @@ def test_the_ci_preset_runs_every_pod_and_writes_its_reports(tmp_path: Path) -> 
     assert not any(p["timed_out"] for p in result["phases"])
     assert result["targets"]["pods_running"]["met"]
     assert {"apiserver", "scheduler", "controller-manager", "nodes"} <= set(result["components"])
+    assert all(c["cpu_s"] > 0 and c["rss_peak_bytes"] > 0 for c in result["components"].values())
+    assert max(qps for _, qps in result["api_qps"]) > 100  # sampled from the API server's own counters
     assert any(row["verb"] == "POST" and row["resource"] == "pods" for row in result["api"])
     assert result["registration_s"] is not None and len(result["objects"]) == pods["created"]
     html = report.read_text()

@@ -136,13 +136,14 @@ async def _tick(live: Live, phases: Phases, watch: PodWatch, sampler: Sampler, s
 
 def _live(phases: Phases, watch: PodWatch, sampler: Sampler, started_s: float) -> Group:
     table = Table(show_header=True, box=None)
-    for column in ("phase", "elapsed", "pods by phase", "CPU (cores)"):
+    for column in ("phase", "elapsed", "pods by phase", "API QPS", "CPU (cores)"):
         table.add_column(column)
     current = phases.current
     cpu = ", ".join(f"{name} {samples[-1][1]:.2f}" for name, samples in sampler.components.items() if samples)
     by_phase = ", ".join(f"{k} {v:,}" for k, v in watch.by_phase().items() if v)
     table.add_row(current.name if current else "start", f"{time.monotonic() - phases.began:.0f} s",
-                  f"{by_phase or '-'} (wanted {phases.wanted:,})", cpu or "-")
+                  f"{by_phase or '-'} (wanted {phases.wanted:,})",
+                  f"{sampler.api_qps[-1][1]:,.0f}" if sampler.api_qps else "-", cpu or "-")
     return Group(table)
 
 
@@ -172,6 +173,7 @@ def _result(options: DensityRun, found: cluster.Cluster, started_s: float, phase
                        for name, samples in sampler.components.items()},
         "machine": sampler.machine,
         "queues": {"scheduler_pending": sampler.scheduler_pending, "workqueue_depth": sampler.workqueue_depth},
+        "api_qps": sampler.api_qps,
         "rejections": {"by_level": apimetrics.rejections(before, after)},
         "storage_bytes_written": sampler.written_bytes,
         "creation_throughput": _creation_rate(timelines, config.pods),

@@ -35,11 +35,16 @@ class Sampler:
     machine: list[list[float]] = field(default_factory=list)
     scheduler_pending: list[list[float]] = field(default_factory=list)
     workqueue_depth: list[list[float]] = field(default_factory=list)
+    #: [[t, requests a second the API server answered since the last reading], ...], every ``qps_every`` samples
+    api_qps: list[list[float]] = field(default_factory=list)
+    qps_every: int = 5
     written_bytes: float = 0.0
     #: name → (pid, when, its CPU seconds then)
     _last: dict[str, tuple[int, float, float]] = field(default_factory=dict)
     _base_written: float | None = None
     _machine_last: tuple[int, int] | None = None
+    _requests_last: tuple[float, float] | None = None
+    _samples: int = 0
 
     async def run(self) -> None:
         while True:
@@ -67,7 +72,8 @@ class Sampler:
             self.cpu_s[name] = self.cpu_s.get(name, 0.0) + spent
             self._last[name] = (pid, now, cpu)
             self.components.setdefault(name, []).append([round(t, 2), round(cores, 3), float(_rss(pid))])
-            if name in ("scheduler", "controller-manager") and component.get("metrics"):
+            if component.get("metrics") and (name in ("scheduler", "controller-manager") or (
+                    name == "apiserver" and self._samples % self.qps_every == 0)):
                 metrics[name] = str(component["metrics"])
             if name == "apiserver":
                 written = _written(pid)
@@ -81,6 +87,13 @@ class Sampler:
                 self.scheduler_pending.append([round(t, 2), _sum_of(texts["scheduler"], "scheduler_pending_pods")])
             if "controller-manager" in texts:
                 self.workqueue_depth.append([round(t, 2), _sum_of(texts["controller-manager"], "workqueue_depth")])
+            if texts.get("apiserver"):
+                total = _sum_of(texts["apiserver"], "apiserver_request_total")
+                if self._requests_last is not None and now > self._requests_last[0]:
+                    rate = max(0.0, total - self._requests_last[1]) / (now - self._requests_last[0])
+                    self.api_qps.append([round(t, 2), round(rate, 1)])
+                self._requests_last = (now, total)
+        self._samples += 1
 
     def _sample_machine(self, t: float) -> None:
         with open("/proc/stat") as stat:
