@@ -59,6 +59,9 @@ class PodWatch:
     changed: asyncio.Event = field(default_factory=asyncio.Event)
     running_now: int = 0
     gone: int = 0
+    #: Pods not yet deleted, by phase (Terminating for those being deleted), kept as events come.
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
+        ("Pending", "Running", "Succeeded", "Failed", "Terminating"), 0))
 
     async def run(self) -> None:
         """Lists (to start from now) and watches until cancelled, resuming after a lost watch."""
@@ -86,6 +89,10 @@ class PodWatch:
         line = self.pods.get(key)
         if line is None:
             line = self.pods[key] = Timeline(created=now)
+        elif line.deleted is None:
+            self.counts[_bucket(line)] -= 1
+        else:
+            return  # already gone (a DELETED seen twice, across a re-watch)
         if kind == "DELETED":
             if line.deleted is None:
                 line.deleted = now
@@ -112,6 +119,7 @@ class PodWatch:
         if line.ready is None and view.status.condition("Ready") == "True":
             line.ready = now
         line.terminating = bool(view.metadata.deletion_timestamp)
+        self.counts[_bucket(line)] = self.counts.get(_bucket(line), 0) + 1
         self.changed.set()
 
     def _record(self, transition: str, since: float | None, now: float) -> None:
@@ -120,12 +128,7 @@ class PodWatch:
 
     def by_phase(self) -> dict[str, int]:
         """Pods not yet deleted, by phase (Terminating for those being deleted)."""
-        out = {"Pending": 0, "Running": 0, "Succeeded": 0, "Failed": 0, "Terminating": 0}
-        for line in self.pods.values():
-            if line.deleted is None:
-                phase = "Terminating" if line.terminating else line.phase
-                out[phase] = out.get(phase, 0) + 1
-        return out
+        return dict(self.counts)
 
     async def until(self, check, timeout: float) -> bool:  # type: ignore[no-untyped-def]
         """Waits until ``check()`` holds (looked at after each change); False on timeout."""
@@ -138,6 +141,11 @@ class PodWatch:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.changed.wait(), min(left, 1.0))
         return True
+
+
+def _bucket(line: Timeline) -> str:
+    """Where a pod not yet deleted is counted."""
+    return "Terminating" if line.terminating else line.phase
 
 
 def _epoch(text: str) -> float | None:
