@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -153,19 +154,17 @@ def test_bad_flags_name_themselves_and_exit_non_zero(tmp_path: Path, args: list[
     assert f"myriad up: {message}" in done.stderr
 
 
-def test_up_with_start_etcd_keeps_the_cluster_in_a_local_etcd_across_runs(tmp_path: Path) -> None:
+def test_up_with_start_etcd_keeps_the_cluster_in_a_local_etcd_it_stops_with_the_rest(tmp_path: Path) -> None:
     up = Up(tmp_path, "--nodes", "1", "--storage", "etcd", "--start-etcd")
     try:
         up.until(lambda line: line.startswith("export KUBECONFIG="))
-        assert any(line.startswith("myriad up: etcd on http://127.0.0.1:") for line in up.lines)
+        etcd = next(line for line in up.lines if line.startswith("myriad up: etcd on http://127.0.0.1:"))
         assert any("(etcd storage)" in line for line in up.lines)
         up.kubectl("create", "configmap", "kept", "--from-literal=a=b")
+        assert json.loads(up.kubectl("get", "configmap", "kept", "-o", "json"))["data"] == {"a": "b"}
     finally:
         up.stop()
-    again = Up(tmp_path, "--nodes", "1", "--storage", "etcd", "--start-etcd")
-    try:
-        again.until(lambda line: line.startswith("export KUBECONFIG="))
-        assert json.loads(again.kubectl("get", "configmap", "kept", "-o", "json"))["data"] == {"a": "b"}
-    finally:
-        again.stop()
-    assert (tmp_path / "etcd" / "member-data").is_dir()
+    port = int(etcd.split("127.0.0.1:")[1].split()[0])
+    assert json.loads((tmp_path / "etcd" / "ports.json").read_text())["client"] == port  # kept for the next run
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=2).close()  # etcd stopped too

@@ -24,7 +24,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from myriad import __version__, up
+from myriad import __version__
 from myriad.api import durations
 from myriad.apiserver.cache.types import CacheOptions
 from myriad.apiserver.flowcontrol.types import FlowControlOptions
@@ -41,9 +41,7 @@ from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
 from myriad.bench.client import ClientBenchConfig
 from myriad.bench.controllers import ControllersBenchConfig
-from myriad.bench.density import cluster as density_cluster
 from myriad.bench.density import config as density_config
-from myriad.bench.density import run as density_run
 from myriad.bench.memory import MemoryBenchConfig
 from myriad.bench.nodes import NodesBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
@@ -58,6 +56,7 @@ from myriad.nodes.profiles import Profiles
 from myriad.nodes.profiles import load as load_profiles
 from myriad.nodes.types import NodesOptions
 from myriad.scheduler import command as scheduler_command
+from myriad.up.types import COMPONENTS, UpOptions
 
 _DEFAULT = " (default: %(default)s)"
 
@@ -74,13 +73,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command == "up":
-        return up.run(up.UpOptions(nodes=args.nodes, storage=args.storage, etcd_endpoints=args.etcd_endpoints,
+        from myriad.up.command import run as run_up  # the supervisor's imports, only for it
+        return run_up(UpOptions(nodes=args.nodes, storage=args.storage, etcd_endpoints=args.etcd_endpoints,
                                    start_etcd=args.start_etcd, data_dir=args.data_dir, bind=args.bind, port=args.port,
                                    components=args.components, kubeconfig=args.kubeconfig))
     if args.command == "apiserver":
         if args.storage == "etcd" and not args.etcd_endpoints:
             args.command_parser.error("--storage etcd needs --etcd-endpoints")
-        return up.run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
+        from myriad.up.serve import run_apiserver
+        return run_apiserver(ServerOptions(bind=args.bind, port=args.port, data_dir=args.data_dir,
                                               storage=args.storage, etcd_endpoints=args.etcd_endpoints,
                                               compaction_retention=args.compaction_retention,
                                               watch_cache=args.watch_cache,
@@ -171,6 +172,8 @@ def _density(args: argparse.Namespace) -> int:
         args.command_parser.error(str(exc))
     if not 0 < args.threshold < 10:
         args.command_parser.error(f"--threshold: a fraction above 0, got {args.threshold}")
+    from myriad.bench.density import cluster as density_cluster
+    from myriad.bench.density import run as density_run  # matplotlib and Jinja2: only for this command
     try:
         return density_run.run(density_run.DensityRun(config=config, kubeconfig=args.kubeconfig,
                                                       json_path=args.json, html_path=args.html,
@@ -196,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
 
     up_command = commands.add_parser("up", help="run the whole cluster: API server, scheduler, controller manager "
                                                  "and hollow nodes, each a supervised process")
-    up_command.add_argument("--nodes", type=int, default=up.UpOptions.nodes, metavar="N",
+    up_command.add_argument("--nodes", type=int, default=UpOptions.nodes, metavar="N",
                             help=f"hollow nodes to run (0: none){_DEFAULT}")
     up_command.add_argument("--storage", choices=("embedded", "etcd"), default="embedded", help=f"backend{_DEFAULT}")
     up_command.add_argument("--etcd-endpoints", type=_names, default=(), metavar="HOST:PORT,...",
@@ -208,8 +211,8 @@ def _parser() -> argparse.ArgumentParser:
     up_command.add_argument("--bind", default="127.0.0.1", help=f"address the API server listens on{_DEFAULT}")
     up_command.add_argument("--port", type=int, default=8080,
                             help=f"the API server's port, 0 for any free one{_DEFAULT}")
-    up_command.add_argument("--components", type=_names, default=up.COMPONENTS, metavar="NAME,...",
-                            help=f"which to run, of {','.join(up.COMPONENTS)} (default: all)")
+    up_command.add_argument("--components", type=_names, default=COMPONENTS, metavar="NAME,...",
+                            help=f"which to run, of {','.join(COMPONENTS)} (default: all)")
     up_command.add_argument("--kubeconfig", type=Path, default=None,
                             help="a running API server's kubeconfig, when --components leaves out apiserver")
 

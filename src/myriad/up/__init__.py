@@ -1,8 +1,3 @@
 """``myriad up`` (:mod:`.command`: every component as its own supervised process) and ``myriad
-apiserver`` (:mod:`.serve`: the API server alone, in-process)."""
-
-from myriad.up.command import run
-from myriad.up.serve import run_apiserver
-from myriad.up.types import COMPONENTS, UpOptions
-
-__all__ = ["COMPONENTS", "UpOptions", "run", "run_apiserver"]
+apiserver`` (:mod:`.serve`: the API server alone, in-process). Nothing is imported here, so that
+the ``myriad`` command loads the API server only for the commands that run it."""
