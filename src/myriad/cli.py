@@ -20,7 +20,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -41,7 +40,7 @@ from myriad.bench.apiserver import ApiBenchConfig
 from myriad.bench.backends import BACKENDS
 from myriad.bench.client import ClientBenchConfig
 from myriad.bench.controllers import ControllersBenchConfig
-from myriad.bench.density import config as density_config
+from myriad.bench.density import command as density_command
 from myriad.bench.memory import MemoryBenchConfig
 from myriad.bench.nodes import NodesBenchConfig
 from myriad.bench.reads import ReadsBenchConfig
@@ -147,7 +146,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         _validate(controllers_bench_config, args)
         return controllers_bench.run(controllers_bench_config)
     if args.target == "density":
-        return _density(args)
+        return density_command.main(args)
     if args.target == "scheduler":
         scheduler_bench_config = _fields_config(SchedulerBenchConfig, _SCHEDULER_HELP, args)
         _validate(scheduler_bench_config, args)
@@ -163,25 +162,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     config = _bench_config(args)
     _validate(config, args)
     return storage.run(config)
-
-
-def _density(args: argparse.Namespace) -> int:
-    try:
-        config = density_config.load(args.config) if args.config else density_config.preset(args.preset)
-    except density_config.ConfigError as exc:
-        args.command_parser.error(str(exc))
-    if not 0 < args.threshold < 10:
-        args.command_parser.error(f"--threshold: a fraction above 0, got {args.threshold}")
-    from myriad.bench.density import cluster as density_cluster
-    from myriad.bench.density import run as density_run  # matplotlib and Jinja2: only for this command
-    try:
-        return density_run.run(density_run.DensityRun(config=config, kubeconfig=args.kubeconfig,
-                                                      json_path=args.json, html_path=args.html,
-                                                      compare_path=args.compare, threshold=args.threshold,
-                                                      data_dir=args.data_dir))
-    except (ValueError, density_cluster.ClusterError) as exc:
-        print(f"myriad bench density: {exc}", file=sys.stderr)
-        return 1
 
 
 def _validate(config: ApiBenchConfig | BenchConfig | ReadsBenchConfig | ClientBenchConfig | NodesBenchConfig
@@ -296,23 +276,7 @@ def _parser() -> argparse.ArgumentParser:
     _add_fields(targets.add_parser("scheduler", help="scheduler_perf's workloads: pods bound per second, the "
                                    "scheduler's CPU per pod, placements checked, an ablation"),
                 SchedulerBenchConfig(), _SCHEDULER_HELP)
-    density = targets.add_parser("density", help="the whole cluster as clusterloader2 measures one: pod startup, "
-                                 "API latency per verb, CPU and memory per component; JSON and an HTML report")
-    density.set_defaults(command_parser=density)
-    density.add_argument("--preset", default="ci", help="ci (100 nodes x 30 pods), 1k, or 10k (10,000 nodes x 20 "
-                                                        "pods) (default: ci)")
-    density.add_argument("--config", type=Path, default=None, metavar="FILE",
-                         help="YAML config (fields in camelCase, optionally 'preset:'); overrides --preset")
-    density.add_argument("--kubeconfig", type=Path, default=None,
-                         help="measure this running cluster instead of starting one with myriad up")
-    density.add_argument("--json", type=Path, default=Path("bench-density.json"), help=f"results file{_DEFAULT}")
-    density.add_argument("--html", type=Path, default=Path("bench-density.html"), help=f"the report{_DEFAULT}")
-    density.add_argument("--compare", type=Path, default=None, metavar="PREVIOUS_JSON",
-                         help="print the differences against an earlier run; exit 1 if something regressed")
-    density.add_argument("--threshold", type=float, default=0.10,
-                         help=f"how much worse counts as regressed, for --compare{_DEFAULT}")
-    density.add_argument("--data-dir", type=Path, default=None,
-                         help="where myriad up keeps the cluster (default: a temporary dir, removed after)")
+    density_command.add_parser(targets)
     controller = commands.add_parser("controller", help="run a controller")
     controller.set_defaults(command_parser=controller)
     controller.add_argument("name", choices=("namespace-counts",), help="which controller")
