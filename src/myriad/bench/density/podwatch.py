@@ -57,7 +57,6 @@ class PodWatch:
                                                                            for t in TRANSITIONS})
     #: Set whenever something changed, for waiters (:meth:`until`).
     changed: asyncio.Event = field(default_factory=asyncio.Event)
-    running_now: int = 0
     gone: int = 0
     #: Pods not yet deleted, by phase (Terminating for those being deleted), kept as events come.
     counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(
@@ -94,21 +93,15 @@ class PodWatch:
         else:
             return  # already gone (a DELETED seen twice, across a re-watch)
         if kind == "DELETED":
-            if line.deleted is None:
-                line.deleted = now
-                self.gone += 1
-                if line.phase == "Running":
-                    self.running_now -= 1
-                line.phase = "Deleted"
+            line.deleted, line.phase = now, "Deleted"
+            self.gone += 1
             self.changed.set()
             return
         if view.spec.node_name and line.scheduled is None:
             line.scheduled = now
             self._record("create_to_schedule", line.created, now)
         phase = view.status.phase or "Pending"
-        if phase != line.phase:
-            self.running_now += (phase == "Running") - (line.phase == "Running")
-            line.phase = phase
+        line.phase = phase
         if phase == "Running" and line.running is None:
             line.running = now
             self._record("schedule_to_run", line.scheduled, now)
