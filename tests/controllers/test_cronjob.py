@@ -53,7 +53,9 @@ def test_the_most_recent_missed_time_is_found_and_the_misses_counted() -> None:
 
 @pytest.fixture
 async def driven(client: Client) -> AsyncIterator[tuple[CronJobController, FakeClock]]:
-    clock = FakeClock(time.time())
+    # Half past a minute, ahead of the server's clock (which stamps creationTimestamp): the tests'
+    # one-second ticks then never cross into a new minute and schedule a Job they do not expect.
+    clock = FakeClock((time.time() // 60 + 1) * 60 + 30)
     context = ControllerContext(client=client, factory=SharedInformerFactory(client), clock=clock,
                                 recorder=EventRecorder(client, RecorderOptions(controller="cronjob-test")),
                                 resources=await discover(client))
