@@ -341,9 +341,11 @@ def _parser() -> argparse.ArgumentParser:
                             "filtered locally, as KWOK (default: per-node)")
     nodes.add_argument("--profiles", default=None, metavar="FILE",
                        help="pod profiles (YAML): startup latency, exits, crash loops, readiness, image pulls")
-    nodes.add_argument("--config-strategy", choices=("watch", "get", "ttl"), default=NodesOptions.config_strategy,
-                       help="how pods' ConfigMaps and Secrets are read: a watch each, a GET each time, or a GET "
-                            "when the cached copy is older than --config-ttl (default: watch)")
+    nodes.add_argument("--config-strategy", choices=("namespace", "watch", "get", "ttl"),
+                       default=NodesOptions.config_strategy,
+                       help="how pods' ConfigMaps and Secrets are read: a watch per namespace and kind, a watch "
+                            "each, a GET each time, or a GET when the cached copy is older than --config-ttl "
+                            "(default: namespace)")
     nodes.add_argument("--config-ttl", type=float, default=NodesOptions.config_ttl, metavar="SECONDS",
                        help=f"the ttl strategy's cache lifetime{_DEFAULT}")
     nodes.add_argument("--event-qps", type=float, default=NodesOptions.event_qps, metavar="N",

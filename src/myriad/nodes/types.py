@@ -54,8 +54,9 @@ class NodesOptions:
     concurrency: int = 64
     #: "per-node": a ``spec.nodeName`` watch per node, as kubelets; "shared": one per process.
     pod_watch: str = "per-node"
-    #: How pods' ConfigMaps and Secrets are read: "watch" (each watched), "get", or "ttl".
-    config_strategy: str = "watch"
+    #: How pods' ConfigMaps and Secrets are read: "namespace" (a watch per namespace and kind),
+    #: "watch" (each watched), "get", or "ttl" (see configgate.py).
+    config_strategy: str = "namespace"
     config_ttl: float = 60.0
     #: A pod that could not start (a missing ConfigMap, say) is tried again after this long.
     sync_retry: float = 10.0
@@ -91,8 +92,9 @@ class NodesOptions:
             raise ValueError("concurrency: must be at least 1")
         if self.pod_watch not in ("per-node", "shared"):
             raise ValueError(f'pod_watch: must be "per-node" or "shared", not "{self.pod_watch}"')
-        if self.config_strategy not in ("watch", "get", "ttl"):
-            raise ValueError(f'config_strategy: must be "watch", "get" or "ttl", not "{self.config_strategy}"')
+        if self.config_strategy not in ("namespace", "watch", "get", "ttl"):
+            raise ValueError('config_strategy: must be "namespace", "watch", "get" or "ttl", '
+                             f'not "{self.config_strategy}"')
         if self.config_ttl < 0:
             raise ValueError("config_ttl: must be zero or more")
         if self.sync_retry <= 0:
