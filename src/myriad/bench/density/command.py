@@ -37,7 +37,7 @@ def add_parser(targets: Any) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Runs the bench; a bad preset, config or threshold exits 2 naming it, a run that could not
-    start or a bad ``--compare`` file exits 1."""
+    start or a bad ``--compare`` file exits 1, Ctrl-C exits 130."""
     try:
         config = density_config.load(args.config) if args.config else density_config.preset(args.preset)
     except density_config.ConfigError as exc:
@@ -52,3 +52,6 @@ def main(args: argparse.Namespace) -> int:
     except (ValueError, cluster.ClusterError) as exc:
         print(f"myriad bench density: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # the cluster it started has been stopped on the way out
+        print("myriad bench density: interrupted; no report written", file=sys.stderr)
+        return 130

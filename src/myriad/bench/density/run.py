@@ -97,9 +97,9 @@ async def _measure(options: DensityRun, found: cluster.Cluster, began: float, st
         if found.registration_s is None:
             await phases.nodes_ready()
         before = apimetrics.parse(await asyncio.to_thread(_scrape, api_url))
-        with Live(_live(phases, watch, sampler, started_s), console=console, refresh_per_second=1,
+        with Live(_live(phases, watch, sampler), console=console, refresh_per_second=1,
                   transient=True) as live:
-            ticker = asyncio.create_task(_tick(live, phases, watch, sampler, started_s))
+            ticker = asyncio.create_task(_tick(live, phases, watch, sampler))
             try:
                 await phases.create()
                 await phases.running()
@@ -128,22 +128,37 @@ def _scrape(url: str) -> str:
         return response.read().decode()
 
 
-async def _tick(live: Live, phases: Phases, watch: PodWatch, sampler: Sampler, started_s: float) -> None:
+#: Off a terminal (a log, CI) the live view is a line this often (seconds).
+LOG_EVERY = 30
+
+
+async def _tick(live: Live, phases: Phases, watch: PodWatch, sampler: Sampler) -> None:
+    ticks = 0
     while True:
         await asyncio.sleep(1.0)
-        live.update(_live(phases, watch, sampler, started_s))
+        ticks += 1
+        if live.console.is_terminal:
+            live.update(_live(phases, watch, sampler))
+        elif ticks % LOG_EVERY == 0:
+            live.console.print("  ".join(_row(phases, watch, sampler)), soft_wrap=True)
 
 
-def _live(phases: Phases, watch: PodWatch, sampler: Sampler, started_s: float) -> Group:
-    table = Table(show_header=True, box=None)
-    for column in ("phase", "elapsed", "pods by phase", "API QPS", "CPU (cores)"):
-        table.add_column(column)
+def _row(phases: Phases, watch: PodWatch, sampler: Sampler) -> tuple[str, ...]:
+    """The live view's cells: phase, elapsed, pods by phase, API QPS, CPU per component."""
     current = phases.current
     cpu = ", ".join(f"{name} {samples[-1][1]:.2f}" for name, samples in sampler.components.items() if samples)
     by_phase = ", ".join(f"{k} {v:,}" for k, v in watch.by_phase().items() if v)
-    table.add_row(current.name if current else "start", f"{time.monotonic() - phases.began:.0f} s",
-                  f"{by_phase or '-'} (wanted {phases.wanted:,})",
-                  f"{sampler.api_qps[-1][1]:,.0f}" if sampler.api_qps else "-", cpu or "-")
+    return (current.name if current else "start", f"{time.monotonic() - phases.began:.0f} s",
+            f"{by_phase or '-'} (wanted {phases.wanted:,})",
+            f"{sampler.api_qps[-1][1]:,.0f} QPS" if sampler.api_qps else "- QPS", f"CPU {cpu or '-'}")
+
+
+def _live(phases: Phases, watch: PodWatch, sampler: Sampler) -> Group:
+    table = Table(show_header=True, box=None)
+    for column in ("phase", "elapsed", "pods by phase", "API QPS", "CPU (cores)"):
+        table.add_column(column)
+    phase, elapsed, pods, qps, cpu = _row(phases, watch, sampler)
+    table.add_row(phase, elapsed, pods, qps.removesuffix(" QPS"), cpu.removeprefix("CPU "))
     return Group(table)
 
 
