@@ -1,0 +1,206 @@
+"""Field sets of objects, along their :class:`~myriad.api.managed.shapes.Shape`: the set a value
+holds (:func:`to_set`, what an apply owns) and what changed between two values (:func:`compare`,
+what an update takes over).
+
+Paths follow structured-merge-diff: a struct's or map's entries are ``f:`` elements, a keyed
+list's items ``k:`` elements (key fields missing from an item take the shape's key defaults), a
+set's items ``v:`` elements; scalars and atomic values are leaves. A list item is itself a member
+(``"."``); a struct or map is a member only where it is a leaf (empty, null or atomic), or, in a
+comparison, where it is new. A keyed list whose items cannot all be told apart (a key field
+missing, a duplicate key) and a set of non-scalars are treated as atomic, so every object has a
+set.
+
+``compare`` walks only what differs: equal subtrees are skipped by one ``==`` (C speed), so an
+update that changes a pod's status walks the status.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from myriad.api.managed.fieldset import SELF, FieldSet, field, keyed, value
+from myriad.api.managed.shapes import DEDUCED, SCALAR, Shape
+
+_ABSENT: Any = object()
+#: Fields of the top level and of metadata nobody owns (upstream's StripMeta).
+STRIPPED_TOP = frozenset({"apiVersion", "kind"})
+STRIPPED_META = frozenset({"name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
+                           "generation", "managedFields", "resourceVersion"})
+
+
+def object_set(obj: dict[str, Any], shape: Shape) -> FieldSet:
+    """What applying ``obj`` owns: :func:`to_set` less the fields nobody owns."""
+    return strip(to_set(obj, shape))
+
+
+def strip(fields: FieldSet) -> FieldSet:
+    """``fields`` without ``apiVersion``, ``kind`` and metadata's system fields."""
+    if not any(k in fields for k in ("f:apiVersion", "f:kind", "f:metadata")):
+        return fields
+    out = {k: v for k, v in fields.items() if k not in ("f:apiVersion", "f:kind", "f:metadata")}
+    meta = fields.get("f:metadata")
+    if meta:
+        kept = {k: v for k, v in meta.items() if k != SELF and k[2:] not in STRIPPED_META}
+        if kept:
+            out["f:metadata"] = kept
+    return out
+
+
+def to_set(val: Any, shape: Shape) -> FieldSet:
+    """The paths ``val`` holds under its node (the node itself excluded)."""
+    if shape.whole or val is None:
+        return {}
+    kind = shape.kind
+    if kind in ("struct", "map", "deduced"):
+        if not isinstance(val, dict):
+            return {}
+        out: FieldSet = {}
+        for key, sub in val.items():
+            child = shape.field(key)
+            out[field(key)] = _leaf_or(sub, child if child is not None else DEDUCED)
+        return out
+    if not isinstance(val, list):
+        return {}
+    elements = _elements(val, shape)
+    if elements is None:
+        return {}
+    item_shape = shape.element()
+    out = {}
+    for element, item in zip(elements, val, strict=True):
+        inner = to_set(item, item_shape) if shape.list_type == "map" else {}
+        out[element] = {SELF: {}, **inner} if inner else {}
+    return out
+
+
+def _leaf_or(val: Any, shape: Shape) -> FieldSet:
+    inner = to_set(val, shape)
+    return inner if inner else {}
+
+
+def _elements(items: list[Any], shape: Shape) -> list[str] | None:
+    """Each item's path element; None when they cannot all be told apart (then atomic)."""
+    if shape.list_type == "set":
+        if any(isinstance(i, dict | list) for i in items):
+            return None
+        elements = [value(i) for i in items]
+    else:
+        keys, defaults = shape.keys, shape.key_defaults
+        if not keys:
+            return None
+        elements = []
+        for item in items:
+            if not isinstance(item, dict):
+                return None
+            fields = {}
+            for key in keys:
+                found = item.get(key, defaults.get(key, _ABSENT))
+                if found is _ABSENT:
+                    return None
+                fields[key] = found
+            elements.append(keyed(fields))
+    return elements if len(set(elements)) == len(elements) else None
+
+
+def _atomic_list(shape: Shape, *lists: Any) -> bool:
+    return shape.whole or any(isinstance(x, list) and _elements(x, shape) is None for x in lists)
+
+
+def compare(live: Any, new: Any, shape: Shape) -> tuple[FieldSet, FieldSet]:
+    """(added or modified, removed) going from ``live`` to ``new``, paths under their node.
+    A struct, map or list absent from ``live`` is added as a member with all it holds; one
+    removed is removed likewise."""
+    changed: FieldSet = {}
+    removed: FieldSet = {}
+    _compare_into(live, new, shape, changed, removed)
+    return changed, removed
+
+
+def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet) -> None:
+    kind = shape.kind
+    if kind in ("struct", "map", "deduced") and not shape.atomic:
+        live_d = live if isinstance(live, dict) else {}
+        new_d = new if isinstance(new, dict) else {}
+        for key, sub in new_d.items():
+            old = live_d.get(key, _ABSENT)
+            if old is _ABSENT or old is not sub and old != sub:
+                child = shape.field(key)
+                _child(field(key), old, sub, child if child is not None else DEDUCED, changed, removed)
+        for key, old in live_d.items():
+            if key not in new_d:
+                child = shape.field(key)
+                _child(field(key), old, _ABSENT, child if child is not None else DEDUCED, changed, removed)
+        return
+    if kind == "list" and not _atomic_list(shape, live, new):
+        live_l = live if isinstance(live, list) else []
+        new_l = new if isinstance(new, list) else []
+        live_items = dict(zip(_elements(live_l, shape) or (), live_l, strict=True))
+        new_items = dict(zip(_elements(new_l, shape) or (), new_l, strict=True))
+        item_shape = shape.element() if shape.list_type == "map" else SCALAR
+        for element, item in new_items.items():
+            old = live_items.get(element, _ABSENT)
+            if old is _ABSENT:
+                changed[element] = _member(item, item_shape)
+            elif old != item:
+                sub_changed: FieldSet = {}
+                sub_removed: FieldSet = {}
+                _compare_into(old, item, item_shape, sub_changed, sub_removed)
+                if sub_changed:
+                    changed[element] = sub_changed
+                if sub_removed:
+                    removed[element] = sub_removed
+        for element, old in live_items.items():
+            if element not in new_items:
+                removed[element] = _member(old, item_shape)
+
+
+def _child(element: str, old: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet) -> None:
+    """One entry of a struct or map that differs between the two sides. A ``null`` composite is
+    there but empty (a Go nil slice or map that is written): what fills it is added item by item,
+    not as a new node."""
+    if new is _ABSENT:
+        removed[element] = _member(old, shape)
+        return
+    if old is _ABSENT:
+        changed[element] = _member(new, shape)
+        return
+    if shape.whole or not _composite_or_null(old) or not _composite_or_null(new):
+        changed[element] = {}
+        return
+    if not old and not new:
+        changed[element] = {}  # both empty, unequal (null and {}): compared as leaves
+        return
+    sub_changed: FieldSet = {}
+    sub_removed: FieldSet = {}
+    _compare_into(old, new, shape, sub_changed, sub_removed)
+    if sub_changed:
+        changed[element] = sub_changed
+    if sub_removed:
+        removed[element] = sub_removed
+
+
+def _composite_or_null(val: Any) -> bool:
+    return val is None or isinstance(val, dict | list)
+
+
+def _composite(val: Any) -> bool:
+    return isinstance(val, dict | list)
+
+
+def _member(val: Any, shape: Shape) -> FieldSet:
+    """A node that appeared or went, as a member with every node under it a member too (what
+    structured-merge-diff's comparison records for a subtree one side lacks)."""
+    if shape.whole or not isinstance(val, dict | list) or not val:
+        return {}
+    out: FieldSet = {SELF: {}}
+    if isinstance(val, dict):
+        for key, sub in val.items():
+            child = shape.field(key)
+            out[field(key)] = _member(sub, child if child is not None else DEDUCED)
+        return out
+    elements = _elements(val, shape)
+    if elements is None:
+        return {}
+    item_shape = shape.element()
+    for element, item in zip(elements, val, strict=True):
+        out[element] = _member(item, item_shape) if shape.list_type == "map" else {}
+    return out
