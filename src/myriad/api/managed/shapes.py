@@ -75,9 +75,7 @@ class Shape:
     def element(self) -> Shape:
         """A list's item, a map's value."""
         if self._element is None:
-            if self.kind == "deduced":
-                self._element = DEDUCED
-            elif self._schema is None:
+            if self.kind == "deduced" or self._schema is None:
                 self._element = DEDUCED
             else:
                 inner = self._schema.get("items") if self.kind == "list" else self._schema.get("additionalProperties")
