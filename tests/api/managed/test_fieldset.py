@@ -86,3 +86,8 @@ def test_paths_lists_members_before_their_childrens_members() -> None:
     assert list(fs.paths(node)) == [
         ("f:metadata", "f:labels"), ("f:metadata", "f:labels", "f:a"), ("f:spec", "f:replicas"),
         ("f:spec", "f:template", "f:x")]
+
+
+def test_without_subtrees_drops_a_reset_path_and_all_under_it() -> None:
+    node = {"f:status": {".": {}, "f:phase": {}}, "f:spec": {"f:a": {}, "f:b": {"f:c": {}}}}
+    assert fs.without_subtrees(node, {"f:status": {}, "f:spec": {"f:b": {}}}) == {"f:spec": {"f:a": {}}}
