@@ -9,6 +9,7 @@ import pytest
 
 from myriad.api import schemas
 from myriad.api.managed import entries, shapes
+from myriad.api.managed.errors import InvalidManagedFields
 from myriad.api.managed.manager import Write, update
 
 CONFIGMAP = shapes.for_kind("v1", "ConfigMap")
@@ -138,7 +139,7 @@ def test_a_deployment_create_owns_nodes_as_upstream_records_them() -> None:
 
 
 def test_invalid_entries_are_refused_with_upstreams_messages() -> None:
-    with pytest.raises(entries.InvalidManagedFields, match="operation must be `Apply` or `Update`"):
+    with pytest.raises(InvalidManagedFields, match="operation must be `Apply` or `Update`"):
         entries.decode([{"manager": "m", "operation": "Create", "apiVersion": "v1", "fieldsType": "FieldsV1"}])
-    with pytest.raises(entries.InvalidManagedFields, match='invalid fieldsType "FieldsV2" in managed fields entry 0'):
+    with pytest.raises(InvalidManagedFields, match='invalid fieldsType "FieldsV2" in managed fields entry 0'):
         entries.decode([{"manager": "m", "operation": "Update", "apiVersion": "v1", "fieldsType": "FieldsV2"}])

@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
+from myriad.api.managed.errors import InvalidManagedFields
 from myriad.api.managed.fieldset import FieldSet, canonical, difference, union
 
 APPLY, UPDATE = "Apply", "Update"
@@ -28,10 +29,6 @@ APPLY, UPDATE = "Apply", "Update"
 #: into ``ancient-changes`` entries, one per apiVersion.
 MAX_UPDATE_MANAGERS = 10
 ANCIENT = "ancient-changes"
-
-
-class InvalidManagedFields(ValueError):
-    """Entries upstream could not decode; the message is upstream's."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from myriad.api.managed import entries, typed
-from myriad.api.managed.entries import UPDATE, Entry, InvalidManagedFields, Managed
+from myriad.api.managed.entries import UPDATE, Entry, Managed
+from myriad.api.managed.errors import InvalidManagedFields
 from myriad.api.managed.fieldset import FieldSet, difference, union, without_subtrees
 from myriad.api.managed.shapes import Shape
 

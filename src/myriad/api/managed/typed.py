@@ -204,3 +204,76 @@ def _member(val: Any, shape: Shape) -> FieldSet:
     for element, item in zip(elements, val, strict=True):
         out[element] = _member(item, item_shape) if shape.list_type == "map" else {}
     return out
+
+
+def merge(live: Any, config: Any, shape: Shape) -> Any:
+    """``config`` applied over ``live``: the applied value wins on leaves and atomic values;
+    structs and maps merge entry by entry; a keyed list's or a set's items merge by key, the
+    applied items in the applied order and live-only items kept where they were. Neither input
+    is changed; unchanged subtrees of ``live`` are shared."""
+    if config is _ABSENT:
+        return live
+    if shape.whole or not isinstance(config, dict | list) or not isinstance(live, type(config)):
+        return config
+    if isinstance(config, dict):
+        out = dict(live)
+        for key, sub in config.items():
+            child = shape.field(key)
+            old = live.get(key, _ABSENT)
+            out[key] = sub if old is _ABSENT else merge(old, sub, child if child is not None else DEDUCED)
+        return out
+    if _atomic_list(shape, live, config):
+        return config
+    live_elements = _elements(live, shape) or []
+    config_elements = _elements(config, shape) or []
+    item_shape = shape.element() if shape.list_type == "map" else SCALAR
+    applied = dict(zip(config_elements, config, strict=True))
+    live_at = dict(zip(live_elements, live, strict=True))
+    out_items: list[Any] = []
+    pending = iter(config_elements)
+    for element, item in zip(live_elements, live, strict=True):
+        if element not in applied:
+            out_items.append(item)  # live only: stays where it was
+            continue
+        for next_element in pending:  # applied items up to and including this shared one
+            old = live_at.get(next_element, _ABSENT)
+            new_item = applied[next_element]
+            out_items.append(new_item if old is _ABSENT else merge(old, new_item, item_shape))
+            if next_element == element:
+                break
+    for next_element in pending:
+        old = live_at.get(next_element, _ABSENT)
+        new_item = applied[next_element]
+        out_items.append(new_item if old is _ABSENT else merge(old, new_item, item_shape))
+    return out_items
+
+
+def remove(val: Any, fields: FieldSet, shape: Shape) -> Any:
+    """``val`` without the members of ``fields`` (a member's whole subtree goes); what is only a
+    way through is walked into. Unchanged subtrees are shared."""
+    if not fields or shape.whole or not isinstance(val, dict | list):
+        return val
+    if isinstance(val, dict):
+        out = dict(val)
+        for key, sub in val.items():
+            node = fields.get(field(key))
+            if node is None:
+                continue
+            if not node or SELF in node:
+                del out[key]
+            else:
+                child = shape.field(key)
+                out[key] = remove(sub, node, child if child is not None else DEDUCED)
+        return out
+    elements = _elements(val, shape)
+    if elements is None:
+        return val
+    item_shape = shape.element() if shape.list_type == "map" else SCALAR
+    kept = []
+    for element, item in zip(elements, val, strict=True):
+        node = fields.get(element)
+        if node is None:
+            kept.append(item)
+        elif node and SELF not in node:
+            kept.append(remove(item, node, item_shape))
+    return kept
