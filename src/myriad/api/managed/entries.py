@@ -17,7 +17,7 @@ time first), manager, apiVersion, subresource; fields are written in canonical k
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,6 +39,9 @@ class Entry:
     fields: FieldSet
     time: str | None = None
     subresource: str = ""
+    #: ``fields`` is in canonical order already (read from a stored object, or only ever cut
+    #: down since, which keeps the order): written as it is.
+    ordered: bool = field(default=False, compare=False)
 
     @property
     def identity(self) -> tuple[str, str, str, str]:
@@ -49,7 +52,7 @@ class Entry:
         if self.time is not None:
             out["time"] = self.time
         out["fieldsType"] = "FieldsV1"
-        out["fieldsV1"] = canonical(self.fields)
+        out["fieldsV1"] = self.fields if self.ordered else canonical(self.fields)
         if self.subresource:
             out["subresource"] = self.subresource
         return out
@@ -58,9 +61,10 @@ class Entry:
 Managed = dict[tuple[str, str, str, str], Entry]
 
 
-def decode(raw: Any) -> Managed:
+def decode(raw: Any, *, stored: bool = False) -> Managed:
     """The entries of a ``managedFields`` value, by identity; InvalidManagedFields if upstream
-    would not decode them."""
+    would not decode them. ``stored``: a stored object's, written by :func:`encode`, so their
+    fields are neither checked again nor re-sorted when written back."""
     if not isinstance(raw, list):
         raise InvalidManagedFields("managedFields must be a list")
     out: Managed = {}
@@ -79,12 +83,12 @@ def decode(raw: Any) -> Managed:
         if kind != "FieldsV1":
             raise InvalidManagedFields(f'invalid fieldsType "{kind}" in managed fields entry {i}')
         fields = item.get("fieldsV1", {})
-        if not isinstance(fields, dict) or not _well_formed(fields):
+        if not stored and (not isinstance(fields, dict) or not _well_formed(fields)):
             raise InvalidManagedFields(f"error decoding fieldsV1 in managed fields entry {i}")
         time = item.get("time")
         entry = Entry(manager=str(item.get("manager") or "") or "unknown", operation=operation,
                       api_version=api_version, fields=fields, time=time if isinstance(time, str) else None,
-                      subresource=str(item.get("subresource") or ""))
+                      subresource=str(item.get("subresource") or ""), ordered=stored)
         out[entry.identity] = entry
     return out
 
@@ -138,7 +142,7 @@ def cap_updates(managed: Managed, limit: int = MAX_UPDATE_MANAGERS) -> Managed:
             first = out.pop(first_of[entry.api_version])
             out[bucket] = replace(first, manager=ANCIENT, subresource="")
         merged = out[bucket]
-        out[bucket] = replace(merged, fields=union(merged.fields, entry.fields), time=entry.time)
+        out[bucket] = replace(merged, fields=union(merged.fields, entry.fields), time=entry.time, ordered=False)
         del out[entry.identity]
         remaining -= 1
     return out

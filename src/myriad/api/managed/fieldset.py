@@ -22,6 +22,7 @@ inputs; nothing here mutates an argument. :func:`canonical` sorts keys as upstre
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator, Mapping
 from typing import Any
@@ -175,6 +176,7 @@ def go_json(value: Any) -> str:
 _RANK = {"f": 0, "k": 1, "v": 2, "i": 3}
 
 
+@functools.lru_cache(maxsize=65_536)
 def element_order(element: str) -> tuple[Any, ...]:
     """A sort key putting elements in structured-merge-diff's ``PathElement.Compare`` order."""
     kind, _, rest = element.partition(":")

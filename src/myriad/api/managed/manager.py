@@ -22,7 +22,7 @@ Pure functions of their arguments; the caller passes the time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from myriad.api.managed import entries, typed
@@ -50,7 +50,7 @@ def live_entries(obj: dict[str, Any] | None) -> Managed:
     if not raw:
         return {}
     try:
-        return entries.decode(raw)
+        return entries.decode(raw, stored=True)
     except InvalidManagedFields:
         return {}
 
@@ -63,7 +63,7 @@ def starting_entries(live: dict[str, Any] | None, new: dict[str, Any], write: Wr
     raw = (new.get("metadata") or {}).get("managedFields", _ABSENT)
     if entries.is_reset(raw):
         return None
-    if raw is not _ABSENT and raw is not None:
+    if raw is not _ABSENT and raw is not None and raw != ((live or {}).get("metadata") or {}).get("managedFields"):
         try:
             current = entries.decode(raw)
         except InvalidManagedFields:
@@ -93,7 +93,5 @@ def update(live: dict[str, Any] | None, new: dict[str, Any], shape: Shape, write
         managed[identity] = Entry(manager=identity[0], operation=UPDATE, api_version=write.api_version,
                                   fields=union(kept, changed), time=now, subresource=write.subresource)
     elif previous is not None and kept:
-        managed[identity] = previous if kept is previous.fields else Entry(
-            manager=previous.manager, operation=UPDATE, api_version=previous.api_version, fields=kept,
-            time=previous.time, subresource=previous.subresource)
+        managed[identity] = previous if kept is previous.fields else replace(previous, fields=kept)
     return entries.encode(entries.cap_updates(managed)) or None
