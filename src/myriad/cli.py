@@ -258,6 +258,7 @@ def _parser() -> argparse.ArgumentParser:
     add("--gets", type=int, default=api_defaults.gets, help=f"gets of random pods{_DEFAULT}")
     add("--updates", type=int, default=api_defaults.updates, help=f"PUTs, at most one per pod{_DEFAULT}")
     add("--patches", type=int, default=api_defaults.patches, help=f"merge patches of random pods{_DEFAULT}")
+    add("--applies", type=int, default=api_defaults.applies, help=f"server-side applies to random pods{_DEFAULT}")
     add("--lists", type=int, default=api_defaults.lists, help=f"lists of the 1,000-pod namespace{_DEFAULT}")
     add("--list-concurrency", type=int, default=api_defaults.list_concurrency,
         help=f"connections listing{_DEFAULT}")
@@ -498,6 +499,7 @@ def _api_bench_config(args: argparse.Namespace) -> ApiBenchConfig:
         gets=args.gets,
         updates=args.updates,
         patches=args.patches,
+        applies=args.applies,
         lists=args.lists,
         list_concurrency=args.list_concurrency,
         namespace=args.namespace,

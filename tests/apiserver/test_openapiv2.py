@@ -297,7 +297,7 @@ def test_paths_carry_actions_kinds_and_field_validation(decoded: dict[str, Any])
     assert patch["x-kubernetes-group-version-kind"] == {"group": "", "kind": "ConfigMap", "version": "v1"}
     assert patch["operationId"] == "patchCoreV1NamespacedConfigMap" and patch["tags"] == ["core_v1"]
     assert patch["consumes"] == ["application/json-patch+json", "application/merge-patch+json",
-                                 "application/strategic-merge-patch+json"]
+                                 "application/strategic-merge-patch+json", "application/apply-patch+yaml"]
     assert [p.get("name") for p in patch["parameters"]] == ["body", "dryRun", "fieldManager", "fieldValidation",
                                                             "force"]
     assert patch["parameters"][0]["schema"] == {"$ref": "#/definitions/io.k8s.apimachinery.pkg.apis.meta.v1.Patch"}
@@ -433,7 +433,8 @@ def test_custom_resources_get_upstreams_v2_schema(decoded: dict[str, Any]) -> No
         "type": "object",
         "x-kubernetes-group-version-kind": [{"group": "stable.example.org", "kind": "Widget", "version": "v2"}]}
     item = decoded["paths"]["/apis/stable.example.org/v1/namespaces/{namespace}/widgets/{name}"]
-    assert item["patch"]["consumes"] == ["application/json-patch+json", "application/merge-patch+json"]
+    assert item["patch"]["consumes"] == ["application/json-patch+json", "application/merge-patch+json",
+                                         "application/apply-patch+yaml"]
     assert item["patch"]["operationId"] == "patchStableExampleOrgV1NamespacedWidget"
     scale = decoded["paths"]["/apis/stable.example.org/v1/namespaces/{namespace}/widgets/{name}/scale"]
     assert scale["get"]["responses"]["200"]["schema"] == {"$ref": "#/definitions/io.k8s.api.autoscaling.v1.Scale"}

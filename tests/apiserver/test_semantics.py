@@ -201,14 +201,14 @@ def test_each_patch_type_applies(apiserver: RunningServer, content_type: str, pa
     assert code == 200 and obj["data"] == expected
 
 
-def test_apply_patches_get_415_naming_only_the_patch_types_served(apiserver: RunningServer) -> None:
-    apiserver.send("POST", CMS, configmap("applied"))
-    code, status = apiserver.send("PATCH", f"{CMS}/applied", {"data": {}},
-                                  content_type="application/apply-patch+yaml")
+def test_an_unknown_patch_type_gets_415_naming_the_patch_types_served(apiserver: RunningServer) -> None:
+    apiserver.send("POST", CMS, configmap("unknown-patch"))
+    code, status = apiserver.send("PATCH", f"{CMS}/unknown-patch", {"data": {}},
+                                  content_type="application/foo-patch+json")
     assert code == 415 and status["reason"] == "UnsupportedMediaType"
     assert status["message"] == ("the body of the request was in an unknown format - accepted media types include: "
                                  "application/json-patch+json, application/merge-patch+json, "
-                                 "application/strategic-merge-patch+json")
+                                 "application/strategic-merge-patch+json, application/apply-patch+yaml")
     code, status = apiserver.send("POST", CMS, configmap("text"), content_type="text/plain")
     assert code == 415 and status["message"].endswith(
         "application/json, application/yaml, application/vnd.kubernetes.protobuf")

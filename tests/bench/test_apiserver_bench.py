@@ -14,16 +14,17 @@ MYRIAD = Path(sys.executable).with_name("myriad")
 def test_bench_apiserver_measures_every_phase_and_writes_json(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     done = subprocess.run([str(MYRIAD), "bench", "apiserver", "--pods", "1200", "--gets", "500", "--updates", "300",
-                           "--patches", "300", "--lists", "60", "--concurrency", "8", "--server-cpu", "-1",
+                           "--patches", "300", "--applies", "300", "--lists", "60", "--concurrency", "8",
+                           "--server-cpu", "-1",
                            "--json", str(out), "--data-dir", str(tmp_path)],
                           cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"], "temp data dir left behind"
     results = orjson.loads(out.read_bytes())["results"]
-    assert [r["op"] for r in results] == ["create", "get", "update", "patch", "list"]
+    assert [r["op"] for r in results] == ["create", "get", "update", "patch", "apply", "list"]
     # 60 lists: served from the watch cache a list takes about a millisecond of server CPU, and
     # /proc counts CPU in 10 ms ticks, so fewer could measure as zero.
-    expected = {"create": 1200, "get": 500, "update": 300, "patch": 300, "list": 60}
+    expected = {"create": 1200, "get": 500, "update": 300, "patch": 300, "apply": 300, "list": 60}
     for result in results:
         assert result["completed"] == expected[result["op"]] and result["errors"] == 0, result
         latency = result["latency"]
@@ -32,7 +33,7 @@ def test_bench_apiserver_measures_every_phase_and_writes_json(tmp_path: Path) ->
         assert result["server_cpu_us_per_request"] is not None and result["server_cpu_us_per_request"] > 0
     targets = {r["op"]: r["target"] for r in results}
     assert targets["create"]["per_s"] == 3000 and targets["get"]["p99_ms"] == 10
-    assert targets["update"] is None
+    assert targets["update"] is None and targets["apply"]["per_s"] == 2000
 
 
 def test_bench_apiserver_refuses_more_updates_than_pods(tmp_path: Path) -> None:

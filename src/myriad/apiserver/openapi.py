@@ -22,7 +22,7 @@ from myriad.api.registry import ResourceRegistry, ResourceType
 _QUERY = [{"name": name, "in": "query", "schema": {"type": "string"}, "uniqueItems": True}
           for name in ("dryRun", "fieldManager", "fieldValidation")]
 _PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
-                "application/strategic-merge-patch+json")
+                "application/strategic-merge-patch+json", "application/apply-patch+yaml")
 _META = ("io.k8s.apimachinery.pkg.apis.meta.v1.Status", "io.k8s.apimachinery.pkg.apis.meta.v1.DeleteOptions",
          "io.k8s.apimachinery.pkg.apis.meta.v1.Patch")
 

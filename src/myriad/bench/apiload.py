@@ -94,6 +94,12 @@ class PodSet:
         body = b'{"metadata":{"annotations":{"bench/patched":"%d"}}}' % index
         return b"PATCH", self.path(index), body, b"application/merge-patch+json"
 
+    def apply(self, index: int) -> Request:
+        body = b'{"apiVersion":"v1","kind":"Pod","metadata":{"name":"%s","labels":{"bench/applied":"%d"}}}' % (
+            self.name(index).encode(), index)
+        return (b"PATCH", self.path(index) + b"?fieldManager=bench-apply&force=true", body,
+                b"application/apply-patch+yaml")
+
     def list(self, _index: int) -> Request:
         return b"GET", f"/api/v1/namespaces/{self.namespaces[0]}/pods".encode(), b"", b""
 

@@ -9,6 +9,7 @@ client of :mod:`myriad.bench.httpclient`. Phases run in order, each closed-loop 
 ``get``     GET of random pods;
 ``update``  PUT of each pod in turn, from the body the server last returned (no conflicts);
 ``patch``   merge patch of an annotation on random pods;
+``apply``   server-side apply of a label (``fieldManager=bench-apply``) to random pods;
 ``list``    GET of the whole 1,000-pod namespace, ``list_concurrency`` at a time.
 
 For each phase the table shows throughput, latency percentiles (HDR histograms) and the server's
@@ -49,6 +50,7 @@ class ApiBenchConfig:
     gets: int = 50_000
     updates: int = 10_000
     patches: int = 10_000
+    applies: int = 10_000
     lists: int = 100
     list_concurrency: int = 4
     #: Namespace prefix, so runs against one server do not collide.
@@ -63,7 +65,7 @@ class ApiBenchConfig:
             if value < 1:
                 raise ValueError(f"--{name} must be at least 1")
         for name, value in {"gets": self.gets, "updates": self.updates, "patches": self.patches,
-                            "lists": self.lists}.items():
+                            "applies": self.applies, "lists": self.lists}.items():
             if value < 0:
                 raise ValueError(f"--{name} must not be negative")
         if self.pods < LIST_SIZE:
@@ -124,6 +126,7 @@ async def _measure(config: ApiBenchConfig, url: str, console: Console) -> list[P
             ("get", config.gets, pods.get, 200, random_picker(config.pods), None, connections),
             ("update", config.updates, pods.update, 200, None, keep, connections),
             ("patch", config.patches, pods.patch, 200, random_picker(config.pods, seed=2), None, connections),
+            ("apply", config.applies, pods.apply, 200, random_picker(config.pods, seed=3), None, connections),
             ("list", config.lists, pods.list, 200, None, keep_one_list, connections[:config.list_concurrency]),
         ]
         results = []

@@ -147,6 +147,17 @@ class Client:
         path = resource.path(namespace=self._namespace(resource, namespace), name=name, subresource=subresource)
         return await self.call("PATCH", path, body=patch, query=query, content_type=patch_type.value)
 
+    async def apply(self, resource: Resource, obj: dict[str, Any], *, field_manager: str, force: bool = False,
+                    namespace: str | None = None, subresource: str | None = None,
+                    dry_run: bool = False) -> dict[str, Any]:
+        """Server-side apply of ``obj`` (named by its metadata) as ``field_manager``: creates it
+        or merges it in; a 409 ``Conflict`` names the fields other managers own, unless ``force``."""
+        name = (obj.get("metadata") or {}).get("name") or ""
+        return await self.patch(resource, name, obj, patch_type=PatchType.APPLY,
+                                namespace=namespace or (obj.get("metadata") or {}).get("namespace"),
+                                subresource=subresource, dry_run=dry_run, field_manager=field_manager,
+                                force=force or None)
+
     async def delete(self, resource: Resource, name: str, *, namespace: str | None = None,
                      propagation_policy: str | None = None, grace_period_seconds: int | None = None,
                      preconditions: dict[str, str] | None = None, dry_run: bool = False) -> dict[str, Any]:

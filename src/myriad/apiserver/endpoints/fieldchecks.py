@@ -37,6 +37,11 @@ def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: b
     create or update body), Warn reports them. A value Go could not decode is refused whatever
     the mode. ``touched``: the merge or strategic merge patch that made ``obj`` from the stored
     object, so that only what it reached is looked at (built-in kinds)."""
+    metadata = obj.get("metadata")
+    if isinstance(metadata, dict) and metadata.get("managedFields") == []:
+        # Go keeps a non-nil empty slice apart from a missing one, and its field manager clears the
+        # entries for it; the encoding below would drop it, so it is marked as [{}], which says the same.
+        metadata["managedFields"] = [{}]
     mode = _field_validation(request)
     # Keys given twice in a JSON create or update body are reported too, as upstream's strict decoder does.
     check_duplicates = mode != "Ignore" and not patch and \

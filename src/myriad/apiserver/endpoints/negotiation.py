@@ -15,8 +15,11 @@ YAML = "application/yaml"
 PATCH_JSON = "application/json-patch+json"
 PATCH_MERGE = "application/merge-patch+json"
 PATCH_STRATEGIC = "application/strategic-merge-patch+json"
-#: The patch types served (server-side apply's is not yet: it gets 415 like any unknown type).
-PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC)
+PATCH_APPLY = "application/apply-patch+yaml"
+#: The patch types served, in upstream's order (a 415 lists them); custom resources take no
+#: strategic merge patch.
+PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_STRATEGIC, PATCH_APPLY)
+CUSTOM_PATCH_TYPES = (PATCH_JSON, PATCH_MERGE, PATCH_APPLY)
 
 
 #: Distinct header values whose parse is remembered: clients send a handful, over and over.

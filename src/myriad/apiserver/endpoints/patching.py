@@ -35,8 +35,9 @@ class Patch:
 
     @classmethod
     def read(cls, request: Request, *, custom: bool) -> Patch:
-        """The patch in ``request``; 415 for a type this resource cannot take, 400 for bad JSON."""
-        accepted = (negotiation.PATCH_JSON, negotiation.PATCH_MERGE) if custom else negotiation.PATCH_TYPES
+        """The patch in ``request`` (not an apply: see :mod:`.applying`); 415 for a type this
+        resource cannot take, 400 for bad JSON."""
+        accepted = negotiation.CUSTOM_PATCH_TYPES if custom else negotiation.PATCH_TYPES
         kind = negotiation.patch_type(request.header("content-type"), accepted)
         try:
             body = gojson.loads(request.body)

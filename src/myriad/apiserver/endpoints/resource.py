@@ -22,7 +22,7 @@ from myriad.api.errors import (
 from myriad.api.meta import forbidden, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
-from myriad.apiserver.endpoints import negotiation
+from myriad.apiserver.endpoints import applying, negotiation
 from myriad.apiserver.endpoints.fieldchecks import check_field_manager, check_fields
 from myriad.apiserver.endpoints.patching import Patch
 from myriad.apiserver.endpoints.subresources import Subresources
@@ -32,6 +32,7 @@ from myriad.apiserver.http import Request, Responder
 from myriad.apiserver.params import go_int64
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.codec import laid_out
+from myriad.apiserver.rest.fieldmanager import manager_from
 from myriad.apiserver.rest.interfaces import ListOptions, ListResult, Obj, ReadPath, Strategy
 from myriad.apiserver.rest.store import DeleteOptions, ObjectStore
 from myriad.apiserver.tables.convert import TableConverter
@@ -222,12 +223,14 @@ class ResourceEndpoints:
                 patch = Patch.read(request, custom=False)
                 found: list[str] = []
                 scaled = await subs.patch_scale(resource, namespace, name, patch, dry_run=self._dry_run(request),
+                                                manager=_manager(request),
                                                 check=lambda obj: found.extend(check_fields(obj, _SCALE, request,
                                                                                              patch=True)))
                 return Reply(200, scaled, warnings=tuple(dict.fromkeys(found)))
             scale = self._body(resource, info, request)
             warnings = check_fields(scale, _SCALE, request, patch=False)
-            return Reply(200, await subs.update_scale(resource, namespace, name, scale, dry_run=self._dry_run(request)),
+            return Reply(200, await subs.update_scale(resource, namespace, name, scale, dry_run=self._dry_run(request),
+                                                          manager=_manager(request)),
                          warnings=warnings)
         body = self._body(resource, info, request)
         body_name = body["metadata"].get("name")  # type: ignore[union-attr]
@@ -396,7 +399,7 @@ class ResourceEndpoints:
             raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
         warnings = check_fields(obj, resource, request, patch=False)
         dry_run = self._dry_run(request)
-        created = await self._store.create(resource, info.namespace, obj, dry_run=dry_run)
+        created = await self._store.create(resource, info.namespace, obj, dry_run=dry_run, manager=_manager(request))
         if not dry_run:
             await self._notify("create", resource, created)
         return Reply(201, created, warnings=warnings)
@@ -412,13 +415,25 @@ class ResourceEndpoints:
         warnings = check_fields(obj, resource, request, patch=False) if info.subresource in _WHOLE_OBJECT else ()
         dry_run = self._dry_run(request)
         stored, created = await self._store.update(resource, info.namespace, info.name, obj,
-                                                   subresource=info.subresource, dry_run=dry_run)
+                                                   subresource=info.subresource, dry_run=dry_run,
+                                                   manager=_manager(request))
         if not dry_run:
             await self._notify("create" if created else "update", resource, stored)
         return Reply(201 if created else 200, stored, warnings=warnings)
 
+    async def _apply(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
+        """Server-side apply (see :mod:`.applying`): 200, or 201 when it created the object."""
+        dry_run = self._dry_run(request)
+        code, stored, warnings = await applying.serve(self._store, resource, info, request, dry_run=dry_run)
+        if not dry_run:
+            await self._notify("create" if code == 201 else "update", resource, stored)
+        return Reply(code, stored, warnings=warnings)
+
     async def _patch(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         check_field_manager(request, "PatchOptions")
+        if negotiation.media_type(request.header("content-type"))[0] == applying.APPLY_YAML:
+            return await self._apply(resource, info, request)
+        applying.check_not_forced(request)
         patch = Patch.read(request, custom=resource.custom)
 
         def mutate(current: Obj) -> Obj:  # ``current``: the store's own decoding, each attempt afresh
@@ -434,7 +449,7 @@ class ResourceEndpoints:
 
         dry_run = self._dry_run(request)
         stored = await self._store.patch(resource, info.namespace, info.name, mutate, subresource=info.subresource,
-                                         dry_run=dry_run)
+                                         dry_run=dry_run, manager=_manager(request))
         if not dry_run:
             await self._notify("update", resource, stored)
         return Reply(200, stored, warnings=tuple(dict.fromkeys(warnings)))
@@ -507,3 +522,7 @@ class ResourceEndpoints:
         return Reply(200, {"kind": resource.list_kind, "apiVersion": resource.api_version,
                            "metadata": {"resourceVersion": str(listing.resource_version)}, "items": deleted},
                      is_list=True)
+
+
+def _manager(request: Request) -> str:
+    return manager_from(request.param("fieldManager") or "", request.header("user-agent") or "")

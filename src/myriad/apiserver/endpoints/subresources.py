@@ -109,7 +109,7 @@ class Subresources:
         return ScalePaths(resource).scale_of(await self._store.get(resource, namespace, name))
 
     async def update_scale(self, resource: ResourceType, namespace: str, name: str, scale: Obj, *,
-                           dry_run: bool) -> Obj:
+                           dry_run: bool, manager: str) -> Obj:
         paths = ScalePaths(resource)
         replicas = _replicas(scale, name)
         wanted_rv = (scale.get("metadata") or {}).get("resourceVersion")  # type: ignore[union-attr]
@@ -121,11 +121,12 @@ class Subresources:
                 new["metadata"]["resourceVersion"] = wanted_rv  # type: ignore[index]
             return new
 
-        stored = await self._store.patch(resource, namespace, name, mutate, subresource="scale", dry_run=dry_run)
+        stored = await self._store.patch(resource, namespace, name, mutate, subresource="scale", dry_run=dry_run,
+                                         manager=manager)
         return paths.scale_of(stored)
 
     async def patch_scale(self, resource: ResourceType, namespace: str, name: str, patch: Patch, *,
-                          dry_run: bool, check: Callable[[Obj], None] | None = None) -> Obj:
+                          dry_run: bool, manager: str, check: Callable[[Obj], None] | None = None) -> Obj:
         """Patches the parent's Scale; ``check`` sees (and may refuse) the patched Scale."""
         paths = ScalePaths(resource)
 
@@ -137,7 +138,8 @@ class Subresources:
             _set(new, paths.spec, _replicas(patched, name))
             return new
 
-        stored = await self._store.patch(resource, namespace, name, mutate, subresource="scale", dry_run=dry_run)
+        stored = await self._store.patch(resource, namespace, name, mutate, subresource="scale", dry_run=dry_run,
+                                         manager=manager)
         return paths.scale_of(stored)
 
     # -- pods/binding --------------------------------------------------------------------------

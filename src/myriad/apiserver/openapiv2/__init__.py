@@ -57,7 +57,7 @@ _META = "io.k8s.apimachinery.pkg.apis.meta.v1."
 _STATUS, _DELETE_OPTIONS, _PATCH, _WATCH_EVENT = (_META + "Status", _META + "DeleteOptions", _META + "Patch",
                                                   _META + "WatchEvent")
 _PATCH_TYPES = ("application/json-patch+json", "application/merge-patch+json",
-                "application/strategic-merge-patch+json")
+                "application/strategic-merge-patch+json", "application/apply-patch+yaml")
 _PRODUCES = ["application/json", "application/yaml", "application/vnd.kubernetes.protobuf"]
 _PRODUCES_WATCH = [*_PRODUCES, "application/json;stream=watch", "application/vnd.kubernetes.protobuf;stream=watch"]
 _CUSTOM_MEDIA = ["application/json", "application/yaml"]

@@ -26,6 +26,7 @@ from myriad.api.errors import (
 from myriad.api.registry import ResourceType
 from myriad.apiserver.rest.codec import decode, encode, raw, same_content
 from myriad.apiserver.rest.conversion import CONVERSIONS
+from myriad.apiserver.rest.fieldmanager import SERVER, FieldTracker
 from myriad.apiserver.rest.interfaces import Obj, Strategy
 from myriad.clock import Clock
 from myriad.storage import errors as storage_errors
@@ -72,6 +73,8 @@ class ObjectStore:
     def __init__(self, storage: Store, strategy: Callable[[ResourceType], Strategy], *, clock: Clock,
                  namespaces: ResourceType, admit: Admit | None = None) -> None:
         self._storage = storage
+        #: Keeps managedFields on every write; the apply endpoint merges through it.
+        self.fields = FieldTracker(clock=clock)
         self._strategy = strategy
         self._clock = clock
         self._namespaces = namespaces
@@ -115,11 +118,15 @@ class ObjectStore:
 
     # -- create --------------------------------------------------------------------------------
 
-    async def create(self, resource: ResourceType, namespace: str, obj: Obj, *, dry_run: bool = False) -> Obj:
-        stored = await self._create(resource, namespace, self._to_storage(resource, obj), dry_run=dry_run)
+    async def create(self, resource: ResourceType, namespace: str, obj: Obj, *, dry_run: bool = False,
+                     manager: str | None = SERVER) -> Obj:
+        """POST by ``manager`` (the request's field manager; None: ``obj`` carries its managedFields)."""
+        stored = await self._create(resource, namespace, self._to_storage(resource, obj), dry_run=dry_run,
+                                    manager=manager)
         return self._served(resource, stored)
 
-    async def _create(self, resource: ResourceType, namespace: str, obj: Obj, *, dry_run: bool) -> Obj:
+    async def _create(self, resource: ResourceType, namespace: str, obj: Obj, *, dry_run: bool,
+                      manager: str | None) -> Obj:
         strategy = self._strategy(resource)
         metadata = _metadata(obj)
         if metadata.get("resourceVersion"):
@@ -145,6 +152,8 @@ class ObjectStore:
             raise InvalidError.of(resource.kind, resource.group, name, causes)
         if resource.namespaced:
             await self._check_namespace(resource, namespace, name)
+        if manager is not None:
+            self.fields.created(resource, obj, manager)
         if dry_run:
             return obj
         if self.check is not None:
@@ -184,14 +193,14 @@ class ObjectStore:
     # -- update and patch ----------------------------------------------------------------------
 
     async def update(self, resource: ResourceType, namespace: str, name: str, body: Obj, *,
-                     subresource: str = "", dry_run: bool = False) -> tuple[Obj, bool]:
-        """PUT. Returns the stored object and whether it was created."""
+                     subresource: str = "", dry_run: bool = False, manager: str | None = SERVER) -> tuple[Obj, bool]:
+        """PUT by ``manager``. Returns the stored object and whether it was created."""
         stored, created = await self._update(resource, namespace, name, self._to_storage(resource, body),
-                                             subresource=subresource, dry_run=dry_run)
+                                             subresource=subresource, dry_run=dry_run, manager=manager)
         return self._served(resource, stored), created
 
     async def _update(self, resource: ResourceType, namespace: str, name: str, body: Obj, *,
-                      subresource: str, dry_run: bool) -> tuple[Obj, bool]:
+                      subresource: str, dry_run: bool, manager: str | None) -> tuple[Obj, bool]:
         strategy = self._strategy(resource)
         requested_rv = str(_metadata(body).get("resourceVersion") or "")
         key = self.key(resource, namespace, name)
@@ -203,7 +212,8 @@ class ObjectStore:
                         raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
                     fresh = body if attempt == 0 else gojson.clone(body)
                     try:
-                        return await self._create(resource, namespace, fresh, dry_run=dry_run), True
+                        return await self._create(resource, namespace, fresh, dry_run=dry_run,
+                                                  manager=manager), True
                     except AlreadyExistsError:
                         continue
                 raise NotFoundError.of(resource.plural, resource.group, name)
@@ -216,15 +226,17 @@ class ObjectStore:
                           "metadata.resourceVersion")])
             new = body if attempt == 0 else gojson.clone(body)
             result = await self._write_update(resource, strategy, kv, new, subresource=subresource,
-                                              dry_run=dry_run, strict_rv=bool(requested_rv))
+                                              dry_run=dry_run, strict_rv=bool(requested_rv), manager=manager)
             if result is not None:
                 return result, False
         raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
 
     async def patch(self, resource: ResourceType, namespace: str, name: str, mutate: Mutation, *,
-                    subresource: str = "", dry_run: bool = False) -> Obj:
-        """Applies ``mutate`` to the current object and stores the result; a patch that sets
-        metadata.resourceVersion is conditional on it, any other is retried on conflicts."""
+                    subresource: str = "", dry_run: bool = False, manager: str | None = SERVER) -> Obj:
+        """Applies ``mutate`` to the current object and stores the result as ``manager``'s write (None:
+        ``mutate`` sets managedFields itself, as an apply does);
+        a patch that sets metadata.resourceVersion is conditional on it, any other is retried on
+        conflicts."""
         strategy = self._strategy(resource)
         key = self.key(resource, namespace, name)
         for _ in range(_UPDATE_ATTEMPTS):
@@ -239,13 +251,13 @@ class ObjectStore:
             if requested_rv and requested_rv != str(kv.mod_revision):
                 raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
             result = await self._write_update(resource, strategy, kv, new, subresource=subresource,
-                                              dry_run=dry_run, strict_rv=False)
+                                              dry_run=dry_run, strict_rv=False, manager=manager)
             if result is not None:
                 return self._served(resource, result)
         raise ConflictError.of(resource.plural, resource.group, name, OPTIMISTIC_LOCK_MESSAGE)
 
     async def _write_update(self, resource: ResourceType, strategy: Strategy, kv: KeyValue, new: Obj, *,
-                            subresource: str, dry_run: bool, strict_rv: bool) -> Obj | None:
+                            subresource: str, dry_run: bool, strict_rv: bool, manager: str | None) -> Obj | None:
         """One compare-and-swap attempt; None when the object moved on and the caller retries."""
         old = decode(kv)
         old_meta = _metadata(old)
@@ -268,8 +280,14 @@ class ObjectStore:
         strategy.default(new)
         if self._admit is not None and not subresource:
             await self._admit(resource, new, old)
+        applied = new_meta.get("managedFields") if manager is None else None  # an apply's, kept through
         strategy.prepare_for_update(new, old, subresource=subresource)
         new_meta = _metadata(new)
+        if manager is None:
+            if applied:
+                new_meta["managedFields"] = applied
+            else:
+                new_meta.pop("managedFields", None)
         if strategy.tracks_generation:
             generation = old_meta.get("generation") or 1
             if strategy.spec_changed(new, old):
@@ -278,6 +296,8 @@ class ObjectStore:
         causes = strategy.validate_update(new, old, subresource=subresource)
         if causes:
             raise InvalidError.of(resource.kind, resource.group, name, causes)
+        if manager is not None:
+            self.fields.updated(resource, old, new, manager, subresource)
         new_meta["resourceVersion"] = str(kv.mod_revision)
         if same_content(new, old):
             return old
