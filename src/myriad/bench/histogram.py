@@ -1,8 +1,9 @@
-"""Latency histograms: HdrHistogram over 1 µs .. 60 s at 3 significant digits.
+"""Latency histograms: HdrHistogram over 1 µs .. 60 s (or a longer ``highest_s``) at 3
+significant digits.
 
 Values are recorded in microseconds; percentiles come back in milliseconds. A value outside
 the trackable range is clamped to its nearest end, so no sample is dropped; ``over_range``
-counts those clamped down to 60 s, whose true latency is higher than any figure shows.
+counts those clamped down to the top, whose true latency is higher than any figure shows.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ class Percentiles:
     p99: float
     p999: float
     max: float
-    #: Samples above the 60 s range, recorded as 60 s.
+    #: Samples above the range, recorded as its top.
     over_range: int = 0
 
     def to_json(self) -> dict[str, float | int]:
@@ -34,8 +35,9 @@ class Percentiles:
 
 
 class LatencyHistogram:
-    def __init__(self) -> None:
-        self._hdr = HdrHistogram(LOWEST_US, HIGHEST_US, SIGNIFICANT_DIGITS)
+    def __init__(self, *, highest_s: float = HIGHEST_US / 1e6) -> None:
+        self._highest = round(highest_s * 1e6)
+        self._hdr = HdrHistogram(LOWEST_US, self._highest, SIGNIFICANT_DIGITS)
         self._over_range = 0
 
     @property
@@ -43,9 +45,9 @@ class LatencyHistogram:
         return self._hdr.get_total_count()
 
     def record_us(self, micros: float) -> None:
-        if micros > HIGHEST_US:
+        if micros > self._highest:
             self._over_range += 1
-        self._hdr.record_value(min(max(round(micros), LOWEST_US), HIGHEST_US))
+        self._hdr.record_value(min(max(round(micros), LOWEST_US), self._highest))
 
     def record_seconds(self, seconds: float) -> None:
         self.record_us(seconds * 1_000_000)

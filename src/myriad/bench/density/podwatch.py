@@ -53,7 +53,8 @@ class PodWatch:
     selector: str
     began: float
     pods: dict[str, Timeline] = field(default_factory=dict)
-    latencies: dict[str, LatencyHistogram] = field(default_factory=lambda: {t: LatencyHistogram()
+    #: Up to an hour: a saturated 10k run left pods waiting for minutes, which 60 s would clip.
+    latencies: dict[str, LatencyHistogram] = field(default_factory=lambda: {t: LatencyHistogram(highest_s=3600)
                                                                            for t in TRANSITIONS})
     #: Set whenever something changed, for waiters (:meth:`until`).
     changed: asyncio.Event = field(default_factory=asyncio.Event)
