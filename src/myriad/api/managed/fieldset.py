@@ -66,6 +66,27 @@ def union(a: FieldSet, b: FieldSet) -> FieldSet:
     return kids
 
 
+def ordered_union(a: FieldSet, b: FieldSet) -> FieldSet:
+    """:func:`union` in canonical order, given a canonical ``a`` (a stored entry's): only the
+    levels ``b`` adds keys to are sorted again, and what it adds is sorted once."""
+    if not b:
+        return a
+    if not a:
+        return canonical(b)
+    kids = dict(a)
+    added = False
+    for key, sub in b.items():
+        mine = kids.get(key)
+        if mine is None:
+            kids[key] = canonical(sub)
+            added = True
+        elif mine is not sub:
+            kids[key] = _node(is_member(mine) or is_member(sub), ordered_union(_kids(mine), _kids(sub))) or {}
+    if added:
+        kids = dict(sorted(kids.items(), key=lambda kv: element_order(kv[0])))
+    return kids
+
+
 def difference(a: FieldSet, b: FieldSet) -> FieldSet:
     """The paths of ``a`` that are not in ``b`` (top-level sets: no ``"."``)."""
     if not a or not b:
@@ -153,10 +174,30 @@ def field(name: str) -> str:
 
 def keyed(fields: Mapping[str, Any]) -> str:
     """A keyed list item's element: its key fields, sorted by name, as Go writes JSON."""
-    return "k:{" + ",".join(f"{go_json(n)}:{go_json(fields[n])}" for n in sorted(fields)) + "}"
+    return "k:{" + ",".join(_pair(n, fields[n]) for n in sorted(fields)) + "}"
+
+
+def _pair(name: str, item: Any) -> str:
+    try:
+        return _scalar_pair(name, item)
+    except TypeError:  # an unhashable value: not cached
+        return f"{go_json(name)}:{go_json(item)}"
+
+
+@functools.lru_cache(maxsize=65_536)
+def _scalar_pair(name: str, item: Any) -> str:
+    return f"{go_json(name)}:{go_json(item)}"
 
 
 def value(item: Any) -> str:
+    try:
+        return _scalar_value(item)
+    except TypeError:
+        return "v:" + go_json(item)
+
+
+@functools.lru_cache(maxsize=65_536)
+def _scalar_value(item: Any) -> str:
     return "v:" + go_json(item)
 
 

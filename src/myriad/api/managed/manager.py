@@ -28,7 +28,7 @@ from typing import Any
 from myriad.api.managed import entries, typed
 from myriad.api.managed.entries import UPDATE, Entry, Managed
 from myriad.api.managed.errors import InvalidManagedFields
-from myriad.api.managed.fieldset import FieldSet, difference, union, without_subtrees
+from myriad.api.managed.fieldset import FieldSet, difference, ordered_union, union, without_subtrees
 from myriad.api.managed.shapes import Shape
 
 _ABSENT: Any = object()
@@ -90,8 +90,10 @@ def update(live: dict[str, Any] | None, new: dict[str, Any], shape: Shape, write
         managed = entries.without(managed, union(changed, removed))
     kept = difference(previous.fields, removed) if previous is not None else {}
     if changed:
+        ordered = previous is None or previous.ordered
         managed[identity] = Entry(manager=identity[0], operation=UPDATE, api_version=write.api_version,
-                                  fields=union(kept, changed), time=now, subresource=write.subresource)
+                                  fields=ordered_union(kept, changed) if ordered else union(kept, changed), time=now,
+                                  subresource=write.subresource, ordered=ordered)
     elif previous is not None and kept:
         managed[identity] = previous if kept is previous.fields else replace(previous, fields=kept)
     return entries.encode(entries.cap_updates(managed)) or None
