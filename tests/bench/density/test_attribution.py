@@ -34,3 +34,12 @@ def test_attribution_names_the_saturated_component_its_phases_and_what_to_speed_
 
 def test_a_quiet_run_attributes_nothing() -> None:
     assert attribute({"components": {"apiserver": {"samples": [[0, 0.1, 0], [1, 0.2, 0]]}}}) == []
+
+
+def test_with_the_machine_busy_and_no_component_saturated_the_largest_share_is_named() -> None:
+    result = {"phases": [{"name": "create", "began_s": 0.0, "seconds": 20.0}],
+              "components": {"apiserver": {"cpu_s": 15.0, "samples": [[t, 0.8, 0] for t in range(20)]},
+                             "nodes": {"cpu_s": 5.0, "samples": [[t, 0.6, 0] for t in range(20)]}},
+              "machine": [[t, 1.99] for t in range(20)], "pods": {"created": 1000}}
+    assert attribute(result)[-1] == ("speed up next: apiserver, the largest share of the busy machine (15 of 20 "
+                                     "CPU-seconds, 15.0 ms a pod)")

@@ -1,7 +1,8 @@
 """Where the time went, in sentences, from a density result: which component was CPU-saturated
 when (and in which phases), whether the machine's cores were, the deepest queues, the requests
 flow control rejected, which transition dominates pod startup, and the component to speed up
-next. Pure: reads the result dict (its shape: :mod:`.run`)."""
+next (the longest saturated; with none saturated but the machine busy, the one that took the most
+CPU). Pure: reads the result dict (its shape: :mod:`.run`)."""
 
 from __future__ import annotations
 
@@ -56,6 +57,8 @@ def attribute(result: dict[str, Any]) -> list[str]:
             f"p99 {r['p99_s']:.2f} s" for r in slow[:8]))
     if busiest is not None:
         out.append(f"speed up next: {busiest[1]}, saturated for {busiest[0]:.0f} s of the run")
+    elif full:
+        out.extend(_largest_share(result))
     return out
 
 
@@ -86,3 +89,16 @@ def _phases_over(phases: list[dict[str, Any]], spans: list[tuple[float, float]])
 
 def _phase_at(phases: list[dict[str, Any]], t: float) -> str:
     return next((p["name"] for p in phases if p["began_s"] <= t <= p["began_s"] + p["seconds"]), "between phases")
+
+
+def _largest_share(result: dict[str, Any]) -> list[str]:
+    """When no one component was saturated but the machine was: the one that took most of it."""
+    spent = {name: float(c.get("cpu_s") or 0.0) for name, c in (result.get("components") or {}).items()}
+    total = sum(spent.values())
+    if not total:
+        return []
+    name = max(spent, key=lambda n: spent[n])
+    pods = (result.get("pods") or {}).get("created") or 0
+    per_pod = f", {spent[name] / pods * 1000:.1f} ms a pod" if pods else ""
+    return [f"speed up next: {name}, the largest share of the busy machine ({spent[name]:,.0f} of "
+            f"{total:,.0f} CPU-seconds{per_pod})"]
