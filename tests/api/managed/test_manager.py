@@ -84,6 +84,7 @@ def test_clearing_managed_fields_stops_tracking_until_the_object_is_made_again(c
     assert "managedFields" not in empty["metadata"]
     later = write(empty, configmap({"a": "2"}), "editor", T3)
     assert "managedFields" not in later["metadata"]
+    assert set(owners(write(None, configmap({"a": "1"}, cleared), "creator", T1))) == {"creator"}
 
 
 def test_entries_in_a_body_are_honoured_when_they_decode_and_ignored_when_they_do_not() -> None:

@@ -9,7 +9,7 @@ What a write starts from, as upstream's field manager decides it:
 
 - a subresource write ignores the body's managedFields and keeps the live ones;
 - ``managedFields: []`` or ``[{}]`` clears them, and an object without entries stays untracked
-  by later updates (a create always starts tracking);
+  by later updates (a create always starts tracking, whatever its body says);
 - entries in the body that decode are used as they are (renamed, dropped, edited); entries that
   do not are ignored for the live ones.
 
@@ -62,7 +62,7 @@ def starting_entries(live: dict[str, Any] | None, new: dict[str, Any], write: Wr
         return current if current or live is None else None
     raw = (new.get("metadata") or {}).get("managedFields", _ABSENT)
     if entries.is_reset(raw):
-        return None
+        return None if live is not None else {}  # a create is tracked all the same
     if raw is not _ABSENT and raw is not None and raw != ((live or {}).get("metadata") or {}).get("managedFields"):
         try:
             current = entries.decode(raw)
