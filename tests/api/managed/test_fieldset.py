@@ -93,9 +93,9 @@ def test_without_subtrees_drops_a_reset_path_and_all_under_it() -> None:
     assert fs.without_subtrees(node, {"f:status": {}, "f:spec": {"f:b": {}}}) == {"f:spec": {"f:a": {}}}
 
 
-def test_ordered_union_of_a_canonical_set_is_canonical_and_equal_to_the_union() -> None:
+def test_ordered_union_of_canonical_sets_is_canonical_and_equal_to_the_union() -> None:
     stored = fs.canonical({"f:spec": {"f:b": {}, 'k:{"port":80}': {".": {}, "f:x": {}}}, "f:metadata": {"f:a": {}}})
-    change = {"f:spec": {'k:{"port":443}': {"f:y": {}, ".": {}}, "f:a": {}, 'k:{"port":80}': {"f:w": {}}}}
+    change = fs.canonical({"f:spec": {'k:{"port":443}': {"f:y": {}, ".": {}}, "f:a": {}, 'k:{"port":80}': {"f:w": {}}}})
     merged = fs.ordered_union(stored, change)
     assert merged == fs.union(stored, change)
     assert json.dumps(merged) == json.dumps(fs.canonical(merged))  # same keys, same order, every level

@@ -119,3 +119,13 @@ def test_changes_inside_an_atomic_value_change_the_whole_value() -> None:
     new = copy.deepcopy(live)
     new["spec"]["selector"]["matchLabels"]["tier"] = "x"
     assert _changed(live, new) == ({"f:spec": {"f:selector": {}}}, {})
+
+
+def test_the_sets_built_are_in_canonical_order_already() -> None:
+    import json
+    new = deployment(replicas=3)
+    new["spec"]["template"]["spec"]["containers"].insert(0, {"name": "zz", "image": "x", "env": [{"name": "B"}]})
+    owned = typed.object_set(new, DEPLOYMENT)
+    changed, _ = typed.compare({}, new, DEPLOYMENT)
+    for built in (owned, changed):
+        assert json.dumps(built) == json.dumps(fs.canonical(built))

@@ -60,7 +60,7 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], shape: Shape, wri
         unchanged = not changed and not removed
         time = (previous.time if previous is not None else None) if unchanged else now
         managed[identity] = Entry(manager=write.manager, operation=APPLY, api_version=write.api_version,
-                                  fields=owned, time=time, subresource=write.subresource)
+                                  fields=owned, time=time, subresource=write.subresource, ordered=True)
     else:
         managed.pop(identity, None)
     return merged, entries.encode(managed) or None

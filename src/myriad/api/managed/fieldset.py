@@ -67,18 +67,18 @@ def union(a: FieldSet, b: FieldSet) -> FieldSet:
 
 
 def ordered_union(a: FieldSet, b: FieldSet) -> FieldSet:
-    """:func:`union` in canonical order, given a canonical ``a`` (a stored entry's): only the
-    levels ``b`` adds keys to are sorted again, and what it adds is sorted once."""
+    """:func:`union` of two canonical sets, in canonical order: only the levels ``b`` adds keys
+    to are sorted again."""
     if not b:
         return a
     if not a:
-        return canonical(b)
+        return b
     kids = dict(a)
     added = False
     for key, sub in b.items():
         mine = kids.get(key)
         if mine is None:
-            kids[key] = canonical(sub)
+            kids[key] = sub
             added = True
         elif mine is not sub:
             kids[key] = _node(is_member(mine) or is_member(sub), ordered_union(_kids(mine), _kids(sub))) or {}

@@ -89,7 +89,7 @@ def update(live: dict[str, Any] | None, new: dict[str, Any], shape: Shape, write
     if changed or removed:
         managed = entries.without(managed, union(changed, removed))
     kept = difference(previous.fields, removed) if previous is not None else {}
-    if changed:
+    if changed:  # canonical, as typed builds it: joined in order to a stored entry's
         ordered = previous is None or previous.ordered
         managed[identity] = Entry(manager=identity[0], operation=UPDATE, api_version=write.api_version,
                                   fields=ordered_union(kept, changed) if ordered else union(kept, changed), time=now,

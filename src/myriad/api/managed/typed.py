@@ -11,14 +11,16 @@ missing, a duplicate key) and a set of non-scalars are treated as atomic, so eve
 set.
 
 ``compare`` walks only what differs: equal subtrees are skipped by one ``==`` (C speed), so an
-update that changes a pod's status walks the status.
+update that changes a pod's status walks the status. Every set these build has its keys in
+canonical order already (see :func:`~myriad.api.managed.fieldset.canonical`), so it is written
+as it is.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from myriad.api.managed.fieldset import SELF, FieldSet, field, keyed, value
+from myriad.api.managed.fieldset import SELF, FieldSet, element_order, field, keyed, value
 from myriad.api.managed.shapes import DEDUCED, SCALAR, Shape
 
 _ABSENT: Any = object()
@@ -37,12 +39,14 @@ def strip(fields: FieldSet) -> FieldSet:
     """``fields`` without ``apiVersion``, ``kind`` and metadata's system fields."""
     if not any(k in fields for k in ("f:apiVersion", "f:kind", "f:metadata")):
         return fields
-    out = {k: v for k, v in fields.items() if k not in ("f:apiVersion", "f:kind", "f:metadata")}
-    meta = fields.get("f:metadata")
-    if meta:
-        kept = {k: v for k, v in meta.items() if k != SELF and k[2:] not in STRIPPED_META}
-        if kept:
-            out["f:metadata"] = kept
+    out: FieldSet = {}
+    for key, sub in fields.items():  # in the order given
+        if key == "f:metadata":
+            kept = {k: v for k, v in sub.items() if k != SELF and k[2:] not in STRIPPED_META}
+            if kept:
+                out[key] = kept
+        elif key not in ("f:apiVersion", "f:kind"):
+            out[key] = sub
     return out
 
 
@@ -55,9 +59,9 @@ def to_set(val: Any, shape: Shape) -> FieldSet:
         if not isinstance(val, dict):
             return {}
         out: FieldSet = {}
-        for key, sub in val.items():
+        for key in sorted(val):
             child = shape.field(key)
-            out[field(key)] = _leaf_or(sub, child if child is not None else DEDUCED)
+            out[field(key)] = _leaf_or(val[key], child if child is not None else DEDUCED)
         return out
     if not isinstance(val, list):
         return {}
@@ -66,7 +70,7 @@ def to_set(val: Any, shape: Shape) -> FieldSet:
         return {}
     item_shape = shape.element()
     out = {}
-    for element, item in zip(elements, val, strict=True):
+    for element, item in _in_order(elements, val):
         inner = to_set(item, item_shape) if shape.list_type == "map" else {}
         out[element] = {SELF: {}, **inner} if inner else {}
     return out
@@ -101,6 +105,11 @@ def _elements(items: list[Any], shape: Shape) -> list[str] | None:
     return elements if len(set(elements)) == len(elements) else None
 
 
+def _in_order(elements: list[str], items: list[Any]) -> list[tuple[str, Any]]:
+    """(element, item) pairs in canonical order."""
+    return sorted(zip(elements, items, strict=True), key=lambda pair: element_order(pair[0]))
+
+
 def _atomic_list(shape: Shape, *lists: Any) -> bool:
     return shape.whole or any(isinstance(x, list) and _elements(x, shape) is None for x in lists)
 
@@ -120,15 +129,16 @@ def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed:
     if kind in ("struct", "map", "deduced") and not shape.atomic:
         live_d = live if isinstance(live, dict) else {}
         new_d = new if isinstance(new, dict) else {}
-        for key, sub in new_d.items():
+        for key in sorted(new_d):
+            sub = new_d[key]
             old = live_d.get(key, _ABSENT)
             if old is _ABSENT or old is not sub and old != sub:
                 child = shape.field(key)
                 _child(field(key), old, sub, child if child is not None else DEDUCED, changed, removed)
-        for key, old in live_d.items():
+        for key in sorted(live_d):
             if key not in new_d:
                 child = shape.field(key)
-                _child(field(key), old, _ABSENT, child if child is not None else DEDUCED, changed, removed)
+                _child(field(key), live_d[key], _ABSENT, child if child is not None else DEDUCED, changed, removed)
         return
     if kind == "list" and not _atomic_list(shape, live, new):
         live_l = live if isinstance(live, list) else []
@@ -136,7 +146,8 @@ def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed:
         live_items = dict(zip(_elements(live_l, shape) or (), live_l, strict=True))
         new_items = dict(zip(_elements(new_l, shape) or (), new_l, strict=True))
         item_shape = shape.element() if shape.list_type == "map" else SCALAR
-        for element, item in new_items.items():
+        for element in sorted(new_items, key=element_order):
+            item = new_items[element]
             old = live_items.get(element, _ABSENT)
             if old is _ABSENT:
                 changed[element] = _member(item, item_shape)
@@ -148,9 +159,9 @@ def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed:
                     changed[element] = sub_changed
                 if sub_removed:
                     removed[element] = sub_removed
-        for element, old in live_items.items():
+        for element in sorted(live_items, key=element_order):
             if element not in new_items:
-                removed[element] = _member(old, item_shape)
+                removed[element] = _member(live_items[element], item_shape)
 
 
 def _child(element: str, old: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet) -> None:
@@ -193,15 +204,15 @@ def _member(val: Any, shape: Shape) -> FieldSet:
         return {}
     out: FieldSet = {SELF: {}}
     if isinstance(val, dict):
-        for key, sub in val.items():
+        for key in sorted(val):
             child = shape.field(key)
-            out[field(key)] = _member(sub, child if child is not None else DEDUCED)
+            out[field(key)] = _member(val[key], child if child is not None else DEDUCED)
         return out
     elements = _elements(val, shape)
     if elements is None:
         return {}
     item_shape = shape.element()
-    for element, item in zip(elements, val, strict=True):
+    for element, item in _in_order(elements, val):
         out[element] = _member(item, item_shape) if shape.list_type == "map" else {}
     return out
 
