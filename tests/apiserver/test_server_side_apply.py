@@ -169,3 +169,25 @@ def test_requests_upstream_refuses_are_refused_alike(apiserver: RunningServer) -
     status, answer = apiserver.send("PATCH", path + "?force=false", {"data": {}})
     assert status == 422 and answer["message"] == (
         'PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch')
+
+
+def test_kubectl_moves_from_client_side_to_server_side_apply_without_conflicts(apiserver: RunningServer) -> None:
+    manifest = DEPLOYMENT.replace("ssa-web", "ssa-csa")
+    apiserver.kubectl("apply", "-f", "-", input=manifest)  # client-side: last-applied annotation
+    before = json.loads(apiserver.kubectl("get", "deployment", "ssa-csa", "-o", "json", "--show-managed-fields").stdout)
+    assert [e["manager"] for e in before["metadata"]["managedFields"]] == ["kubectl-client-side-apply"]
+    apiserver.kubectl("apply", "--server-side", "-f", "-", input=manifest.replace("nginx:1", "nginx:2"))
+    after = json.loads(apiserver.kubectl("get", "deployment", "ssa-csa", "-o", "json", "--show-managed-fields").stdout)
+    assert after["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2"
+    applied = json.loads(after["metadata"]["annotations"]["kubectl.kubernetes.io/last-applied-configuration"])
+    assert applied["spec"]["template"]["spec"]["containers"][0]["image"] == "nginx:2"
+    assert ("kubectl", "Apply", "") in _managers(after)
+
+
+def test_a_field_changed_since_the_client_side_apply_still_conflicts(apiserver: RunningServer) -> None:
+    manifest = DEPLOYMENT.replace("ssa-web", "ssa-csa2")
+    apiserver.kubectl("apply", "-f", "-", input=manifest)
+    apiserver.kubectl("scale", "deployment", "ssa-csa2", "--replicas=5")
+    refused = apiserver.kubectl("apply", "--server-side", "-f", "-", input=manifest, check=False)
+    assert refused.returncode != 0
+    assert 'conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas' in refused.stderr

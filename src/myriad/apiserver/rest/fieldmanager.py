@@ -9,6 +9,7 @@ writes for a new typed object; ``{}`` for custom resources) and each endpoint's 
 ``status`` for the main resource of a kind with a status subresource, ``spec`` for ``/status``
 (and, for pods, ``metadata.deletionTimestamp`` and ``ownerReferences``, as upstream's pod status
 strategy resets them). A binding writes ``spec.nodeName`` as upstream's does, without a manager.
+An apply by ``kubectl`` gets upstream's client-side-apply migration (:mod:`myriad.api.managed.lastapplied`).
 
 Event loop only; never awaits.
 """
@@ -18,8 +19,9 @@ from __future__ import annotations
 from typing import Any
 
 from myriad.api import meta, schemas
-from myriad.api.managed import shapes
+from myriad.api.managed import lastapplied, shapes
 from myriad.api.managed.apply import apply
+from myriad.api.managed.errors import ApplyConflicts
 from myriad.api.managed.fieldset import FieldSet
 from myriad.api.managed.manager import Write, update
 from myriad.api.registry import ResourceType
@@ -75,9 +77,20 @@ class FieldTracker:
                 subresource: str, *, force: bool) -> dict[str, Any]:
         """The object ``config`` applied by ``manager`` over ``live`` (None: it creates) makes, with
         its managedFields; raises ApplyConflicts."""
-        merged, managed = apply(live, config, self._shape(resource), self._write(resource, manager, subresource),
-                                force=force, now=meta.rfc3339(self._clock.now()), zero=self._zero(resource))
+        shape, write = self._shape(resource), self._write(resource, manager, subresource)
+        now, zero = meta.rfc3339(self._clock.now()), self._zero(resource)
+        try:
+            merged, managed = apply(live, config, shape, write, force=force, now=now, zero=zero)
+        except ApplyConflicts as conflicts:
+            if manager != lastapplied.KUBECTL:
+                raise
+            left = lastapplied.forgiven(live, conflicts.conflicts, shape, resource.api_version)
+            if left:
+                raise ApplyConflicts(left) from None
+            merged, managed = apply(live, config, shape, write, force=True, now=now, zero=zero)
         merged = {**merged, "metadata": dict(merged.get("metadata") or {})}
+        if manager == lastapplied.KUBECTL:
+            lastapplied.annotated(merged, config)
         self._set(merged, managed)
         return merged
 
