@@ -12,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from myriad.api import yamljson
+import orjson
+
+from myriad.api import gojson, yamljson
 from myriad.api.errors import BadRequestError, Cause, ConflictError, InvalidError, NotFoundError
 from myriad.api.managed.errors import ApplyConflicts
 from myriad.api.registry import ResourceType
@@ -64,10 +66,7 @@ def read_config(request: Request, resource: ResourceType, info: RequestInfo) -> 
         raise InvalidError.of("PatchOptions", "meta.k8s.io", "", [
             Cause("FieldValueRequired", "Required value: is required for apply patch", "fieldManager")])
     _check_force(request, apply=True)
-    try:
-        config = yamljson.loads(request.body)
-    except yamljson.YAMLError as exc:
-        raise BadRequestError(f"error decoding YAML: {exc}") from exc
+    config = _decoded(request.body)
     if not isinstance(config, dict):
         raise BadRequestError("error decoding YAML: the applied configuration must be an object")
     if (config.get("apiVersion"), config.get("kind")) != (resource.api_version, resource.kind):
@@ -89,6 +88,19 @@ def read_config(request: Request, resource: ResourceType, info: RequestInfo) -> 
     else:
         metadata.pop("namespace", None)
     return config
+
+
+def _decoded(body: bytes) -> object:
+    """The body as YAML; JSON (what kubectl and most clients send) by the JSON parser, ~10x faster."""
+    if body.lstrip()[:1] == b"{":
+        try:
+            return gojson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # YAML's flow style, say: the YAML parser decides
+    try:
+        return yamljson.loads(body)
+    except yamljson.YAMLError as exc:
+        raise BadRequestError(f"error decoding YAML: {exc}") from exc
 
 
 def _check_force(request: Request, *, apply: bool) -> None:
