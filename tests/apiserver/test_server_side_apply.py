@@ -191,3 +191,21 @@ def test_a_field_changed_since_the_client_side_apply_still_conflicts(apiserver: 
     refused = apiserver.kubectl("apply", "--server-side", "-f", "-", input=manifest, check=False)
     assert refused.returncode != 0
     assert 'conflict with "kubectl" with subresource "scale" using apps/v1: .spec.replicas' in refused.stderr
+
+
+def test_an_applied_configuration_may_be_yaml_or_json(apiserver: RunningServer) -> None:
+    import urllib.request
+    body = b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa-yaml\ndata:\n  k: 'on'\n"
+    request = urllib.request.Request(apiserver.url + "/api/v1/namespaces/default/configmaps/ssa-yaml?fieldManager=y",
+                                     data=body, method="PATCH",
+                                     headers={"Content-Type": "application/apply-patch+yaml"})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        assert response.status == 201
+        assert json.loads(response.read())["data"] == {"k": "on"}
+    status, answer = _apply_raw(apiserver, "/api/v1/namespaces/default/configmaps/ssa-yaml",
+                                {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa-yaml"},
+                                 "data": {"k": "off"}}, "?fieldManager=y")
+    assert status == 200 and answer["data"] == {"k": "off"}
+    status, answer = apiserver.send("PATCH", "/api/v1/namespaces/default/configmaps/ssa-yaml?fieldManager=y",
+                                    "{not: [json", content_type="application/apply-patch+yaml")
+    assert status == 400 and answer["message"].startswith("error decoding YAML: ")
