@@ -149,23 +149,15 @@ def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed:
         for element in sorted(new_items, key=element_order):
             item = new_items[element]
             old = live_items.get(element, _ABSENT)
-            if old is _ABSENT:
-                changed[element] = _member(item, item_shape)
-            elif old != item:
-                sub_changed: FieldSet = {}
-                sub_removed: FieldSet = {}
-                _compare_into(old, item, item_shape, sub_changed, sub_removed)
-                if sub_changed:
-                    changed[element] = sub_changed
-                if sub_removed:
-                    removed[element] = sub_removed
+            if old is _ABSENT or old != item:
+                _child(element, old, item, item_shape, changed, removed)
         for element in sorted(live_items, key=element_order):
             if element not in new_items:
-                removed[element] = _member(live_items[element], item_shape)
+                _child(element, live_items[element], _ABSENT, item_shape, changed, removed)
 
 
 def _child(element: str, old: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet) -> None:
-    """One entry of a struct or map that differs between the two sides. A ``null`` composite is
+    """One entry of a struct or map, or item of a list, that differs between the two sides. A ``null`` composite is
     there but empty (a Go nil slice or map that is written): what fills it is added item by item,
     not as a new node."""
     if new is _ABSENT:
