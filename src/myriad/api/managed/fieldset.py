@@ -138,13 +138,6 @@ def without_subtrees(a: FieldSet, b: FieldSet) -> FieldSet:
     return out
 
 
-def prefixed(path: tuple[str, ...], node: FieldSet) -> FieldSet:
-    """``node`` placed at ``path`` (a set holding only what is under it)."""
-    for key in reversed(path):
-        node = {key: node}
-    return node
-
-
 def paths(node: FieldSet, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Every member's path, in upstream's order: a node's members before its children's."""
     ordered = sorted(children(node), key=lambda kv: element_order(kv[0]))
@@ -199,10 +192,6 @@ def value(item: Any) -> str:
 @functools.lru_cache(maxsize=65_536)
 def _scalar_value(item: Any) -> str:
     return "v:" + go_json(item)
-
-
-def index(i: int) -> str:
-    return f"i:{i}"
 
 
 def go_json(value: Any) -> str:

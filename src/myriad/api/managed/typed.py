@@ -24,8 +24,7 @@ from myriad.api.managed.fieldset import SELF, FieldSet, element_order, field, ke
 from myriad.api.managed.shapes import DEDUCED, SCALAR, Shape
 
 _ABSENT: Any = object()
-#: Fields of the top level and of metadata nobody owns (upstream's StripMeta).
-STRIPPED_TOP = frozenset({"apiVersion", "kind"})
+#: Metadata fields nobody owns (upstream's StripMeta; ``apiVersion`` and ``kind`` neither).
 STRIPPED_META = frozenset({"name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
                            "generation", "managedFields", "resourceVersion"})
 
