@@ -19,15 +19,13 @@ from myriad.api.errors import BadRequestError, Cause, ConflictError, InvalidErro
 from myriad.api.managed.errors import ApplyConflicts
 from myriad.api.registry import ResourceType
 from myriad.apiserver.endpoints import negotiation
-from myriad.apiserver.endpoints.fieldchecks import check_fields
+from myriad.apiserver.endpoints.fieldchecks import WHOLE_OBJECT, check_fields
 from myriad.apiserver.http import Request
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.interfaces import Obj
 from myriad.apiserver.rest.store import ObjectStore
 
 APPLY_YAML = negotiation.PATCH_APPLY
-#: Subresources whose bodies are the whole object (their fields are checked like the object's).
-_WHOLE_OBJECT = ("", "status", "approval", "ephemeralcontainers", "resize")
 
 
 async def serve(store: ObjectStore, resource: ResourceType, info: RequestInfo, request: Request, *,
@@ -39,7 +37,7 @@ async def serve(store: ObjectStore, resource: ResourceType, info: RequestInfo, r
 
     def mutate(current: Obj | None) -> Obj:
         merged = store.fields.applied(resource, current, config, manager, info.subresource, force=force)
-        if info.subresource in _WHOLE_OBJECT:
+        if info.subresource in WHOLE_OBJECT:
             warnings.extend(check_fields(merged, resource, request, patch=True, touched=config))
         return merged
 
@@ -65,7 +63,6 @@ def read_config(request: Request, resource: ResourceType, info: RequestInfo) -> 
     if not request.param("fieldManager"):
         raise InvalidError.of("PatchOptions", "meta.k8s.io", "", [
             Cause("FieldValueRequired", "Required value: is required for apply patch", "fieldManager")])
-    _check_force(request, apply=True)
     config = _decoded(request.body)
     if not isinstance(config, dict):
         raise BadRequestError("error decoding YAML: the applied configuration must be an object")
@@ -103,15 +100,11 @@ def _decoded(body: bytes) -> object:
         raise BadRequestError(f"error decoding YAML: {exc}") from exc
 
 
-def _check_force(request: Request, *, apply: bool) -> None:
-    if not apply and "force" in request.query:
-        raise InvalidError.of("PatchOptions", "meta.k8s.io", "", [
-            Cause("FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force")])
-
-
 def check_not_forced(request: Request) -> None:
     """A ``force`` on a patch that is not an apply: 422, as upstream."""
-    _check_force(request, apply=False)
+    if "force" in request.query:
+        raise InvalidError.of("PatchOptions", "meta.k8s.io", "", [
+            Cause("FieldValueForbidden", "Forbidden: may not be specified for non-apply patch", "force")])
 
 
 def forced(request: Request) -> bool:

@@ -31,6 +31,11 @@ def _field_validation(request: Request) -> str:
     return value
 
 
+#: Subresources whose bodies are the whole object (the strategy decides what each may change): their
+#: fields are checked as the object's are.
+WHOLE_OBJECT = ("", "status", "approval", "ephemeralcontainers", "resize")
+
+
 def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool,
                  touched: Obj | None = None) -> tuple[str, ...]:
     """Drops fields the schema does not know; Strict refuses them (and keys given twice in a JSON

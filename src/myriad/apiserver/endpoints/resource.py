@@ -23,7 +23,7 @@ from myriad.api.meta import forbidden, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
 from myriad.apiserver.endpoints import applying, negotiation
-from myriad.apiserver.endpoints.fieldchecks import check_field_manager, check_fields
+from myriad.apiserver.endpoints.fieldchecks import WHOLE_OBJECT, check_field_manager, check_fields
 from myriad.apiserver.endpoints.patching import Patch
 from myriad.apiserver.endpoints.subresources import Subresources
 from myriad.apiserver.endpoints.virtual import VirtualResources
@@ -47,8 +47,6 @@ DEPRECATED = {("", "v1", "endpoints"): "v1 Endpoints is deprecated in v1.33+; us
 #: :mod:`.subresources`.
 _SERVED_SUBRESOURCES = frozenset({"status", "approval", "finalize", "scale", "binding", "eviction",
                                   "ephemeralcontainers", "resize"})
-#: Subresources whose bodies are the whole object (the strategy decides what each may change).
-_WHOLE_OBJECT = ("", "status", "approval", "ephemeralcontainers", "resize")
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,7 +159,7 @@ class ResourceEndpoints:
     async def handle(self, info: RequestInfo, request: Request, responder: Responder) -> None:
         resource = self.resolve(info)
         view = negotiation.view(request.header("accept"), request.param("includeObject"))
-        if info.subresource not in _WHOLE_OBJECT:
+        if info.subresource not in WHOLE_OBJECT:
             view = None
         verb = info.verb
         deprecated = DEPRECATED.get((resource.group, resource.version, resource.plural))
@@ -412,7 +410,7 @@ class ResourceEndpoints:
             raise BadRequestError(f"the name of the object ({name}) does not match the name on the URL ({info.name})")
         if not name:
             obj["metadata"]["name"] = info.name  # type: ignore[index]
-        warnings = check_fields(obj, resource, request, patch=False) if info.subresource in _WHOLE_OBJECT else ()
+        warnings = check_fields(obj, resource, request, patch=False) if info.subresource in WHOLE_OBJECT else ()
         dry_run = self._dry_run(request)
         stored, created = await self._store.update(resource, info.namespace, info.name, obj,
                                                    subresource=info.subresource, dry_run=dry_run,
@@ -439,7 +437,7 @@ class ResourceEndpoints:
         def mutate(current: Obj) -> Obj:  # ``current``: the store's own decoding, each attempt afresh
             patched = patch.apply(current, resource.api_version, resource.kind, owned=True)
             _check_identity(patched, info)
-            if info.subresource in _WHOLE_OBJECT:
+            if info.subresource in WHOLE_OBJECT:
                 warnings.extend(check_fields(patched, resource, request, patch=True, touched=touched))
             return patched
 
