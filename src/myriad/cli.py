@@ -257,6 +257,8 @@ def _parser() -> argparse.ArgumentParser:
     add("--pods", type=int, default=api_defaults.pods, help=f"pods created{_DEFAULT}")
     add("--gets", type=int, default=api_defaults.gets, help=f"gets of random pods{_DEFAULT}")
     add("--updates", type=int, default=api_defaults.updates, help=f"PUTs, at most one per pod{_DEFAULT}")
+    add("--plain-updates", type=int, default=None,
+        help="PUTs of other pods whose managedFields were cleared, beside --updates (default: as many)")
     add("--patches", type=int, default=api_defaults.patches, help=f"merge patches of random pods{_DEFAULT}")
     add("--applies", type=int, default=api_defaults.applies, help=f"server-side applies to random pods{_DEFAULT}")
     add("--lists", type=int, default=api_defaults.lists, help=f"lists of the 1,000-pod namespace{_DEFAULT}")
@@ -498,6 +500,7 @@ def _api_bench_config(args: argparse.Namespace) -> ApiBenchConfig:
         pods=args.pods,
         gets=args.gets,
         updates=args.updates,
+        plain_updates=args.plain_updates,
         patches=args.patches,
         applies=args.applies,
         lists=args.lists,

@@ -21,10 +21,11 @@ def test_bench_apiserver_measures_every_phase_and_writes_json(tmp_path: Path) ->
     assert done.returncode == 0, done.stdout + done.stderr
     assert [p.name for p in tmp_path.iterdir()] == ["bench.json"], "temp data dir left behind"
     results = orjson.loads(out.read_bytes())["results"]
-    assert [r["op"] for r in results] == ["create", "get", "update", "patch", "apply", "list"]
+    assert [r["op"] for r in results] == ["create", "get", "update", "update-plain", "patch", "apply", "list"]
     # 60 lists: served from the watch cache a list takes about a millisecond of server CPU, and
     # /proc counts CPU in 10 ms ticks, so fewer could measure as zero.
-    expected = {"create": 1200, "get": 500, "update": 300, "patch": 300, "apply": 300, "list": 60}
+    expected = {"create": 1200, "get": 500, "update": 300, "update-plain": 300, "patch": 300, "apply": 300,
+                "list": 60}
     for result in results:
         assert result["completed"] == expected[result["op"]] and result["errors"] == 0, result
         latency = result["latency"]
@@ -34,6 +35,12 @@ def test_bench_apiserver_measures_every_phase_and_writes_json(tmp_path: Path) ->
     targets = {r["op"]: r["target"] for r in results}
     assert targets["create"]["per_s"] == 3000 and targets["get"]["p99_ms"] == 10
     assert targets["update"] is None and targets["apply"]["per_s"] == 2000
+    cpu = {r["op"]: r["server_cpu_us_per_request"] for r in results}
+    tracking = orjson.loads(out.read_bytes())["tracking"]
+    assert tracking["update_us"] == cpu["update"] and tracking["plain_update_us"] == cpu["update-plain"]
+    assert tracking["overhead"] == cpu["update"] / cpu["update-plain"] - 1 and tracking["max"] == 0.3
+    assert tracking["met"] is (tracking["overhead"] <= 0.3)
+    assert "managed fields add" in done.stdout
 
 
 def test_bench_apiserver_refuses_more_updates_than_pods(tmp_path: Path) -> None:
@@ -41,3 +48,10 @@ def test_bench_apiserver_refuses_more_updates_than_pods(tmp_path: Path) -> None:
                           cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert done.returncode == 2
     assert "--updates must not exceed --pods" in done.stderr
+
+
+def test_bench_apiserver_refuses_plain_updates_that_do_not_fit_beside_the_updates(tmp_path: Path) -> None:
+    done = subprocess.run([str(MYRIAD), "bench", "apiserver", "--pods", "1000", "--updates", "600"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert "--updates plus --plain-updates must not exceed --pods" in done.stderr

@@ -4,21 +4,18 @@ orjson (like Go's encoding/json) keeps the last of duplicated keys silently; ups
 decoder reports each as ``duplicate field "<path>"``, paths written as for unknown fields
 (``spec.template.spec.containers[0].imagePullPolicy``), as errors (Strict) or warnings (Warn,
 the default). That parse is ten times slower than orjson's, so :func:`may_have_duplicates`
-first compares the keys the body writes with those of orjson's encoding of what it decodes to
-(about 5 µs for a pod): a key given twice is one more in the body. Only a body that fails that
-test is parsed again.
+first counts colons (about 3 µs for a pod): every colon of a document is a key's or inside a
+string, and orjson's encoding of what the body decodes to writes each key once and every string's
+colons as they are, so a key given twice is one more colon in the body. Only a body that fails
+that test is parsed again.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from typing import Any
 
 import orjson
-
-#: The end of an object key: its closing quote, then the colon.
-_KEY_END = re.compile(rb'"\s*:')
 
 
 class _Object(dict):
@@ -32,21 +29,18 @@ class _Object(dict):
         self.duplicates = [key for key, _ in pairs if key in seen or seen.add(key)]  # type: ignore[func-returns-value]
 
 
-def may_have_duplicates(body: bytes) -> bool:
-    """False when the JSON document ``body`` gives no key twice. (It may answer True for a body
-    that gives none, such as one that escapes a quote as ``\\u0022``, or one orjson refuses;
-    :func:`duplicate_fields` is exact.)"""
+def may_have_duplicates(body: bytes, decoded: Any) -> bool:
+    """False when the JSON document ``body``, which decoded to ``decoded`` (not changed since),
+    gives no key twice. (It may answer True for a body that gives none, such as one that writes
+    ``\\u003a`` as an escaped backslash then text; :func:`duplicate_fields` is exact.)"""
+    colons = body.count(b":")
+    if b"\\u" in body:  # a colon escaped in a string is one orjson writes plainly
+        colons += body.count(b"\\u003a") + body.count(b"\\u003A")
     try:
-        decoded = orjson.loads(body)
-    except orjson.JSONDecodeError:
+        encoded = orjson.dumps(decoded)
+    except orjson.JSONEncodeError:  # nested too deep, or an integer orjson does not hold
         return True
-    return _key_ends(body) > orjson.dumps(decoded).count(b'":')
-
-
-def _key_ends(body: bytes) -> int:
-    if b'" ' in body or b'"\n' in body or b'"\t' in body or b'"\r' in body:  # maybe space before a colon
-        return len(_KEY_END.findall(body))
-    return body.count(b'":')
+    return colons > encoded.count(b":")
 
 
 def duplicate_fields(body: bytes) -> list[str]:

@@ -82,12 +82,21 @@ class PodSet:
     def get(self, index: int) -> Request:
         return b"GET", self.path(index), b"", b""
 
-    def update(self, index: int) -> Request:
+    def _latest(self, index: int) -> bytes:
         latest = self.latest[index]
         if latest is None:
             raise RuntimeError(f"pod {index} was never created")
-        pod = orjson.loads(latest)
+        return latest
+
+    def update(self, index: int) -> Request:
+        pod = orjson.loads(self._latest(index))
         pod["metadata"]["labels"]["round"] = str(int(pod["metadata"]["labels"].get("round", "0")) + 1)
+        return b"PUT", self.path(index), orjson.dumps(pod), b"application/json"
+
+    def untrack(self, index: int) -> Request:
+        """A PUT of the pod's last body with ``managedFields: []``: the server stops tracking it."""
+        pod = orjson.loads(self._latest(index))
+        pod["metadata"]["managedFields"] = []
         return b"PUT", self.path(index), orjson.dumps(pod), b"application/json"
 
     def patch(self, index: int) -> Request:
@@ -122,10 +131,13 @@ class PhaseFigures:
 
 async def run_phase(connections: list[Connection], *, total: int, build: Callable[[int], Request],
                     expect: int, pick: Callable[[int], int] | None = None,
-                    keep: Callable[[int, bytes], None] | None = None) -> PhaseFigures:
+                    keep: Callable[[int, bytes], None] | None = None,
+                    histogram: LatencyHistogram | None = None) -> PhaseFigures:
     """Issues ``total`` requests over ``connections``; request ``n`` is ``build(pick(n))`` (``pick``
-    defaults to ``n``). ``keep(index, body)`` sees every response with the expected status."""
-    histogram = LatencyHistogram()
+    defaults to ``n``). ``keep(index, body)`` sees every response with the expected status.
+    ``histogram``: one to record latencies into (and report from) rather than a new one, so that
+    a phase run in parts reports as one."""
+    histogram = histogram if histogram is not None else LatencyHistogram()
     issued = errors = 0
     first_error: str | None = None
 

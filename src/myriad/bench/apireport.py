@@ -6,7 +6,11 @@ JSON layout::
      "results": [{"op": "create", "concurrency": 32, "completed", "errors", "first_error",
                   "elapsed_s", "per_s", "server_cpu_s", "server_cpu_us_per_request",
                   "latency": {"count", "p50_ms", "p99_ms", "p99_9_ms", "max_ms", "over_range"},
-                  "target": {"per_s": 3000, "p99_ms": 50, "met": true} | null}, ...]}
+                  "target": {"per_s": 3000, "p99_ms": 50, "met": true} | null}, ...],
+     "tracking": {"update_us": 470, "plain_update_us": 380, "overhead": 0.24, "max": 0.3, "met": true} | null}
+
+``tracking`` is what managed fields add to an update's server CPU: ``update`` against
+``update-plain`` (issue 23's bound, at most 30% more).
 """
 
 from __future__ import annotations
@@ -28,6 +32,9 @@ if TYPE_CHECKING:
 #: for create and get, issue 23's for server-side apply.
 TARGETS: dict[str, tuple[float, float | None]] = {"create": (3000.0, 50.0), "get": (10_000.0, 10.0),
                                                   "apply": (2000.0, None)}
+
+#: The most managed-field tracking may add to an update's server CPU (issue 23).
+TRACKING_OVERHEAD_MAX = 0.30
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,8 +71,19 @@ class PhaseResult:
                 "target": target}
 
 
+def tracking(results: list[PhaseResult]) -> dict[str, object] | None:
+    """What tracking managed fields adds to an update's server CPU; None without both update phases."""
+    cpu = {r.op: r.cpu_us_per_request for r in results}
+    tracked, plain = cpu.get("update"), cpu.get("update-plain")
+    if not tracked or not plain:
+        return None
+    overhead = tracked / plain - 1
+    return {"update_us": tracked, "plain_update_us": plain, "overhead": overhead, "max": TRACKING_OVERHEAD_MAX,
+            "met": overhead <= TRACKING_OVERHEAD_MAX}
+
+
 def write_json(config: ApiBenchConfig, results: list[PhaseResult]) -> None:
-    document = {"config": config.to_json(), "results": [r.to_json() for r in results]}
+    document = {"config": config.to_json(), "results": [r.to_json() for r in results], "tracking": tracking(results)}
     config.json_path.write_bytes(orjson.dumps(document, option=orjson.OPT_INDENT_2))
 
 
@@ -85,6 +103,12 @@ def print_report(config: ApiBenchConfig, results: list[PhaseResult], console: Co
                       f"{figures.per_second:,.0f}", *latency_cells(figures.latency),
                       "-" if cpu is None else f"{cpu:,.0f}", target)
     console.print(table)
+    cost = tracking(results)
+    if cost is not None:
+        verdict = "[green]met[/green]" if cost["met"] else "[red]missed[/red]"
+        console.print(f"managed fields add {cost['overhead']:+.0%} server CPU to an update "
+                      f"({cost['update_us']:,.0f} µs against {cost['plain_update_us']:,.0f} untracked; "
+                      f"at most {TRACKING_OVERHEAD_MAX:.0%}: {verdict})")
     for result in results:
         if result.figures.first_error:
             console.print(f"[red]{result.op}: {result.figures.errors} errors; first:[/red] "

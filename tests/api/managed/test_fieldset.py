@@ -88,11 +88,6 @@ def test_paths_lists_members_before_their_childrens_members() -> None:
         ("f:spec", "f:template", "f:x")]
 
 
-def test_without_subtrees_drops_a_reset_path_and_all_under_it() -> None:
-    node = {"f:status": {".": {}, "f:phase": {}}, "f:spec": {"f:a": {}, "f:b": {"f:c": {}}}}
-    assert fs.without_subtrees(node, {"f:status": {}, "f:spec": {"f:b": {}}}) == {"f:spec": {"f:a": {}}}
-
-
 def test_ordered_union_of_canonical_sets_is_canonical_and_equal_to_the_union() -> None:
     stored = fs.canonical({"f:spec": {"f:b": {}, 'k:{"port":80}': {".": {}, "f:x": {}}}, "f:metadata": {"f:a": {}}})
     change = fs.canonical({"f:spec": {'k:{"port":443}': {"f:y": {}, ".": {}}, "f:a": {}, 'k:{"port":80}': {"f:w": {}}}})

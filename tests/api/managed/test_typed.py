@@ -64,8 +64,7 @@ def test_an_apply_owns_what_its_object_holds(obj: dict, shape: shapes.Shape, exp
 
 
 def _changed(live: dict, new: dict, shape: shapes.Shape = DEPLOYMENT) -> tuple[dict, dict]:
-    changed, removed = typed.compare(live, new, shape)
-    return typed.strip(changed), typed.strip(removed)
+    return typed.compare(live, new, shape, typed.UNOWNED)
 
 
 def test_an_update_takes_the_fields_it_changed_and_only_those() -> None:
@@ -129,3 +128,67 @@ def test_the_sets_built_are_in_canonical_order_already() -> None:
     changed, _ = typed.compare({}, new, DEPLOYMENT)
     for built in (owned, changed):
         assert json.dumps(built) == json.dumps(fs.canonical(built))
+
+
+def _without(fields: dict, dropped: dict) -> dict:
+    """The oracle: ``fields`` less each path of ``dropped`` with all under it; a ``"."`` in a
+    node of ``dropped`` drops only that node's membership."""
+    out = {}
+    for key, sub in fields.items():
+        skip = dropped.get(key)
+        if skip is None:
+            out[key] = sub
+        elif skip and sub:
+            rest = _without(sub, skip)
+            if rest:
+                out[key] = rest
+        elif skip and "." not in skip:
+            out[key] = sub  # a leaf where only its children are dropped
+    return out
+
+
+POD = shapes.for_kind("v1", "Pod")
+_POD_RESET = {"f:spec": {}, "f:metadata": {"f:deletionTimestamp": {}, "f:ownerReferences": {}}}
+
+
+def _pod(**metadata: Any) -> dict[str, Any]:
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "p", "namespace": "d", "uid": "u", "resourceVersion": "9", **metadata},
+            "spec": {"containers": [{"name": "a", "image": "x"}]}, "status": {"phase": "Pending"}}
+
+
+@pytest.mark.parametrize(("live", "new", "shape", "reset"), [
+    ({}, deployment(replicas=3), DEPLOYMENT, None),  # a create: metadata appears whole
+    (deployment(replicas=3), {"spec": {}}, DEPLOYMENT, None),  # metadata goes whole
+    (deployment(), {**deployment(), "metadata": None}, DEPLOYMENT, None),  # metadata becomes a leaf
+    (deployment(), {**deployment(), "metadata": {**deployment()["metadata"], "uid": "v", "labels": {"b": "c"}}},
+     DEPLOYMENT, None),
+    ({**deployment(), "status": {"replicas": 1}}, {**deployment(replicas=2), "status": {"replicas": 2}},
+     DEPLOYMENT, {"f:status": {}}),
+    (_pod(), {**_pod(labels={"a": "b"}, deletionTimestamp="2026-01-01T00:00:00Z",
+                     ownerReferences=[{"uid": "o"}]), "status": {"phase": "Running"}}, POD, _POD_RESET),
+    (_pod(labels={"a": "b"}), {**_pod(), "spec": {"containers": []}}, POD, _POD_RESET),
+])
+def test_compare_leaves_out_what_is_ignored_as_dropping_it_afterwards_would(live: dict, new: dict, shape: shapes.Shape,
+                                                                            reset: dict | None) -> None:
+    changed, removed = typed.compare(live, new, shape)
+    ignored, paths = typed.ignoring(reset), fs.union(typed.UNOWNED_PATHS, reset or {})
+    assert typed.compare(live, new, shape, ignored) == (_without(changed, paths), _without(removed, paths))
+    assert typed.object_set(new, shape, ignored) == _without(typed.to_set(new, shape), paths)
+
+
+def test_a_remembered_subtree_set_is_told_apart_by_its_shape_and_never_changed_by_use() -> None:
+    routes = [{"host": "a", "port": 1, "weight": 2}]
+    keyed_shape = CUSTOM.field("spec").field("routes")  # type: ignore[union-attr]
+    first = typed.compare({"spec": {}}, {"spec": {"routes": routes}}, CUSTOM)[0]
+    again = typed.compare({"spec": {}}, {"spec": {"routes": copy.deepcopy(routes)}}, CUSTOM)[0]
+    assert first == again == {"f:spec": {"f:routes": {".": {}, 'k:{"host":"a","port":1}': {
+        ".": {}, "f:host": {}, "f:port": {}, "f:weight": {}}}}}
+    assert keyed_shape.list_type == "map"
+    # the same JSON under a shape without a schema is an atomic list: a leaf
+    assert typed.compare({"spec": {}}, {"spec": {"routes": routes}}, shapes.for_custom(None))[0] == {
+        "f:spec": {"f:routes": {}}}
+    snapshot = copy.deepcopy(first)
+    fs.union(first, {"f:spec": {"f:other": {}}})
+    fs.difference(first, {"f:spec": {"f:routes": {}}})
+    assert first == snapshot == typed.compare({"spec": {}}, {"spec": {"routes": routes}}, CUSTOM)[0]

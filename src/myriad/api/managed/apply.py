@@ -23,7 +23,7 @@ from typing import Any
 from myriad.api.managed import entries, typed
 from myriad.api.managed.entries import APPLY, UPDATE, Entry, Managed
 from myriad.api.managed.errors import ApplyConflicts, Conflict
-from myriad.api.managed.fieldset import FieldSet, difference, intersection, paths, union, without_subtrees
+from myriad.api.managed.fieldset import FieldSet, difference, intersection, paths, union
 from myriad.api.managed.manager import Write, live_entries
 from myriad.api.managed.shapes import Shape
 
@@ -38,7 +38,7 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], shape: Shape, wri
     managed = live_entries(live)
     if live is not None and not managed:
         managed = _before_first_apply(live, shape, write, now, zero or {})
-    owned = _filtered(typed.object_set(config, shape), write.reset)
+    owned = typed.object_set(config, shape, write.ignored)
     identity = (write.manager, APPLY, "", write.subresource)
     previous = managed.get(identity)
     merged = typed.merge(base, config, shape)
@@ -50,8 +50,7 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], shape: Shape, wri
         orphaned = difference(difference(previous.fields, owned), others)
         if orphaned:
             merged = typed.remove(merged, orphaned, shape)
-    changed, removed = typed.compare(base, merged, shape)
-    changed, removed = _filtered(typed.strip(changed), write.reset), _filtered(typed.strip(removed), write.reset)
+    changed, removed = typed.compare(base, merged, shape, write.ignored)
     conflicts = [] if force else _conflicts(managed, identity, changed)
     if conflicts:
         raise ApplyConflicts(conflicts)
@@ -66,14 +65,9 @@ def apply(live: dict[str, Any] | None, config: dict[str, Any], shape: Shape, wri
     return merged, entries.encode(managed) or None
 
 
-def _filtered(fields: FieldSet, reset: FieldSet | None) -> FieldSet:
-    return without_subtrees(fields, reset) if reset else fields
-
-
 def _before_first_apply(live: dict[str, Any], shape: Shape, write: Write, now: str,
                         zero: dict[str, Any]) -> Managed:
-    changed, _ = typed.compare(zero, live, shape)
-    fields = _filtered(typed.strip(changed), write.reset)
+    fields, _ = typed.compare(zero, live, shape, write.ignored)
     if not fields:
         return {}
     entry = Entry(manager=BEFORE_FIRST_APPLY, operation=UPDATE, api_version=write.api_version, fields=fields,

@@ -16,6 +16,7 @@ time first), manager, apiVersion, subresource; fields are written in canonical k
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -31,8 +32,11 @@ MAX_UPDATE_MANAGERS = 10
 ANCIENT = "ancient-changes"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Entry:
+    """One entry; never changed once made (:func:`dataclasses.replace` makes changed copies). Not
+    frozen: a frozen dataclass takes three times as long to make, and one is made per write."""
+
     manager: str
     operation: str
     api_version: str
@@ -106,13 +110,17 @@ def is_reset(raw: Any) -> bool:
 
 def encode(managed: Managed) -> list[dict[str, Any]]:
     """The entries with fields, as ``managedFields`` in upstream's order."""
-    return [e.to_json() for e in sorted((e for e in managed.values() if e.fields), key=_order)]
+    kept = [e for e in managed.values() if e.fields]
+    if len(kept) > 1:
+        kept.sort(key=_order)
+    return [e.to_json() for e in kept]
 
 
 def _order(entry: Entry) -> tuple[Any, ...]:
     return (entry.operation, _seconds(entry.time), entry.manager, entry.api_version, entry.subresource)
 
 
+@functools.lru_cache(maxsize=4096)
 def _seconds(time: str | None) -> float:
     if not time:
         return 0.0

@@ -119,25 +119,6 @@ def intersection(a: FieldSet, b: FieldSet) -> FieldSet:
     return out
 
 
-def without_subtrees(a: FieldSet, b: FieldSet) -> FieldSet:
-    """``a`` less every path of ``b`` and everything under them (upstream's RecursiveDifference:
-    a strategy's reset fields, ``{"f:status": {}}``, drop all of ``status``)."""
-    if not a or not b:
-        return a
-    out: FieldSet = {}
-    for key, sub in a.items():
-        other = b.get(key)
-        if other is None:
-            out[key] = sub
-        elif is_member(other):
-            continue
-        else:
-            node = _node(is_member(sub), without_subtrees(_kids(sub), other))
-            if node is not None:
-                out[key] = node
-    return out
-
-
 def paths(node: FieldSet, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
     """Every member's path, in upstream's order: a node's members before its children's."""
     ordered = sorted(children(node), key=lambda kv: element_order(kv[0]))

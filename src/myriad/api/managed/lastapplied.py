@@ -40,8 +40,8 @@ def forgiven(live: dict[str, Any] | None, conflicts: tuple[Conflict, ...], shape
         return conflicts
     if not isinstance(last, dict) or last.get("apiVersion") != api_version:
         return conflicts
-    changed, removed = typed.compare(last, live, shape)
-    allowed = difference(difference(typed.object_set(last, shape), typed.strip(changed)), typed.strip(removed))
+    changed, removed = typed.compare(last, live, shape, typed.UNOWNED)
+    allowed = difference(difference(typed.object_set(last, shape), changed), removed)
     return tuple(c for c in conflicts if not _holds(allowed, c.path))
 
 

@@ -22,13 +22,13 @@ Pure functions of their arguments; the caller passes the time.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from myriad.api.managed import entries, typed
 from myriad.api.managed.entries import UPDATE, Entry, Managed
 from myriad.api.managed.errors import InvalidManagedFields
-from myriad.api.managed.fieldset import FieldSet, difference, ordered_union, union, without_subtrees
+from myriad.api.managed.fieldset import FieldSet, difference, ordered_union, union
 from myriad.api.managed.shapes import Shape
 
 _ABSENT: Any = object()
@@ -42,6 +42,11 @@ class Write:
     subresource: str = ""
     #: Paths this endpoint's writes neither own nor count as changes (the strategy's reset fields).
     reset: FieldSet | None = None
+    #: ``reset`` and what nobody owns (:func:`~myriad.api.managed.typed.ignoring`), derived.
+    ignored: FieldSet = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ignored", typed.ignoring(self.reset))
 
 
 def live_entries(obj: dict[str, Any] | None) -> Managed:
@@ -80,10 +85,7 @@ def update(live: dict[str, Any] | None, new: dict[str, Any], shape: Shape, write
     managed = starting_entries(live, new, write)
     if managed is None:
         return None
-    changed, removed = typed.compare(live if live is not None else (zero or {}), new, shape)
-    changed, removed = typed.strip(changed), typed.strip(removed)
-    if write.reset:
-        changed, removed = without_subtrees(changed, write.reset), without_subtrees(removed, write.reset)
+    changed, removed = typed.compare(live if live is not None else (zero or {}), new, shape, write.ignored)
     identity = (write.manager or "unknown", UPDATE, write.api_version, write.subresource)
     previous = managed.pop(identity, None)
     if changed or removed:

@@ -36,7 +36,7 @@ _SCALARS = {"string", "integer", "number", "boolean"}
 
 
 class Shape:
-    __slots__ = ("kind", "atomic", "list_type", "keys", "key_defaults", "_schema", "_fields", "_element",
+    __slots__ = ("kind", "atomic", "list_type", "keys", "key_defaults", "whole", "_schema", "_fields", "_element",
                  "_unknown")
 
     def __init__(self, kind: str, *, atomic: bool = False, list_type: str = "", keys: tuple[str, ...] = (),
@@ -51,11 +51,8 @@ class Shape:
         self._element: Shape | None = None
         #: Fields a struct does not declare: deduced if it preserves unknown fields, else None.
         self._unknown: Shape | None = None
-
-    @property
-    def whole(self) -> bool:
-        """Owned and compared as one value: a scalar, or anything atomic."""
-        return self.kind == "scalar" or self.atomic or (self.kind == "list" and self.list_type == "atomic")
+        #: Owned and compared as one value: a scalar, or anything atomic.
+        self.whole = kind == "scalar" or atomic or (kind == "list" and list_type == "atomic")
 
     def field(self, name: str) -> Shape | None:
         """A struct's field (None if undeclared), a map's or deduced node's value."""

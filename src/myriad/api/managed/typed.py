@@ -13,44 +13,59 @@ set.
 ``compare`` walks only what differs: equal subtrees are skipped by one ``==`` (C speed), so an
 update that changes a pod's status walks the status. Every set these build has its keys in
 canonical order already (see :func:`~myriad.api.managed.fieldset.canonical`), so it is written
-as it is.
+as it is. A subtree that appears whole (a new container) has its set remembered by its JSON: pods
+made from one template share their containers' sets. Sets returned are shared: never mutated.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from myriad.api.managed.fieldset import SELF, FieldSet, element_order, field, keyed, value
+import orjson
+
+from myriad.api.managed.fieldset import SELF, FieldSet, element_order, field, keyed, union, value
 from myriad.api.managed.shapes import DEDUCED, SCALAR, Shape
 
 _ABSENT: Any = object()
-#: Metadata fields nobody owns (upstream's StripMeta; ``apiVersion`` and ``kind`` neither).
-STRIPPED_META = frozenset({"name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
-                           "generation", "managedFields", "resourceVersion"})
+#: What nobody owns, as paths to leave out (upstream's StripMeta): ``apiVersion``, ``kind``,
+#: metadata's system fields, and ``metadata`` itself (``"."``: its children are owned, not it).
+UNOWNED_PATHS: FieldSet = {"f:apiVersion": {}, "f:kind": {}, "f:metadata": {SELF: {}, **{
+    field(name): {} for name in sorted(("name", "namespace", "creationTimestamp", "selfLink", "uid", "clusterName",
+                                        "generation", "managedFields", "resourceVersion"))}}}
 
 
-def object_set(obj: dict[str, Any], shape: Shape) -> FieldSet:
-    """What applying ``obj`` owns: :func:`to_set` less the fields nobody owns."""
-    return strip(to_set(obj, shape))
+class Ignored:
+    """Fields left out of sets and comparisons, from a set of field paths: each path with all
+    under it, except where its node holds ``"."`` and children: then only those children, and
+    the node is never recorded itself (only what is under it)."""
+
+    __slots__ = ("skip", "into", "itself")
+
+    def __init__(self, paths: FieldSet) -> None:
+        #: Names left out whole.
+        self.skip = frozenset(key[2:] for key, sub in paths.items() if key != SELF and not sub)
+        #: Names walked into, with what is left out under them.
+        self.into = {key[2:]: Ignored(sub) for key, sub in paths.items() if key != SELF and sub}
+        #: The node is not recorded itself.
+        self.itself = SELF in paths
 
 
-def strip(fields: FieldSet) -> FieldSet:
-    """``fields`` without ``apiVersion``, ``kind`` and metadata's system fields."""
-    if not any(k in fields for k in ("f:apiVersion", "f:kind", "f:metadata")):
-        return fields
-    out: FieldSet = {}
-    for key, sub in fields.items():  # in the order given
-        if key == "f:metadata":
-            kept = {k: v for k, v in sub.items() if k != SELF and k[2:] not in STRIPPED_META}
-            if kept:
-                out[key] = kept
-        elif key not in ("f:apiVersion", "f:kind"):
-            out[key] = sub
-    return out
+UNOWNED = Ignored(UNOWNED_PATHS)
 
 
-def to_set(val: Any, shape: Shape) -> FieldSet:
-    """The paths ``val`` holds under its node (the node itself excluded)."""
+def ignoring(reset: FieldSet | None) -> Ignored:
+    """What a write through an endpoint with these reset fields neither owns nor changes:
+    :data:`UNOWNED` and ``reset``."""
+    return Ignored(union(UNOWNED_PATHS, reset)) if reset else UNOWNED
+
+
+def object_set(obj: dict[str, Any], shape: Shape, ignored: Ignored = UNOWNED) -> FieldSet:
+    """What applying ``obj`` owns: the paths it holds less ``ignored``."""
+    return to_set(obj, shape, ignored)
+
+
+def to_set(val: Any, shape: Shape, ignored: Ignored | None = None) -> FieldSet:
+    """The paths ``val`` holds under its node (the node itself excluded), less ``ignored``."""
     if shape.whole or val is None:
         return {}
     kind = shape.kind
@@ -59,8 +74,18 @@ def to_set(val: Any, shape: Shape) -> FieldSet:
             return {}
         out: FieldSet = {}
         for key in sorted(val):
-            child = shape.field(key)
-            out[field(key)] = _leaf_or(val[key], child if child is not None else DEDUCED)
+            inner_ignored = None
+            if ignored is not None:
+                if key in ignored.skip:
+                    continue
+                inner_ignored = ignored.into.get(key)
+            sub = val[key]
+            inner = {}
+            if sub and isinstance(sub, dict | list):  # a scalar is a leaf, whatever its shape
+                child = shape.field(key)
+                inner = to_set(sub, child if child is not None else DEDUCED, inner_ignored)
+            if inner or inner_ignored is None or not inner_ignored.itself:
+                out[field(key)] = inner
         return out
     if not isinstance(val, list):
         return {}
@@ -73,11 +98,6 @@ def to_set(val: Any, shape: Shape) -> FieldSet:
         inner = to_set(item, item_shape) if shape.list_type == "map" else {}
         out[element] = {SELF: {}, **inner} if inner else {}
     return out
-
-
-def _leaf_or(val: Any, shape: Shape) -> FieldSet:
-    inner = to_set(val, shape)
-    return inner if inner else {}
 
 
 def _elements(items: list[Any], shape: Shape) -> list[str] | None:
@@ -113,31 +133,45 @@ def _atomic_list(shape: Shape, *lists: Any) -> bool:
     return shape.whole or any(isinstance(x, list) and _elements(x, shape) is None for x in lists)
 
 
-def compare(live: Any, new: Any, shape: Shape) -> tuple[FieldSet, FieldSet]:
+def compare(live: Any, new: Any, shape: Shape, ignored: Ignored | None = None) -> tuple[FieldSet, FieldSet]:
     """(added or modified, removed) going from ``live`` to ``new``, paths under their node.
     A struct, map or list absent from ``live`` is added as a member with all it holds; one
-    removed is removed likewise."""
+    removed is removed likewise. ``ignored`` is neither compared nor recorded."""
     changed: FieldSet = {}
     removed: FieldSet = {}
-    _compare_into(live, new, shape, changed, removed)
+    _compare_into(live, new, shape, changed, removed, ignored)
     return changed, removed
 
 
-def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet) -> None:
+def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet,
+                  ignored: Ignored | None) -> None:
     kind = shape.kind
     if kind in ("struct", "map", "deduced") and not shape.atomic:
         live_d = live if isinstance(live, dict) else {}
         new_d = new if isinstance(new, dict) else {}
-        for key in sorted(new_d):
-            sub = new_d[key]
-            old = live_d.get(key, _ABSENT)
-            if old is _ABSENT or old is not sub and old != sub:
+        if ignored is None:
+            differ = [key for key in new_d if live_d.get(key, _ABSENT) != new_d[key]]
+        else:  # what is walked into is not compared first: what it leaves out may be large
+            skip, into = ignored.skip, ignored.into
+            differ = [key for key in new_d
+                      if key not in skip and (key in into or live_d.get(key, _ABSENT) != new_d[key])]
+        added = 0
+        for key in differ if len(differ) < 2 else sorted(differ):
+            old, sub = live_d.get(key, _ABSENT), new_d[key]
+            added += old is _ABSENT
+            inner_ignored = ignored.into.get(key) if ignored is not None else None
+            if not isinstance(sub, dict | list) and not isinstance(old, dict | list):
+                if inner_ignored is None or not inner_ignored.itself:  # a leaf, whatever its shape
+                    changed[field(key)] = {}
+                continue
+            child = shape.field(key)
+            _child(field(key), old, sub, child if child is not None else DEDUCED, changed, removed, inner_ignored)
+        if len(live_d) + added > len(new_d):  # some keys went
+            gone = live_d.keys() - new_d.keys()
+            for key in sorted(gone - ignored.skip if ignored is not None else gone):
                 child = shape.field(key)
-                _child(field(key), old, sub, child if child is not None else DEDUCED, changed, removed)
-        for key in sorted(live_d):
-            if key not in new_d:
-                child = shape.field(key)
-                _child(field(key), live_d[key], _ABSENT, child if child is not None else DEDUCED, changed, removed)
+                _child(field(key), live_d[key], _ABSENT, child if child is not None else DEDUCED, changed, removed,
+                       ignored.into.get(key) if ignored is not None else None)
         return
     if kind == "list" and not _atomic_list(shape, live, new):
         live_l = live if isinstance(live, list) else []
@@ -149,62 +183,108 @@ def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed:
             item = new_items[element]
             old = live_items.get(element, _ABSENT)
             if old is _ABSENT or old != item:
-                _child(element, old, item, item_shape, changed, removed)
+                _child(element, old, item, item_shape, changed, removed, None)
         for element in sorted(live_items, key=element_order):
             if element not in new_items:
-                _child(element, live_items[element], _ABSENT, item_shape, changed, removed)
+                _child(element, live_items[element], _ABSENT, item_shape, changed, removed, None)
 
 
-def _child(element: str, old: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet) -> None:
+def _child(element: str, old: Any, new: Any, shape: Shape, changed: FieldSet, removed: FieldSet,
+           ignored: Ignored | None) -> None:
     """One entry of a struct or map, or item of a list, that differs between the two sides. A ``null`` composite is
     there but empty (a Go nil slice or map that is written): what fills it is added item by item,
     not as a new node."""
     if new is _ABSENT:
-        removed[element] = _member(old, shape)
+        _record(removed, element, _member(old, shape, ignored))
         return
     if old is _ABSENT:
-        changed[element] = _member(new, shape)
+        _record(changed, element, _member(new, shape, ignored))
         return
-    if shape.whole or not _composite_or_null(old) or not _composite_or_null(new):
-        changed[element] = {}
-        return
-    if not old and not new:
-        changed[element] = {}  # both empty, unequal (null and {}): compared as leaves
+    if shape.whole or not _composite_or_null(old) or not _composite_or_null(new) or (not old and not new):
+        # a leaf that changed (or both empty and unequal, null and {}: compared as leaves)
+        if ignored is None or not ignored.itself:
+            changed[element] = {}
         return
     sub_changed: FieldSet = {}
     sub_removed: FieldSet = {}
-    _compare_into(old, new, shape, sub_changed, sub_removed)
+    _compare_into(old, new, shape, sub_changed, sub_removed, ignored)
     if sub_changed:
         changed[element] = sub_changed
     if sub_removed:
         removed[element] = sub_removed
 
 
+def _record(into: FieldSet, element: str, node: FieldSet | None) -> None:
+    if node is not None:
+        into[element] = node
+
+
 def _composite_or_null(val: Any) -> bool:
     return val is None or isinstance(val, dict | list)
 
 
-def _composite(val: Any) -> bool:
-    return isinstance(val, dict | list)
-
-
-def _member(val: Any, shape: Shape) -> FieldSet:
+def _member(val: Any, shape: Shape, ignored: Ignored | None = None) -> FieldSet | None:
     """A node that appeared or went, as a member with every node under it a member too (what
-    structured-merge-diff's comparison records for a subtree one side lacks)."""
-    if shape.whole or not isinstance(val, dict | list) or not val:
+    structured-merge-diff's comparison records for a subtree one side lacks), less ``ignored``;
+    None when that leaves nothing."""
+    if ignored is None:
+        return _remembered_member(val, shape)
+    if isinstance(val, dict) and val and not shape.whole:
+        kids: FieldSet = {}
+        for key in sorted(val.keys() - ignored.skip):
+            child = shape.field(key)
+            _record(kids, field(key), _member(val[key], child if child is not None else DEDUCED,
+                                              ignored.into.get(key)))
+        if ignored.itself:
+            return kids or None
+        return {SELF: {}, **kids} if kids else {}
+    node = _whole_member(val, shape)
+    if ignored.itself:
+        return {k: v for k, v in node.items() if k != SELF} or None
+    return node
+
+
+#: How many whole-subtree sets are remembered (the oldest go first).
+MEMBERS_REMEMBERED = 4096
+_MEMBERS: dict[tuple[Shape, bytes], FieldSet] = {}
+
+
+def _remembered_member(val: Any, shape: Shape) -> FieldSet:
+    """:func:`_whole_member`, remembered for the subtree's JSON under its shape."""
+    if not val or shape.whole or not isinstance(val, dict | list):
+        return {}
+    try:
+        key = (shape, orjson.dumps(val))
+    except orjson.JSONEncodeError:
+        return _whole_member(val, shape)
+    found = _MEMBERS.get(key)
+    if found is None:
+        found = _whole_member(val, shape)
+        if len(_MEMBERS) >= MEMBERS_REMEMBERED:
+            del _MEMBERS[next(iter(_MEMBERS))]
+        _MEMBERS[key] = found
+    return found
+
+
+def _whole_member(val: Any, shape: Shape) -> FieldSet:
+    if not val or shape.whole or not isinstance(val, dict | list):
         return {}
     out: FieldSet = {SELF: {}}
     if isinstance(val, dict):
         for key in sorted(val):
-            child = shape.field(key)
-            out[field(key)] = _member(val[key], child if child is not None else DEDUCED)
+            sub = val[key]
+            if sub and isinstance(sub, dict | list):
+                child = shape.field(key)
+                out[field(key)] = _whole_member(sub, child if child is not None else DEDUCED)
+            else:  # a leaf, whatever its shape
+                out[field(key)] = {}
         return out
     elements = _elements(val, shape)
     if elements is None:
         return {}
     item_shape = shape.element()
     for element, item in _in_order(elements, val):
-        out[element] = _member(item, item_shape) if shape.list_type == "map" else {}
+        out[element] = _whole_member(item, item_shape) if shape.list_type == "map" else {}
     return out
 
 

@@ -11,12 +11,10 @@ from myriad.api.errors import BadRequestError, InvalidError, StatusError
 from myriad.api.meta import invalid, too_long
 from myriad.api.registry import ResourceType
 from myriad.api.schemas import FieldTypeError, prune_unknown
-from myriad.api.strictjson import duplicate_fields, may_have_duplicates
-from myriad.apiserver.endpoints import negotiation
+from myriad.api.strictjson import duplicate_fields
 from myriad.apiserver.http import Request
 from myriad.apiserver.rest.interfaces import Obj
 
-_JSON = "application/json"
 #: Upstream's FieldManagerMaxLength.
 FIELD_MANAGER_MAX = 128
 #: Characters of a patched object an error quotes, at most (upstream quotes all of it).
@@ -36,12 +34,12 @@ def _field_validation(request: Request) -> str:
 WHOLE_OBJECT = ("", "status", "approval", "ephemeralcontainers", "resize")
 
 
-def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool,
+def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: bool, repeats: bool = False,
                  touched: Obj | None = None) -> tuple[str, ...]:
     """Drops fields the schema does not know; Strict refuses them (and keys given twice in a JSON
-    create or update body), Warn reports them. A value Go could not decode is refused whatever
-    the mode. ``touched``: the merge or strategic merge patch that made ``obj`` from the stored
-    object, so that only what it reached is looked at (built-in kinds)."""
+    create or update body: ``repeats`` says it may give some), Warn reports them. A value Go could
+    not decode is refused whatever the mode. ``touched``: the merge or strategic merge patch that
+    made ``obj`` from the stored object, so that only what it reached is looked at (built-in kinds)."""
     metadata = obj.get("metadata")
     if isinstance(metadata, dict) and metadata.get("managedFields") == []:
         # Go keeps a non-nil empty slice apart from a missing one, and its field manager clears the
@@ -49,8 +47,7 @@ def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: b
         metadata["managedFields"] = [{}]
     mode = _field_validation(request)
     # Keys given twice in a JSON create or update body are reported too, as upstream's strict decoder does.
-    check_duplicates = mode != "Ignore" and not patch and \
-        negotiation.body_format(request.header("content-type")) == _JSON and may_have_duplicates(request.body)
+    check_duplicates = repeats and mode != "Ignore" and not patch
     if resource.custom:
         unknown = structural.prune(obj, resource.extra.get("schema") or {})  # type: ignore[arg-type]
     else:

@@ -22,6 +22,7 @@ from myriad.api.errors import (
 from myriad.api.meta import forbidden, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
+from myriad.api.strictjson import may_have_duplicates
 from myriad.apiserver.endpoints import applying, negotiation
 from myriad.apiserver.endpoints.fieldchecks import WHOLE_OBJECT, check_field_manager, check_fields
 from myriad.apiserver.endpoints.patching import Patch
@@ -225,12 +226,12 @@ class ResourceEndpoints:
                                                 check=lambda obj: found.extend(check_fields(obj, _SCALE, request,
                                                                                              patch=True)))
                 return Reply(200, scaled, warnings=tuple(dict.fromkeys(found)))
-            scale = self._body(resource, info, request)
-            warnings = check_fields(scale, _SCALE, request, patch=False)
+            scale, repeats = self._body(resource, info, request)
+            warnings = check_fields(scale, _SCALE, request, patch=False, repeats=repeats)
             return Reply(200, await subs.update_scale(resource, namespace, name, scale, dry_run=self._dry_run(request),
                                                           manager=_manager(request)),
                          warnings=warnings)
-        body = self._body(resource, info, request)
+        body, _ = self._body(resource, info, request)
         body_name = body["metadata"].get("name")  # type: ignore[union-attr]
         if body_name and body_name != name:
             raise BadRequestError(f"name in URL does not match name in {body['kind']} object")
@@ -243,8 +244,8 @@ class ResourceEndpoints:
     async def _virtual_reply(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         """Resources answered without storage (:mod:`.virtual`)."""
         if info.verb == "create":
-            body = self._body(resource, info, request)
-            check_fields(body, resource, request, patch=False)
+            body, repeats = self._body(resource, info, request)
+            check_fields(body, resource, request, patch=False, repeats=repeats)
             answer = await self._virtual.create(resource, info.namespace, body, dry_run=self._dry_run(request))
             return Reply(201, success_status(201) if answer is None else answer)
         return Reply(200, await self._virtual.read(resource, info.name), is_list=info.verb == "list")
@@ -325,8 +326,11 @@ class ResourceEndpoints:
 
     # -- writes --------------------------------------------------------------------------------
 
-    def _body(self, resource: ResourceType, info: RequestInfo, request: Request) -> Obj:
+    def _body(self, resource: ResourceType, info: RequestInfo, request: Request) -> tuple[Obj, bool]:
+        """The request's object, checked against the endpoint, and whether its JSON may give a
+        key twice (:func:`~myriad.api.strictjson.may_have_duplicates`, for :func:`check_fields`)."""
         body_format = negotiation.body_format(request.header("content-type"))
+        repeats = False
         if body_format == negotiation.YAML:
             try:
                 obj = yamljson.loads(request.body)
@@ -345,6 +349,7 @@ class ResourceEndpoints:
                 obj = gojson.loads(request.body)
             except orjson.JSONDecodeError as exc:
                 raise BadRequestError(f"error decoding request body: {exc}") from exc
+            repeats = may_have_duplicates(request.body, obj)  # before anything below changes obj
         if not isinstance(obj, dict):
             raise BadRequestError(f"the body of the request must be a JSON object, not {type(obj).__name__}")
         expected_version, expected_kind = resource.api_version, resource.kind
@@ -374,7 +379,7 @@ class ResourceEndpoints:
             metadata["namespace"] = info.namespace
         else:
             metadata.pop("namespace", None)
-        return obj
+        return obj, repeats
 
     @staticmethod
     def _dry_run(request: Request) -> bool:
@@ -392,10 +397,10 @@ class ResourceEndpoints:
             error = MethodNotAllowedError.of(resource.plural, resource.group, "create")
             error.message = "create not allowed while custom resource definition is terminating"
             raise error
-        obj = self._body(resource, info, request)
+        obj, repeats = self._body(resource, info, request)
         if info.name:
             raise MethodNotAllowedError.of(resource.plural, resource.group, "create")
-        warnings = check_fields(obj, resource, request, patch=False)
+        warnings = check_fields(obj, resource, request, patch=False, repeats=repeats)
         dry_run = self._dry_run(request)
         created = await self._store.create(resource, info.namespace, obj, dry_run=dry_run, manager=_manager(request))
         if not dry_run:
@@ -404,13 +409,14 @@ class ResourceEndpoints:
 
     async def _update(self, resource: ResourceType, info: RequestInfo, request: Request) -> Reply:
         check_field_manager(request, "UpdateOptions")
-        obj = self._body(resource, info, request)
+        obj, repeats = self._body(resource, info, request)
         name = obj["metadata"].get("name")  # type: ignore[union-attr]
         if name and name != info.name:
             raise BadRequestError(f"the name of the object ({name}) does not match the name on the URL ({info.name})")
         if not name:
             obj["metadata"]["name"] = info.name  # type: ignore[index]
-        warnings = check_fields(obj, resource, request, patch=False) if info.subresource in WHOLE_OBJECT else ()
+        warnings = check_fields(obj, resource, request, patch=False, repeats=repeats) \
+            if info.subresource in WHOLE_OBJECT else ()
         dry_run = self._dry_run(request)
         stored, created = await self._store.update(resource, info.namespace, info.name, obj,
                                                    subresource=info.subresource, dry_run=dry_run,

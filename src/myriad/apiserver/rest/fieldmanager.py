@@ -16,6 +16,7 @@ Event loop only; never awaits.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from myriad.api import meta, schemas
@@ -105,13 +106,13 @@ class FieldTracker:
     @staticmethod
     def _write(resource: ResourceType, manager: str, subresource: str) -> Write:
         if subresource == "status":
-            reset = _POD_STATUS_RESET if (resource.group, resource.plural) == ("", "pods") else _STATUS_RESET
+            reset = "pod-status" if (resource.group, resource.plural) == ("", "pods") else "status"
         elif not subresource and resource.subresource("status") is not None:
-            reset = _MAIN_RESET
+            reset = "main"
         else:
-            reset = None
-        return Write(manager=manager or "unknown", api_version=resource.api_version, subresource=subresource,
-                     reset=reset)
+            reset = ""
+        return _write(manager or "unknown", resource.api_version, subresource, reset)
+
 
     def _shape(self, resource: ResourceType) -> shapes.Shape:
         schema = resource.extra.get("schema") if resource.custom else None
@@ -132,3 +133,13 @@ class FieldTracker:
                 schemas.prune_unknown(zero, resource.api_version, resource.kind)
             self._zeros[resource] = zero
         return zero
+
+
+_RESETS: dict[str, FieldSet | None] = {"": None, "main": _MAIN_RESET, "status": _STATUS_RESET,
+                                       "pod-status": _POD_STATUS_RESET}
+
+
+@functools.lru_cache(maxsize=4096)
+def _write(manager: str, api_version: str, subresource: str, reset: str) -> Write:
+    """Writes are immutable and few (managers by endpoint), so each is built once."""
+    return Write(manager=manager, api_version=api_version, subresource=subresource, reset=_RESETS[reset])
