@@ -74,3 +74,27 @@ def test_status_and_scale_writes_are_recorded_with_their_subresource(apiserver: 
     assert "f:status" not in created and "f:replicas" not in created["f:spec"]  # status reset, replicas moved
     containers = created["f:spec"]["f:template"]["f:spec"]["f:containers"]
     assert containers['k:{"name":"nginx"}']["f:image"] == {}
+
+
+def test_what_admission_adds_to_a_pod_belongs_to_no_manager(apiserver: RunningServer) -> None:
+    """kubectl run's entry as upstream records it (kubernetes#127508): the body and its defaults,
+    not the service account, tolerations or priority that admission adds after the field manager."""
+    apiserver.kubectl("run", "mf-pod", "--image=nginx")
+    pod = _get(apiserver, "/api/v1/namespaces/default/pods/mf-pod")
+    spec = pod["spec"]
+    assert spec["serviceAccountName"] == "default" and len(spec["tolerations"]) == 2 and spec["priority"] == 0
+    assert _entries(pod)["kubectl-run"]["fieldsV1"] == {
+        "f:metadata": {"f:labels": {".": {}, "f:run": {}}},
+        "f:spec": {
+            "f:containers": {'k:{"name":"mf-pod"}': {
+                ".": {}, "f:image": {}, "f:imagePullPolicy": {}, "f:name": {}, "f:resources": {},
+                "f:terminationMessagePath": {}, "f:terminationMessagePolicy": {}}},
+            "f:dnsPolicy": {}, "f:enableServiceLinks": {}, "f:restartPolicy": {}, "f:schedulerName": {},
+            "f:securityContext": {}, "f:terminationGracePeriodSeconds": {}}}
+    # a service account the pod names is its creator's, both fields as v1 writes them
+    status, made = apiserver.send("POST", "/api/v1/namespaces/default/pods?fieldManager=maker", {
+        "metadata": {"name": "mf-pod-sa"},
+        "spec": {"serviceAccountName": "default", "containers": [{"name": "a", "image": "nginx"}]}})
+    assert status == 201, made
+    owned = _entries(made)["maker"]["fieldsV1"]["f:spec"]
+    assert "f:serviceAccount" in owned and "f:serviceAccountName" in owned and "f:tolerations" not in owned

@@ -209,3 +209,38 @@ def test_an_applied_configuration_may_be_yaml_or_json(apiserver: RunningServer) 
     status, answer = apiserver.send("PATCH", "/api/v1/namespaces/default/configmaps/ssa-yaml?fieldManager=y",
                                     "{not: [json", content_type="application/apply-patch+yaml")
     assert status == 400 and answer["message"].startswith("error decoding YAML: ")
+
+
+def test_an_apply_through_scale_owns_the_replicas_and_conflicts_like_the_parents(apiserver: RunningServer) -> None:
+    apiserver.kubectl("apply", "--server-side", "-f", "-", input=DEPLOYMENT.replace("ssa-web", "ssa-scale"))
+    path = "/apis/apps/v1/namespaces/default/deployments/ssa-scale/scale"
+    scale = {"apiVersion": "autoscaling/v1", "kind": "Scale", "metadata": {"name": "ssa-scale"},
+             "spec": {"replicas": 4}}
+    status, refused = _apply_raw(apiserver, path, scale, "?fieldManager=hpa")
+    assert status == 409, refused
+    assert refused["message"] == 'Apply failed with 1 conflict: conflict with "kubectl": .spec.replicas'
+    status, wrong = _apply_raw(apiserver, path, {**scale, "kind": "Deployment"}, "?fieldManager=hpa")
+    assert status == 400 and wrong["message"] == "invalid object type: autoscaling/v1, Kind=Deployment"
+    status, scaled = _apply_raw(apiserver, path, scale, "?fieldManager=hpa&force=true")
+    assert status == 200 and scaled["kind"] == "Scale" and scaled["spec"]["replicas"] == 4, scaled
+    dep = json.loads(apiserver.kubectl("get", "deployment", "ssa-scale", "-o", "json", "--show-managed-fields").stdout)
+    assert dep["spec"]["replicas"] == 4
+    entries = {(e["manager"], e["operation"], e.get("subresource", "")): e for e in dep["metadata"]["managedFields"]}
+    hpa = entries[("hpa", "Apply", "scale")]
+    assert hpa["apiVersion"] == "apps/v1" and hpa["fieldsV1"] == {"f:spec": {"f:replicas": {}}}
+    assert "f:replicas" not in entries[("kubectl", "Apply", "")]["fieldsV1"]["f:spec"]
+
+
+def test_a_dry_run_apply_answers_what_it_would_store_and_stores_nothing(apiserver: RunningServer) -> None:
+    dyn = dynamic.DynamicClient(config.new_client_from_config(config_file=str(apiserver.kubeconfig)))
+    cms = dyn.resources.get(api_version="v1", kind="ConfigMap")
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa-dry", "namespace": "default"},
+            "data": {"a": "1"}}
+    answered = cms.server_side_apply(body=body, field_manager="alice", dry_run="All").to_dict()
+    assert answered["data"] == {"a": "1"} and answered["metadata"]["managedFields"][0]["manager"] == "alice"
+    status, _ = apiserver.get("/api/v1/namespaces/default/configmaps/ssa-dry")
+    assert status == 404
+    cms.server_side_apply(body=body, field_manager="alice")
+    changed = cms.server_side_apply(body={**body, "data": {"a": "2"}}, field_manager="alice", dry_run="All").to_dict()
+    assert changed["data"] == {"a": "2"}
+    assert cms.get(name="ssa-dry", namespace="default").to_dict()["data"] == {"a": "1"}

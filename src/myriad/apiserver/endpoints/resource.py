@@ -19,6 +19,7 @@ from myriad.api.errors import (
     UnsupportedMediaTypeError,
     success_status,
 )
+from myriad.api.managed.errors import ApplyConflicts
 from myriad.api.meta import forbidden, unsupported
 from myriad.api.registry import ResourceRegistry, ResourceType
 from myriad.api.selectors import SelectorError, parse_field_selector, parse_label_selector
@@ -219,6 +220,17 @@ class ResourceEndpoints:
             if info.verb == "get":
                 return Reply(200, await subs.get_scale(resource, namespace, name))
             if info.verb == "patch":
+                check_field_manager(request, "PatchOptions")
+                if negotiation.media_type(request.header("content-type"))[0] == applying.APPLY_YAML:
+                    config = applying.read_config(request, _SCALE, info)
+                    try:
+                        scaled = await subs.apply_scale(resource, namespace, name, config,
+                                                        manager=request.param("fieldManager") or "",
+                                                        force=applying.forced(request), dry_run=self._dry_run(request))
+                    except ApplyConflicts as exc:
+                        raise applying.conflict(exc) from exc
+                    return Reply(200, scaled)
+                applying.check_not_forced(request)
                 patch = Patch.read(request, custom=False)
                 found: list[str] = []
                 scaled = await subs.patch_scale(resource, namespace, name, patch, dry_run=self._dry_run(request),

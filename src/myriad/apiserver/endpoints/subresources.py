@@ -142,6 +142,24 @@ class Subresources:
                                          manager=manager)
         return paths.scale_of(stored)
 
+    async def apply_scale(self, resource: ResourceType, namespace: str, name: str, config: Obj, *, manager: str,
+                          force: bool, dry_run: bool) -> Obj:
+        """Server-side apply of a Scale: its ``spec.replicas`` applied to the parent's replicas
+        path by ``manager`` through ``scale`` (the parent's entries own it there, as upstream's
+        scale handler converts them); raises ApplyConflicts."""
+        paths = ScalePaths(resource)
+        parent: Obj = {"apiVersion": resource.api_version, "kind": resource.kind, "metadata": {"name": name}}
+        spec = config.get("spec")
+        if isinstance(spec, dict) and "replicas" in spec:
+            _set(parent, paths.spec, _replicas(config, name))
+
+        def mutate(current: Obj) -> Obj:
+            return self._store.fields.applied(resource, current, parent, manager, "scale", force=force)
+
+        stored = await self._store.patch(resource, namespace, name, mutate, subresource="scale", dry_run=dry_run,
+                                         manager=None)
+        return paths.scale_of(stored)
+
     # -- pods/binding --------------------------------------------------------------------------
 
     async def bind(self, pods: ResourceType, namespace: str, name: str, binding: Obj, *, dry_run: bool) -> None:

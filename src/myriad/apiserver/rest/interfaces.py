@@ -35,6 +35,13 @@ class Strategy(Protocol):
         """Fills upstream's defaults; runs first on create (upstream defaults while decoding) and
         on every update."""
 
+    def admit(self, obj: Obj, old: Obj | None) -> None:
+        """Upstream's built-in mutating admission that needs nothing but the object (a pod's
+        service account and default tolerations); runs after :meth:`default` and after the
+        write's managedFields are worked out, on creates and main-resource updates (``old``
+        None on create), so what it sets belongs to no manager, as upstream's admission runs
+        after the field manager."""
+
     def validate(self, obj: Obj) -> list[Cause]: ...
 
     def prepare_for_update(self, new: Obj, old: Obj, *, subresource: str) -> None:

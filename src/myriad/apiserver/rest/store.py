@@ -143,17 +143,20 @@ class ObjectStore:
         else:
             metadata.pop("generation", None)
         strategy.default(obj)  # upstream defaults on decoding, before PrepareForCreate
+        if manager is not None:  # before admission, as upstream's field manager runs
+            self.fields.created(resource, obj, manager)
+        entries = metadata.get("managedFields")
+        strategy.admit(obj, None)
         if self._admit is not None:
             await self._admit(resource, obj, None)
         strategy.prepare_for_create(obj)
+        _keep_entries(obj, entries)
         causes = strategy.validate(obj)
         name = str(metadata.get("name") or "")
         if causes:
             raise InvalidError.of(resource.kind, resource.group, name, causes)
         if resource.namespaced:
             await self._check_namespace(resource, namespace, name)
-        if manager is not None:
-            self.fields.created(resource, obj, manager)
         if dry_run:
             return obj
         if self.check is not None:
@@ -278,16 +281,22 @@ class ObjectStore:
             raise InvalidError.of(resource.kind, resource.group, name, [meta.forbidden(
                 "metadata.finalizers", "no new finalizers can be added if the object is being deleted")])
         strategy.default(new)
-        if self._admit is not None and not subresource:
-            await self._admit(resource, new, old)
-        applied = new_meta.get("managedFields") if manager is None else None  # an apply's, kept through
+        # The object itself is tracked before admission, as upstream's field manager runs; a
+        # subresource write after the strategy kept what its endpoint may not change.
+        tracked_first = manager is not None and not subresource
+        if tracked_first:
+            self.fields.updated(resource, old, new, manager, subresource)  # type: ignore[arg-type]
+        entries = new_meta.get("managedFields")  # this write's (or an apply's), kept through what follows
+        if not subresource:
+            strategy.admit(new, old)
+            if self._admit is not None:
+                await self._admit(resource, new, old)
         strategy.prepare_for_update(new, old, subresource=subresource)
+        if manager is None or tracked_first:
+            _keep_entries(new, entries)
+        else:
+            self.fields.updated(resource, old, new, manager, subresource)
         new_meta = _metadata(new)
-        if manager is None:
-            if applied:
-                new_meta["managedFields"] = applied
-            else:
-                new_meta.pop("managedFields", None)
         if strategy.tracks_generation:
             generation = old_meta.get("generation") or 1
             if strategy.spec_changed(new, old):
@@ -296,8 +305,6 @@ class ObjectStore:
         causes = strategy.validate_update(new, old, subresource=subresource)
         if causes:
             raise InvalidError.of(resource.kind, resource.group, name, causes)
-        if manager is not None:
-            self.fields.updated(resource, old, new, manager, subresource)
         new_meta["resourceVersion"] = str(kv.mod_revision)
         if same_content(new, old):
             return old
@@ -430,6 +437,16 @@ def _precondition_failed(resource: ResourceType, name: str, why: str) -> Conflic
     what = f"{resource.kind}.{resource.group}" if resource.group else resource.kind
     return ConflictError(f'Operation cannot be fulfilled on {what} "{name}": {why}', name=name,
                          group=resource.group, kind=resource.kind)
+
+
+def _keep_entries(obj: Obj, entries: object) -> None:
+    """``obj``'s managedFields set back to ``entries`` (the write's), whatever admission and the
+    strategy did to its metadata since."""
+    metadata = _metadata(obj)
+    if entries:
+        metadata["managedFields"] = entries
+    else:
+        metadata.pop("managedFields", None)
 
 
 def _metadata(obj: Obj) -> dict[str, object]:

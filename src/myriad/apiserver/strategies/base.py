@@ -68,6 +68,9 @@ class GenericStrategy:
     def default(self, obj: Obj) -> None:
         """Fills upstream defaults; the generic strategy has none."""
 
+    def admit(self, obj: Obj, old: Obj | None) -> None:
+        """Built-in admission's changes; the generic strategy has none."""
+
     def validate(self, obj: Obj) -> list[Cause]:
         return self.validate_metadata(obj)
 

@@ -52,8 +52,18 @@ class PodStrategy(GenericStrategy):
             return
         default_pod_spec(spec)
         default_pod_only(spec)
-        account = spec.get("serviceAccountName") or spec.get("serviceAccount") or "default"
-        spec["serviceAccountName"] = spec["serviceAccount"] = account
+        account = spec.get("serviceAccountName") or spec.get("serviceAccount")
+        if account:  # the deprecated field mirrors the other, as v1's conversion writes it
+            spec["serviceAccountName"] = spec["serviceAccount"] = account
+
+    def admit(self, obj: Obj, old: Obj | None) -> None:
+        """Upstream's ServiceAccount admission (``default`` when the pod names none) and
+        DefaultTolerationSeconds (five minutes' tolerance of not-ready and unreachable nodes)."""
+        spec = obj.get("spec")
+        if not isinstance(spec, dict):
+            return
+        if not spec.get("serviceAccountName"):
+            spec["serviceAccountName"] = spec["serviceAccount"] = "default"
         tolerations = spec.get("tolerations")
         if not isinstance(tolerations, list):
             tolerations = spec["tolerations"] = []
