@@ -7,14 +7,17 @@ JSON layout::
                   "elapsed_s", "per_s", "server_cpu_s", "server_cpu_us_per_request",
                   "latency": {"count", "p50_ms", "p99_ms", "p99_9_ms", "max_ms", "over_range"},
                   "target": {"per_s": 3000, "p99_ms": 50, "met": true} | null}, ...],
-     "tracking": {"update_us": 470, "plain_update_us": 380, "overhead": 0.24, "max": 0.3, "met": true} | null}
+     "tracking": {"update_us": 470, "plain_update_us": 380, "overhead": 0.24, "round_overheads": [...],
+                  "median_overhead": 0.22, "max": 0.3, "met": true} | null}
 
 ``tracking`` is what managed fields add to an update's server CPU: ``update`` against
-``update-plain`` (issue 23's bound, at most 30% more).
+``update-plain``, in all and round by round; issue 23's bound (at most 30% more) is judged by the
+rounds' median.
 """
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -44,6 +47,8 @@ class PhaseResult:
     figures: PhaseFigures
     #: Server CPU seconds (user + system) spent during the phase; None when not measurable.
     server_cpu_s: float | None
+    #: For a phase run in rounds: each round's server CPU µs a request.
+    rounds_us: tuple[float | None, ...] = ()
 
     @property
     def cpu_us_per_request(self) -> float | None:
@@ -68,18 +73,21 @@ class PhaseResult:
                 "errors": figures.errors, "first_error": figures.first_error, "elapsed_s": figures.elapsed,
                 "per_s": figures.per_second, "server_cpu_s": self.server_cpu_s,
                 "server_cpu_us_per_request": self.cpu_us_per_request, "latency": figures.latency.to_json(),
-                "target": target}
+                "target": target, **({"rounds_us": list(self.rounds_us)} if self.rounds_us else {})}
 
 
 def tracking(results: list[PhaseResult]) -> dict[str, object] | None:
-    """What tracking managed fields adds to an update's server CPU; None without both update phases."""
-    cpu = {r.op: r.cpu_us_per_request for r in results}
-    tracked, plain = cpu.get("update"), cpu.get("update-plain")
-    if not tracked or not plain:
+    """What tracking managed fields adds to an update's server CPU, over the whole phases and
+    round by round (judged by the rounds' median); None without both update phases."""
+    by_op = {r.op: r for r in results}
+    tracked, plain = by_op.get("update"), by_op.get("update-plain")
+    if tracked is None or plain is None or not tracked.cpu_us_per_request or not plain.cpu_us_per_request:
         return None
-    overhead = tracked / plain - 1
-    return {"update_us": tracked, "plain_update_us": plain, "overhead": overhead, "max": TRACKING_OVERHEAD_MAX,
-            "met": overhead <= TRACKING_OVERHEAD_MAX}
+    rounds = [t / p - 1 for t, p in zip(tracked.rounds_us, plain.rounds_us, strict=False) if t and p]
+    median = statistics.median(rounds) if rounds else tracked.cpu_us_per_request / plain.cpu_us_per_request - 1
+    return {"update_us": tracked.cpu_us_per_request, "plain_update_us": plain.cpu_us_per_request,
+            "overhead": tracked.cpu_us_per_request / plain.cpu_us_per_request - 1, "round_overheads": rounds,
+            "median_overhead": median, "max": TRACKING_OVERHEAD_MAX, "met": median <= TRACKING_OVERHEAD_MAX}
 
 
 def write_json(config: ApiBenchConfig, results: list[PhaseResult]) -> None:
@@ -106,9 +114,12 @@ def print_report(config: ApiBenchConfig, results: list[PhaseResult], console: Co
     cost = tracking(results)
     if cost is not None:
         verdict = "[green]met[/green]" if cost["met"] else "[red]missed[/red]"
-        console.print(f"managed fields add {cost['overhead']:+.0%} server CPU to an update "
-                      f"({cost['update_us']:,.0f} µs against {cost['plain_update_us']:,.0f} untracked; "
-                      f"at most {TRACKING_OVERHEAD_MAX:.0%}: {verdict})")
+        rounds = cost["round_overheads"]
+        spread = f", from {min(rounds):+.0%} to {max(rounds):+.0%}" if rounds else ""  # type: ignore[type-var]
+        console.print(f"managed fields add {cost['median_overhead']:+.0%} server CPU to an update, the median of "
+                      f"{len(rounds)} rounds{spread} ({cost['update_us']:,.0f} µs against "  # type: ignore[arg-type]
+                      f"{cost['plain_update_us']:,.0f} untracked in all; at most {TRACKING_OVERHEAD_MAX:.0%}: "
+                      f"{verdict})")
     for result in results:
         if result.figures.first_error:
             console.print(f"[red]{result.op}: {result.figures.errors} errors; first:[/red] "
