@@ -149,12 +149,13 @@ def _compare_into(live: Any, new: Any, shape: Shape, changed: FieldSet, removed:
     if kind in ("struct", "map", "deduced") and not shape.atomic:
         live_d = live if isinstance(live, dict) else {}
         new_d = new if isinstance(new, dict) else {}
+        # a subtree shared by both sides (an apply's merge shares what it left alone) is not walked
         if ignored is None:
-            differ = [key for key in new_d if live_d.get(key, _ABSENT) != new_d[key]]
+            differ = [key for key in new_d if (old := live_d.get(key, _ABSENT)) is not new_d[key] and old != new_d[key]]
         else:  # what is walked into is not compared first: what it leaves out may be large
             skip, into = ignored.skip, ignored.into
-            differ = [key for key in new_d
-                      if key not in skip and (key in into or live_d.get(key, _ABSENT) != new_d[key])]
+            differ = [key for key in new_d if key not in skip and (old := live_d.get(key, _ABSENT)) is not new_d[key]
+                      and (key in into or old != new_d[key])]
         added = 0
         for key in differ if len(differ) < 2 else sorted(differ):
             old, sub = live_d.get(key, _ABSENT), new_d[key]
@@ -300,9 +301,12 @@ def merge(live: Any, config: Any, shape: Shape) -> Any:
     if isinstance(config, dict):
         out = dict(live)
         for key, sub in config.items():
-            child = shape.field(key)
             old = live.get(key, _ABSENT)
-            out[key] = sub if old is _ABSENT else merge(old, sub, child if child is not None else DEDUCED)
+            if old is _ABSENT or not isinstance(sub, dict | list):  # a scalar is applied as it is
+                out[key] = sub
+            else:
+                child = shape.field(key)
+                out[key] = merge(old, sub, child if child is not None else DEDUCED)
         return out
     if _atomic_list(shape, live, config):
         return config
