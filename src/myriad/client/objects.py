@@ -33,6 +33,7 @@ import msgspec
 import orjson
 
 from myriad.client.errors import ViewOnly
+from myriad.client.trim import without_managed_fields
 from myriad.client.types import WatchEvent
 from myriad.client.views import NO_JSON, View
 
@@ -238,6 +239,10 @@ class Page(msgspec.Struct, frozen=True):
 _OBJECT_EVENTS = frozenset((b"ADDED", b"MODIFIED", b"DELETED"))
 
 
+def _kept(raw: Any) -> Any:
+    return raw
+
+
 class ObjectCodec:
     """Makes Objects with one view type from list bodies and watch lines; raises
     :class:`msgspec.DecodeError` for JSON that is malformed or does not fit the view."""
@@ -245,10 +250,14 @@ class ObjectCodec:
     _pages = msgspec.json.Decoder(_Page)
     _events = msgspec.json.Decoder(_Event)
 
-    def __init__(self, view: type[View]) -> None:
+    def __init__(self, view: type[View], *, trim_managed_fields: bool = False) -> None:
+        """``trim_managed_fields``: objects are kept without ``metadata.managedFields``
+        (:mod:`myriad.client.trim`)."""
         self._decoder = msgspec.json.Decoder(view)
+        self._trim = without_managed_fields if trim_managed_fields else _kept
 
     def object(self, raw: bytes) -> Object:
+        raw = self._trim(raw)
         return Object(raw, self._decoder.decode(raw))
 
     def from_dict(self, decoded: Mapping[str, Any]) -> Object:
@@ -260,11 +269,11 @@ class ObjectCodec:
         makes each Object from its slice of the body and its view instead (see
         :meth:`myriad.client.packing.Packer.pack_json`)."""
         page = self._pages.decode(body)
-        decode = self._decoder.decode
+        decode, trim = self._decoder.decode, self._trim
         if pack is None:
-            items = [Object(raw, decode(raw)) for raw in map(bytes, page.items or ())]
+            items = [Object(raw, decode(raw)) for raw in (bytes(trim(item)) for item in page.items or ())]
         else:
-            items = [pack(raw, decode(raw)) for raw in page.items or ()]
+            items = [pack(raw, decode(raw)) for raw in map(trim, page.items or ())]
         return Page(items, page.metadata.resourceVersion, page.metadata.continue_)
 
     def event(self, line: bytes) -> WatchEvent:
@@ -275,7 +284,7 @@ class ObjectCodec:
             end = line.find(b'"', 9)
             kind = line[9:end]
             if kind in _OBJECT_EVENTS and line.startswith(b'","object":', end) and line.endswith(b"}"):
-                raw = line[end + 11:-1]
+                raw = self._trim(line[end + 11:-1])
                 try:
                     return WatchEvent(kind.decode(), Object(raw, self._decoder.decode(raw)))  # type: ignore[arg-type]
                 except msgspec.DecodeError:
@@ -283,5 +292,6 @@ class ObjectCodec:
         event = self._events.decode(line)
         raw = bytes(event.object)
         if event.type in ("ADDED", "MODIFIED", "DELETED"):
+            raw = self._trim(raw)
             return WatchEvent(event.type, Object(raw, self._decoder.decode(raw)))  # type: ignore[arg-type]
         return WatchEvent(event.type, orjson.loads(raw))  # type: ignore[arg-type]

@@ -110,7 +110,7 @@ async def build(client: Client, options: ManagerRunOptions, names: tuple[str, ..
     found."""
     identity = options.identity or f"{os.uname().nodename}-{os.getpid()}"
     recorder = EventRecorder(client, RecorderOptions(controller="kube-controller-manager", instance=identity))
-    factory = SharedInformerFactory(client, compress=True, watch_list=True)
+    factory = SharedInformerFactory(client, compress=True, watch_list=True, trim_managed_fields=True)
     context = ControllerContext(client=client, factory=factory, recorder=recorder, clock=client.options.clock,
                                 resources=await discover(client), settings=options.settings)
     controllers = {}

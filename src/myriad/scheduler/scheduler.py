@@ -116,7 +116,7 @@ class Scheduler:
         self.stats = SchedulerStats()
         #: Watch-lists: the initial state streams in, never one whole list's body at once, and
         #: the watch goes on from it however long the handlers of 200,000 pods take.
-        self.informers = SharedInformerFactory(client, watch_list=True)
+        self.informers = SharedInformerFactory(client, watch_list=True, trim_managed_fields=True)
         #: Bound pods are kept as their views: their PodInfo holds what scheduling reads of them.
         self._pods = self.informers.informer(PODS, keep_whole=lambda pod: not pod.view.node_name)
         #: Nodes are kept as their views: the table holds what scheduling reads of them, and a

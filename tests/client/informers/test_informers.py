@@ -359,3 +359,30 @@ async def test_the_factory_shares_one_informer_per_resource_and_selection(client
         assert first.has_synced() and other.has_synced()
     finally:
         await factory.stop()
+
+
+@pytest.mark.parametrize(("watch_list", "compress"), [(False, False), (True, False), (False, True), (True, True)])
+async def test_an_informer_that_trims_keeps_objects_without_their_managed_fields(client: Client, watch_list: bool,
+                                                                               compress: bool) -> None:
+    ns = f"inf-trim-{int(watch_list)}{int(compress)}"
+    await namespace(client, ns)
+    for n in range(3):
+        await client.create(PODS, {"metadata": {"name": f"p{n}", "namespace": ns},
+                                   "spec": {"containers": [{"name": "c", "image": "nginx"}]}})
+    factory = SharedInformerFactory(client, watch_list=watch_list, compress=compress, trim_managed_fields=True)
+    informer = factory.informer(PODS, namespace=ns)
+    factory.start()
+    try:
+        assert await factory.wait_for_sync(10)
+        listed = {o["metadata"]["name"]: o for o in (await client.list(PODS, namespace=ns))["items"]}
+        assert all(o["metadata"]["managedFields"] for o in listed.values())  # the server keeps them
+        held = {obj.name: {k: v for k, v in obj.decode().items() if k not in ("kind", "apiVersion")}
+                for obj in informer.indexer.list()}
+        for o in listed.values():
+            del o["metadata"]["managedFields"]
+        assert held == listed
+        await client.patch(PODS, "p1", {"metadata": {"labels": {"a": "b"}}}, namespace=ns)
+        await eventually(lambda: informer.indexer.get(f"{ns}/p1").labels == {"a": "b"})
+        assert "managedFields" not in informer.indexer.get(f"{ns}/p1").decode()["metadata"]
+    finally:
+        await factory.stop()

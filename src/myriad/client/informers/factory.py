@@ -21,8 +21,11 @@ from myriad.client.types import Resource
 
 class SharedInformerFactory:
     def __init__(self, client: Client, *, resync_period: float = 0.0, page_size: int = 500,
-                 watch_list: bool = False, compress: bool = False) -> None:
+                 watch_list: bool = False, compress: bool = False, trim_managed_fields: bool = False) -> None:
+        """``trim_managed_fields``: every informer keeps objects without ``metadata.managedFields``,
+        as kube-scheduler's and kube-controller-manager's informers do (:mod:`myriad.client.trim`)."""
         self._client = client
+        self._trim = trim_managed_fields
         self._compress = compress
         self._resync_period = resync_period
         self._page_size = page_size
@@ -46,7 +49,8 @@ class SharedInformerFactory:
         if informer is None:
             options = ReflectorOptions(namespace=namespace, label_selector=label_selector,
                                        field_selector=field_selector, page_size=self._page_size,
-                                       watch_list=self._watch_list, metadata_only=metadata_only)
+                                       watch_list=self._watch_list, metadata_only=metadata_only,
+                                       trim_managed_fields=self._trim)
             informer = SharedInformer(self._client, resource, options=options, indexers=indexers,
                                       resync_period=self._resync_period, keep_whole=keep_whole,
                                       compress=self._compress)

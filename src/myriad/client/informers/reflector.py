@@ -68,6 +68,8 @@ class ReflectorOptions:
     view: type[View] | None = None
     #: Ask for PartialObjectMetadata: objects hold only ``kind``, ``apiVersion`` and ``metadata``.
     metadata_only: bool = False
+    #: Keep objects without ``metadata.managedFields`` (:mod:`myriad.client.trim`).
+    trim_managed_fields: bool = False
 
 
 @dataclass
@@ -98,7 +100,7 @@ class Reflector:
         options = self.options
         view = options.view or (View if options.metadata_only else view_for(self.resource.api_version,
                                                                               self.resource.plural))
-        self.codec = ObjectCodec(view)
+        self.codec = ObjectCodec(view, trim_managed_fields=options.trim_managed_fields)
         self._accept, self._accept_list = (METADATA, METADATA_LIST) if options.metadata_only else (JSON_BYTES,) * 2
 
     async def run(self) -> None:
