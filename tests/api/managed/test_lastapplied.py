@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from myriad.api.managed import lastapplied, shapes
 from myriad.api.managed.errors import Conflict
 
@@ -42,3 +44,14 @@ def test_the_annotation_becomes_what_was_applied_as_go_writes_it() -> None:
     untouched = cm({"a": "1"})
     lastapplied.annotated(untouched, {"data": {}})
     assert untouched["metadata"]["annotations"] == {}
+
+
+@pytest.mark.parametrize(("size", "kept"), [(100_000, True), (210_000, False)])
+def test_an_annotation_that_would_pass_the_annotations_limit_is_dropped(size: int, kept: bool) -> None:
+    """Upstream drops it when the annotations' keys and values would exceed 256 KiB; the other
+    annotations stay as they are."""
+    obj = cm({"a": "1"}, last={"data": {"a": "0"}})
+    obj["metadata"]["annotations"]["note"] = "n" * 60_000
+    lastapplied.annotated(obj, {"apiVersion": "v1", "kind": "ConfigMap", "data": {"a": "x" * size}})
+    annotations = obj["metadata"]["annotations"]
+    assert (lastapplied.ANNOTATION in annotations) is kept and annotations["note"] == "n" * 60_000

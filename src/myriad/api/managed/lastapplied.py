@@ -6,7 +6,8 @@ the manager named ``kubectl`` (what ``kubectl apply --server-side`` sends):
   client-side and nobody changed since) is retried with force; other conflicts stand;
 - :func:`annotated`: after a server-side apply, an object that carries that annotation gets it
   rewritten to what was just applied (Go's JSON of it, keys sorted, and a newline), so a later
-  client-side apply computes its three-way patch from the right base.
+  client-side apply computes its three-way patch from the right base; where that would take the
+  annotations past their 256 KiB limit, the annotation is dropped instead, as upstream drops it.
 
 kubectl itself then moves the ``kubectl-client-side-apply`` Update entries into its Apply entry
 (a JSON patch of ``managedFields``, which the server honours as any body's entries).
@@ -25,6 +26,8 @@ from myriad.api.managed.shapes import Shape
 ANNOTATION = "kubectl.kubernetes.io/last-applied-configuration"
 #: Only this manager gets the migration, as upstream's.
 KUBECTL = "kubectl"
+#: Upstream's TotalAnnotationSizeLimitB: keys and values, in bytes.
+ANNOTATIONS_LIMIT = 256 * 1024
 
 
 def forgiven(live: dict[str, Any] | None, conflicts: tuple[Conflict, ...], shape: Shape,
@@ -57,7 +60,10 @@ def annotated(obj: dict[str, Any], config: dict[str, Any]) -> None:
         if not annotations:
             del applied["metadata"]["annotations"]
     metadata = obj["metadata"]
-    metadata["annotations"] = {**metadata["annotations"], ANNOTATION: go_json(applied) + "\n"}
+    annotations = {**metadata["annotations"], ANNOTATION: go_json(applied) + "\n"}
+    if sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items() if isinstance(v, str)) > ANNOTATIONS_LIMIT:
+        del annotations[ANNOTATION]
+    metadata["annotations"] = annotations
 
 
 def _annotation(obj: dict[str, Any] | None) -> str:
