@@ -244,3 +244,33 @@ def test_a_dry_run_apply_answers_what_it_would_store_and_stores_nothing(apiserve
     changed = cms.server_side_apply(body={**body, "data": {"a": "2"}}, field_manager="alice", dry_run="All").to_dict()
     assert changed["data"] == {"a": "2"}
     assert cms.get(name="ssa-dry", namespace="default").to_dict()["data"] == {"a": "1"}
+
+
+def _apply_bytes(apiserver: RunningServer, name: str, body: bytes, query: str) -> tuple[int, dict[str, Any], list[str]]:
+    import urllib.error
+    import urllib.request
+    request = urllib.request.Request(f"{apiserver.url}/api/v1/namespaces/default/configmaps/{name}?fieldManager=d"
+                                     f"{query}", data=body, method="PATCH",
+                                     headers={"Content-Type": "application/apply-patch+yaml"})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read()), response.headers.get_all("Warning") or []
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read()), error.headers.get_all("Warning") or []
+
+
+def test_keys_given_twice_are_reported_as_yaml_v2s_strict_decoding_reports_them(apiserver: RunningServer) -> None:
+    body = b'{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"ssa-dup"},"data":{"a":"1","a":"2"}}'
+    status, made, warned = _apply_bytes(apiserver, "ssa-dup", body, "")  # Warn, the default
+    assert status == 201 and made["data"] == {"a": "2"}, made
+    assert warned == ['299 - "line 1: key \\"a\\" already set in map"']
+    status, _, warned = _apply_bytes(apiserver, "ssa-dup", body, "&fieldValidation=Ignore")
+    assert status == 200 and warned == []
+    yaml_body = (b"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa-dup-strict\ndata:\n  a: x\n  b: y\n"
+                 b"  a: z\nkind: ConfigMap\n")
+    status, refused, _ = _apply_bytes(apiserver, "ssa-dup-strict", yaml_body, "&fieldValidation=Strict")
+    assert status == 400, refused
+    assert refused["message"] == ('error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal errors:\n'
+                                  '  line 8: key "a" already set in map\n  line 9: key "kind" already set in map')
+    status, _ = apiserver.get("/api/v1/namespaces/default/configmaps/ssa-dup-strict")
+    assert status == 404

@@ -12,6 +12,7 @@ the same limit holds without libyaml too.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -61,6 +62,45 @@ def _load(loader_type: type, body: bytes) -> Any:
         return loader.construct_document(node)
     finally:
         loader.dispose()
+
+
+def duplicate_keys(body: bytes) -> list[str]:
+    """What yaml.v2's strict decoding says of ``body``'s keys given twice in one mapping:
+    ``line N: key "k" already set in map`` for each repeat, in document order; none for a body
+    that gives none, or that does not parse (:func:`loads` says why)."""
+    loader = _JSONLoader(body)
+    try:
+        root = loader.get_single_node()
+    except yaml.YAMLError:
+        return []
+    finally:
+        loader.dispose()
+    found: list[tuple[int, int, str]] = []
+    seen: set[int] = set()
+    stack = [root] if root is not None else []
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:  # an alias: the node it names, met again
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.MappingNode):
+            keys: set[tuple[str, str]] = set()
+            for key, _ in node.value:
+                if isinstance(key, yaml.ScalarNode):
+                    if (key.tag, key.value) in keys:
+                        mark = key.start_mark
+                        found.append((mark.line, mark.column, f"line {mark.line + 1}: key {_go_quoted(key)} "
+                                                              f"already set in map"))
+                    keys.add((key.tag, key.value))
+        stack.extend(_children(node))
+    return [text for _, _, text in sorted(found)]
+
+
+def _go_quoted(key: yaml.ScalarNode) -> str:
+    """The key as Go's ``%#v`` prints it: a string quoted, a number or boolean bare."""
+    if key.tag.rsplit(":", 1)[-1] in ("int", "float", "bool"):
+        return key.value
+    return json.dumps(key.value, ensure_ascii=False)
 
 
 def dumps(value: Any) -> bytes:

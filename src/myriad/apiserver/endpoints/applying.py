@@ -5,7 +5,10 @@ checks it, and the 409 its conflicts give.
 - ``fieldManager`` is required (422 on PatchOptions), ``force`` is for apply patches only;
 - the object must be of the endpoint's kind and version (400 ``invalid object type: …``), name
   the URL's object, and carry no ``metadata.managedFields``;
-- an apply to an object that does not exist creates it (201), from the kind's empty object.
+- an apply to an object that does not exist creates it (201), from the kind's empty object;
+- keys given twice in one mapping (the last is applied) are reported after the apply as
+  yaml.v2's strict decoding reports them: warnings, or with ``fieldValidation=Strict`` 400
+  ``error strict decoding YAML: …`` and nothing stored.
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from myriad.api import gojson, yamljson
 from myriad.api.errors import BadRequestError, Cause, ConflictError, InvalidError, NotFoundError
 from myriad.api.managed.errors import ApplyConflicts
 from myriad.api.registry import ResourceType
+from myriad.api.strictjson import may_have_duplicates
 from myriad.apiserver.endpoints import negotiation
-from myriad.apiserver.endpoints.fieldchecks import WHOLE_OBJECT, check_fields
+from myriad.apiserver.endpoints.fieldchecks import WHOLE_OBJECT, check_fields, field_validation
 from myriad.apiserver.http import Request
 from myriad.apiserver.requestinfo import RequestInfo
 from myriad.apiserver.rest.interfaces import Obj
@@ -33,10 +37,16 @@ async def serve(store: ObjectStore, resource: ResourceType, info: RequestInfo, r
     """(status code, the stored object, warnings) of an apply request."""
     config = read_config(request, resource, info)
     manager, force = request.param("fieldManager") or "", forced(request)
+    repeated = _repeated_keys(request)
     warnings: list[str] = []
 
     def mutate(current: Obj | None) -> Obj:
         merged = store.fields.applied(resource, current, config, manager, info.subresource, force=force)
+        if repeated:
+            if field_validation(request) == "Strict":
+                raise BadRequestError("error strict decoding YAML: error converting YAML to JSON: yaml: unmarshal "
+                                      "errors:\n  " + "\n  ".join(repeated))
+            warnings.extend(repeated)
         if info.subresource in WHOLE_OBJECT:
             warnings.extend(check_fields(merged, resource, request, patch=True, touched=config))
         return merged
@@ -56,6 +66,21 @@ async def serve(store: ObjectStore, resource: ResourceType, info: RequestInfo, r
         return 201, created, tuple(dict.fromkeys(warnings))
     except ApplyConflicts as exc:
         raise conflict(exc) from exc
+
+
+def _repeated_keys(request: Request) -> list[str]:
+    """yaml.v2's complaints about keys the body gives twice (none when fieldValidation is Ignore);
+    a JSON body (small, as applied configurations are) is first counted against its decoding."""
+    if field_validation(request) == "Ignore":
+        return []
+    body = request.body
+    if body.lstrip()[:1] == b"{":
+        try:
+            if not may_have_duplicates(body, orjson.loads(body)):
+                return []
+        except orjson.JSONDecodeError:
+            pass
+    return yamljson.duplicate_keys(body)
 
 
 def read_config(request: Request, resource: ResourceType, info: RequestInfo) -> Obj:

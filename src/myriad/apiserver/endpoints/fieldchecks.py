@@ -21,7 +21,8 @@ FIELD_MANAGER_MAX = 128
 QUOTE_LIMIT = 1024
 
 
-def _field_validation(request: Request) -> str:
+def field_validation(request: Request) -> str:
+    """The request's fieldValidation directive (Warn by default); 400 for another value."""
     value = request.param("fieldValidation") or "Warn"
     if value not in ("Ignore", "Warn", "Strict"):
         raise BadRequestError(f'fieldValidation: Unsupported value: "{value}": supported values: "Ignore", '
@@ -45,7 +46,7 @@ def check_fields(obj: Obj, resource: ResourceType, request: Request, *, patch: b
         # Go keeps a non-nil empty slice apart from a missing one, and its field manager clears the
         # entries for it; the encoding below would drop it, so it is marked as [{}], which says the same.
         metadata["managedFields"] = [{}]
-    mode = _field_validation(request)
+    mode = field_validation(request)
     # Keys given twice in a JSON create or update body are reported too, as upstream's strict decoder does.
     check_duplicates = repeats and mode != "Ignore" and not patch
     if resource.custom:
