@@ -274,3 +274,18 @@ def test_keys_given_twice_are_reported_as_yaml_v2s_strict_decoding_reports_them(
                                   '  line 8: key "a" already set in map\n  line 9: key "kind" already set in map')
     status, _ = apiserver.get("/api/v1/namespaces/default/configmaps/ssa-dup-strict")
     assert status == 404
+
+
+def test_the_python_clients_patch_with_the_apply_content_type_applies(apiserver: RunningServer) -> None:
+    from kubernetes import client
+    api_client = config.new_client_from_config(config_file=str(apiserver.kubeconfig))
+    core = client.CoreV1Api(api_client)
+    body = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "ssa-typed"}, "data": {"a": "1"}}
+    made = core.patch_namespaced_config_map("ssa-typed", "default", body, field_manager="typed",
+                                            _content_type="application/apply-patch+yaml")
+    assert made.data == {"a": "1"}
+    assert [(e.manager, e.operation) for e in made.metadata.managed_fields] == [("typed", "Apply")]
+    cms = dynamic.DynamicClient(api_client).resources.get(api_version="v1", kind="ConfigMap")
+    patched = cms.patch(body={**body, "data": {"b": "2"}}, name="ssa-typed", namespace="default",
+                        content_type="application/apply-patch+yaml", field_manager="typed").to_dict()
+    assert patched["data"] == {"b": "2"}  # what "typed" stopped applying is gone
